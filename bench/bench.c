@@ -1,0 +1,243 @@
+/* tinycl bench OP: every variant of an op on every device, timed as medians of
+ * repeated runs in one process, with speedups over ref and CLBlast in the same run. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/cli.h"
+#include "check/opdesc.h"
+
+typedef struct {
+    int device;
+    char device_name[256];
+    tc_variant variant;
+    int size;
+    char shape[96], shape_json[160];
+    double median_ms, p90_ms, gflops, gbps, err;
+    int reps;
+    tc_status status;
+    char message[256];
+} record;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Times one variant: a warm-up (not for ref), then up to `reps` runs, stopping
+ * after `budget_ms` once 3 runs are in. */
+static void time_variant(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r, int reps, double budget_ms)
+{
+    double *t = calloc((size_t)reps, sizeof *t);
+    if (!t) {
+        r->status = TC_ERR_OUT_OF_MEMORY;
+        return;
+    }
+    r->status = TC_OK;
+    if (r->variant != TC_VARIANT_REF) {
+        r->status = op->run(ctx, d, r->variant);
+        if (r->status == TC_OK) r->status = tc_ctx_finish(ctx);
+    }
+    int n = 0;
+    double spent = 0;
+    while (r->status == TC_OK && n < reps && (n < 3 || spent < budget_ms)) {
+        if ((r->status = tc_opdata_reset_out(d)) != TC_OK) break;
+        double t0 = tc_now_ms();
+        r->status = op->run(ctx, d, r->variant);
+        if (r->status == TC_OK) r->status = tc_ctx_finish(ctx);
+        t[n] = tc_now_ms() - t0;
+        spent += t[n++];
+        if (r->variant == TC_VARIANT_REF && spent > budget_ms) break;
+    }
+    if (r->status != TC_OK) {
+        snprintf(r->message, sizeof r->message, "%s", tc_last_error(ctx));
+        free(t);
+        return;
+    }
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    r->reps = n;
+    r->median_ms = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+    r->p90_ms = t[(int)ceil(0.9 * n) - 1];
+    r->gflops = op->flops(&d->cs) / r->median_ms * 1e-6;
+    r->gbps = op->bytes(&d->cs) / r->median_ms * 1e-6;
+    char msg[200];
+    if (!tc_opdata_compare(op, d, &r->err, msg, sizeof msg)) {
+        r->status = TC_ERR_CORRUPT;
+        snprintf(r->message, sizeof r->message, "wrong result: %s", msg);
+    }
+    free(t);
+}
+
+static const record *find(const record *recs, int n, int size, int device, tc_variant v)
+{
+    for (int i = 0; i < n; i++)
+        if (recs[i].size == size && (device < 0 || recs[i].device == device) && recs[i].variant == v &&
+            recs[i].status == TC_OK)
+            return &recs[i];
+    return NULL;
+}
+
+static void write_json(FILE *f, const record *recs, int n, const char *opname)
+{
+    fprintf(f, "{\"records\": [\n");
+    int first = 1;
+    for (int i = 0; i < n; i++) {
+        const record *r = &recs[i];
+        if (r->status != TC_OK) continue;
+        const record *ref = find(recs, n, r->size, 0, TC_VARIANT_REF);
+        if (!ref) ref = find(recs, n, r->size, r->device, TC_VARIANT_REF);
+        const record *cb = find(recs, n, r->size, r->device, TC_VARIANT_CLBLAST);
+        fprintf(f,
+                "%s  {\"op\": \"%s\", \"variant\": \"%s\", \"device\": \"%s\", \"shape\": %s, \"median_ms\": %.6f, "
+                "\"p90_ms\": %.6f, \"gflops\": %.3f, \"gbps\": %.3f, \"max_rel_err\": %.3e, \"reps\": %d",
+                first ? "" : ",\n", opname, tc_variant_name(r->variant), r->device_name, r->shape_json, r->median_ms,
+                r->p90_ms, r->gflops, r->gbps, r->err, r->reps);
+        if (ref) fprintf(f, ", \"speedup_vs_ref\": %.3f", ref->median_ms / r->median_ms);
+        if (cb) fprintf(f, ", \"speedup_vs_clblast\": %.3f", cb->median_ms / r->median_ms);
+        fprintf(f, "}");
+        first = 0;
+    }
+    fprintf(f, "\n]}\n");
+}
+
+static void print_table(const record *recs, int n)
+{
+    printf("%-8s %-40.40s %-26s %10s %10s %9s %9s %8s %9s\n", "variant", "device", "shape", "median ms", "p90 ms",
+           "GFLOP/s", "GB/s", "vs ref", "vs clblast");
+    for (int i = 0; i < n; i++) {
+        const record *r = &recs[i];
+        if (r->status != TC_OK) {
+            if (r->status != TC_ERR_UNSUPPORTED)
+                printf("%-8s %-40.40s %-26s failed: %s\n", tc_variant_name(r->variant), r->device_name, r->shape,
+                       r->message);
+            continue;
+        }
+        const record *ref = find(recs, n, r->size, 0, TC_VARIANT_REF);
+        if (!ref) ref = find(recs, n, r->size, r->device, TC_VARIANT_REF);
+        const record *cb = find(recs, n, r->size, r->device, TC_VARIANT_CLBLAST);
+        char sr[16] = "-", sc[16] = "-";
+        if (ref) snprintf(sr, sizeof sr, "%.1fx", ref->median_ms / r->median_ms);
+        if (cb) snprintf(sc, sizeof sc, "%.2fx", cb->median_ms / r->median_ms);
+        printf("%-8s %-40.40s %-26s %10.3f %10.3f %9.1f %9.1f %8s %9s\n", tc_variant_name(r->variant), r->device_name,
+               r->shape, r->median_ms, r->p90_ms, r->gflops, r->gbps, sr, sc);
+    }
+}
+
+int cli_bench(int argc, char **argv)
+{
+    static const char *const known[] = {"--device", "--sizes", "--variants", "--reps", "--json", "--budget", NULL};
+    if (argc < 1) {
+        fprintf(stderr, "usage: tinycl bench OP [--device D] [--sizes S,...] [--variants V,...] [--reps N] "
+                        "[--budget MS] [--json FILE]\n");
+        return 2;
+    }
+    const tc_opdesc *op = tc_opdesc_find(argv[0]);
+    if (!op) {
+        fprintf(stderr, "tinycl bench: unknown op '%s'\n", argv[0]);
+        return 2;
+    }
+    argc--, argv++;
+    if (!cli_known(argc, argv, known)) return 2;
+    const char *dev = cli_opt(argc, argv, "--device"), *json = cli_opt(argc, argv, "--json");
+    const char *sizes_s = cli_opt(argc, argv, "--sizes"), *vars_s = cli_opt(argc, argv, "--variants");
+    int reps = cli_opt(argc, argv, "--reps") ? atoi(cli_opt(argc, argv, "--reps")) : 10;
+    double budget = cli_opt(argc, argv, "--budget") ? atof(cli_opt(argc, argv, "--budget")) : 3000.0;
+    if (reps < 1 || reps > 10000 || !(budget > 0)) {
+        fprintf(stderr, "tinycl bench: --reps must be 1..10000 and --budget positive\n");
+        return 2;
+    }
+    /* sizes */
+    tc_case cases[32];
+    int ncases = 0;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", sizes_s ? sizes_s : (strcmp(op->name, "matmul") == 0 ? "1024x1024x1024,2048x2048x2048,1x4096x4096" : ""));
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        if (ncases == 32 || !op->parse || op->parse(tok, &cases[ncases]) != 0) {
+            fprintf(stderr, "tinycl bench: bad size '%s'\n", tok);
+            return 2;
+        }
+        ncases++;
+    }
+    if (!ncases) {
+        fprintf(stderr, "tinycl bench: give --sizes\n");
+        return 2;
+    }
+    /* variants */
+    tc_variant vars[TC_VARIANT_COUNT];
+    int nvars = 0;
+    if (vars_s) {
+        snprintf(buf, sizeof buf, "%s", vars_s);
+        for (char *tok = strtok(buf, ","); tok && nvars < TC_VARIANT_COUNT; tok = strtok(NULL, ","))
+            if (tc_variant_parse(tok, &vars[nvars++]) != TC_OK) {
+                fprintf(stderr, "tinycl bench: %s\n", tc_last_error(NULL));
+                return 2;
+            }
+    } else {
+        for (int i = 0; i < op->nvariants; i++) vars[nvars++] = op->variants[i];
+    }
+    /* devices */
+    int first = 0, last = tc_device_count() - 1;
+    if (dev) {
+        if (tc_device_find(dev, &first) != TC_OK) {
+            fprintf(stderr, "tinycl bench: %s\n", tc_last_error(NULL));
+            return 2;
+        }
+        last = first;
+    }
+    int cap = ncases * (last - first + 1) * nvars, n = 0;
+    record *recs = calloc((size_t)cap, sizeof *recs);
+    if (!recs) return 1;
+    int failed = 0;
+    for (int di = first; di <= last; di++) {
+        char spec[16];
+        snprintf(spec, sizeof spec, "%d", di);
+        tc_ctx *ctx;
+        if (tc_ctx_create(spec, 0, &ctx) != TC_OK) {
+            fprintf(stderr, "tinycl bench: %s\n", tc_last_error(NULL));
+            failed = 1;
+            continue;
+        }
+        for (int c = 0; c < ncases; c++) {
+            tc_opdata d;
+            memset(&d, 0, sizeof d);
+            if (op->setup(ctx, &cases[c], 12345u + (uint64_t)c, &d) != TC_OK) {
+                fprintf(stderr, "tinycl bench: setup failed on %s: %s\n", ctx ? tc_ctx_device(ctx)->name : "?",
+                        tc_last_error(ctx));
+                tc_opdata_free(&d);
+                failed = 1;
+                continue;
+            }
+            for (int v = 0; v < nvars; v++) {
+                record *r = &recs[n++];
+                r->device = di;
+                snprintf(r->device_name, sizeof r->device_name, "%s", tc_ctx_device(ctx)->name);
+                r->variant = vars[v];
+                r->size = c;
+                op->describe(&cases[c], r->shape, sizeof r->shape);
+                op->describe_json(&cases[c], r->shape_json, sizeof r->shape_json);
+                time_variant(ctx, op, &d, r, reps, budget);
+                if (r->status != TC_OK && r->status != TC_ERR_UNSUPPORTED) failed = 1;
+                fprintf(stderr, "  %s %s %s: %s\n", r->device_name, tc_variant_name(r->variant), r->shape,
+                        r->status == TC_OK ? "done" : r->message);
+            }
+            tc_opdata_free(&d);
+        }
+        tc_ctx_free(ctx);
+    }
+    print_table(recs, n);
+    if (json) {
+        FILE *f = fopen(json, "w");
+        if (!f) {
+            fprintf(stderr, "tinycl bench: cannot write %s\n", json);
+            failed = 1;
+        } else {
+            write_json(f, recs, n, op->name);
+            fclose(f);
+            printf("wrote %s\n", json);
+        }
+    }
+    free(recs);
+    return failed;
+}

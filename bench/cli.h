@@ -1,0 +1,14 @@
+/* Subcommands of the `tinycl` CLI. Each returns the process exit code. */
+#ifndef TINYCL_CLI_H
+#define TINYCL_CLI_H
+
+int cli_devices(int argc, char **argv);
+int cli_check(int argc, char **argv);
+int cli_bench(int argc, char **argv);
+
+/* Option parsing: returns the value of --name (or NULL) and removes nothing. */
+const char *cli_opt(int argc, char **argv, const char *name);
+/* 1 when every argument is a known --option with a value; prints the bad one. */
+int cli_known(int argc, char **argv, const char *const *names);
+
+#endif

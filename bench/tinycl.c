@@ -1,0 +1,31 @@
+/* The `tinycl` command: devices, check, bench. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tinycl <command> [options]\n"
+            "  devices                                   list devices (ref, then every OpenCL device)\n"
+            "  check [--device D] [--op OP] [--variant V] [--seed S]\n"
+            "                                            every op x variant on D (default: every device) vs ref\n"
+            "  bench matmul [--device D] [--sizes MxNxK,...] [--variants V,...] [--reps N] [--json FILE]\n"
+            "devices: ref, cl:N, N, cpu, gpu, or a name substring; TINYCL_DEVICE sets the default\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "devices") == 0) return cli_devices(argc - 2, argv + 2);
+    if (strcmp(argv[1], "check") == 0) return cli_check(argc - 2, argv + 2);
+    if (strcmp(argv[1], "bench") == 0) return cli_bench(argc - 2, argv + 2);
+    fprintf(stderr, "tinycl: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

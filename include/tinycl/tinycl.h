@@ -1,0 +1,18 @@
+/* tinycl: small-model inference ops as OpenCL kernels with a plain-C reference. */
+#ifndef TINYCL_H
+#define TINYCL_H
+
+#include "tinycl/status.h"
+#include "tinycl/device.h"
+#include "tinycl/context.h"
+#include "tinycl/tensor.h"
+#include "tinycl/variant.h"
+#include "tinycl/matmul.h"
+#include "tinycl/profile.h"
+#include "tinycl/check.h"
+
+#define TINYCL_VERSION_MAJOR 0
+#define TINYCL_VERSION_MINOR 1
+#define TINYCL_VERSION_PATCH 0
+
+#endif

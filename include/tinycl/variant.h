@@ -1,0 +1,30 @@
+/* Kernel variants. Every op accepts TC_VARIANT_AUTO and a subset of the others;
+ * asking for one that an op or device does not have returns TC_ERR_UNSUPPORTED. */
+#ifndef TINYCL_VARIANT_H
+#define TINYCL_VARIANT_H
+
+#include "tinycl/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    TC_VARIANT_AUTO = 0, /* chosen by device type, shape and the device parameter table */
+    TC_VARIANT_REF,      /* plain C reference (on an OpenCL device: copied to the host and back) */
+    TC_VARIANT_CPU,      /* OpenCL shaped for CPUs: explicit vectors, register blocking */
+    TC_VARIANT_GPU,      /* OpenCL shaped for GPUs: local-memory tiles */
+    TC_VARIANT_GEMV,     /* memory-bound kernel for few rows (M <= 8) streaming the weights */
+    TC_VARIANT_CLBLAST,  /* CLBlast */
+    TC_VARIANT_IM2COL,   /* convolution as im2col + the project's GEMM */
+    TC_VARIANT_COUNT
+} tc_variant;
+
+const char *tc_variant_name(tc_variant v);
+/* Parses a name ("cpu", "clblast", ...); TC_ERR_INVALID_ARG when unknown. */
+tc_status tc_variant_parse(const char *name, tc_variant *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,246 @@
+/* Device enumeration and selection: `ref` first, then every OpenCL device. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/internal.h"
+
+#define MAX_CL_DEVICES 64
+
+static _Thread_local char g_probe[512];
+
+typedef struct {
+    cl_platform_id platform;
+    cl_device_id device;
+} cl_pair;
+
+/* Lists OpenCL devices; returns their number and records why none were found. */
+static int list_cl(cl_pair *out, int cap)
+{
+    cl_platform_id plats[16];
+    cl_uint np = 0;
+    cl_int err = clGetPlatformIDs(16, plats, &np);
+    g_probe[0] = '\0';
+    if (err != CL_SUCCESS || np == 0) {
+        snprintf(g_probe, sizeof g_probe,
+                 "no OpenCL platform found (clGetPlatformIDs: %s); install an ICD such as pocl-opencl-icd "
+                 "or check OCL_ICD_VENDORS; running on ref only",
+                 tc_cl_error_name(err == CL_SUCCESS ? CL_PLATFORM_NOT_FOUND_KHR : err));
+        return 0;
+    }
+    if (np > 16) np = 16;
+    int n = 0;
+    for (cl_uint p = 0; p < np; p++) {
+        cl_device_id devs[MAX_CL_DEVICES];
+        cl_uint nd = 0;
+        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, MAX_CL_DEVICES, devs, &nd) != CL_SUCCESS) continue;
+        if (nd > MAX_CL_DEVICES) nd = MAX_CL_DEVICES;
+        for (cl_uint d = 0; d < nd && n < cap; d++) out[n++] = (cl_pair){plats[p], devs[d]};
+    }
+    if (n == 0)
+        snprintf(g_probe, sizeof g_probe, "%u OpenCL platform(s) found but no device; running on ref only",
+                 (unsigned)np);
+    return n;
+}
+
+int tc_device_count(void)
+{
+    cl_pair p[MAX_CL_DEVICES];
+    return 1 + list_cl(p, MAX_CL_DEVICES);
+}
+
+const char *tc_device_probe_message(void)
+{
+    cl_pair p[MAX_CL_DEVICES];
+    list_cl(p, MAX_CL_DEVICES);
+    return g_probe;
+}
+
+const char *tc_device_type_name(tc_device_type t)
+{
+    switch (t) {
+    case TC_DEVICE_REF: return "ref";
+    case TC_DEVICE_CPU: return "cpu";
+    case TC_DEVICE_GPU: return "gpu";
+    case TC_DEVICE_ACCEL: return "accel";
+    default: return "other";
+    }
+}
+
+static void str_info(cl_device_id d, cl_device_info what, char *dst, size_t n)
+{
+    dst[0] = '\0';
+    if (clGetDeviceInfo(d, what, n, dst, NULL) != CL_SUCCESS) dst[0] = '\0';
+    dst[n - 1] = '\0';
+}
+
+static void fill_info(int index, cl_pair pair, tc_device_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->index = index;
+    cl_device_id d = pair.device;
+    cl_device_type type = 0;
+    clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    info->type = (type & CL_DEVICE_TYPE_GPU)           ? TC_DEVICE_GPU
+                 : (type & CL_DEVICE_TYPE_CPU)         ? TC_DEVICE_CPU
+                 : (type & CL_DEVICE_TYPE_ACCELERATOR) ? TC_DEVICE_ACCEL
+                                                       : TC_DEVICE_OTHER;
+    str_info(d, CL_DEVICE_NAME, info->name, sizeof info->name);
+    str_info(d, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
+    str_info(d, CL_DEVICE_VERSION, info->version, sizeof info->version);
+    str_info(d, CL_DRIVER_VERSION, info->driver, sizeof info->driver);
+    if (clGetPlatformInfo(pair.platform, CL_PLATFORM_NAME, sizeof info->platform, info->platform, NULL) !=
+        CL_SUCCESS)
+        info->platform[0] = '\0';
+    info->platform[sizeof info->platform - 1] = '\0';
+    cl_uint cu = 0;
+    cl_ulong gm = 0, lm = 0, ma = 0;
+    size_t wg = 0;
+    clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof gm, &gm, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof lm, &lm, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ma, &ma, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
+    info->compute_units = cu;
+    info->global_mem_bytes = gm;
+    info->local_mem_bytes = lm;
+    info->max_alloc_bytes = ma;
+    info->max_work_group = wg;
+    size_t len = 0;
+    if (clGetDeviceInfo(d, CL_DEVICE_EXTENSIONS, 0, NULL, &len) == CL_SUCCESS && len > 0) {
+        char *ext = malloc(len + 1);
+        if (ext && clGetDeviceInfo(d, CL_DEVICE_EXTENSIONS, len, ext, NULL) == CL_SUCCESS) {
+            ext[len] = '\0';
+            info->has_fp64 = strstr(ext, "cl_khr_fp64") != NULL;
+            info->has_fp16 = strstr(ext, "cl_khr_fp16") != NULL;
+            info->has_int_dot = strstr(ext, "cl_khr_integer_dot_product") != NULL;
+            info->has_subgroups = strstr(ext, "subgroups") != NULL || strstr(ext, "cl_intel_subgroups") != NULL;
+        }
+        free(ext);
+    }
+}
+
+static void fill_ref(tc_device_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->index = 0;
+    info->type = TC_DEVICE_REF;
+    snprintf(info->name, sizeof info->name, "ref");
+    snprintf(info->vendor, sizeof info->vendor, "tinycl");
+    snprintf(info->platform, sizeof info->platform, "host");
+    snprintf(info->version, sizeof info->version, "plain C reference");
+    snprintf(info->driver, sizeof info->driver, "%d.%d.%d", TINYCL_VERSION_MAJOR, TINYCL_VERSION_MINOR,
+             TINYCL_VERSION_PATCH);
+    info->compute_units = 1;
+}
+
+tc_status tc_device_get(int index, tc_device_info *info)
+{
+    if (!info) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_device_get: info is NULL");
+    if (index == 0) {
+        fill_ref(info);
+        return TC_OK;
+    }
+    cl_pair p[MAX_CL_DEVICES];
+    int n = list_cl(p, MAX_CL_DEVICES);
+    if (index < 0 || index > n)
+        return tc_fail(NULL, TC_ERR_NO_DEVICE, "device index %d out of range (0..%d)%s%s", index, n,
+                       g_probe[0] ? ": " : "", g_probe);
+    fill_info(index, p[index - 1], info);
+    return TC_OK;
+}
+
+/* Internal: the platform and device handles of OpenCL device `index` (>= 1). */
+int tc_device_handles(int index, cl_platform_id *plat, cl_device_id *dev)
+{
+    cl_pair p[MAX_CL_DEVICES];
+    int n = list_cl(p, MAX_CL_DEVICES);
+    if (index < 1 || index > n) return 0;
+    *plat = p[index - 1].platform;
+    *dev = p[index - 1].device;
+    return 1;
+}
+
+static int icontains(const char *hay, const char *needle)
+{
+    size_t hn = strlen(hay), nn = strlen(needle);
+    for (size_t i = 0; i + nn <= hn; i++) {
+        size_t j = 0;
+        while (j < nn && tolower((unsigned char)hay[i + j]) == tolower((unsigned char)needle[j])) j++;
+        if (j == nn) return 1;
+    }
+    return 0;
+}
+
+static int parse_int(const char *s, int *v)
+{
+    if (!*s) return 0;
+    char *end = NULL;
+    long x = strtol(s, &end, 10);
+    if (*end || x < 0 || x > 1000000) return 0;
+    *v = (int)x;
+    return 1;
+}
+
+tc_status tc_device_find(const char *spec, int *index)
+{
+    if (!index) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_device_find: index is NULL");
+    if (!spec || !*spec) spec = getenv("TINYCL_DEVICE");
+    int n = tc_device_count();
+    tc_device_info info;
+    if (!spec || !*spec) {
+        int first_cl = 0;
+        for (int i = 1; i < n; i++) {
+            if (tc_device_get(i, &info) != TC_OK) continue;
+            if (info.type == TC_DEVICE_GPU) {
+                *index = i;
+                return TC_OK;
+            }
+            if (!first_cl) first_cl = i;
+        }
+        *index = first_cl;
+        return TC_OK;
+    }
+    int v;
+    if (strcasecmp(spec, "ref") == 0) {
+        *index = 0;
+        return TC_OK;
+    }
+    if (strncasecmp(spec, "cl:", 3) == 0 && parse_int(spec + 3, &v)) {
+        if (v + 1 < n) {
+            *index = v + 1;
+            return TC_OK;
+        }
+        return tc_fail(NULL, TC_ERR_NO_DEVICE, "no OpenCL device cl:%d (%d found)%s%s", v, n - 1,
+                       g_probe[0] ? ": " : "", g_probe);
+    }
+    if (parse_int(spec, &v)) {
+        if (v < n) {
+            *index = v;
+            return TC_OK;
+        }
+        return tc_fail(NULL, TC_ERR_NO_DEVICE, "no device %d (%d found, ref included)", v, n);
+    }
+    static const struct {
+        const char *name;
+        tc_device_type t;
+    } types[] = {{"cpu", TC_DEVICE_CPU}, {"gpu", TC_DEVICE_GPU}, {"accel", TC_DEVICE_ACCEL}};
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        if (strcasecmp(spec, types[t].name) != 0) continue;
+        for (int i = 1; i < n; i++)
+            if (tc_device_get(i, &info) == TC_OK && info.type == types[t].t) {
+                *index = i;
+                return TC_OK;
+            }
+        return tc_fail(NULL, TC_ERR_NO_DEVICE, "no OpenCL device of type %s%s%s", spec, g_probe[0] ? ": " : "",
+                       g_probe);
+    }
+    for (int i = 1; i < n; i++)
+        if (tc_device_get(i, &info) == TC_OK && icontains(info.name, spec)) {
+            *index = i;
+            return TC_OK;
+        }
+    return tc_fail(NULL, TC_ERR_NO_DEVICE, "no device matches '%s'%s%s", spec, g_probe[0] ? ": " : "", g_probe);
+}

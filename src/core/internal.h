@@ -1,0 +1,135 @@
+/* Library-internal declarations shared by core, ops, prof and check. */
+#ifndef TINYCL_INTERNAL_H
+#define TINYCL_INTERNAL_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <CL/cl_ext.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tinycl/tinycl.h"
+
+#define TC_PROF_MAX_OPS 64
+#define TC_ERR_LEN 8192
+#define TC_MAX_KERNELS 16
+#define TC_SCRATCH_SLOTS 4
+
+/* Per-device kernel parameters (CLBlast-style database row). */
+typedef struct {
+    const char *match;   /* substring of the device name; NULL = any name */
+    tc_device_type type;
+    int gemm_cpu_wg;     /* work-group of the CPU-shaped matmul */
+    int gemm_gpu_tile;   /* tile edge of the GPU-shaped matmul */
+    int gemm_gpu_wpt;    /* outputs per work-item along each dim */
+    int gemv_wg;         /* work-group of the memory-bound kernel */
+} tc_dev_params;
+
+typedef struct tc_program {
+    char *name;
+    char *options;
+    cl_program prog;
+    int nkernels;
+    char *knames[TC_MAX_KERNELS];
+    cl_kernel kernels[TC_MAX_KERNELS]; /* created once, owned by the program */
+    struct tc_program *next;
+} tc_program;
+
+struct tc_ctx {
+    tc_device_info info;
+    int is_ref;
+    int profiling;
+    cl_platform_id platform;
+    cl_device_id dev;
+    cl_context cl;
+    cl_command_queue queue;
+    tc_program *programs;
+    const tc_dev_params *params;
+    cl_mem scratch[TC_SCRATCH_SLOTS];
+    size_t scratch_bytes[TC_SCRATCH_SLOTS];
+    int used_clblast;
+    size_t mem_current, mem_peak;
+    char err[TC_ERR_LEN];
+    /* profiling */
+    tc_prof_stat stats[TC_PROF_MAX_OPS];
+    int nstats;
+    tc_prof_launch last_launch;
+    int in_op;       /* nesting depth of tc_op_begin */
+    double op_t0;    /* host time at begin (ms) */
+    double op_dev_ms;
+    uint64_t op_launches;
+};
+
+/* Refcounted storage shared by a tensor and its views. `guard` bytes of canary
+ * live before and after the payload (tests only; 0 otherwise). */
+typedef struct {
+    int refs;
+    size_t bytes;    /* payload bytes */
+    size_t guard;
+    void *host;      /* ref: payload pointer (inside host_alloc) */
+    void *host_alloc;
+    cl_mem buf;      /* OpenCL: payload (a sub-buffer when guarded) */
+    cl_mem parent;   /* OpenCL guarded: whole allocation */
+} tc_storage;
+
+struct tc_tensor {
+    tc_ctx *ctx;
+    tc_dtype dtype;
+    int ndim;
+    int64_t dims[TC_MAX_DIMS];
+    int64_t numel;
+    size_t bytes;
+    tc_storage *st;
+};
+
+/* errors */
+tc_status tc_fail(tc_ctx *ctx, tc_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+tc_status tc_fail_cl(tc_ctx *ctx, cl_int err, const char *what);
+const char *tc_cl_error_name(cl_int err);
+void tc_set_global_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* memory accounting */
+void tc_mem_add(tc_ctx *ctx, size_t bytes);
+void tc_mem_sub(tc_ctx *ctx, size_t bytes);
+
+/* tensors */
+tc_status tc_tensor_create_guarded(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, size_t guard,
+                                   tc_tensor **out);
+/* 1 when both guard areas still hold the canary pattern. */
+int tc_tensor_guards_intact(const tc_tensor *t);
+/* Validation helper: checks non-NULL, context, dtype and ndim; writes a message. */
+tc_status tc_check_tensor(tc_ctx *ctx, const tc_tensor *t, const char *name, tc_dtype dtype, int ndim);
+/* Number of elements and bytes for dims, with overflow and range checks. */
+tc_status tc_dims_count(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, int64_t *numel, size_t *bytes);
+/* Host pointer of a tensor on the ref device. */
+static inline void *tc_host(const tc_tensor *t) { return t->st->host; }
+static inline cl_mem tc_buf(const tc_tensor *t) { return t->st->buf; }
+
+/* Scratch: per-context buffers by slot that grow on demand, are counted in the
+ * memory statistics and live until the context is freed. */
+tc_status tc_scratch_get(tc_ctx *ctx, int slot, size_t bytes, cl_mem *out);
+
+/* kernels */
+const char *tc_kernel_source(const char *program); /* embedded kernels/<program>.cl */
+int tc_device_handles(int index, cl_platform_id *plat, cl_device_id *dev);
+/* Kernel `kernel` of kernels/<program>.cl built with `options`; owned by the context. */
+tc_status tc_get_kernel(tc_ctx *ctx, const char *program, const char *options, const char *kernel, cl_kernel *out);
+/* Sets arguments from (size, pointer) pairs; n pairs. */
+tc_status tc_set_args(tc_ctx *ctx, cl_kernel k, int n, ...);
+tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, const size_t *gws, const size_t *lws);
+
+/* device parameter table */
+const tc_dev_params *tc_params_for(const char *device_name, tc_device_type type);
+
+/* op profiling scope: begin ... end(flops, bytes) */
+void tc_op_begin(tc_ctx *ctx);
+tc_status tc_op_end(tc_ctx *ctx, const char *op, tc_variant v, double flops, double bytes, tc_status st);
+double tc_now_ms(void);
+
+
+#define TC_ARG(x) sizeof(x), (const void *)&(x)
+
+#endif

@@ -1,0 +1,134 @@
+/* Programs: embedded OpenCL sources compiled on first use per context and kept per
+ * (program, options); kernel launches with optional profiling events. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "kernels_embedded.h"
+
+const char *tc_kernel_source(const char *program)
+{
+    for (size_t i = 0; i < tc_embedded_count; i++)
+        if (strcmp(tc_embedded[i].name, program) == 0) return tc_embedded[i].source;
+    return NULL;
+}
+
+static tc_status build(tc_ctx *ctx, const char *program, const char *options, cl_program *out)
+{
+    const char *src = tc_kernel_source(program);
+    if (!src) return tc_fail(ctx, TC_ERR_BUILD, "no embedded kernel source '%s'", program);
+    cl_int err;
+    cl_program prog = clCreateProgramWithSource(ctx->cl, 1, &src, NULL, &err);
+    if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clCreateProgramWithSource");
+    char opts[1024];
+    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable %s", options ? options : "");
+    err = clBuildProgram(prog, 1, &ctx->dev, opts, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        char log[TC_ERR_LEN - 256];
+        log[0] = '\0';
+        clGetProgramBuildInfo(prog, ctx->dev, CL_PROGRAM_BUILD_LOG, sizeof log, log, NULL);
+        log[sizeof log - 1] = '\0';
+        clReleaseProgram(prog);
+        return tc_fail(ctx, TC_ERR_BUILD, "building kernels/%s.cl with '%s' failed (%s):\n%s", program, opts,
+                       tc_cl_error_name(err), log);
+    }
+    *out = prog;
+    return TC_OK;
+}
+
+tc_status tc_get_kernel(tc_ctx *ctx, const char *program, const char *options, const char *kernel, cl_kernel *out)
+{
+    if (!options) options = "";
+    tc_program *p = ctx->programs;
+    while (p && (strcmp(p->name, program) != 0 || strcmp(p->options, options) != 0)) p = p->next;
+    if (!p) {
+        cl_program prog;
+        tc_status s = build(ctx, program, options, &prog);
+        if (s != TC_OK) return s;
+        p = calloc(1, sizeof *p);
+        char *n = malloc(strlen(program) + 1), *o = malloc(strlen(options) + 1);
+        if (!p || !n || !o) {
+            free(p);
+            free(n);
+            free(o);
+            clReleaseProgram(prog);
+            return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+        }
+        strcpy(n, program);
+        strcpy(o, options);
+        p->name = n;
+        p->options = o;
+        p->prog = prog;
+        p->next = ctx->programs;
+        ctx->programs = p;
+    }
+    for (int i = 0; i < p->nkernels; i++)
+        if (strcmp(p->knames[i], kernel) == 0) {
+            *out = p->kernels[i];
+            return TC_OK;
+        }
+    if (p->nkernels == TC_MAX_KERNELS)
+        return tc_fail(ctx, TC_ERR_BUILD, "too many kernels in kernels/%s.cl (max %d)", program, TC_MAX_KERNELS);
+    cl_int err;
+    cl_kernel k = clCreateKernel(p->prog, kernel, &err);
+    if (err != CL_SUCCESS)
+        return tc_fail(ctx, TC_ERR_BUILD, "kernel '%s' in kernels/%s.cl: %s", kernel, program, tc_cl_error_name(err));
+    char *kn = malloc(strlen(kernel) + 1);
+    if (!kn) {
+        clReleaseKernel(k);
+        return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    }
+    strcpy(kn, kernel);
+    p->knames[p->nkernels] = kn;
+    p->kernels[p->nkernels++] = k;
+    *out = k;
+    return TC_OK;
+}
+
+tc_status tc_set_args(tc_ctx *ctx, cl_kernel k, int n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++) {
+        size_t sz = va_arg(ap, size_t);
+        const void *ptr = va_arg(ap, const void *);
+        cl_int err = clSetKernelArg(k, (cl_uint)i, sz, ptr);
+        if (err != CL_SUCCESS) {
+            va_end(ap);
+            char what[64];
+            snprintf(what, sizeof what, "clSetKernelArg(%d)", i);
+            return tc_fail_cl(ctx, err, what);
+        }
+    }
+    va_end(ap);
+    return TC_OK;
+}
+
+tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, const size_t *gws, const size_t *lws)
+{
+    cl_event ev = NULL;
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, gws, lws, 0, NULL, ctx->profiling ? &ev : NULL);
+    if (err != CL_SUCCESS) {
+        char what[96];
+        snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", name);
+        return tc_fail_cl(ctx, err, what);
+    }
+    ctx->op_launches++;
+    if (ev) {
+        cl_ulong q = 0, s = 0, e = 0;
+        err = clWaitForEvents(1, &ev);
+        if (err == CL_SUCCESS) {
+            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_QUEUED, sizeof q, &q, NULL);
+            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof s, &s, NULL);
+            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof e, &e, NULL);
+        }
+        clReleaseEvent(ev);
+        if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clWaitForEvents");
+        snprintf(ctx->last_launch.kernel, sizeof ctx->last_launch.kernel, "%s", name);
+        ctx->last_launch.device_ms = e > s ? (double)(e - s) * 1e-6 : 0.0;
+        ctx->last_launch.queued_ms = s > q ? (double)(s - q) * 1e-6 : 0.0;
+        ctx->op_dev_ms += ctx->last_launch.device_ms;
+    }
+    return TC_OK;
+}

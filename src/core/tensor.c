@@ -1,0 +1,273 @@
+/* Tensors and their refcounted storage; every allocation is counted in the context. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+
+#define CANARY 0xA5u
+
+size_t tc_dtype_size(tc_dtype d)
+{
+    switch (d) {
+    case TC_DTYPE_F32:
+    case TC_DTYPE_S32: return 4;
+    case TC_DTYPE_S8:
+    case TC_DTYPE_U8: return 1;
+    default: return 0;
+    }
+}
+
+const char *tc_dtype_name(tc_dtype d)
+{
+    static const char *const n[TC_DTYPE_COUNT] = {"f32", "s8", "u8", "s32"};
+    return (d >= 0 && d < TC_DTYPE_COUNT) ? n[d] : "invalid";
+}
+
+tc_status tc_dims_count(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, int64_t *numel, size_t *bytes)
+{
+    if (dtype < 0 || dtype >= TC_DTYPE_COUNT) return tc_fail(ctx, TC_ERR_DTYPE, "invalid dtype %d", (int)dtype);
+    if (ndim < 1 || ndim > TC_MAX_DIMS)
+        return tc_fail(ctx, TC_ERR_SHAPE, "ndim %d outside 1..%d", ndim, TC_MAX_DIMS);
+    if (!dims) return tc_fail(ctx, TC_ERR_INVALID_ARG, "dims is NULL");
+    uint64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] < 1)
+            return tc_fail(ctx, TC_ERR_SHAPE, "dimension %d is %lld; every dimension must be >= 1", i,
+                           (long long)dims[i]);
+        if (__builtin_mul_overflow(n, (uint64_t)dims[i], &n) || n > (uint64_t)INT64_MAX)
+            return tc_fail(ctx, TC_ERR_OVERFLOW, "element count overflows at dimension %d", i);
+    }
+    uint64_t b;
+    if (__builtin_mul_overflow(n, (uint64_t)tc_dtype_size(dtype), &b) || b > (uint64_t)(SIZE_MAX / 2))
+        return tc_fail(ctx, TC_ERR_OVERFLOW, "byte count of %llu %s elements overflows", (unsigned long long)n,
+                       tc_dtype_name(dtype));
+    *numel = (int64_t)n;
+    *bytes = (size_t)b;
+    return TC_OK;
+}
+
+static void storage_release(tc_ctx *ctx, tc_storage *st)
+{
+    if (--st->refs > 0) return;
+    if (st->buf) clReleaseMemObject(st->buf);
+    if (st->parent) clReleaseMemObject(st->parent);
+    free(st->host_alloc);
+    tc_mem_sub(ctx, st->bytes + 2 * st->guard);
+    free(st);
+}
+
+static tc_status storage_alloc(tc_ctx *ctx, size_t bytes, size_t guard, tc_storage **out)
+{
+    tc_storage *st = calloc(1, sizeof *st);
+    if (!st) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    st->refs = 1;
+    st->bytes = bytes;
+    st->guard = guard;
+    size_t total = bytes + 2 * guard;
+    if (ctx->is_ref) {
+        /* 64-byte aligned so the reference loops vectorize; guard is a multiple of 64 */
+        size_t rounded = (total + 63) & ~(size_t)63;
+        st->host_alloc = aligned_alloc(64, rounded ? rounded : 64);
+        if (!st->host_alloc) {
+            free(st);
+            return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes", total);
+        }
+        st->host = (char *)st->host_alloc + guard;
+        if (guard) memset(st->host_alloc, CANARY, total);
+    } else if (ctx->info.max_alloc_bytes && total > ctx->info.max_alloc_bytes) {
+        free(st);
+        return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "%zu bytes exceed the device's largest allocation (%llu)",
+                       total, (unsigned long long)ctx->info.max_alloc_bytes);
+    } else {
+        cl_int err;
+        cl_mem m = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, total, NULL, &err);
+        if (err != CL_SUCCESS) {
+            free(st);
+            return tc_fail_cl(ctx, err, "clCreateBuffer");
+        }
+        if (guard) {
+            unsigned char pat = CANARY;
+            err = clEnqueueFillBuffer(ctx->queue, m, &pat, 1, 0, total, 0, NULL, NULL);
+            cl_buffer_region r = {guard, bytes};
+            cl_mem sub = err == CL_SUCCESS
+                             ? clCreateSubBuffer(m, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &r, &err)
+                             : NULL;
+            if (err != CL_SUCCESS) {
+                clReleaseMemObject(m);
+                free(st);
+                return tc_fail_cl(ctx, err, "guarded buffer");
+            }
+            st->parent = m;
+            st->buf = sub;
+        } else {
+            st->buf = m;
+        }
+    }
+    tc_mem_add(ctx, total);
+    *out = st;
+    return TC_OK;
+}
+
+static tc_status tensor_new(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, size_t guard,
+                            tc_tensor **out)
+{
+    if (!out) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tensor: out is NULL");
+    *out = NULL;
+    if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tensor: ctx is NULL");
+    int64_t numel;
+    size_t bytes;
+    tc_status s = tc_dims_count(ctx, dtype, ndim, dims, &numel, &bytes);
+    if (s != TC_OK) return s;
+    tc_tensor *t = calloc(1, sizeof *t);
+    if (!t) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    s = storage_alloc(ctx, bytes, guard, &t->st);
+    if (s != TC_OK) {
+        free(t);
+        return s;
+    }
+    t->ctx = ctx;
+    t->dtype = dtype;
+    t->ndim = ndim;
+    memcpy(t->dims, dims, (size_t)ndim * sizeof *dims);
+    t->numel = numel;
+    t->bytes = bytes;
+    *out = t;
+    return TC_OK;
+}
+
+tc_status tc_tensor_create(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, tc_tensor **out)
+{
+    return tensor_new(ctx, dtype, ndim, dims, 0, out);
+}
+
+tc_status tc_tensor_create_guarded(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, size_t guard,
+                                   tc_tensor **out)
+{
+    /* guard rounded to 1 KiB: a multiple of every device's sub-buffer alignment seen so far */
+    guard = (guard + 1023) & ~(size_t)1023;
+    if (ctx && !ctx->is_ref && ctx->dev) {
+        cl_uint align_bits = 0;
+        clGetDeviceInfo(ctx->dev, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
+        size_t a = align_bits / 8;
+        if (a > 1024) guard = (guard + a - 1) / a * a;
+    }
+    return tensor_new(ctx, dtype, ndim, dims, guard, out);
+}
+
+tc_status tc_tensor_from_host(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, const void *host,
+                              tc_tensor **out)
+{
+    if (!host) {
+        if (out) *out = NULL;
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_tensor_from_host: host is NULL");
+    }
+    tc_status s = tc_tensor_create(ctx, dtype, ndim, dims, out);
+    if (s != TC_OK) return s;
+    s = tc_tensor_write(*out, host, (*out)->bytes);
+    if (s != TC_OK) {
+        tc_tensor_free(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
+tc_status tc_tensor_reshape(tc_tensor *t, int ndim, const int64_t *dims, tc_tensor **out)
+{
+    if (!out) return tc_fail(t ? t->ctx : NULL, TC_ERR_INVALID_ARG, "tc_tensor_reshape: out is NULL");
+    *out = NULL;
+    if (!t) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_tensor_reshape: tensor is NULL");
+    int64_t numel;
+    size_t bytes;
+    tc_status s = tc_dims_count(t->ctx, t->dtype, ndim, dims, &numel, &bytes);
+    if (s != TC_OK) return s;
+    if (numel != t->numel)
+        return tc_fail(t->ctx, TC_ERR_SHAPE, "reshape to %lld elements from %lld", (long long)numel,
+                       (long long)t->numel);
+    tc_tensor *v = calloc(1, sizeof *v);
+    if (!v) return tc_fail(t->ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    *v = *t;
+    v->ndim = ndim;
+    memset(v->dims, 0, sizeof v->dims);
+    memcpy(v->dims, dims, (size_t)ndim * sizeof *dims);
+    v->st->refs++;
+    *out = v;
+    return TC_OK;
+}
+
+void tc_tensor_free(tc_tensor *t)
+{
+    if (!t) return;
+    storage_release(t->ctx, t->st);
+    free(t);
+}
+
+static tc_status check_io(const tc_tensor *t, const void *host, size_t bytes, const char *fn)
+{
+    if (!t) return tc_fail(NULL, TC_ERR_INVALID_ARG, "%s: tensor is NULL", fn);
+    if (!host) return tc_fail(t->ctx, TC_ERR_INVALID_ARG, "%s: host pointer is NULL", fn);
+    if (bytes != t->bytes)
+        return tc_fail(t->ctx, TC_ERR_SHAPE, "%s: %zu bytes given, tensor holds %zu", fn, bytes, t->bytes);
+    return TC_OK;
+}
+
+tc_status tc_tensor_write(tc_tensor *t, const void *host, size_t bytes)
+{
+    tc_status s = check_io(t, host, bytes, "tc_tensor_write");
+    if (s != TC_OK) return s;
+    if (t->ctx->is_ref) {
+        memcpy(t->st->host, host, bytes);
+        return TC_OK;
+    }
+    cl_int err = clEnqueueWriteBuffer(t->ctx->queue, t->st->buf, CL_TRUE, 0, bytes, host, 0, NULL, NULL);
+    return err == CL_SUCCESS ? TC_OK : tc_fail_cl(t->ctx, err, "clEnqueueWriteBuffer");
+}
+
+tc_status tc_tensor_read(const tc_tensor *t, void *host, size_t bytes)
+{
+    tc_status s = check_io(t, host, bytes, "tc_tensor_read");
+    if (s != TC_OK) return s;
+    if (t->ctx->is_ref) {
+        memcpy(host, t->st->host, bytes);
+        return TC_OK;
+    }
+    cl_int err = clEnqueueReadBuffer(t->ctx->queue, t->st->buf, CL_TRUE, 0, bytes, host, 0, NULL, NULL);
+    return err == CL_SUCCESS ? TC_OK : tc_fail_cl(t->ctx, err, "clEnqueueReadBuffer");
+}
+
+int tc_tensor_guards_intact(const tc_tensor *t)
+{
+    const tc_storage *st = t->st;
+    if (!st->guard) return 1;
+    size_t total = st->bytes + 2 * st->guard;
+    unsigned char *all = t->ctx->is_ref ? (unsigned char *)st->host_alloc : malloc(total);
+    if (!all) return 0;
+    if (!t->ctx->is_ref &&
+        clEnqueueReadBuffer(t->ctx->queue, st->parent, CL_TRUE, 0, total, all, 0, NULL, NULL) != CL_SUCCESS) {
+        free(all);
+        return 0;
+    }
+    int ok = 1;
+    for (size_t i = 0; i < st->guard && ok; i++)
+        ok = all[i] == CANARY && all[st->guard + st->bytes + i] == CANARY;
+    if (!t->ctx->is_ref) free(all);
+    return ok;
+}
+
+tc_status tc_check_tensor(tc_ctx *ctx, const tc_tensor *t, const char *name, tc_dtype dtype, int ndim)
+{
+    if (!t) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s is NULL", name);
+    if (t->ctx != ctx) return tc_fail(ctx, TC_ERR_CONTEXT, "%s belongs to another context", name);
+    if (t->dtype != dtype)
+        return tc_fail(ctx, TC_ERR_DTYPE, "%s is %s, expected %s", name, tc_dtype_name(t->dtype),
+                       tc_dtype_name(dtype));
+    if (ndim > 0 && t->ndim != ndim)
+        return tc_fail(ctx, TC_ERR_SHAPE, "%s has %d dimensions, expected %d", name, t->ndim, ndim);
+    return TC_OK;
+}
+
+tc_ctx *tc_tensor_ctx(const tc_tensor *t) { return t ? t->ctx : NULL; }
+tc_dtype tc_tensor_dtype(const tc_tensor *t) { return t ? t->dtype : TC_DTYPE_COUNT; }
+int tc_tensor_ndim(const tc_tensor *t) { return t ? t->ndim : 0; }
+int64_t tc_tensor_dim(const tc_tensor *t, int i) { return (t && i >= 0 && i < t->ndim) ? t->dims[i] : 0; }
+int64_t tc_tensor_numel(const tc_tensor *t) { return t ? t->numel : 0; }
+size_t tc_tensor_bytes(const tc_tensor *t) { return t ? t->bytes : 0; }

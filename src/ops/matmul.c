@@ -1,0 +1,336 @@
+/* Dense matmul: validate -> choose a variant -> launch (or run the reference). */
+#include <clblast_c.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "ops/host.h"
+#include "ref/ref.h"
+
+#define EPI_BIAS 1
+#define EPI_RELU 2
+#define EPI_BETA 4
+#define GEMV_MAX_M 8
+#define CPU_ROWS 8  /* rows per work-item of gemm_cpu */
+#define CPU_COLS 32 /* columns per work-item (one B panel) */
+#define CPU_KC 128  /* B panel rows staged in local memory at a time */
+
+tc_matmul_params tc_matmul_defaults(void)
+{
+    tc_matmul_params p = {0, 0, 1.0f, 0.0f, NULL, 0, TC_VARIANT_AUTO};
+    return p;
+}
+
+typedef struct {
+    int64_t m, n, k;
+    int flags;
+} shape;
+
+static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+static tc_status validate(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, const tc_tensor *c,
+                          const tc_matmul_params *p, shape *s)
+{
+    tc_status st;
+    if ((st = tc_check_tensor(ctx, a, "matmul: A", TC_DTYPE_F32, 2)) != TC_OK) return st;
+    if ((st = tc_check_tensor(ctx, b, "matmul: B", TC_DTYPE_F32, 2)) != TC_OK) return st;
+    if ((st = tc_check_tensor(ctx, c, "matmul: C", TC_DTYPE_F32, 2)) != TC_OK) return st;
+    if (p->variant < 0 || p->variant >= TC_VARIANT_COUNT)
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "matmul: invalid variant %d", (int)p->variant);
+    if (!isfinite(p->alpha) || !isfinite(p->beta))
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "matmul: alpha and beta must be finite");
+    int64_t m = p->trans_a ? a->dims[1] : a->dims[0], ka = p->trans_a ? a->dims[0] : a->dims[1];
+    int64_t kb = p->trans_b ? b->dims[1] : b->dims[0], n = p->trans_b ? b->dims[0] : b->dims[1];
+    if (ka != kb)
+        return tc_fail(ctx, TC_ERR_SHAPE, "matmul: op(A) is %lldx%lld but op(B) is %lldx%lld", (long long)m,
+                       (long long)ka, (long long)kb, (long long)n);
+    if (c->dims[0] != m || c->dims[1] != n)
+        return tc_fail(ctx, TC_ERR_SHAPE, "matmul: C is %lldx%lld, expected %lldx%lld", (long long)c->dims[0],
+                       (long long)c->dims[1], (long long)m, (long long)n);
+    if (c->st == a->st || c->st == b->st)
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "matmul: C must not share storage with A or B");
+    if (p->bias) {
+        if ((st = tc_check_tensor(ctx, p->bias, "matmul: bias", TC_DTYPE_F32, 0)) != TC_OK) return st;
+        if (p->bias->numel != n)
+            return tc_fail(ctx, TC_ERR_SHAPE, "matmul: bias has %lld elements, expected N = %lld",
+                           (long long)p->bias->numel, (long long)n);
+    }
+    /* kernels index with 32-bit ints for dimensions; padded sizes must fit too */
+    const int64_t lim = (int64_t)1 << 30;
+    if (!ctx->is_ref && (m >= lim || n >= lim || ka >= lim || a->numel >= lim || b->numel >= lim || c->numel >= lim))
+        return tc_fail(ctx, TC_ERR_OVERFLOW, "matmul: dimensions beyond 2^30 elements are not supported on OpenCL");
+    *s = (shape){m, n, ka,
+                 (p->bias ? EPI_BIAS : 0) | (p->relu ? EPI_RELU : 0) | (p->beta != 0.0f ? EPI_BETA : 0)};
+    return TC_OK;
+}
+
+tc_variant tc_matmul_auto_variant(const tc_ctx *ctx, int64_t m, int64_t n, int64_t k, int trans_a, int trans_b)
+{
+    (void)n, (void)k, (void)trans_a, (void)trans_b;
+    if (!ctx || ctx->is_ref) return TC_VARIANT_REF;
+    if (m <= GEMV_MAX_M) return TC_VARIANT_GEMV;
+    if (ctx->info.type == TC_DEVICE_CPU) return TC_VARIANT_CPU;
+    return TC_VARIANT_GPU;
+}
+
+static tc_status run_ref(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *c,
+                         const tc_matmul_params *p, const shape *s)
+{
+    void *ha = NULL, *hb = NULL, *hbias = NULL, *hc = NULL;
+    tc_status st = tc_host_get(a, &ha);
+    if (st == TC_OK) st = tc_host_get(b, &hb);
+    if (st == TC_OK) st = tc_host_get(p->bias, &hbias);
+    if (st == TC_OK) st = tc_host_out(c, s->flags & EPI_BETA, &hc);
+    if (st == TC_OK && tc_ref_matmul(ha, hb, hc, hbias, s->m, s->n, s->k, p->trans_a, p->trans_b, p->alpha, p->beta,
+                                     p->relu) != 0)
+        st = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "matmul: out of host memory");
+    if (st == TC_OK)
+        st = tc_host_commit(c, hc);
+    else
+        tc_host_put(c, hc);
+    tc_host_put(p->bias, hbias);
+    tc_host_put(b, hb);
+    tc_host_put(a, ha);
+    return st;
+}
+
+static tc_status run_gpu(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *c,
+                         const tc_matmul_params *p, const shape *s)
+{
+    char opts[64];
+    const int ts = ctx->params->gemm_gpu_tile, wpt = ctx->params->gemm_gpu_wpt;
+    snprintf(opts, sizeof opts, "-DTS=%d -DWPT=%d", ts, wpt);
+    cl_kernel k;
+    tc_status st = tc_get_kernel(ctx, "matmul", opts, "gemm_gpu", &k);
+    if (st != TC_OK) return st;
+    cl_int m = (cl_int)s->m, n = (cl_int)s->n, kk = (cl_int)s->k, ta = p->trans_a != 0, tb = p->trans_b != 0,
+           fl = s->flags;
+    cl_mem A = tc_buf(a), B = tc_buf(b), C = tc_buf(c), bias = p->bias ? tc_buf(p->bias) : NULL;
+    st = tc_set_args(ctx, k, 12, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(ta), TC_ARG(tb), TC_ARG(A), TC_ARG(B),
+                     TC_ARG(C), TC_ARG(bias), TC_ARG(p->alpha), TC_ARG(p->beta), TC_ARG(fl));
+    if (st != TC_OK) return st;
+    size_t rts = (size_t)(ts / wpt);
+    size_t lws[2] = {rts, rts};
+    size_t gws[2] = {round_up((size_t)s->n, (size_t)ts) / (size_t)wpt, round_up((size_t)s->m, (size_t)ts) / (size_t)wpt};
+    return tc_launch(ctx, k, "gemm_gpu", 2, gws, lws);
+}
+
+static tc_status run_gemv(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *c,
+                          const tc_matmul_params *p, const shape *s)
+{
+    if (s->m > GEMV_MAX_M)
+        return tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul: the gemv variant needs M <= %d (M = %lld)", GEMV_MAX_M,
+                       (long long)s->m);
+    const char *name = p->trans_b ? "gemv_t" : "gemv_n";
+    cl_kernel k;
+    tc_status st = tc_get_kernel(ctx, "matmul", "", name, &k);
+    if (st != TC_OK) return st;
+    cl_int m = (cl_int)s->m, n = (cl_int)s->n, kk = (cl_int)s->k, ta = p->trans_a != 0, fl = s->flags;
+    cl_mem A = tc_buf(a), B = tc_buf(b), C = tc_buf(c), bias = p->bias ? tc_buf(p->bias) : NULL;
+    st = tc_set_args(ctx, k, 11, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(ta), TC_ARG(A), TC_ARG(B), TC_ARG(C),
+                     TC_ARG(bias), TC_ARG(p->alpha), TC_ARG(p->beta), TC_ARG(fl));
+    if (st != TC_OK) return st;
+    size_t wg = (size_t)ctx->params->gemv_wg;
+    size_t items = p->trans_b ? (size_t)s->n : ((size_t)s->n + 15) / 16;
+    size_t gws[1] = {round_up(items, wg)};
+    size_t lws[1] = {wg};
+    return tc_launch(ctx, k, name, 1, gws, lws);
+}
+
+/* Packs op(A) into Mp x Kp rows and op(B) into 32-column panels, then runs gemm_cpu. */
+static tc_status run_cpu(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *c,
+                         const tc_matmul_params *p, const shape *s)
+{
+    size_t wg_rows = (size_t)ctx->params->gemm_cpu_wg;
+    size_t row_blocks = ((size_t)s->m + CPU_ROWS - 1) / CPU_ROWS;
+    if (row_blocks < wg_rows) wg_rows = row_blocks;
+    const size_t mp = round_up((size_t)s->m, CPU_ROWS * wg_rows);
+    const size_t np = round_up((size_t)s->n, CPU_COLS), kp = round_up((size_t)s->k, 4);
+    cl_mem ap, bp;
+    tc_status st = tc_scratch_get(ctx, 0, mp * kp * sizeof(float), &ap);
+    if (st == TC_OK) st = tc_scratch_get(ctx, 1, np * kp * sizeof(float), &bp);
+    cl_kernel kpa, kpb, kg;
+    if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "pack_rows", &kpa);
+    if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "pack_panels", &kpb);
+    if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "gemm_cpu", &kg);
+    if (st != TC_OK) return st;
+    cl_int m = (cl_int)s->m, n = (cl_int)s->n, kk = (cl_int)s->k, ta = p->trans_a != 0, tb = p->trans_b != 0;
+    cl_int kpi = (cl_int)kp, fl = s->flags;
+    cl_mem A = tc_buf(a), B = tc_buf(b), C = tc_buf(c), bias = p->bias ? tc_buf(p->bias) : NULL;
+    st = tc_set_args(ctx, kpa, 6, TC_ARG(A), TC_ARG(m), TC_ARG(kk), TC_ARG(ta), TC_ARG(ap), TC_ARG(kpi));
+    size_t g1[2] = {kp, mp};
+    if (st == TC_OK) st = tc_launch(ctx, kpa, "pack_rows", 2, g1, NULL);
+    if (st == TC_OK) st = tc_set_args(ctx, kpb, 6, TC_ARG(B), TC_ARG(kk), TC_ARG(n), TC_ARG(tb), TC_ARG(bp), TC_ARG(kpi));
+    size_t g2[2] = {np, kp};
+    if (st == TC_OK) st = tc_launch(ctx, kpb, "pack_panels", 2, g2, NULL);
+    if (st != TC_OK) return st;
+    st = tc_set_args(ctx, kg, 10, TC_ARG(m), TC_ARG(n), TC_ARG(kpi), TC_ARG(ap), TC_ARG(bp), TC_ARG(C), TC_ARG(bias),
+                     TC_ARG(p->alpha), TC_ARG(p->beta), TC_ARG(fl));
+    if (st == TC_OK) {
+        cl_int err = clSetKernelArg(kg, 10, (size_t)CPU_KC * CPU_COLS * sizeof(float), NULL);
+        if (err != CL_SUCCESS) st = tc_fail_cl(ctx, err, "clSetKernelArg(panel)");
+    }
+    if (st != TC_OK) return st;
+    size_t gws[2] = {np / CPU_COLS, mp / CPU_ROWS};
+    size_t lws[2] = {1, wg_rows};
+    return tc_launch(ctx, kg, "gemm_cpu", 2, gws, lws);
+}
+
+static tc_status run_clblast(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *c,
+                             const tc_matmul_params *p, const shape *s)
+{
+    ctx->used_clblast = 1;
+    cl_event ev = NULL;
+    CLBlastStatusCode r = CLBlastSgemm(CLBlastLayoutRowMajor, p->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                       p->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)s->m,
+                                       (size_t)s->n, (size_t)s->k, p->alpha, tc_buf(a), 0,
+                                       (size_t)(p->trans_a ? s->m : s->k), tc_buf(b), 0,
+                                       (size_t)(p->trans_b ? s->k : s->n), p->beta, tc_buf(c), 0, (size_t)s->n,
+                                       &ctx->queue, &ev);
+    if (r != CLBlastSuccess) return tc_fail(ctx, TC_ERR_OPENCL, "matmul: CLBlastSgemm failed with status %d", (int)r);
+    if (ev) {
+        if (ctx->profiling && clWaitForEvents(1, &ev) == CL_SUCCESS) {
+            cl_ulong t0 = 0, t1 = 0;
+            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+            ctx->op_dev_ms += t1 > t0 ? (double)(t1 - t0) * 1e-6 : 0.0;
+        }
+        ctx->op_launches++;
+        clReleaseEvent(ev);
+    }
+    if (!(s->flags & (EPI_BIAS | EPI_RELU))) return TC_OK;
+    cl_kernel k;
+    tc_status st = tc_get_kernel(ctx, "matmul", "", "bias_relu", &k);
+    if (st != TC_OK) return st;
+    cl_int m = (cl_int)s->m, n = (cl_int)s->n, fl = s->flags;
+    cl_mem C = tc_buf(c), bias = p->bias ? tc_buf(p->bias) : NULL;
+    st = tc_set_args(ctx, k, 5, TC_ARG(m), TC_ARG(n), TC_ARG(C), TC_ARG(bias), TC_ARG(fl));
+    if (st != TC_OK) return st;
+    size_t gws[2] = {(size_t)s->n, (size_t)s->m};
+    return tc_launch(ctx, k, "bias_relu", 2, gws, NULL);
+}
+
+tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *c, const tc_matmul_params *p)
+{
+    if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "matmul: ctx is NULL");
+    tc_matmul_params def = tc_matmul_defaults();
+    if (!p) p = &def;
+    shape s = {0, 0, 0, 0};
+    tc_status st = validate(ctx, a, b, c, p, &s);
+    if (st != TC_OK) return st;
+    tc_variant v = p->variant == TC_VARIANT_AUTO ? tc_matmul_auto_variant(ctx, s.m, s.n, s.k, p->trans_a, p->trans_b)
+                                                 : p->variant;
+    if (ctx->is_ref && v != TC_VARIANT_REF)
+        return tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul: variant '%s' needs an OpenCL device", tc_variant_name(v));
+    double flops = 2.0 * (double)s.m * (double)s.n * (double)s.k;
+    double bytes = 4.0 * ((double)s.m * (double)s.k + (double)s.k * (double)s.n +
+                          (double)s.m * (double)s.n * ((s.flags & EPI_BETA) ? 2 : 1));
+    tc_op_begin(ctx);
+    switch (v) {
+    case TC_VARIANT_REF: st = run_ref(ctx, a, b, c, p, &s); break;
+    case TC_VARIANT_CPU: st = run_cpu(ctx, a, b, c, p, &s); break;
+    case TC_VARIANT_GPU: st = run_gpu(ctx, a, b, c, p, &s); break;
+    case TC_VARIANT_GEMV: st = run_gemv(ctx, a, b, c, p, &s); break;
+    case TC_VARIANT_CLBLAST: st = run_clblast(ctx, a, b, c, p, &s); break;
+    default: st = tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul has no variant '%s'", tc_variant_name(v)); break;
+    }
+    return tc_op_end(ctx, "matmul", v, flops, bytes, st);
+}
+
+/* ---- descriptor: cases, inputs and counts for tests, check and bench --------
+ * case v[]: m, n, k, trans_a, trans_b, beta x100, bias, relu, alpha x100 (0 = 1) */
+#include "check/opdesc.h"
+
+static const tc_variant matmul_variants[] = {TC_VARIANT_REF, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_GEMV,
+                                             TC_VARIANT_CLBLAST};
+
+static const tc_case matmul_cases[] = {
+    {{1, 1, 1, 0, 0, 0, 0, 0, 0}},        {{1, 1000, 17, 0, 0, 0, 1, 0, 0}},    {{3, 17, 127, 1, 0, 50, 0, 0, 0}},
+    {{8, 127, 1000, 0, 1, 0, 1, 1, 0}},   {{5, 33, 64, 1, 1, 100, 0, 0, 150}},  {{17, 3, 1000, 0, 0, 0, 0, 0, 0}},
+    {{127, 1000, 3, 0, 1, 50, 1, 1, 0}},  {{1000, 17, 127, 1, 0, 0, 0, 1, 0}},  {{64, 64, 64, 0, 0, 0, 0, 0, 0}},
+    {{33, 65, 129, 1, 1, 0, 1, 0, 200}},  {{100, 96, 257, 0, 0, 75, 1, 1, 0}},  {{255, 31, 33, 0, 1, 0, 0, 0, 0}},
+    {{9, 4097, 5, 0, 0, 0, 1, 0, 0}},     {{2, 513, 300, 0, 1, 100, 0, 1, 0}},
+};
+
+static void matmul_describe(const tc_case *c, char *buf, size_t n)
+{
+    snprintf(buf, n, "m=%lld n=%lld k=%lld%s%s%s%s%s", (long long)c->v[0], (long long)c->v[1], (long long)c->v[2],
+             c->v[3] ? " tA" : "", c->v[4] ? " tB" : "", c->v[5] ? " beta" : "", c->v[6] ? " bias" : "",
+             c->v[7] ? " relu" : "");
+}
+
+static void matmul_json(const tc_case *c, char *buf, size_t n)
+{
+    snprintf(buf, n, "{\"m\":%lld,\"n\":%lld,\"k\":%lld,\"trans_a\":%d,\"trans_b\":%d}", (long long)c->v[0],
+             (long long)c->v[1], (long long)c->v[2], (int)c->v[3], (int)c->v[4]);
+}
+
+static int matmul_parse(const char *spec, tc_case *c)
+{
+    long long m, n, k;
+    char tail;
+    memset(c, 0, sizeof *c);
+    if (sscanf(spec, "%lldx%lldx%lld%c", &m, &n, &k, &tail) != 3 || m < 1 || n < 1 || k < 1) return -1;
+    c->v[0] = m, c->v[1] = n, c->v[2] = k;
+    return 0;
+}
+
+static tc_matmul_params matmul_case_params(const tc_opdata *d, tc_variant v)
+{
+    const int64_t *c = d->cs.v;
+    tc_matmul_params p = {(int)c[3], (int)c[4], c[8] ? (float)c[8] / 100.0f : 1.0f, (float)c[5] / 100.0f,
+                          c[6] ? d->in[2] : NULL, (int)c[7], v};
+    return p;
+}
+
+static tc_status matmul_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
+{
+    const int64_t m = cs->v[0], n = cs->v[1], k = cs->v[2];
+    d->cs = *cs;
+    int64_t da[2] = {cs->v[3] ? k : m, cs->v[3] ? m : k}, db[2] = {cs->v[4] ? n : k, cs->v[4] ? k : n};
+    int64_t dc[2] = {m, n}, dbias[1] = {n};
+    float *ha = malloc((size_t)(m * k) * sizeof *ha), *hb = malloc((size_t)(k * n) * sizeof *hb);
+    float *hbias = malloc((size_t)n * sizeof *hbias);
+    if (!ha || !hb || !hbias) {
+        free(ha), free(hb), free(hbias);
+        return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    }
+    tc_rand_f32(ha, (size_t)(m * k), -1.0f, 1.0f, &seed);
+    tc_rand_f32(hb, (size_t)(k * n), -1.0f, 1.0f, &seed);
+    tc_rand_f32(hbias, (size_t)n, -1.0f, 1.0f, &seed);
+    tc_status s = tc_opdata_input(ctx, d, TC_DTYPE_F32, 2, da, ha);
+    if (s == TC_OK) s = tc_opdata_input(ctx, d, TC_DTYPE_F32, 2, db, hb);
+    else free(hb);
+    if (s == TC_OK) s = tc_opdata_input(ctx, d, TC_DTYPE_F32, 1, dbias, hbias);
+    else free(hbias);
+    if (s == TC_OK) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, 2, dc, &seed);
+    if (s != TC_OK) return s;
+    tc_matmul_params p = matmul_case_params(d, TC_VARIANT_REF);
+    if (tc_ref_matmul(ha, hb, d->expected, p.bias ? hbias : NULL, m, n, k, p.trans_a, p.trans_b, p.alpha, p.beta,
+                      p.relu) != 0)
+        return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    return TC_OK;
+}
+
+static tc_status matmul_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
+{
+    tc_matmul_params p = matmul_case_params(d, v);
+    return tc_matmul(ctx, d->in[0], d->in[1], d->out, &p);
+}
+
+static double matmul_flops(const tc_case *c) { return 2.0 * (double)c->v[0] * (double)c->v[1] * (double)c->v[2]; }
+static double matmul_bytes(const tc_case *c)
+{
+    return 4.0 * ((double)c->v[0] * (double)c->v[2] + (double)c->v[2] * (double)c->v[1] +
+                  (double)c->v[0] * (double)c->v[1] * (c->v[5] ? 2 : 1));
+}
+
+const tc_opdesc tc_opdesc_matmul = {
+    "matmul",      matmul_variants, (int)(sizeof matmul_variants / sizeof matmul_variants[0]),
+    matmul_cases,  (int)(sizeof matmul_cases / sizeof matmul_cases[0]),
+    matmul_describe, matmul_json,   matmul_parse,
+    matmul_setup,  matmul_run,      matmul_flops,
+    matmul_bytes,  TC_METRIC_MAXREL, 1e-4,
+};
