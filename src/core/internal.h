@@ -115,6 +115,9 @@ tc_status tc_scratch_get(tc_ctx *ctx, int slot, size_t bytes, cl_mem *out);
 /* kernels */
 const char *tc_kernel_source(const char *program); /* embedded kernels/<program>.cl */
 int tc_device_handles(int index, cl_platform_id *plat, cl_device_id *dev);
+/* Compiles `src` for the context's device; TC_ERR_BUILD with the log on failure. */
+tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *src, const char *options,
+                                  cl_program *out);
 /* Kernel `kernel` of kernels/<program>.cl built with `options`; owned by the context. */
 tc_status tc_get_kernel(tc_ctx *ctx, const char *program, const char *options, const char *kernel, cl_kernel *out);
 /* Sets arguments from (size, pointer) pairs; n pairs. */

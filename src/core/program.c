@@ -18,6 +18,12 @@ static tc_status build(tc_ctx *ctx, const char *program, const char *options, cl
 {
     const char *src = tc_kernel_source(program);
     if (!src) return tc_fail(ctx, TC_ERR_BUILD, "no embedded kernel source '%s'", program);
+    return tc_program_build_source(ctx, program, src, options, out);
+}
+
+tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *src, const char *options,
+                                  cl_program *out)
+{
     cl_int err;
     cl_program prog = clCreateProgramWithSource(ctx->cl, 1, &src, NULL, &err);
     if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clCreateProgramWithSource");

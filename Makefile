@@ -1,0 +1,38 @@
+# Thin wrapper: install dependencies -> configure -> build -> run.
+#   make test    the cmocka suite through ctest on ref and PoCL (WERROR=1 SANITIZE=1 for CI)
+#   make bench   the benchmark on every device
+MAKEFLAGS += --no-print-directory
+BUILD ?= build
+JOBS ?= $(shell nproc)
+WERROR ?= 0
+SANITIZE ?= 0
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test bench check clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(if $(filter 1,$(SANITIZE)),Debug,Release) \
+	  -DTINYCL_WERROR=$(if $(filter 1,$(WERROR)),ON,OFF) -DTINYCL_SANITIZE=$(if $(filter 1,$(SANITIZE)),ON,OFF) \
+	  $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	@cd $(BUILD) && LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@$(BUILD)/tinycl bench matmul --json $(BUILD)/bench-matmul.json
+
+check: build
+	@$(BUILD)/tinycl check
+
+clean:
+	rm -rf $(BUILD) build-asan

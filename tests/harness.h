@@ -1,0 +1,28 @@
+/* Test harness: the device under test comes from TINYCL_DEVICE (ctest sets it);
+ * the seed from TINYCL_SEED, else fresh per run, always printed. */
+#ifndef TINYCL_TEST_HARNESS_H
+#define TINYCL_TEST_HARNESS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/internal.h"
+
+/* Context on the device under test (fails the test when it cannot be created). */
+tc_ctx *th_ctx(void);
+uint64_t th_seed(void);
+/* Runs every case of every variant of `op` on the device under test against ref. */
+void th_check_op(const char *op);
+/* Asserts that `st` is `want` and that ctx's message is non-empty and contains `needle`. */
+void th_expect(tc_ctx *ctx, tc_status st, tc_status want, const char *needle);
+/* f32 tensor of dims filled with values from the seed; host copy in *host if given. */
+tc_tensor *th_tensor(tc_ctx *ctx, int ndim, const int64_t *dims, float **host);
+/* 1 when t still holds exactly `host` (numel floats). */
+int th_unchanged(const tc_tensor *t, const float *host);
+
+#define TH_DIMS(...) ((const int64_t[]){__VA_ARGS__})
+
+#endif

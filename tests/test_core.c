@@ -1,0 +1,190 @@
+/* Devices, contexts, tensors, memory accounting, kernels and guards. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static void test_devices(void **state)
+{
+    (void)state;
+    int n = tc_device_count();
+    assert_true(n >= 1);
+    tc_device_info info;
+    assert_int_equal(tc_device_get(0, &info), TC_OK);
+    assert_int_equal(info.type, TC_DEVICE_REF);
+    assert_string_equal(info.name, "ref");
+    int idx = -1;
+    assert_int_equal(tc_device_find("ref", &idx), TC_OK);
+    assert_int_equal(idx, 0);
+    th_expect(NULL, tc_device_find("cl:999", &idx), TC_ERR_NO_DEVICE, "cl:999");
+    th_expect(NULL, tc_device_find("no-such-device-name", &idx), TC_ERR_NO_DEVICE, "no-such-device-name");
+    th_expect(NULL, tc_device_get(n, &info), TC_ERR_NO_DEVICE, "out of range");
+    th_expect(NULL, tc_device_get(0, NULL), TC_ERR_INVALID_ARG, NULL);
+    for (int i = 1; i < n; i++) {
+        assert_int_equal(tc_device_get(i, &info), TC_OK);
+        assert_true(info.compute_units > 0);
+        assert_true(strlen(info.name) > 0);
+        /* selection by index, cl:N and name substring lands on the same device */
+        char spec[16];
+        snprintf(spec, sizeof spec, "cl:%d", i - 1);
+        assert_int_equal(tc_device_find(spec, &idx), TC_OK);
+        assert_int_equal(idx, i);
+        snprintf(spec, sizeof spec, "%d", i);
+        assert_int_equal(tc_device_find(spec, &idx), TC_OK);
+        assert_int_equal(idx, i);
+    }
+    if (n == 1) assert_true(strlen(tc_device_probe_message()) > 0);
+}
+
+static void test_ctx_create_errors(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = (tc_ctx *)1;
+    th_expect(NULL, tc_ctx_create("no-such-device-name", 0, &ctx), TC_ERR_NO_DEVICE, "no-such-device-name");
+    assert_null(ctx);
+    th_expect(NULL, tc_ctx_create("ref", 0x80, &ctx), TC_ERR_INVALID_ARG, "flags");
+    th_expect(NULL, tc_ctx_create("ref", 0, NULL), TC_ERR_INVALID_ARG, NULL);
+    th_expect(NULL, tc_ctx_finish(NULL), TC_ERR_INVALID_ARG, NULL);
+    tc_ctx_free(NULL);
+}
+
+static void test_tensor_bad_dims(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    tc_tensor *t = (tc_tensor *)1;
+    th_expect(ctx, tc_tensor_create(ctx, TC_DTYPE_F32, 2, TH_DIMS(3, 0), &t), TC_ERR_SHAPE, ">= 1");
+    assert_null(t);
+    th_expect(ctx, tc_tensor_create(ctx, TC_DTYPE_F32, 2, TH_DIMS(-3, 2), &t), TC_ERR_SHAPE, NULL);
+    th_expect(ctx, tc_tensor_create(ctx, TC_DTYPE_F32, 5, TH_DIMS(1, 1, 1, 1, 1), &t), TC_ERR_SHAPE, "ndim");
+    th_expect(ctx, tc_tensor_create(ctx, TC_DTYPE_F32, 0, TH_DIMS(1), &t), TC_ERR_SHAPE, "ndim");
+    th_expect(ctx, tc_tensor_create(ctx, (tc_dtype)17, 1, TH_DIMS(4), &t), TC_ERR_DTYPE, NULL);
+    th_expect(ctx, tc_tensor_create(ctx, TC_DTYPE_F32, 2, TH_DIMS(INT64_C(1) << 40, INT64_C(1) << 40), &t),
+              TC_ERR_OVERFLOW, "overflow");
+    th_expect(ctx, tc_tensor_create(ctx, TC_DTYPE_F32, 1, TH_DIMS(INT64_MAX / 2), &t), TC_ERR_OVERFLOW, "byte");
+    th_expect(ctx, tc_tensor_create(ctx, TC_DTYPE_F32, 1, NULL, &t), TC_ERR_INVALID_ARG, NULL);
+    th_expect(NULL, tc_tensor_create(NULL, TC_DTYPE_F32, 1, TH_DIMS(4), &t), TC_ERR_INVALID_ARG, "ctx");
+    assert_int_equal(tc_ctx_mem_current(ctx), 0);
+    tc_ctx_free(ctx);
+}
+
+static void test_tensor_roundtrip_and_memory(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    const tc_dtype types[] = {TC_DTYPE_F32, TC_DTYPE_S8, TC_DTYPE_U8, TC_DTYPE_S32};
+    size_t expect_mem = 0;
+    tc_tensor *ts[4];
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(tc_tensor_create(ctx, types[i], 3, TH_DIMS(3, 5, 7), &ts[i]), TC_OK);
+        size_t bytes = 105 * tc_dtype_size(types[i]);
+        assert_int_equal(tc_tensor_bytes(ts[i]), bytes);
+        expect_mem += bytes;
+        assert_int_equal(tc_ctx_mem_current(ctx), expect_mem);
+        unsigned char *in = malloc(bytes), *out = malloc(bytes);
+        for (size_t j = 0; j < bytes; j++) in[j] = (unsigned char)(j * 7 + (size_t)i);
+        assert_int_equal(tc_tensor_write(ts[i], in, bytes), TC_OK);
+        assert_int_equal(tc_tensor_read(ts[i], out, bytes), TC_OK);
+        assert_memory_equal(in, out, bytes);
+        th_expect(ctx, tc_tensor_read(ts[i], out, bytes - 1), TC_ERR_SHAPE, "bytes");
+        th_expect(ctx, tc_tensor_write(ts[i], NULL, bytes), TC_ERR_INVALID_ARG, "NULL");
+        free(in);
+        free(out);
+    }
+    assert_int_equal(tc_tensor_ndim(ts[0]), 3);
+    assert_int_equal(tc_tensor_dim(ts[0], 2), 7);
+    assert_int_equal(tc_tensor_dim(ts[0], 3), 0);
+    assert_int_equal(tc_tensor_numel(ts[0]), 105);
+    size_t peak = tc_ctx_mem_peak(ctx);
+    for (int i = 0; i < 4; i++) tc_tensor_free(ts[i]);
+    assert_int_equal(tc_ctx_mem_current(ctx), 0);
+    assert_int_equal(tc_ctx_mem_peak(ctx), peak);
+    tc_ctx_mem_reset_peak(ctx);
+    assert_int_equal(tc_ctx_mem_peak(ctx), 0);
+    tc_ctx_free(ctx);
+}
+
+static void test_reshape_is_a_view(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    float *h;
+    tc_tensor *t = th_tensor(ctx, 2, TH_DIMS(6, 4), &h), *v = NULL;
+    size_t mem = tc_ctx_mem_current(ctx);
+    assert_int_equal(tc_tensor_reshape(t, 3, TH_DIMS(2, 3, 4), &v), TC_OK);
+    assert_int_equal(tc_ctx_mem_current(ctx), mem); /* no copy */
+    float back[24];
+    assert_int_equal(tc_tensor_read(v, back, sizeof back), TC_OK);
+    assert_memory_equal(back, h, sizeof back);
+    tc_tensor_free(t); /* the view keeps the storage alive */
+    for (int i = 0; i < 24; i++) back[i] = (float)i;
+    assert_int_equal(tc_tensor_write(v, back, sizeof back), TC_OK);
+    th_expect(ctx, tc_tensor_reshape(v, 2, TH_DIMS(5, 5), &t), TC_ERR_SHAPE, "reshape");
+    tc_tensor_free(v);
+    assert_int_equal(tc_ctx_mem_current(ctx), 0);
+    free(h);
+    tc_ctx_free(ctx);
+}
+
+static void test_guards_detect_overrun(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    tc_tensor *t = NULL;
+    assert_int_equal(tc_tensor_create_guarded(ctx, TC_DTYPE_F32, 1, TH_DIMS(10), 64, &t), TC_OK);
+    float z[10] = {0};
+    assert_int_equal(tc_tensor_write(t, z, sizeof z), TC_OK);
+    assert_true(tc_tensor_guards_intact(t));
+    /* one float past the end */
+    if (tc_ctx_is_ref(ctx)) {
+        ((float *)tc_host(t))[10] = 1.0f;
+    } else {
+        float one = 1.0f;
+        assert_int_equal(clEnqueueWriteBuffer(ctx->queue, t->st->parent, CL_TRUE, t->st->guard + sizeof z, 4, &one,
+                                              0, NULL, NULL),
+                         CL_SUCCESS);
+    }
+    assert_false(tc_tensor_guards_intact(t));
+    tc_tensor_free(t);
+    tc_ctx_free(ctx);
+}
+
+static void test_kernel_build_failure(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    if (!tc_ctx_is_ref(ctx)) {
+        cl_program prog;
+        const char *bad = "__kernel void broken(__global float *x) { x[0] = undefined_symbol; }";
+        th_expect(ctx, tc_program_build_source(ctx, "broken", bad, "", &prog), TC_ERR_BUILD, "undefined_symbol");
+        cl_kernel k;
+        th_expect(ctx, tc_get_kernel(ctx, "no_such_program", "", "k", &k), TC_ERR_BUILD, "no_such_program");
+        th_expect(ctx, tc_get_kernel(ctx, "matmul", "", "no_such_kernel", &k), TC_ERR_BUILD, "no_such_kernel");
+    }
+    tc_ctx_free(ctx);
+}
+
+static void test_variant_names(void **state)
+{
+    (void)state;
+    for (int v = 0; v < TC_VARIANT_COUNT; v++) {
+        tc_variant back;
+        assert_int_equal(tc_variant_parse(tc_variant_name((tc_variant)v), &back), TC_OK);
+        assert_int_equal(back, v);
+    }
+    tc_variant x;
+    th_expect(NULL, tc_variant_parse("warp-speed", &x), TC_ERR_INVALID_ARG, "warp-speed");
+    assert_string_equal(tc_status_name(TC_ERR_SHAPE), "TC_ERR_SHAPE");
+    assert_string_equal(tc_status_name((tc_status)-4), "TC_ERR_UNKNOWN");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_devices),          cmocka_unit_test(test_ctx_create_errors),
+        cmocka_unit_test(test_tensor_bad_dims),  cmocka_unit_test(test_tensor_roundtrip_and_memory),
+        cmocka_unit_test(test_reshape_is_a_view), cmocka_unit_test(test_guards_detect_overrun),
+        cmocka_unit_test(test_kernel_build_failure), cmocka_unit_test(test_variant_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
