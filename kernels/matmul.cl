@@ -1,16 +1,19 @@
 /* Dense matmul kernels: C = alpha * op(A) * op(B) + beta * C (+ bias) (ReLU).
- * Epilogue flags: bit 0 = bias, bit 1 = ReLU, bit 2 = beta != 0 (C is read). */
+ * Epilogue flags: bit 0 = bias, bit 1 = ReLU, bit 2 = beta != 0 (C is read),
+ * bit 3 = the bias is per row (conv: one per output channel) instead of per column.
+ * Buffers come with element offsets (`*_off`) so callers can address slices. */
 
 #define EPI_BIAS 1
 #define EPI_RELU 2
 #define EPI_BETA 4
+#define EPI_BIAS_ROW 8
 
 inline float epilogue(float acc, int row, int col, int N, __global float *C, __global const float *bias,
                       float alpha, float beta, int flags)
 {
     float v = alpha * acc;
     if (flags & EPI_BETA) v += beta * C[(size_t)row * N + col];
-    if (flags & EPI_BIAS) v += bias[col];
+    if (flags & EPI_BIAS) v += bias[(flags & EPI_BIAS_ROW) ? row : col];
     if (flags & EPI_RELU) v = fmax(v, 0.0f);
     return v;
 }
@@ -18,9 +21,10 @@ inline float epilogue(float acc, int row, int col, int N, __global float *C, __g
 /* ---- packing for the CPU-shaped kernel ------------------------------------ */
 
 /* op(A) (rows x cols) into a zero-padded row-major rows_p x cols_p matrix. */
-__kernel void pack_rows(__global const float *src, const int rows, const int cols, const int trans,
-                        __global float *dst, const int cols_p)
+__kernel void pack_rows(__global const float *src, const int src_off, const int rows, const int cols,
+                        const int trans, __global float *dst, const int cols_p)
 {
+    src += src_off;
     const int c = get_global_id(0), r = get_global_id(1);
     float v = 0.0f;
     if (r < rows && c < cols) v = trans ? src[(size_t)c * rows + r] : src[(size_t)r * cols + c];
@@ -28,9 +32,10 @@ __kernel void pack_rows(__global const float *src, const int rows, const int col
 }
 
 /* op(B) (K x N) into column panels of 32: dst[(j / 32) * Kp * 32 + k * 32 + j % 32], zero-padded. */
-__kernel void pack_panels(__global const float *src, const int K, const int N, const int trans,
-                          __global float *dst, const int Kp)
+__kernel void pack_panels(__global const float *src, const int src_off, const int K, const int N,
+                          const int trans, __global float *dst, const int Kp)
 {
+    src += src_off;
     const int j = get_global_id(0), k = get_global_id(1);
     float v = 0.0f;
     if (k < K && j < N) v = trans ? src[(size_t)j * K + k] : src[(size_t)k * N + j];
@@ -64,9 +69,10 @@ __kernel void pack_panels(__global const float *src, const int K, const int N, c
     }
 
 __kernel void gemm_cpu(const int M, const int N, const int Kp, __global const float *Ap,
-                       __global const float *Bp, __global float *C, __global const float *bias,
+                       __global const float *Bp, __global float *C, const int c_off, __global const float *bias,
                        const float alpha, const float beta, const int flags, __local float16 *panel)
 {
+    C += c_off;
     const int jb = get_global_id(0);
     const int row0 = get_global_id(1) * 8;
     const int col0 = jb * 32;
@@ -99,9 +105,13 @@ __kernel void gemm_cpu(const int M, const int N, const int Kp, __global const fl
 #define TSK 16
 
 __kernel void gemm_gpu(const int M, const int N, const int K, const int ta, const int tb,
-                       __global const float *A, __global const float *B, __global float *C,
-                       __global const float *bias, const float alpha, const float beta, const int flags)
+                       __global const float *A, const int a_off, __global const float *B, const int b_off,
+                       __global float *C, const int c_off, __global const float *bias, const float alpha,
+                       const float beta, const int flags)
 {
+    A += a_off;
+    B += b_off;
+    C += c_off;
     const int tx = get_local_id(0), ty = get_local_id(1);
     const int col0 = get_group_id(0) * TS, row0 = get_group_id(1) * TS;
     __local float As[TSK][TS + 1];
@@ -150,9 +160,12 @@ __kernel void gemm_gpu(const int M, const int N, const int K, const int ta, cons
 #define GEMV_MAX_M 8
 
 __kernel void gemv_n(const int M, const int N, const int K, const int ta, __global const float *A,
-                     __global const float *B, __global float *C, __global const float *bias, const float alpha,
-                     const float beta, const int flags)
+                     const int a_off, __global const float *B, const int b_off, __global float *C, const int c_off,
+                     __global const float *bias, const float alpha, const float beta, const int flags)
 {
+    A += a_off;
+    B += b_off;
+    C += c_off;
     const int col0 = get_global_id(0) * 16;
     if (col0 >= N) return;
     float16 acc[GEMV_MAX_M];
@@ -179,9 +192,12 @@ __kernel void gemv_n(const int M, const int N, const int K, const int ta, __glob
 }
 
 __kernel void gemv_t(const int M, const int N, const int K, const int ta, __global const float *A,
-                     __global const float *B, __global float *C, __global const float *bias, const float alpha,
-                     const float beta, const int flags)
+                     const int a_off, __global const float *B, const int b_off, __global float *C, const int c_off,
+                     __global const float *bias, const float alpha, const float beta, const int flags)
 {
+    A += a_off;
+    B += b_off;
+    C += c_off;
     const int n = get_global_id(0);
     if (n >= N) return;
     __global const float *w = B + (size_t)n * K;
@@ -219,12 +235,14 @@ __kernel void gemv_t(const int M, const int N, const int K, const int ta, __glob
 }
 
 /* bias + ReLU on C (after CLBlast, which has no epilogue) */
-__kernel void bias_relu(const int M, const int N, __global float *C, __global const float *bias, const int flags)
+__kernel void bias_relu(const int M, const int N, __global float *C, const int c_off, __global const float *bias,
+                        const int flags)
 {
     const int c = get_global_id(0), r = get_global_id(1);
     if (r >= M || c >= N) return;
+    C += c_off;
     float v = C[(size_t)r * N + c];
-    if (flags & EPI_BIAS) v += bias[c];
+    if (flags & EPI_BIAS) v += bias[(flags & EPI_BIAS_ROW) ? r : c];
     if (flags & EPI_RELU) v = fmax(v, 0.0f);
     C[(size_t)r * N + c] = v;
 }

@@ -8,6 +8,8 @@
 #include "tinycl/tensor.h"
 #include "tinycl/variant.h"
 #include "tinycl/matmul.h"
+#include "tinycl/conv2d.h"
+#include "tinycl/layers.h"
 #include "tinycl/profile.h"
 #include "tinycl/check.h"
 

@@ -17,6 +17,7 @@ typedef enum {
     TC_VARIANT_GEMV,     /* memory-bound kernel for few rows (M <= 8) streaming the weights */
     TC_VARIANT_CLBLAST,  /* CLBlast */
     TC_VARIANT_IM2COL,   /* convolution as im2col + the project's GEMM */
+    TC_VARIANT_OPENCL,   /* the one portable OpenCL kernel of a simple op (elementwise, pooling ...) */
     TC_VARIANT_COUNT
 } tc_variant;
 

@@ -71,7 +71,7 @@ tc_status tc_fail_cl(tc_ctx *ctx, cl_int err, const char *what)
     return tc_fail(ctx, s, "%s failed: %s (%d)", what, tc_cl_error_name(err), (int)err);
 }
 
-static const char *const variant_names[TC_VARIANT_COUNT] = {"auto", "ref", "cpu", "gpu", "gemv", "clblast", "im2col"};
+static const char *const variant_names[TC_VARIANT_COUNT] = {"auto", "ref", "cpu", "gpu", "gemv", "clblast", "im2col", "opencl"};
 
 const char *tc_variant_name(tc_variant v)
 {

@@ -6,13 +6,13 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "ops/gemm.h"
 #include "ops/host.h"
 #include "ref/ref.h"
 
 #define EPI_BIAS 1
 #define EPI_RELU 2
 #define EPI_BETA 4
-#define GEMV_MAX_M 8
 #define CPU_ROWS 8  /* rows per work-item of gemm_cpu */
 #define CPU_COLS 32 /* columns per work-item (one B panel) */
 #define CPU_KC 128  /* B panel rows staged in local memory at a time */
@@ -68,11 +68,9 @@ static tc_status validate(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, c
 
 tc_variant tc_matmul_auto_variant(const tc_ctx *ctx, int64_t m, int64_t n, int64_t k, int trans_a, int trans_b)
 {
-    (void)n, (void)k, (void)trans_a, (void)trans_b;
+    (void)trans_a, (void)trans_b;
     if (!ctx || ctx->is_ref) return TC_VARIANT_REF;
-    if (m <= GEMV_MAX_M) return TC_VARIANT_GEMV;
-    if (ctx->info.type == TC_DEVICE_CPU) return TC_VARIANT_CPU;
-    return TC_VARIANT_GPU;
+    return tc_gemm_auto(ctx, m, n, k);
 }
 
 static tc_status run_ref(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *c,
@@ -96,8 +94,15 @@ static tc_status run_ref(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc
     return st;
 }
 
-static tc_status run_gpu(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *c,
-                         const tc_matmul_params *p, const shape *s)
+#define EPI_BIAS_ROW 8
+
+static int epi_flags(const tc_gemm_desc *g)
+{
+    return (g->bias ? EPI_BIAS : 0) | (g->relu ? EPI_RELU : 0) | (g->beta != 0.0f ? EPI_BETA : 0) |
+           (g->bias && g->bias_per_row ? EPI_BIAS_ROW : 0);
+}
+
+static tc_status run_gpu(tc_ctx *ctx, const tc_gemm_desc *g)
 {
     char opts[64];
     const int ts = ctx->params->gemm_gpu_tile, wpt = ctx->params->gemm_gpu_wpt;
@@ -105,49 +110,49 @@ static tc_status run_gpu(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc
     cl_kernel k;
     tc_status st = tc_get_kernel(ctx, "matmul", opts, "gemm_gpu", &k);
     if (st != TC_OK) return st;
-    cl_int m = (cl_int)s->m, n = (cl_int)s->n, kk = (cl_int)s->k, ta = p->trans_a != 0, tb = p->trans_b != 0,
-           fl = s->flags;
-    cl_mem A = tc_buf(a), B = tc_buf(b), C = tc_buf(c), bias = p->bias ? tc_buf(p->bias) : NULL;
-    st = tc_set_args(ctx, k, 12, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(ta), TC_ARG(tb), TC_ARG(A), TC_ARG(B),
-                     TC_ARG(C), TC_ARG(bias), TC_ARG(p->alpha), TC_ARG(p->beta), TC_ARG(fl));
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, ta = g->trans_a != 0, tb = g->trans_b != 0;
+    cl_int fl = epi_flags(g), ao = (cl_int)g->a_off, bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
+    st = tc_set_args(ctx, k, 15, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(ta), TC_ARG(tb), TC_ARG(g->a), TC_ARG(ao),
+                     TC_ARG(g->b), TC_ARG(bo), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha),
+                     TC_ARG(g->beta), TC_ARG(fl));
     if (st != TC_OK) return st;
     size_t rts = (size_t)(ts / wpt);
     size_t lws[2] = {rts, rts};
-    size_t gws[2] = {round_up((size_t)s->n, (size_t)ts) / (size_t)wpt, round_up((size_t)s->m, (size_t)ts) / (size_t)wpt};
+    size_t gws[2] = {round_up((size_t)g->n, (size_t)ts) / (size_t)wpt,
+                     round_up((size_t)g->m, (size_t)ts) / (size_t)wpt};
     return tc_launch(ctx, k, "gemm_gpu", 2, gws, lws);
 }
 
-static tc_status run_gemv(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *c,
-                          const tc_matmul_params *p, const shape *s)
+static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
 {
-    if (s->m > GEMV_MAX_M)
-        return tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul: the gemv variant needs M <= %d (M = %lld)", GEMV_MAX_M,
-                       (long long)s->m);
-    const char *name = p->trans_b ? "gemv_t" : "gemv_n";
+    if (g->m > TC_GEMV_MAX_M)
+        return tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul: the gemv variant needs M <= %d (M = %lld)", TC_GEMV_MAX_M,
+                       (long long)g->m);
+    const char *name = g->trans_b ? "gemv_t" : "gemv_n";
     cl_kernel k;
     tc_status st = tc_get_kernel(ctx, "matmul", "", name, &k);
     if (st != TC_OK) return st;
-    cl_int m = (cl_int)s->m, n = (cl_int)s->n, kk = (cl_int)s->k, ta = p->trans_a != 0, fl = s->flags;
-    cl_mem A = tc_buf(a), B = tc_buf(b), C = tc_buf(c), bias = p->bias ? tc_buf(p->bias) : NULL;
-    st = tc_set_args(ctx, k, 11, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(ta), TC_ARG(A), TC_ARG(B), TC_ARG(C),
-                     TC_ARG(bias), TC_ARG(p->alpha), TC_ARG(p->beta), TC_ARG(fl));
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, ta = g->trans_a != 0, fl = epi_flags(g);
+    cl_int ao = (cl_int)g->a_off, bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
+    st = tc_set_args(ctx, k, 14, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(ta), TC_ARG(g->a), TC_ARG(ao), TC_ARG(g->b),
+                     TC_ARG(bo), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta),
+                     TC_ARG(fl));
     if (st != TC_OK) return st;
     size_t wg = (size_t)ctx->params->gemv_wg;
-    size_t items = p->trans_b ? (size_t)s->n : ((size_t)s->n + 15) / 16;
+    size_t items = g->trans_b ? (size_t)g->n : ((size_t)g->n + 15) / 16;
     size_t gws[1] = {round_up(items, wg)};
     size_t lws[1] = {wg};
     return tc_launch(ctx, k, name, 1, gws, lws);
 }
 
 /* Packs op(A) into Mp x Kp rows and op(B) into 32-column panels, then runs gemm_cpu. */
-static tc_status run_cpu(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *c,
-                         const tc_matmul_params *p, const shape *s)
+static tc_status run_cpu(tc_ctx *ctx, const tc_gemm_desc *g)
 {
     size_t wg_rows = (size_t)ctx->params->gemm_cpu_wg;
-    size_t row_blocks = ((size_t)s->m + CPU_ROWS - 1) / CPU_ROWS;
+    size_t row_blocks = ((size_t)g->m + CPU_ROWS - 1) / CPU_ROWS;
     if (row_blocks < wg_rows) wg_rows = row_blocks;
-    const size_t mp = round_up((size_t)s->m, CPU_ROWS * wg_rows);
-    const size_t np = round_up((size_t)s->n, CPU_COLS), kp = round_up((size_t)s->k, 4);
+    const size_t mp = round_up((size_t)g->m, CPU_ROWS * wg_rows);
+    const size_t np = round_up((size_t)g->n, CPU_COLS), kp = round_up((size_t)g->k, 4);
     cl_mem ap, bp;
     tc_status st = tc_scratch_get(ctx, 0, mp * kp * sizeof(float), &ap);
     if (st == TC_OK) st = tc_scratch_get(ctx, 1, np * kp * sizeof(float), &bp);
@@ -156,20 +161,21 @@ static tc_status run_cpu(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc
     if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "pack_panels", &kpb);
     if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "gemm_cpu", &kg);
     if (st != TC_OK) return st;
-    cl_int m = (cl_int)s->m, n = (cl_int)s->n, kk = (cl_int)s->k, ta = p->trans_a != 0, tb = p->trans_b != 0;
-    cl_int kpi = (cl_int)kp, fl = s->flags;
-    cl_mem A = tc_buf(a), B = tc_buf(b), C = tc_buf(c), bias = p->bias ? tc_buf(p->bias) : NULL;
-    st = tc_set_args(ctx, kpa, 6, TC_ARG(A), TC_ARG(m), TC_ARG(kk), TC_ARG(ta), TC_ARG(ap), TC_ARG(kpi));
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, ta = g->trans_a != 0, tb = g->trans_b != 0;
+    cl_int kpi = (cl_int)kp, fl = epi_flags(g), ao = (cl_int)g->a_off, bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
+    st = tc_set_args(ctx, kpa, 7, TC_ARG(g->a), TC_ARG(ao), TC_ARG(m), TC_ARG(kk), TC_ARG(ta), TC_ARG(ap), TC_ARG(kpi));
     size_t g1[2] = {kp, mp};
     if (st == TC_OK) st = tc_launch(ctx, kpa, "pack_rows", 2, g1, NULL);
-    if (st == TC_OK) st = tc_set_args(ctx, kpb, 6, TC_ARG(B), TC_ARG(kk), TC_ARG(n), TC_ARG(tb), TC_ARG(bp), TC_ARG(kpi));
+    if (st == TC_OK)
+        st = tc_set_args(ctx, kpb, 7, TC_ARG(g->b), TC_ARG(bo), TC_ARG(kk), TC_ARG(n), TC_ARG(tb), TC_ARG(bp),
+                         TC_ARG(kpi));
     size_t g2[2] = {np, kp};
     if (st == TC_OK) st = tc_launch(ctx, kpb, "pack_panels", 2, g2, NULL);
     if (st != TC_OK) return st;
-    st = tc_set_args(ctx, kg, 10, TC_ARG(m), TC_ARG(n), TC_ARG(kpi), TC_ARG(ap), TC_ARG(bp), TC_ARG(C), TC_ARG(bias),
-                     TC_ARG(p->alpha), TC_ARG(p->beta), TC_ARG(fl));
+    st = tc_set_args(ctx, kg, 11, TC_ARG(m), TC_ARG(n), TC_ARG(kpi), TC_ARG(ap), TC_ARG(bp), TC_ARG(g->c), TC_ARG(co),
+                     TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
     if (st == TC_OK) {
-        cl_int err = clSetKernelArg(kg, 10, (size_t)CPU_KC * CPU_COLS * sizeof(float), NULL);
+        cl_int err = clSetKernelArg(kg, 11, (size_t)CPU_KC * CPU_COLS * sizeof(float), NULL);
         if (err != CL_SUCCESS) st = tc_fail_cl(ctx, err, "clSetKernelArg(panel)");
     }
     if (st != TC_OK) return st;
@@ -178,16 +184,15 @@ static tc_status run_cpu(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc
     return tc_launch(ctx, kg, "gemm_cpu", 2, gws, lws);
 }
 
-static tc_status run_clblast(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *c,
-                             const tc_matmul_params *p, const shape *s)
+static tc_status run_clblast(tc_ctx *ctx, const tc_gemm_desc *g)
 {
     ctx->used_clblast = 1;
     cl_event ev = NULL;
-    CLBlastStatusCode r = CLBlastSgemm(CLBlastLayoutRowMajor, p->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                       p->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)s->m,
-                                       (size_t)s->n, (size_t)s->k, p->alpha, tc_buf(a), 0,
-                                       (size_t)(p->trans_a ? s->m : s->k), tc_buf(b), 0,
-                                       (size_t)(p->trans_b ? s->k : s->n), p->beta, tc_buf(c), 0, (size_t)s->n,
+    CLBlastStatusCode r = CLBlastSgemm(CLBlastLayoutRowMajor, g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                       g->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)g->m,
+                                       (size_t)g->n, (size_t)g->k, g->alpha, g->a, g->a_off,
+                                       (size_t)(g->trans_a ? g->m : g->k), g->b, g->b_off,
+                                       (size_t)(g->trans_b ? g->k : g->n), g->beta, g->c, g->c_off, (size_t)g->n,
                                        &ctx->queue, &ev);
     if (r != CLBlastSuccess) return tc_fail(ctx, TC_ERR_OPENCL, "matmul: CLBlastSgemm failed with status %d", (int)r);
     if (ev) {
@@ -200,16 +205,34 @@ static tc_status run_clblast(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b
         ctx->op_launches++;
         clReleaseEvent(ev);
     }
-    if (!(s->flags & (EPI_BIAS | EPI_RELU))) return TC_OK;
+    if (!g->bias && !g->relu) return TC_OK;
     cl_kernel k;
     tc_status st = tc_get_kernel(ctx, "matmul", "", "bias_relu", &k);
     if (st != TC_OK) return st;
-    cl_int m = (cl_int)s->m, n = (cl_int)s->n, fl = s->flags;
-    cl_mem C = tc_buf(c), bias = p->bias ? tc_buf(p->bias) : NULL;
-    st = tc_set_args(ctx, k, 5, TC_ARG(m), TC_ARG(n), TC_ARG(C), TC_ARG(bias), TC_ARG(fl));
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, fl = epi_flags(g), co = (cl_int)g->c_off;
+    st = tc_set_args(ctx, k, 6, TC_ARG(m), TC_ARG(n), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(fl));
     if (st != TC_OK) return st;
-    size_t gws[2] = {(size_t)s->n, (size_t)s->m};
+    size_t gws[2] = {(size_t)g->n, (size_t)g->m};
     return tc_launch(ctx, k, "bias_relu", 2, gws, NULL);
+}
+
+tc_variant tc_gemm_auto(const tc_ctx *ctx, int64_t m, int64_t n, int64_t k)
+{
+    (void)n, (void)k;
+    if (m <= TC_GEMV_MAX_M) return TC_VARIANT_GEMV;
+    return ctx->info.type == TC_DEVICE_CPU ? TC_VARIANT_CPU : TC_VARIANT_GPU;
+}
+
+tc_status tc_gemm_cl(tc_ctx *ctx, tc_variant v, const tc_gemm_desc *g)
+{
+    if (v == TC_VARIANT_AUTO) v = tc_gemm_auto(ctx, g->m, g->n, g->k);
+    switch (v) {
+    case TC_VARIANT_CPU: return run_cpu(ctx, g);
+    case TC_VARIANT_GPU: return run_gpu(ctx, g);
+    case TC_VARIANT_GEMV: return run_gemv(ctx, g);
+    case TC_VARIANT_CLBLAST: return run_clblast(ctx, g);
+    default: return tc_fail(ctx, TC_ERR_UNSUPPORTED, "gemm has no variant '%s'", tc_variant_name(v));
+    }
 }
 
 tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *c, const tc_matmul_params *p)
@@ -228,13 +251,14 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
     double bytes = 4.0 * ((double)s.m * (double)s.k + (double)s.k * (double)s.n +
                           (double)s.m * (double)s.n * ((s.flags & EPI_BETA) ? 2 : 1));
     tc_op_begin(ctx);
-    switch (v) {
-    case TC_VARIANT_REF: st = run_ref(ctx, a, b, c, p, &s); break;
-    case TC_VARIANT_CPU: st = run_cpu(ctx, a, b, c, p, &s); break;
-    case TC_VARIANT_GPU: st = run_gpu(ctx, a, b, c, p, &s); break;
-    case TC_VARIANT_GEMV: st = run_gemv(ctx, a, b, c, p, &s); break;
-    case TC_VARIANT_CLBLAST: st = run_clblast(ctx, a, b, c, p, &s); break;
-    default: st = tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul has no variant '%s'", tc_variant_name(v)); break;
+    if (v == TC_VARIANT_REF) {
+        st = run_ref(ctx, a, b, c, p, &s);
+    } else {
+        tc_gemm_desc g = {s.m, s.n, s.k, p->trans_a, p->trans_b, p->alpha, p->beta, tc_buf(a), tc_buf(b), tc_buf(c),
+                          p->bias ? tc_buf(p->bias) : NULL, 0, 0, 0, 0, p->relu};
+        st = tc_gemm_cl(ctx, v, &g);
+        if (st == TC_ERR_UNSUPPORTED && v != TC_VARIANT_GEMV)
+            st = tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul has no variant '%s'", tc_variant_name(v));
     }
     return tc_op_end(ctx, "matmul", v, flops, bytes, st);
 }

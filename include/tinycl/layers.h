@@ -1,0 +1,59 @@
+/* Layer ops for the benchmark models. All f32 unless stated; y may be x for the
+ * elementwise ops (in place). Each runs its OpenCL kernel on an OpenCL context
+ * and the plain-C reference on `ref`. */
+#ifndef TINYCL_LAYERS_H
+#define TINYCL_LAYERS_H
+
+#include "tinycl/tensor.h"
+#include "tinycl/variant.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* y[B, out] = x[B, in] * w[out, in]^T (+ bias[out]) (ReLU): a dense layer (PyTorch's
+ * weight layout), on the project's matmul. */
+tc_status tc_linear(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, const tc_tensor *bias, tc_tensor *y,
+                    int relu);
+
+/* Elementwise, same shapes: y = a + b, y = a * b. */
+tc_status tc_add(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *y);
+tc_status tc_mul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *y);
+
+tc_status tc_relu(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y);
+
+typedef enum { TC_GELU_TANH = 0, TC_GELU_ERF } tc_gelu_mode;
+tc_status tc_gelu(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_gelu_mode mode);
+
+/* Over the last dimension; numerically stable (max subtracted). */
+tc_status tc_softmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y);
+/* Over the last dimension D: y = (x - mean) / sqrt(var + eps) * gamma[D] + beta[D]. */
+tc_status tc_layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gamma, const tc_tensor *beta,
+                       tc_tensor *y, float eps);
+
+/* 2-D pooling on N x C x H x W; padding never counts (max ignores it, average
+ * divides by the number of in-bounds elements). */
+typedef struct {
+    int kernel_h, kernel_w;
+    int stride_h, stride_w;
+    int pad_h, pad_w;
+} tc_pool2d_params;
+tc_status tc_maxpool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p);
+tc_status tc_avgpool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p);
+/* N x C x H x W -> N x C */
+tc_status tc_global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y);
+
+/* Views (no copy): N x ... -> N x (product of the rest). */
+tc_status tc_flatten(tc_tensor *x, tc_tensor **out);
+
+/* y[..., D] = table[ids[...], :]; ids are s32 in [0, V); an id out of range is
+ * TC_ERR_INVALID_ARG and y is untouched. */
+tc_status tc_embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor *ids, tc_tensor *y);
+
+/* y[r] (s32) = index of the largest x[r, :] (first on ties; NaN never wins). */
+tc_status tc_argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
