@@ -12,7 +12,10 @@ static void usage(FILE *f)
             "  devices                                   list devices (ref, then every OpenCL device)\n"
             "  check [--device D] [--op OP] [--variant V] [--seed S]\n"
             "                                            every op x variant on D (default: every device) vs ref\n"
-            "  bench matmul [--device D] [--sizes MxNxK,...] [--variants V,...] [--reps N] [--json FILE]\n"
+            "  bench matmul [--device D] [--sizes MxNxK,...] [--variants V,...] [--reps N] [--budget MS]\n"
+            "               [--profile on] [--json FILE]\n"
+            "                                            median of N runs per variant; --profile on adds the\n"
+            "                                            per-op device-time report of each device\n"
             "devices: ref, cl:N, N, cpu, gpu, or a name substring; TINYCL_DEVICE sets the default\n");
 }
 
