@@ -44,7 +44,7 @@ static tc_status argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_varian
     }
     if (a.d > INT32_MAX)
         return tc_fail(ctx, TC_ERR_OVERFLOW, "argmax: rows of %lld do not fit s32 indices", (long long)a.d);
-    if ((st = tc_layer_variant(ctx, "argmax", v, 0, &v)) != TC_OK) return st;
+    if ((st = tc_layer_variant(ctx, "argmax", v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
     tc_op_begin(ctx);
     if (v == TC_VARIANT_REF) {
         st = tc_host_run(ctx, 1, &x, y, host_fn, &a);

@@ -65,7 +65,7 @@ static tc_status eltwise(tc_ctx *ctx, kind k, const tc_tensor *a, const tc_tenso
     if ((st = tc_check_tensor(ctx, y, ny, TC_DTYPE_F32, 0)) != TC_OK) return st;
     if (binary && (st = tc_check_same_dims(ctx, op, a, an, b, "b")) != TC_OK) return st;
     if ((st = tc_check_same_dims(ctx, op, a, an, y, "y")) != TC_OK) return st;
-    if ((st = tc_layer_variant(ctx, op, v, 0, &v)) != TC_OK) return st;
+    if ((st = tc_layer_variant(ctx, op, v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
     const double n = (double)a->numel;
     tc_op_begin(ctx);
     if (v == TC_VARIANT_REF) {

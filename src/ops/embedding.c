@@ -55,7 +55,7 @@ static tc_status embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor 
                        dy, di, (long long)d, TC_MAX_DIMS);
     }
     if ((st = tc_check_no_alias(ctx, "embedding", y, "y", table, "table")) != TC_OK) return st;
-    if ((st = tc_layer_variant(ctx, "embedding", v, 0, &v)) != TC_OK) return st;
+    if ((st = tc_layer_variant(ctx, "embedding", v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
     if ((st = check_ids(ctx, ids, vocab)) != TC_OK) return st;
     const host_args a = {ids->numel, d};
     tc_op_begin(ctx);
@@ -66,9 +66,12 @@ static tc_status embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor 
         cl_kernel k;
         cl_mem mt = tc_buf(table), mi = tc_buf(ids), my = tc_buf(y);
         cl_int dd = (cl_int)d;
-        st = tc_get_kernel(ctx, "embedding", "", "embedding", &k);
+        const size_t vw = ctx->info.type == TC_DEVICE_CPU ? 16 : 4;
+        char opts[16];
+        snprintf(opts, sizeof opts, "-DVW=%zu", vw);
+        st = tc_get_kernel(ctx, "embedding", opts, "embedding", &k);
         if (st == TC_OK) st = tc_set_args(ctx, k, 4, TC_ARG(mt), TC_ARG(mi), TC_ARG(my), TC_ARG(dd));
-        size_t gws[2] = {((size_t)d + 15) / 16 * 16, (size_t)a.n};
+        size_t gws[2] = {((size_t)d + vw - 1) / vw, (size_t)a.n};
         if (st == TC_OK) st = tc_launch(ctx, k, "embedding", 2, gws, NULL);
     }
     return tc_op_end(ctx, "embedding", v, 0.0, 4.0 * (double)a.n * (double)(2 * d + 1), st);

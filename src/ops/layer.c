@@ -5,14 +5,16 @@
 #include "ops/host.h"
 #include "ops/layer.h"
 
-tc_status tc_layer_variant(tc_ctx *ctx, const char *op, tc_variant v, int has_gpu, tc_variant *out)
+tc_status tc_layer_variant(tc_ctx *ctx, const char *op, tc_variant v, tc_variant alt, tc_variant *out)
 {
     if (v < 0 || v >= TC_VARIANT_COUNT) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: invalid variant %d", op, (int)v);
-    if (v == TC_VARIANT_AUTO)
-        v = ctx->is_ref                                          ? TC_VARIANT_REF
-            : has_gpu && ctx->info.type != TC_DEVICE_CPU ? TC_VARIANT_GPU
-                                                                 : TC_VARIANT_OPENCL;
-    if (v != TC_VARIANT_REF && v != TC_VARIANT_OPENCL && !(has_gpu && v == TC_VARIANT_GPU))
+    if (v == TC_VARIANT_AUTO) {
+        const int cpu = ctx->info.type == TC_DEVICE_CPU;
+        v = ctx->is_ref ? TC_VARIANT_REF
+            : (alt == TC_VARIANT_CPU && cpu) || (alt == TC_VARIANT_GPU && !cpu) ? alt
+                                                                                : TC_VARIANT_OPENCL;
+    }
+    if (v != TC_VARIANT_REF && v != TC_VARIANT_OPENCL && (v != alt || alt == TC_VARIANT_AUTO))
         return tc_fail(ctx, TC_ERR_UNSUPPORTED, "%s has no variant '%s'", op, tc_variant_name(v));
     if (ctx->is_ref && v != TC_VARIANT_REF)
         return tc_fail(ctx, TC_ERR_UNSUPPORTED, "%s: variant '%s' needs an OpenCL device", op, tc_variant_name(v));

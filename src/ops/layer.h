@@ -6,10 +6,11 @@
 #include "check/opdesc.h"
 #include "core/internal.h"
 
-/* Resolves v for an op with the portable OPENCL kernel and, when has_gpu, a
- * work-group-per-row GPU kernel: AUTO is REF on ref, GPU on devices other than
- * CPUs when there is one, else OPENCL. Unknown or absent variants fail. */
-tc_status tc_layer_variant(tc_ctx *ctx, const char *op, tc_variant v, int has_gpu, tc_variant *out);
+/* Resolves v for an op with the portable OPENCL kernel and maybe one more: `alt`
+ * is TC_VARIANT_GPU (for devices other than CPUs), TC_VARIANT_CPU (for CPUs) or
+ * TC_VARIANT_AUTO (none). AUTO is REF on ref, alt where it fits the device, else
+ * OPENCL. Unknown or absent variants fail. */
+tc_status tc_layer_variant(tc_ctx *ctx, const char *op, tc_variant v, tc_variant alt, tc_variant *out);
 
 /* Writes "3x4x5" into buf. */
 void tc_dims_str(const tc_tensor *t, char *buf, size_t n);

@@ -45,7 +45,7 @@ static tc_status layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gam
     if ((st = check_param(ctx, beta, "beta", y, a.d)) != TC_OK) return st;
     if (!isfinite(eps) || eps < 0.0f)
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "layernorm: eps must be finite and >= 0 (got %g)", (double)eps);
-    if ((st = tc_layer_variant(ctx, "layernorm", v, 1, &v)) != TC_OK) return st;
+    if ((st = tc_layer_variant(ctx, "layernorm", v, TC_VARIANT_GPU, &v)) != TC_OK) return st;
     tc_op_begin(ctx);
     if (v == TC_VARIANT_REF) {
         const tc_tensor *in[3] = {x, gamma, beta};

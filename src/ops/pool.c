@@ -69,7 +69,7 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
         return tc_fail(ctx, TC_ERR_SHAPE, "%s: y is %s, expected %lldx%lldx%lldx%lld", op, dy, (long long)x->dims[0],
                        (long long)x->dims[1], (long long)a.oh, (long long)a.ow);
     }
-    if ((st = tc_layer_variant(ctx, op, v, 0, &v)) != TC_OK) return st;
+    if ((st = tc_layer_variant(ctx, op, v, TC_VARIANT_CPU, &v)) != TC_OK) return st;
     const double window = (double)p->kernel_h * p->kernel_w, outs = (double)y->numel;
     tc_op_begin(ctx);
     if (v == TC_VARIANT_REF) {
@@ -78,13 +78,16 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
         cl_kernel k;
         cl_mem mx = tc_buf(x), my = tc_buf(y);
         cl_int h = (cl_int)a.h, w = (cl_int)a.w, oh = (cl_int)a.oh, ow = (cl_int)a.ow, av = avg;
-        st = tc_get_kernel(ctx, "pool", "", "pool2d", &k);
+        const int rows = v == TC_VARIANT_CPU;
+        st = tc_get_kernel(ctx, "pool", "", rows ? "pool2d_rows" : "pool2d", &k);
         if (st == TC_OK)
             st = tc_set_args(ctx, k, 13, TC_ARG(mx), TC_ARG(my), TC_ARG(h), TC_ARG(w), TC_ARG(oh), TC_ARG(ow),
                              TC_ARG(p->kernel_h), TC_ARG(p->kernel_w), TC_ARG(p->stride_h), TC_ARG(p->stride_w),
                              TC_ARG(p->pad_h), TC_ARG(p->pad_w), TC_ARG(av));
-        size_t gws[3] = {((size_t)a.ow + 15) / 16 * 16, (size_t)a.oh, (size_t)a.planes};
-        if (st == TC_OK) st = tc_launch(ctx, k, "pool2d", 3, gws, NULL);
+        /* dimension 0 (columns, or rows for the row kernel) rounded up */
+        size_t gws[3] = {((size_t)(rows ? a.oh : a.ow) + 15) / 16 * 16, (size_t)(rows ? a.planes : a.oh),
+                         (size_t)a.planes};
+        if (st == TC_OK) st = tc_launch(ctx, k, rows ? "pool2d_rows" : "pool2d", rows ? 2 : 3, gws, NULL);
     }
     return tc_op_end(ctx, op, v, outs * window, 4.0 * ((double)x->numel + outs), st);
 }
@@ -114,7 +117,7 @@ static tc_status global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, t
     if (!ctx->is_ref && a.h * a.w > INT_MAX)
         return tc_fail(ctx, TC_ERR_OVERFLOW, "global_avgpool: planes of %lldx%lld are beyond 2^31-1 on OpenCL",
                        (long long)a.h, (long long)a.w);
-    if ((st = tc_layer_variant(ctx, "global_avgpool", v, 0, &v)) != TC_OK) return st;
+    if ((st = tc_layer_variant(ctx, "global_avgpool", v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
     tc_op_begin(ctx);
     if (v == TC_VARIANT_REF) {
         st = tc_host_run(ctx, 1, &x, y, host_fn, &a);
@@ -138,7 +141,8 @@ tc_status tc_global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y)
 /* ---- descriptors: maxpool2d, avgpool2d, global_avgpool ----------------------
  * case v[]: avg, n, c, h, w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
  * global_avgpool: kernel_h == 0. Windows overlap, skip inputs, hang over every edge. */
-static const tc_variant pool_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL};
+static const tc_variant pool2d_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL, TC_VARIANT_CPU};
+static const tc_variant global_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL};
 
 #define POOL_CASES(avg)                                                                                         \
     {{avg, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}}, {{avg, 2, 3, 17, 17, 3, 3, 2, 2, 1, 1}},                            \
@@ -235,11 +239,14 @@ static double pool_bytes(const tc_case *c)
 }
 
 /* max is exact; averages are float sums against double */
-#define POOL_DESC(name, metric, tol)                                                                                  \
-    const tc_opdesc tc_opdesc_##name = {                                                                              \
-        #name,         pool_variants, 2, name##_cases, (int)(sizeof name##_cases / sizeof name##_cases[0]), pool_describe, \
-        pool_json,     name##_parse,  pool_setup,    pool_run, pool_flops, pool_bytes, metric, tol,                   \
+#define POOL_DESC(name, variants, tol)                                                                         \
+    const tc_opdesc tc_opdesc_##name = {                                                                      \
+        #name,        variants,     (int)(sizeof variants / sizeof variants[0]),                              \
+        name##_cases, (int)(sizeof name##_cases / sizeof name##_cases[0]),                                    \
+        pool_describe, pool_json,   name##_parse,                                                             \
+        pool_setup,   pool_run,     pool_flops,                                                               \
+        pool_bytes,   TC_METRIC_MAXREL, tol,                                                                  \
     }
-POOL_DESC(maxpool2d, TC_METRIC_MAXREL, 0.0);
-POOL_DESC(avgpool2d, TC_METRIC_MAXREL, 1e-5);
-POOL_DESC(global_avgpool, TC_METRIC_MAXREL, 1e-5);
+POOL_DESC(maxpool2d, pool2d_variants, 0.0);
+POOL_DESC(avgpool2d, pool2d_variants, 1e-5);
+POOL_DESC(global_avgpool, global_variants, 1e-5);

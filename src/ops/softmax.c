@@ -26,7 +26,7 @@ static tc_status softmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_varia
     if ((st = tc_check_tensor(ctx, y, "softmax: y", TC_DTYPE_F32, 0)) != TC_OK) return st;
     if ((st = tc_check_same_dims(ctx, "softmax", x, "x", y, "y")) != TC_OK) return st;
     if ((st = tc_rows_of(ctx, "softmax", x, &a.rows, &a.d)) != TC_OK) return st;
-    if ((st = tc_layer_variant(ctx, "softmax", v, 1, &v)) != TC_OK) return st;
+    if ((st = tc_layer_variant(ctx, "softmax", v, TC_VARIANT_GPU, &v)) != TC_OK) return st;
     tc_op_begin(ctx);
     if (v == TC_VARIANT_REF) {
         st = tc_host_run(ctx, 1, &x, y, host_fn, &a);
