@@ -12,7 +12,7 @@ inline void take(float *m, int *b, const float v, const int j)
     }
 }
 
-__kernel void argmax(__global const float *x, __global int *y, const int rows, const int D)
+__kernel void argmax_rows(__global const float *x, __global int *y, const int rows, const int D)
 {
     const int r = get_global_id(0);
     if (r >= rows) return;

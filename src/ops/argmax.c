@@ -7,13 +7,9 @@
 #include "ops/layer.h"
 #include "ref/ref.h"
 
-typedef struct {
-    int64_t rows, d;
-} host_args;
-
 static int host_fn(void *const *in, void *out, const void *args)
 {
-    const host_args *a = args;
+    const tc_row_args *a = args;
     tc_ref_argmax(in[0], out, a->rows, a->d);
     return 0;
 }
@@ -31,7 +27,7 @@ static tc_status argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_varian
 {
     if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "argmax: ctx is NULL");
     tc_status st;
-    host_args a;
+    tc_row_args a = {0, 0, 0.0f};
     if ((st = tc_check_tensor(ctx, x, "argmax: x", TC_DTYPE_F32, 0)) != TC_OK) return st;
     if ((st = tc_check_tensor(ctx, y, "argmax: y", TC_DTYPE_S32, 0)) != TC_OK) return st;
     if ((st = tc_rows_of(ctx, "argmax", x, &a.rows, &a.d)) != TC_OK) return st;
@@ -46,16 +42,7 @@ static tc_status argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_varian
         return tc_fail(ctx, TC_ERR_OVERFLOW, "argmax: rows of %lld do not fit s32 indices", (long long)a.d);
     if ((st = tc_layer_variant(ctx, "argmax", v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
     tc_op_begin(ctx);
-    if (v == TC_VARIANT_REF) {
-        st = tc_host_run(ctx, 1, &x, y, host_fn, &a);
-    } else {
-        cl_kernel k;
-        cl_mem mx = tc_buf(x), my = tc_buf(y);
-        cl_int rows = (cl_int)a.rows, d = (cl_int)a.d;
-        st = tc_get_kernel(ctx, "argmax", "", "argmax", &k);
-        if (st == TC_OK) st = tc_set_args(ctx, k, 4, TC_ARG(mx), TC_ARG(my), TC_ARG(rows), TC_ARG(d));
-        if (st == TC_OK) st = tc_launch_1d(ctx, k, "argmax", (size_t)a.rows);
-    }
+    st = tc_row_run(ctx, "argmax", v, x, y, host_fn, &a);
     return tc_op_end(ctx, "argmax", v, (double)x->numel, 4.0 * ((double)x->numel + (double)a.rows), st);
 }
 
@@ -81,13 +68,6 @@ static void argmax_json(const tc_case *c, char *buf, size_t n)
 {
     snprintf(buf, n, "{\"rows\":%lld,\"d\":%lld,\"ties\":%d,\"nan\":%d}", (long long)c->v[0], (long long)c->v[1],
              (int)c->v[2], (int)c->v[3]);
-}
-
-/* "ROWSxD" */
-static int argmax_parse(const char *spec, tc_case *c)
-{
-    memset(c, 0, sizeof *c);
-    return tc_parse_dims(spec, c->v, 2) == 2 ? 0 : -1;
 }
 
 static tc_status argmax_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
@@ -117,7 +97,7 @@ static double argmax_bytes(const tc_case *c) { return 4.0 * (double)c->v[0] * (d
 const tc_opdesc tc_opdesc_argmax = {
     "argmax",       argmax_variants, (int)(sizeof argmax_variants / sizeof argmax_variants[0]),
     argmax_cases,   (int)(sizeof argmax_cases / sizeof argmax_cases[0]),
-    argmax_describe, argmax_json,    argmax_parse,
+    argmax_describe, argmax_json,    tc_rows_parse,
     argmax_setup,   argmax_run,      argmax_flops,
     argmax_bytes,   TC_METRIC_EXACT, 0.0,
 };

@@ -1,6 +1,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ops/host.h"
 #include "ops/layer.h"
@@ -107,6 +108,18 @@ tc_status tc_row_launch(tc_ctx *ctx, cl_kernel k, const char *program, tc_varian
     return tc_launch(ctx, k, program, 1, gws, lws);
 }
 
+tc_status tc_row_run(tc_ctx *ctx, const char *program, tc_variant v, const tc_tensor *x, tc_tensor *y, tc_host_fn fn,
+                     const tc_row_args *a)
+{
+    if (v == TC_VARIANT_REF) return tc_host_run(ctx, 1, &x, y, fn, a);
+    cl_kernel k;
+    cl_mem mx = tc_buf(x), my = tc_buf(y);
+    cl_int rows = (cl_int)a->rows, d = (cl_int)a->d;
+    tc_status st = tc_row_kernel(ctx, program, v, &k);
+    if (st == TC_OK) st = tc_set_args(ctx, k, 4, TC_ARG(mx), TC_ARG(my), TC_ARG(rows), TC_ARG(d));
+    return st == TC_OK ? tc_row_launch(ctx, k, program, v, a->rows) : st;
+}
+
 tc_status tc_layer_input(tc_ctx *ctx, tc_opdata *d, int ndim, const int64_t *dims, float lo, float hi,
                          uint64_t *seed, float **host)
 {
@@ -132,4 +145,21 @@ int tc_parse_dims(const char *spec, int64_t *v, int max)
         if (*end != 'x') return -1;
         p = end + 1;
     }
+}
+
+void tc_rows_describe(const tc_case *c, char *buf, size_t n)
+{
+    snprintf(buf, n, "rows=%lld d=%lld offset=%lld", (long long)c->v[0], (long long)c->v[1], (long long)c->v[2]);
+}
+
+void tc_rows_json(const tc_case *c, char *buf, size_t n)
+{
+    snprintf(buf, n, "{\"rows\":%lld,\"d\":%lld,\"offset\":%lld}", (long long)c->v[0], (long long)c->v[1],
+             (long long)c->v[2]);
+}
+
+int tc_rows_parse(const char *spec, tc_case *c)
+{
+    memset(c, 0, sizeof *c);
+    return tc_parse_dims(spec, c->v, 2) == 2 ? 0 : -1;
 }

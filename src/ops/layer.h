@@ -33,11 +33,21 @@ tc_status tc_host_run(tc_ctx *ctx, int nin, const tc_tensor *const *in, tc_tenso
 /* Work-items rounded up to a multiple of 64 (kernels bounds-check), NULL local size. */
 tc_status tc_launch_1d(tc_ctx *ctx, cl_kernel k, const char *name, size_t items);
 
-/* Row kernels (softmax, layernorm): `<program>_rows` for OPENCL (one work-item per
+/* Host arguments of the row ops (softmax, layernorm, argmax). */
+typedef struct {
+    int64_t rows, d;
+    float eps;
+} tc_row_args;
+
+/* Row kernels (softmax, layernorm, argmax): `<program>_rows` for OPENCL (one work-item per
  * row) or `<program>_wg` for GPU (one work-group per row), built with -DWG. */
 tc_status tc_row_kernel(tc_ctx *ctx, const char *program, tc_variant v, cl_kernel *k);
 /* Launches it over `rows` rows once its arguments are set. */
 tc_status tc_row_launch(tc_ctx *ctx, cl_kernel k, const char *program, tc_variant v, int64_t rows);
+/* A row op y = f(x) in variant v: fn on host copies (REF), or the row kernel of
+ * kernels/<program>.cl with arguments (x, y, rows, d). */
+tc_status tc_row_run(tc_ctx *ctx, const char *program, tc_variant v, const tc_tensor *x, tc_tensor *y, tc_host_fn fn,
+                     const tc_row_args *a);
 
 /* Descriptors: adds an f32 input of dims, uniform in [lo, hi); *host is its host copy. */
 tc_status tc_layer_input(tc_ctx *ctx, tc_opdata *d, int ndim, const int64_t *dims, float lo, float hi,
@@ -45,5 +55,11 @@ tc_status tc_layer_input(tc_ctx *ctx, tc_opdata *d, int ndim, const int64_t *dim
 /* Parses "AxBxC" (1..max numbers >= 0; setup rejects bad sizes) into v[]; returns
  * the count, or -1. */
 int tc_parse_dims(const char *spec, int64_t *v, int max);
+
+/* Row-op cases v[] = rows, d, offset (the centre of the inputs): "rows=3 d=17
+ * offset=90", its JSON object, and the bench spec "ROWSxD". */
+void tc_rows_describe(const tc_case *c, char *buf, size_t n);
+void tc_rows_json(const tc_case *c, char *buf, size_t n);
+int tc_rows_parse(const char *spec, tc_case *c);
 
 #endif

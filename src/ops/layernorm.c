@@ -7,14 +7,9 @@
 #include "ops/layer.h"
 #include "ref/ref.h"
 
-typedef struct {
-    int64_t rows, d;
-    float eps;
-} host_args;
-
 static int host_fn(void *const *in, void *out, const void *args)
 {
-    const host_args *a = args;
+    const tc_row_args *a = args;
     tc_ref_layernorm(in[0], in[1], in[2], out, a->rows, a->d, a->eps);
     return 0;
 }
@@ -36,7 +31,7 @@ static tc_status layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gam
 {
     if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "layernorm: ctx is NULL");
     tc_status st;
-    host_args a = {0, 0, eps};
+    tc_row_args a = {0, 0, eps};
     if ((st = tc_check_tensor(ctx, x, "layernorm: x", TC_DTYPE_F32, 0)) != TC_OK) return st;
     if ((st = tc_check_tensor(ctx, y, "layernorm: y", TC_DTYPE_F32, 0)) != TC_OK) return st;
     if ((st = tc_check_same_dims(ctx, "layernorm", x, "x", y, "y")) != TC_OK) return st;
@@ -70,7 +65,7 @@ tc_status tc_layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gamma, 
 }
 
 /* ---- descriptor -------------------------------------------------------------
- * case v[]: rows, d, mean of the inputs (uniform in mean +- 1), eps = 1e-5 */
+ * case v[]: rows, d, offset: inputs uniform in offset +- 1 (their mean), eps = 1e-5 */
 #define EPS 1e-5f
 
 static const tc_variant layernorm_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL, TC_VARIANT_GPU};
@@ -79,24 +74,6 @@ static const tc_case layernorm_cases[] = {
     {{1, 1, 0}},      {{3, 17, 0}},   {{17, 3, 10}},    {{127, 2, -3}},  {{1, 1000, 50}},
     {{64, 127, 100}}, {{5, 768, -20}}, {{2, 4097, 0}}, {{300, 16, 7}},
 };
-
-static void layernorm_describe(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "rows=%lld d=%lld mean=%lld", (long long)c->v[0], (long long)c->v[1], (long long)c->v[2]);
-}
-
-static void layernorm_json(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "{\"rows\":%lld,\"d\":%lld,\"mean\":%lld}", (long long)c->v[0], (long long)c->v[1],
-             (long long)c->v[2]);
-}
-
-/* "ROWSxD" */
-static int layernorm_parse(const char *spec, tc_case *c)
-{
-    memset(c, 0, sizeof *c);
-    return tc_parse_dims(spec, c->v, 2) == 2 ? 0 : -1;
-}
 
 static tc_status layernorm_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
 {
@@ -124,7 +101,7 @@ static double layernorm_bytes(const tc_case *c) { return 12.0 * (double)c->v[0] 
 const tc_opdesc tc_opdesc_layernorm = {
     "layernorm",       layernorm_variants, (int)(sizeof layernorm_variants / sizeof layernorm_variants[0]),
     layernorm_cases,   (int)(sizeof layernorm_cases / sizeof layernorm_cases[0]),
-    layernorm_describe, layernorm_json,    layernorm_parse,
+    tc_rows_describe,  tc_rows_json,       tc_rows_parse,
     layernorm_setup,   layernorm_run,      layernorm_flops,
     layernorm_bytes,   TC_METRIC_MAXREL,   1e-5,
 };
