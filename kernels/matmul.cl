@@ -18,54 +18,89 @@ inline float epilogue(float acc, int row, int col, int N, __global float *C, __g
     return v;
 }
 
-/* ---- packing for the CPU-shaped kernel ------------------------------------ */
-
-/* op(A) (rows x cols) into a zero-padded row-major rows_p x cols_p matrix. */
-__kernel void pack_rows(__global const float *src, const int src_off, const int rows, const int cols,
-                        const int trans, __global float *dst, const int cols_p)
+/* The same on 16 consecutive columns of one row, stored. */
+inline void store16(float16 acc, int row, int col, int N, __global float *C, __global const float *bias, float alpha,
+                    float beta, int flags)
 {
-    src += src_off;
-    const int c = get_global_id(0), r = get_global_id(1);
-    float v = 0.0f;
-    if (r < rows && c < cols) v = trans ? src[(size_t)c * rows + r] : src[(size_t)r * cols + c];
-    dst[(size_t)r * cols_p + c] = v;
+    __global float *c = C + (size_t)row * N + col;
+    float16 v = alpha * acc;
+    if (flags & EPI_BETA) v += beta * vload16(0, c);
+    if (flags & EPI_BIAS) v += (flags & EPI_BIAS_ROW) ? (float16)(bias[row]) : vload16(0, bias + col);
+    if (flags & EPI_RELU) v = fmax(v, 0.0f);
+    vstore16(v, 0, c);
 }
 
-/* op(B) (K x N) into column panels of 32: dst[(j / 32) * Kp * 32 + k * 32 + j % 32], zero-padded. */
-__kernel void pack_panels(__global const float *src, const int src_off, const int K, const int N,
-                          const int trans, __global float *dst, const int Kp)
+/* ---- packing for the CPU-shaped kernel ------------------------------------
+ * X (rows x cols) is stored in panels of ph rows, zero-padded:
+ * dst[(r / ph) * cols_p * ph + c * ph + r % ph]. A is packed as X = op(A) with
+ * ph = 8 (the 8 row values of one k are contiguous), B as X = op(B)^T with ph = 32
+ * (one k-row of a 32-column panel is contiguous); ph = 1 is plain row-major. */
+
+/* X = src^T (src is cols x rows, leading dimension ld): a panel row is contiguous in src. */
+__kernel void pack_copy(__global const float *src, const int off, const int ld, const int rows, const int cols,
+                        __global float *dst, const int cols_p, const int ph)
 {
-    src += src_off;
-    const int j = get_global_id(0), k = get_global_id(1);
-    float v = 0.0f;
-    if (k < K && j < N) v = trans ? src[(size_t)j * K + k] : src[(size_t)k * N + j];
-    dst[(size_t)(j / 32) * Kp * 32 + (size_t)k * 32 + (j % 32)] = v;
+    src += off;
+    const int p = get_global_id(0), c = get_global_id(1);
+    const int r0 = p * ph;
+    __global const float *s = src + (size_t)c * ld + r0;
+    __global float *d = dst + ((size_t)p * cols_p + c) * ph;
+    if (ph % 8 == 0 && c < cols && r0 + ph <= rows) {
+        for (int i = 0; i < ph; i += 8) vstore8(vload8(0, s + i), 0, d + i);
+    } else {
+        for (int i = 0; i < ph; i++) d[i] = (c < cols && r0 + i < rows) ? s[i] : 0.0f;
+    }
+}
+
+/* X = src (rows x cols, leading dimension ld): each work-item reads 16 columns of
+ * the ph rows of one panel and writes them transposed (16 x ph contiguous). */
+__kernel void pack_tr(__global const float *src, const int off, const int ld, const int rows, const int cols,
+                      __global float *dst, const int cols_p, const int ph)
+{
+    src += off;
+    const int c0 = get_global_id(0) * 16, p = get_global_id(1);
+    __global float *d = dst + ((size_t)p * cols_p + c0) * ph;
+    for (int i = 0; i < ph; i++) {
+        const int r = p * ph + i;
+        __global const float *s = src + (size_t)r * ld + c0;
+        float t[16];
+        if (r < rows && c0 + 16 <= cols) {
+            vstore16(vload16(0, s), 0, t);
+        } else {
+            for (int j = 0; j < 16; j++) t[j] = (r < rows && c0 + j < cols) ? s[j] : 0.0f;
+        }
+        for (int j = 0; j < 16; j++) d[j * ph + i] = t[j];
+    }
 }
 
 /* ---- CPU-shaped: 8 x 32 outputs per work-item in float16 accumulators -------
  * Work-items of a group share one 32-column panel of B, staged in local memory
- * KC rows at a time; PoCL runs the group as a loop on one core. */
+ * KC rows at a time (PoCL runs the group as a loop on one core, so the panel
+ * stays in L1); each work-item streams its own 8-row panel of A. */
 #ifndef KC
-#define KC 128
+#define KC 256
 #endif
 
 #define ROW_FMA(i)                                        \
     {                                                     \
-        const float a = ap[(size_t)(i) * Kp];             \
+        const float a = ap[i];                            \
         c##i##0 = fma((float16)(a), b0, c##i##0);         \
         c##i##1 = fma((float16)(a), b1, c##i##1);         \
     }
 
-#define ROW_STORE(i)                                                                          \
-    {                                                                                         \
-        const int r = row0 + (i);                                                             \
-        if (r < M) {                                                                          \
-            float t[32];                                                                      \
-            vstore16(c##i##0, 0, t);                                                          \
-            vstore16(c##i##1, 0, t + 16);                                                     \
-            for (int q = 0; q < 32 && col0 + q < N; q++)                                      \
+#define ROW_STORE(i)                                                                                       \
+    if (row0 + (i) < M) {                                                                                  \
+        const int r = row0 + (i);                                                                          \
+        if (col0 + 32 <= N) {                                                                              \
+            store16(c##i##0, r, col0, N, C, bias, alpha, beta, flags);                                     \
+            store16(c##i##1, r, col0 + 16, N, C, bias, alpha, beta, flags);                                \
+        } else {                                                                                           \
+            float t[32];                                                                                   \
+            vstore16(c##i##0, 0, t);                                                                       \
+            vstore16(c##i##1, 0, t + 16);                                                                  \
+            for (int q = 0; col0 + q < N; q++)                                                             \
                 C[(size_t)r * N + col0 + q] = epilogue(t[q], r, col0 + q, N, C, bias, alpha, beta, flags); \
-        }                                                                                     \
+        }                                                                                                  \
     }
 
 __kernel void gemm_cpu(const int M, const int N, const int Kp, __global const float *Ap,
@@ -82,12 +117,15 @@ __kernel void gemm_cpu(const int M, const int N, const int Kp, __global const fl
     float16 c40 = 0, c41 = 0, c50 = 0, c51 = 0, c60 = 0, c61 = 0, c70 = 0, c71 = 0;
     for (int k0 = 0; k0 < Kp; k0 += KC) {
         const int kc = min(KC, Kp - k0);
+        /* each work-item copies one contiguous piece of the panel */
+        const int per = (2 * kc + lsz - 1) / lsz, q1 = min(2 * kc, (lid + 1) * per);
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (int q = lid; q < 2 * kc; q += lsz) panel[q] = bp[2 * k0 + q];
+        for (int q = lid * per; q < q1; q++) panel[q] = bp[2 * k0 + q];
         barrier(CLK_LOCAL_MEM_FENCE);
-        __global const float *ap = Ap + (size_t)row0 * Kp + k0;
-        for (int k = 0; k < kc; k++, ap++) {
-            const float16 b0 = panel[2 * k], b1 = panel[2 * k + 1];
+        __global const float *ap = Ap + (size_t)row0 * Kp + (size_t)k0 * 8;
+        __local const float16 *pk = panel;
+        for (int k = 0; k < kc; k++, ap += 8, pk += 2) {
+            const float16 b0 = pk[0], b1 = pk[1];
             ROW_FMA(0) ROW_FMA(1) ROW_FMA(2) ROW_FMA(3) ROW_FMA(4) ROW_FMA(5) ROW_FMA(6) ROW_FMA(7)
         }
     }
@@ -153,85 +191,114 @@ __kernel void gemm_gpu(const int M, const int N, const int K, const int ta, cons
     }
 }
 
-/* ---- memory-bound, M <= 8: stream the weights once --------------------------
- * B not transposed (K x N): each work-item owns 16 columns and walks down K.
- * B transposed (N x K, weight rows): each work-item owns one output column and
- * streams its contiguous weight row. A is tiny and stays in cache. */
-#define GEMV_MAX_M 8
+/* ---- memory-bound, M <= 8: stream B once -----------------------------------
+ * Built once per M (-DGM=M) so the accumulators are registers; the widths keep
+ * GM x width accumulators within the 32 vector registers of AVX-512. */
+#ifndef GM
+#define GM 1
+#endif
+#define GV_NV (GM <= 2 ? 8 : GM <= 4 ? 4 : 2)             /* gemv_n: float16 columns per work-item */
+#define GV_RT (GM <= 2 ? 8 : GM <= 3 ? 6 : GM <= 5 ? 4 : 3) /* gemv_t: rows of B per work-item */
+#define GV_SLAB 32                                          /* gemv_n: rows of B between barriers */
 
-__kernel void gemv_n(const int M, const int N, const int K, const int ta, __global const float *A,
-                     const int a_off, __global const float *B, const int b_off, __global float *C, const int c_off,
+/* B is K x N. Each work-item owns 16 * GV_NV columns over all of K. The barrier
+ * every GV_SLAB rows makes PoCL run a group's work-items slab by slab, so the
+ * group reads a slab's rows contiguously (4 KB pages stay in the TLB and the
+ * prefetchers see streams). A is read with strides (sm, sk) so op(A) needs no copy. */
+__kernel void gemv_n(const int N, const int K, __global const float *A, const int a_off, const int sm, const int sk,
+                     __global const float *B, const int b_off, __global float *C, const int c_off,
                      __global const float *bias, const float alpha, const float beta, const int flags)
 {
     A += a_off;
     B += b_off;
     C += c_off;
-    const int col0 = get_global_id(0) * 16;
-    if (col0 >= N) return;
-    float16 acc[GEMV_MAX_M];
-    for (int m = 0; m < GEMV_MAX_M; m++) acc[m] = 0;
-    if (col0 + 16 <= N) {
-        for (int k = 0; k < K; k++) {
-            const float16 b = vload16(0, B + (size_t)k * N + col0);
-            for (int m = 0; m < M; m++) acc[m] = fma((float16)(ta ? A[(size_t)k * M + m] : A[(size_t)m * K + k]), b, acc[m]);
+    const int col0 = get_global_id(0) * 16 * GV_NV;
+    const int full = col0 + 16 * GV_NV <= N;
+    float16 acc[GM][GV_NV];
+#pragma unroll
+    for (int m = 0; m < GM; m++)
+#pragma unroll
+        for (int v = 0; v < GV_NV; v++) acc[m][v] = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += GV_SLAB) {
+        const int k1 = min(K, k0 + GV_SLAB);
+        for (int k = k0; k < k1 && col0 < N; k++) {
+            __global const float *b = B + (size_t)k * N + col0;
+            float16 bv[GV_NV];
+            if (full) {
+#pragma unroll
+                for (int v = 0; v < GV_NV; v++) bv[v] = vload16(v, b);
+            } else {
+                float t[16 * GV_NV];
+                for (int q = 0; q < 16 * GV_NV; q++) t[q] = col0 + q < N ? b[q] : 0.0f;
+#pragma unroll
+                for (int v = 0; v < GV_NV; v++) bv[v] = vload16(v, t);
+            }
+#pragma unroll
+            for (int m = 0; m < GM; m++) {
+                const float a = A[(size_t)m * sm + (size_t)k * sk];
+#pragma unroll
+                for (int v = 0; v < GV_NV; v++) acc[m][v] = fma((float16)(a), bv[v], acc[m][v]);
+            }
         }
-    } else {
-        for (int k = 0; k < K; k++) {
-            float t[16];
-            for (int q = 0; q < 16; q++) t[q] = col0 + q < N ? B[(size_t)k * N + col0 + q] : 0.0f;
-            const float16 b = vload16(0, t);
-            for (int m = 0; m < M; m++) acc[m] = fma((float16)(ta ? A[(size_t)k * M + m] : A[(size_t)m * K + k]), b, acc[m]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+#pragma unroll
+    for (int m = 0; m < GM; m++)
+#pragma unroll
+        for (int v = 0; v < GV_NV; v++) {
+            const int c = col0 + 16 * v;
+            if (c + 16 <= N) {
+                store16(acc[m][v], m, c, N, C, bias, alpha, beta, flags);
+            } else if (c < N) {
+                float t[16];
+                vstore16(acc[m][v], 0, t);
+                for (int q = 0; c + q < N; q++) C[(size_t)m * N + c + q] = epilogue(t[q], m, c + q, N, C, bias, alpha, beta, flags);
+            }
         }
-    }
-    for (int m = 0; m < M; m++) {
-        float t[16];
-        vstore16(acc[m], 0, t);
-        for (int q = 0; q < 16 && col0 + q < N; q++)
-            C[(size_t)m * N + col0 + q] = epilogue(t[q], m, col0 + q, N, C, bias, alpha, beta, flags);
-    }
 }
 
-__kernel void gemv_t(const int M, const int N, const int K, const int ta, __global const float *A,
-                     const int a_off, __global const float *B, const int b_off, __global float *C, const int c_off,
-                     __global const float *bias, const float alpha, const float beta, const int flags)
+/* B is N x K (weight rows). Each work-item streams GV_RT contiguous rows of B
+ * against op(A), which is row-major GM x K here (the caller packs a transposed A). */
+__kernel void gemv_t(const int N, const int K, __global const float *A, const int a_off, __global const float *B,
+                     const int b_off, __global float *C, const int c_off, __global const float *bias, const float alpha,
+                     const float beta, const int flags)
 {
     A += a_off;
     B += b_off;
     C += c_off;
-    const int n = get_global_id(0);
-    if (n >= N) return;
-    __global const float *w = B + (size_t)n * K;
-    float16 acc[GEMV_MAX_M];
-    float tail[GEMV_MAX_M];
-    for (int m = 0; m < GEMV_MAX_M; m++) {
-        acc[m] = 0;
-        tail[m] = 0.0f;
-    }
+    const int n0 = get_global_id(0) * GV_RT;
+    if (n0 >= N) return;
+    float16 acc[GM][GV_RT];
+#pragma unroll
+    for (int m = 0; m < GM; m++)
+#pragma unroll
+        for (int r = 0; r < GV_RT; r++) acc[m][r] = 0.0f;
     const int K16 = K & ~15;
     for (int k = 0; k < K16; k += 16) {
-        const float16 b = vload16(0, w + k);
-        for (int m = 0; m < M; m++) {
-            float16 a;
-            if (ta) {
-                float t[16];
-                for (int q = 0; q < 16; q++) t[q] = A[(size_t)(k + q) * M + m];
-                a = vload16(0, t);
-            } else {
-                a = vload16(0, A + (size_t)m * K + k);
-            }
-            acc[m] = fma(a, b, acc[m]);
+        float16 b[GV_RT];
+#pragma unroll
+        for (int r = 0; r < GV_RT; r++) b[r] = vload16(0, B + (size_t)min(n0 + r, N - 1) * K + k); /* clamped: valid */
+#pragma unroll
+        for (int m = 0; m < GM; m++) {
+            const float16 a = vload16(0, A + (size_t)m * K + k);
+#pragma unroll
+            for (int r = 0; r < GV_RT; r++) acc[m][r] = fma(a, b[r], acc[m][r]);
         }
     }
-    for (int k = K16; k < K; k++)
-        for (int m = 0; m < M; m++) tail[m] = fma(ta ? A[(size_t)k * M + m] : A[(size_t)m * K + k], w[k], tail[m]);
-    for (int m = 0; m < M; m++) {
-        float16 s = acc[m];
-        float8 s8 = s.lo + s.hi;
-        float4 s4 = s8.lo + s8.hi;
-        float2 s2 = s4.lo + s4.hi;
-        const float v = s2.x + s2.y + tail[m];
-        C[(size_t)m * N + n] = epilogue(v, m, n, N, C, bias, alpha, beta, flags);
-    }
+#pragma unroll
+    for (int m = 0; m < GM; m++)
+#pragma unroll
+        for (int r = 0; r < GV_RT; r++) {
+            const int n = n0 + r;
+            if (n >= N) break;
+            const float16 s = acc[m][r];
+            const float8 s8 = s.lo + s.hi;
+            const float4 s4 = s8.lo + s8.hi;
+            const float2 s2 = s4.lo + s4.hi;
+            float v = s2.x + s2.y;
+            for (int k = K16; k < K; k++) v = fma(A[(size_t)m * K + k], B[(size_t)n * K + k], v);
+            C[(size_t)m * N + n] = epilogue(v, m, n, N, C, bias, alpha, beta, flags);
+        }
 }
 
 /* bias + ReLU on C (after CLBlast, which has no epilogue) */

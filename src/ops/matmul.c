@@ -13,9 +13,8 @@
 #define EPI_BIAS 1
 #define EPI_RELU 2
 #define EPI_BETA 4
-#define CPU_ROWS 8  /* rows per work-item of gemm_cpu */
+#define CPU_ROWS 8  /* rows per work-item of gemm_cpu (the A panel height) */
 #define CPU_COLS 32 /* columns per work-item (one B panel) */
-#define CPU_KC 128  /* B panel rows staged in local memory at a time */
 
 tc_matmul_params tc_matmul_defaults(void)
 {
@@ -123,59 +122,96 @@ static tc_status run_gpu(tc_ctx *ctx, const tc_gemm_desc *g)
     return tc_launch(ctx, k, "gemm_gpu", 2, gws, lws);
 }
 
+/* Packs X (rows x cols; X = src^T when `transposed`, else src, leading dimension
+ * ld) into panels of ph rows with cols_p columns (see the kernels). `opts` names
+ * the caller's build of matmul.cl, so packing adds no build. */
+static tc_status pack(tc_ctx *ctx, const char *opts, cl_mem src, size_t off, int64_t ld, int64_t rows, int64_t cols,
+                      int transposed, cl_mem dst, size_t rows_p, size_t cols_p, int ph)
+{
+    const char *name = transposed ? "pack_copy" : "pack_tr";
+    cl_kernel k;
+    tc_status st = tc_get_kernel(ctx, "matmul", opts, name, &k);
+    if (st != TC_OK) return st;
+    cl_int o = (cl_int)off, l = (cl_int)ld, r = (cl_int)rows, c = (cl_int)cols, cp = (cl_int)cols_p, p = ph;
+    st = tc_set_args(ctx, k, 8, TC_ARG(src), TC_ARG(o), TC_ARG(l), TC_ARG(r), TC_ARG(c), TC_ARG(dst), TC_ARG(cp),
+                     TC_ARG(p));
+    if (st != TC_OK) return st;
+    /* pack_copy: (panel, column); pack_tr: (16 columns, panel) */
+    size_t gws[2] = {rows_p / (size_t)ph, cols_p};
+    if (!transposed) gws[0] = cols_p / 16, gws[1] = rows_p / (size_t)ph;
+    return tc_launch(ctx, k, name, 2, gws, NULL);
+}
+
+/* M <= 8: one build per M keeps the accumulators in registers. B is streamed
+ * once: gemv_t for weight rows (trans_b), gemv_n for a K x N B. */
 static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
 {
     if (g->m > TC_GEMV_MAX_M)
         return tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul: the gemv variant needs M <= %d (M = %lld)", TC_GEMV_MAX_M,
                        (long long)g->m);
+    char opts[16];
+    snprintf(opts, sizeof opts, "-DGM=%d", (int)g->m);
     const char *name = g->trans_b ? "gemv_t" : "gemv_n";
     cl_kernel k;
-    tc_status st = tc_get_kernel(ctx, "matmul", "", name, &k);
+    tc_status st = tc_get_kernel(ctx, "matmul", opts, name, &k);
     if (st != TC_OK) return st;
-    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, ta = g->trans_a != 0, fl = epi_flags(g);
-    cl_int ao = (cl_int)g->a_off, bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
-    st = tc_set_args(ctx, k, 14, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(ta), TC_ARG(g->a), TC_ARG(ao), TC_ARG(g->b),
-                     TC_ARG(bo), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta),
-                     TC_ARG(fl));
+    cl_int n = (cl_int)g->n, kk = (cl_int)g->k, fl = epi_flags(g), bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
+    cl_int ao = (cl_int)g->a_off;
+    size_t wg = (size_t)ctx->params->gemv_wg, items;
+    if (g->trans_b) {
+        cl_mem a = g->a;
+        if (g->trans_a && g->m > 1) { /* gemv_t wants op(A) row-major */
+            if ((st = tc_scratch_get(ctx, 0, (size_t)(g->m * g->k) * sizeof(float), &a)) != TC_OK ||
+                (st = pack(ctx, opts, g->a, g->a_off, g->m, g->m, g->k, 1, a, (size_t)g->m, (size_t)g->k, 1)) != TC_OK)
+                return st;
+            ao = 0;
+        }
+        st = tc_set_args(ctx, k, 12, TC_ARG(n), TC_ARG(kk), TC_ARG(a), TC_ARG(ao), TC_ARG(g->b), TC_ARG(bo),
+                         TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
+        const int rt = g->m <= 2 ? 8 : g->m <= 3 ? 6 : g->m <= 5 ? 4 : 3; /* GV_RT */
+        items = ((size_t)g->n + (size_t)rt - 1) / (size_t)rt;
+    } else {
+        cl_int sm = g->trans_a ? 1 : kk, sk = g->trans_a ? (cl_int)g->m : 1;
+        st = tc_set_args(ctx, k, 14, TC_ARG(n), TC_ARG(kk), TC_ARG(g->a), TC_ARG(ao), TC_ARG(sm), TC_ARG(sk),
+                         TC_ARG(g->b), TC_ARG(bo), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha),
+                         TC_ARG(g->beta), TC_ARG(fl));
+        const int nv = g->m <= 2 ? 8 : g->m <= 4 ? 4 : 2; /* GV_NV */
+        items = ((size_t)g->n + 16 * (size_t)nv - 1) / (16 * (size_t)nv);
+    }
     if (st != TC_OK) return st;
-    size_t wg = (size_t)ctx->params->gemv_wg;
-    size_t items = g->trans_b ? (size_t)g->n : ((size_t)g->n + 15) / 16;
-    size_t gws[1] = {round_up(items, wg)};
-    size_t lws[1] = {wg};
+    if (items < wg) wg = items;
+    size_t gws[1] = {round_up(items, wg)}, lws[1] = {wg};
     return tc_launch(ctx, k, name, 1, gws, lws);
 }
 
-/* Packs op(A) into Mp x Kp rows and op(B) into 32-column panels, then runs gemm_cpu. */
+/* Packs op(A) into 8-row panels and op(B) into 32-column panels, then runs gemm_cpu. */
 static tc_status run_cpu(tc_ctx *ctx, const tc_gemm_desc *g)
 {
     size_t wg_rows = (size_t)ctx->params->gemm_cpu_wg;
     size_t row_blocks = ((size_t)g->m + CPU_ROWS - 1) / CPU_ROWS;
     if (row_blocks < wg_rows) wg_rows = row_blocks;
     const size_t mp = round_up((size_t)g->m, CPU_ROWS * wg_rows);
-    const size_t np = round_up((size_t)g->n, CPU_COLS), kp = round_up((size_t)g->k, 4);
+    const size_t np = round_up((size_t)g->n, CPU_COLS), kp = round_up((size_t)g->k, 16);
+    /* B panel rows staged in local memory at a time: 32 KB where the device has room */
+    const int kc = ctx->info.local_mem_bytes >= 64 * 1024 ? 256 : 128;
+    char opts[16];
+    snprintf(opts, sizeof opts, "-DKC=%d", kc);
     cl_mem ap, bp;
+    cl_kernel kg;
     tc_status st = tc_scratch_get(ctx, 0, mp * kp * sizeof(float), &ap);
     if (st == TC_OK) st = tc_scratch_get(ctx, 1, np * kp * sizeof(float), &bp);
-    cl_kernel kpa, kpb, kg;
-    if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "pack_rows", &kpa);
-    if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "pack_panels", &kpb);
-    if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "gemm_cpu", &kg);
-    if (st != TC_OK) return st;
-    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, ta = g->trans_a != 0, tb = g->trans_b != 0;
-    cl_int kpi = (cl_int)kp, fl = epi_flags(g), ao = (cl_int)g->a_off, bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
-    st = tc_set_args(ctx, kpa, 7, TC_ARG(g->a), TC_ARG(ao), TC_ARG(m), TC_ARG(kk), TC_ARG(ta), TC_ARG(ap), TC_ARG(kpi));
-    size_t g1[2] = {kp, mp};
-    if (st == TC_OK) st = tc_launch(ctx, kpa, "pack_rows", 2, g1, NULL);
+    if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", opts, "gemm_cpu", &kg);
+    /* op(A) = A^T when trans_a; op(B)^T = B when trans_b */
     if (st == TC_OK)
-        st = tc_set_args(ctx, kpb, 7, TC_ARG(g->b), TC_ARG(bo), TC_ARG(kk), TC_ARG(n), TC_ARG(tb), TC_ARG(bp),
-                         TC_ARG(kpi));
-    size_t g2[2] = {np, kp};
-    if (st == TC_OK) st = tc_launch(ctx, kpb, "pack_panels", 2, g2, NULL);
+        st = pack(ctx, opts, g->a, g->a_off, g->trans_a ? g->m : g->k, g->m, g->k, g->trans_a, ap, mp, kp, CPU_ROWS);
+    if (st == TC_OK)
+        st = pack(ctx, opts, g->b, g->b_off, g->trans_b ? g->k : g->n, g->n, g->k, !g->trans_b, bp, np, kp, CPU_COLS);
     if (st != TC_OK) return st;
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kpi = (cl_int)kp, fl = epi_flags(g), co = (cl_int)g->c_off;
     st = tc_set_args(ctx, kg, 11, TC_ARG(m), TC_ARG(n), TC_ARG(kpi), TC_ARG(ap), TC_ARG(bp), TC_ARG(g->c), TC_ARG(co),
                      TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
     if (st == TC_OK) {
-        cl_int err = clSetKernelArg(kg, 11, (size_t)CPU_KC * CPU_COLS * sizeof(float), NULL);
+        cl_int err = clSetKernelArg(kg, 11, (size_t)kc * CPU_COLS * sizeof(float), NULL);
         if (err != CL_SUCCESS) st = tc_fail_cl(ctx, err, "clSetKernelArg(panel)");
     }
     if (st != TC_OK) return st;
@@ -291,13 +327,19 @@ static void matmul_json(const tc_case *c, char *buf, size_t n)
              (long long)c->v[1], (long long)c->v[2], (int)c->v[3], (int)c->v[4]);
 }
 
+/* Bench size: MxNxK, optionally followed by :ta and/or :tb (op(A) = A^T, op(B) = B^T),
+ * e.g. 1x4096x4096:tb is a GEMV against 4096 weight rows of 4096. */
 static int matmul_parse(const char *spec, tc_case *c)
 {
     long long m, n, k;
-    char tail;
+    int used = 0;
     memset(c, 0, sizeof *c);
-    if (sscanf(spec, "%lldx%lldx%lld%c", &m, &n, &k, &tail) != 3 || m < 1 || n < 1 || k < 1) return -1;
+    if (sscanf(spec, "%lldx%lldx%lld%n", &m, &n, &k, &used) != 3 || m < 1 || n < 1 || k < 1) return -1;
     c->v[0] = m, c->v[1] = n, c->v[2] = k;
+    for (const char *p = spec + used; *p; p += 3) {
+        if (p[0] != ':' || p[1] != 't' || (p[2] != 'a' && p[2] != 'b')) return -1;
+        c->v[p[2] == 'a' ? 3 : 4] = 1;
+    }
     return 0;
 }
 
