@@ -42,6 +42,7 @@ __kernel void pack_copy(__global const float *src, const int off, const int ld, 
 {
     src += off;
     const int p = get_global_id(0), c = get_global_id(1);
+    if (c >= cols_p) return; /* the grid is rounded up to the work-group */
     const int r0 = p * ph;
     __global const float *s = src + (size_t)c * ld + r0;
     __global float *d = dst + ((size_t)p * cols_p + c) * ph;
@@ -59,6 +60,7 @@ __kernel void pack_tr(__global const float *src, const int off, const int ld, co
 {
     src += off;
     const int c0 = get_global_id(0) * 16, p = get_global_id(1);
+    if (c0 >= cols_p) return; /* the grid is rounded up to the work-group */
     __global float *d = dst + ((size_t)p * cols_p + c0) * ph;
     for (int i = 0; i < ph; i++) {
         const int r = p * ph + i;
@@ -75,11 +77,8 @@ __kernel void pack_tr(__global const float *src, const int off, const int ld, co
 
 /* ---- CPU-shaped: 8 x 32 outputs per work-item in float16 accumulators -------
  * Work-items of a group share one 32-column panel of B, staged in local memory
- * KC rows at a time (PoCL runs the group as a loop on one core, so the panel
+ * kc_max rows at a time (PoCL runs the group as a loop on one core, so the panel
  * stays in L1); each work-item streams its own 8-row panel of A. */
-#ifndef KC
-#define KC 256
-#endif
 
 #define ROW_FMA(i)                                        \
     {                                                     \
@@ -88,24 +87,10 @@ __kernel void pack_tr(__global const float *src, const int off, const int ld, co
         c##i##1 = fma((float16)(a), b1, c##i##1);         \
     }
 
-#define ROW_STORE(i)                                                                                       \
-    if (row0 + (i) < M) {                                                                                  \
-        const int r = row0 + (i);                                                                          \
-        if (col0 + 32 <= N) {                                                                              \
-            store16(c##i##0, r, col0, N, C, bias, alpha, beta, flags);                                     \
-            store16(c##i##1, r, col0 + 16, N, C, bias, alpha, beta, flags);                                \
-        } else {                                                                                           \
-            float t[32];                                                                                   \
-            vstore16(c##i##0, 0, t);                                                                       \
-            vstore16(c##i##1, 0, t + 16);                                                                  \
-            for (int q = 0; col0 + q < N; q++)                                                             \
-                C[(size_t)r * N + col0 + q] = epilogue(t[q], r, col0 + q, N, C, bias, alpha, beta, flags); \
-        }                                                                                                  \
-    }
-
 __kernel void gemm_cpu(const int M, const int N, const int Kp, __global const float *Ap,
                        __global const float *Bp, __global float *C, const int c_off, __global const float *bias,
-                       const float alpha, const float beta, const int flags, __local float16 *panel)
+                       const float alpha, const float beta, const int flags, const int kc_max,
+                       __local float16 *panel)
 {
     C += c_off;
     const int jb = get_global_id(0);
@@ -115,8 +100,8 @@ __kernel void gemm_cpu(const int M, const int N, const int Kp, __global const fl
     __global const float16 *bp = (__global const float16 *)(Bp + (size_t)jb * Kp * 32);
     float16 c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0, c30 = 0, c31 = 0;
     float16 c40 = 0, c41 = 0, c50 = 0, c51 = 0, c60 = 0, c61 = 0, c70 = 0, c71 = 0;
-    for (int k0 = 0; k0 < Kp; k0 += KC) {
-        const int kc = min(KC, Kp - k0);
+    for (int k0 = 0; k0 < Kp; k0 += kc_max) {
+        const int kc = min(kc_max, Kp - k0);
         /* each work-item copies one contiguous piece of the panel */
         const int per = (2 * kc + lsz - 1) / lsz, q1 = min(2 * kc, (lid + 1) * per);
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -129,7 +114,22 @@ __kernel void gemm_cpu(const int M, const int N, const int Kp, __global const fl
             ROW_FMA(0) ROW_FMA(1) ROW_FMA(2) ROW_FMA(3) ROW_FMA(4) ROW_FMA(5) ROW_FMA(6) ROW_FMA(7)
         }
     }
-    ROW_STORE(0) ROW_STORE(1) ROW_STORE(2) ROW_STORE(3) ROW_STORE(4) ROW_STORE(5) ROW_STORE(6) ROW_STORE(7)
+    /* one epilogue loop instead of eight unrolled copies: smaller code, faster PoCL builds */
+    float out[8 * 32];
+    vstore16(c00, 0, out), vstore16(c01, 1, out), vstore16(c10, 2, out), vstore16(c11, 3, out);
+    vstore16(c20, 4, out), vstore16(c21, 5, out), vstore16(c30, 6, out), vstore16(c31, 7, out);
+    vstore16(c40, 8, out), vstore16(c41, 9, out), vstore16(c50, 10, out), vstore16(c51, 11, out);
+    vstore16(c60, 12, out), vstore16(c61, 13, out), vstore16(c70, 14, out), vstore16(c71, 15, out);
+    for (int i = 0; i < 8 && row0 + i < M; i++) {
+        if (col0 + 32 <= N) {
+            store16(vload16(2 * i, out), row0 + i, col0, N, C, bias, alpha, beta, flags);
+            store16(vload16(2 * i + 1, out), row0 + i, col0 + 16, N, C, bias, alpha, beta, flags);
+        } else {
+            for (int q = 0; col0 + q < N; q++)
+                C[(size_t)(row0 + i) * N + col0 + q] =
+                    epilogue(out[32 * i + q], row0 + i, col0 + q, N, C, bias, alpha, beta, flags);
+        }
+    }
 }
 
 /* ---- GPU-shaped: TS x TS tiles in local memory, WPT x WPT outputs per item --- */
@@ -192,21 +192,22 @@ __kernel void gemm_gpu(const int M, const int N, const int K, const int ta, cons
 }
 
 /* ---- memory-bound, M <= 8: stream B once -----------------------------------
- * Built once per M (-DGM=M) so the accumulators are registers; the widths keep
- * GM x width accumulators within the 32 vector registers of AVX-512. */
+ * Built for GM = 1, 2, 4 or 8 rows (-DGM, M rounded up) so the accumulators are
+ * registers; rows from M to GM repeat row M - 1 and are not stored. The widths
+ * keep GM x width accumulators within the 32 vector registers of AVX-512. */
 #ifndef GM
 #define GM 1
 #endif
-#define GV_NV (GM <= 2 ? 8 : GM <= 4 ? 4 : 2)             /* gemv_n: float16 columns per work-item */
-#define GV_RT (GM <= 2 ? 8 : GM <= 3 ? 6 : GM <= 5 ? 4 : 3) /* gemv_t: rows of B per work-item */
-#define GV_SLAB 32                                          /* gemv_n: rows of B between barriers */
+#define GV_NV (GM <= 2 ? 8 : GM <= 4 ? 4 : 2) /* gemv_n: float16 columns per work-item */
+#define GV_RT (GM <= 2 ? 8 : GM <= 4 ? 4 : 3) /* gemv_t: rows of B per work-item */
+#define GV_SLAB 32                            /* gemv_n: rows of B between barriers */
 
 /* B is K x N. Each work-item owns 16 * GV_NV columns over all of K. The barrier
  * every GV_SLAB rows makes PoCL run a group's work-items slab by slab, so the
  * group reads a slab's rows contiguously (4 KB pages stay in the TLB and the
  * prefetchers see streams). A is read with strides (sm, sk) so op(A) needs no copy. */
-__kernel void gemv_n(const int N, const int K, __global const float *A, const int a_off, const int sm, const int sk,
-                     __global const float *B, const int b_off, __global float *C, const int c_off,
+__kernel void gemv_n(const int M, const int N, const int K, __global const float *A, const int a_off, const int sm,
+                     const int sk, __global const float *B, const int b_off, __global float *C, const int c_off,
                      __global const float *bias, const float alpha, const float beta, const int flags)
 {
     A += a_off;
@@ -235,33 +236,29 @@ __kernel void gemv_n(const int N, const int K, __global const float *A, const in
             }
 #pragma unroll
             for (int m = 0; m < GM; m++) {
-                const float a = A[(size_t)m * sm + (size_t)k * sk];
+                const float a = A[(size_t)min(m, M - 1) * sm + (size_t)k * sk];
 #pragma unroll
                 for (int v = 0; v < GV_NV; v++) acc[m][v] = fma((float16)(a), bv[v], acc[m][v]);
             }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+    /* the epilogue runs once per output: scalar code is cheap here and compiles fast */
+    float out[GM * 16 * GV_NV];
 #pragma unroll
     for (int m = 0; m < GM; m++)
 #pragma unroll
-        for (int v = 0; v < GV_NV; v++) {
-            const int c = col0 + 16 * v;
-            if (c + 16 <= N) {
-                store16(acc[m][v], m, c, N, C, bias, alpha, beta, flags);
-            } else if (c < N) {
-                float t[16];
-                vstore16(acc[m][v], 0, t);
-                for (int q = 0; c + q < N; q++) C[(size_t)m * N + c + q] = epilogue(t[q], m, c + q, N, C, bias, alpha, beta, flags);
-            }
-        }
+        for (int v = 0; v < GV_NV; v++) vstore16(acc[m][v], m * GV_NV + v, out);
+    for (int m = 0; m < M; m++)
+        for (int q = 0; q < 16 * GV_NV && col0 + q < N; q++)
+            C[(size_t)m * N + col0 + q] = epilogue(out[m * 16 * GV_NV + q], m, col0 + q, N, C, bias, alpha, beta, flags);
 }
 
 /* B is N x K (weight rows). Each work-item streams GV_RT contiguous rows of B
- * against op(A), which is row-major GM x K here (the caller packs a transposed A). */
-__kernel void gemv_t(const int N, const int K, __global const float *A, const int a_off, __global const float *B,
-                     const int b_off, __global float *C, const int c_off, __global const float *bias, const float alpha,
-                     const float beta, const int flags)
+ * against op(A), which is row-major M x K here (the caller packs a transposed A). */
+__kernel void gemv_t(const int M, const int N, const int K, __global const float *A, const int a_off,
+                     __global const float *B, const int b_off, __global float *C, const int c_off,
+                     __global const float *bias, const float alpha, const float beta, const int flags)
 {
     A += a_off;
     B += b_off;
@@ -277,25 +274,27 @@ __kernel void gemv_t(const int N, const int K, __global const float *A, const in
     for (int k = 0; k < K16; k += 16) {
         float16 b[GV_RT];
 #pragma unroll
-        for (int r = 0; r < GV_RT; r++) b[r] = vload16(0, B + (size_t)min(n0 + r, N - 1) * K + k); /* clamped: valid */
+        for (int r = 0; r < GV_RT; r++) b[r] = vload16(0, B + (size_t)min(n0 + r, N - 1) * K + k);
 #pragma unroll
         for (int m = 0; m < GM; m++) {
-            const float16 a = vload16(0, A + (size_t)m * K + k);
+            const float16 a = vload16(0, A + (size_t)min(m, M - 1) * K + k);
 #pragma unroll
             for (int r = 0; r < GV_RT; r++) acc[m][r] = fma(a, b[r], acc[m][r]);
         }
     }
+    float out[GM * GV_RT];
 #pragma unroll
     for (int m = 0; m < GM; m++)
 #pragma unroll
         for (int r = 0; r < GV_RT; r++) {
-            const int n = n0 + r;
-            if (n >= N) break;
-            const float16 s = acc[m][r];
-            const float8 s8 = s.lo + s.hi;
+            const float8 s8 = acc[m][r].lo + acc[m][r].hi;
             const float4 s4 = s8.lo + s8.hi;
             const float2 s2 = s4.lo + s4.hi;
-            float v = s2.x + s2.y;
+            out[m * GV_RT + r] = s2.x + s2.y;
+        }
+    for (int m = 0; m < M; m++)
+        for (int n = n0; n < min(N, n0 + GV_RT); n++) {
+            float v = out[m * GV_RT + n - n0];
             for (int k = K16; k < K; k++) v = fma(A[(size_t)m * K + k], B[(size_t)n * K + k], v);
             C[(size_t)m * N + n] = epilogue(v, m, n, N, C, bias, alpha, beta, flags);
         }

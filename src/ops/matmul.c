@@ -136,28 +136,30 @@ static tc_status pack(tc_ctx *ctx, const char *opts, cl_mem src, size_t off, int
     st = tc_set_args(ctx, k, 8, TC_ARG(src), TC_ARG(o), TC_ARG(l), TC_ARG(r), TC_ARG(c), TC_ARG(dst), TC_ARG(cp),
                      TC_ARG(p));
     if (st != TC_OK) return st;
-    /* pack_copy: (panel, column); pack_tr: (16 columns, panel) */
-    size_t gws[2] = {rows_p / (size_t)ph, cols_p};
-    if (!transposed) gws[0] = cols_p / 16, gws[1] = rows_p / (size_t)ph;
-    return tc_launch(ctx, k, name, 2, gws, NULL);
+    /* pack_copy: (panel, column); pack_tr: (16 columns, panel). Fixed work-groups
+     * (the kernels skip the rounded-up columns): PoCL compiles once per group shape. */
+    size_t gws[2] = {rows_p / (size_t)ph, round_up(cols_p, 128)}, lws[2] = {1, 128};
+    if (!transposed) gws[0] = round_up(cols_p / 16, 64), gws[1] = rows_p / (size_t)ph, lws[0] = 64, lws[1] = 1;
+    return tc_launch(ctx, k, name, 2, gws, lws);
 }
 
-/* M <= 8: one build per M keeps the accumulators in registers. B is streamed
- * once: gemv_t for weight rows (trans_b), gemv_n for a K x N B. */
+/* M <= 8: B is streamed once, by gemv_t for weight rows (trans_b), else gemv_n.
+ * Built for GM = M rounded up to 1, 2, 4 or 8, so its accumulators are registers. */
 static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
 {
     if (g->m > TC_GEMV_MAX_M)
         return tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul: the gemv variant needs M <= %d (M = %lld)", TC_GEMV_MAX_M,
                        (long long)g->m);
+    const int gm = g->m <= 1 ? 1 : g->m <= 2 ? 2 : g->m <= 4 ? 4 : 8;
     char opts[16];
-    snprintf(opts, sizeof opts, "-DGM=%d", (int)g->m);
+    snprintf(opts, sizeof opts, "-DGM=%d", gm);
     const char *name = g->trans_b ? "gemv_t" : "gemv_n";
     cl_kernel k;
     tc_status st = tc_get_kernel(ctx, "matmul", opts, name, &k);
     if (st != TC_OK) return st;
-    cl_int n = (cl_int)g->n, kk = (cl_int)g->k, fl = epi_flags(g), bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
-    cl_int ao = (cl_int)g->a_off;
-    size_t wg = (size_t)ctx->params->gemv_wg, items;
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, fl = epi_flags(g);
+    cl_int ao = (cl_int)g->a_off, bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
+    size_t items;
     if (g->trans_b) {
         cl_mem a = g->a;
         if (g->trans_a && g->m > 1) { /* gemv_t wants op(A) row-major */
@@ -166,52 +168,51 @@ static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
                 return st;
             ao = 0;
         }
-        st = tc_set_args(ctx, k, 12, TC_ARG(n), TC_ARG(kk), TC_ARG(a), TC_ARG(ao), TC_ARG(g->b), TC_ARG(bo),
+        st = tc_set_args(ctx, k, 13, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(a), TC_ARG(ao), TC_ARG(g->b), TC_ARG(bo),
                          TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
-        const int rt = g->m <= 2 ? 8 : g->m <= 3 ? 6 : g->m <= 5 ? 4 : 3; /* GV_RT */
-        items = ((size_t)g->n + (size_t)rt - 1) / (size_t)rt;
+        const size_t rt = gm <= 2 ? 8 : gm <= 4 ? 4 : 3; /* GV_RT */
+        items = ((size_t)g->n + rt - 1) / rt;
     } else {
-        cl_int sm = g->trans_a ? 1 : kk, sk = g->trans_a ? (cl_int)g->m : 1;
-        st = tc_set_args(ctx, k, 14, TC_ARG(n), TC_ARG(kk), TC_ARG(g->a), TC_ARG(ao), TC_ARG(sm), TC_ARG(sk),
+        cl_int sm = g->trans_a ? 1 : kk, sk = g->trans_a ? m : 1;
+        st = tc_set_args(ctx, k, 15, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(g->a), TC_ARG(ao), TC_ARG(sm), TC_ARG(sk),
                          TC_ARG(g->b), TC_ARG(bo), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha),
                          TC_ARG(g->beta), TC_ARG(fl));
-        const int nv = g->m <= 2 ? 8 : g->m <= 4 ? 4 : 2; /* GV_NV */
-        items = ((size_t)g->n + 16 * (size_t)nv - 1) / (16 * (size_t)nv);
+        const size_t cols = 16 * (size_t)(gm <= 2 ? 8 : gm <= 4 ? 4 : 2); /* 16 * GV_NV */
+        items = ((size_t)g->n + cols - 1) / cols;
     }
     if (st != TC_OK) return st;
-    if (items < wg) wg = items;
-    size_t gws[1] = {round_up(items, wg)}, lws[1] = {wg};
+    /* one group shape per build; the kernels skip the rounded-up work-items */
+    size_t lws[1] = {(size_t)ctx->params->gemv_wg}, gws[1] = {round_up(items, lws[0])};
     return tc_launch(ctx, k, name, 1, gws, lws);
 }
 
 /* Packs op(A) into 8-row panels and op(B) into 32-column panels, then runs gemm_cpu. */
 static tc_status run_cpu(tc_ctx *ctx, const tc_gemm_desc *g)
 {
-    size_t wg_rows = (size_t)ctx->params->gemm_cpu_wg;
-    size_t row_blocks = ((size_t)g->m + CPU_ROWS - 1) / CPU_ROWS;
-    if (row_blocks < wg_rows) wg_rows = row_blocks;
+    /* rows of work-items per group: the table's, or the power of two that covers a
+     * small M (few group shapes, so few PoCL compiles) */
+    size_t wg_rows = 1, row_blocks = ((size_t)g->m + CPU_ROWS - 1) / CPU_ROWS;
+    while (wg_rows * 2 <= (size_t)ctx->params->gemm_cpu_wg && wg_rows < row_blocks) wg_rows *= 2;
     const size_t mp = round_up((size_t)g->m, CPU_ROWS * wg_rows);
     const size_t np = round_up((size_t)g->n, CPU_COLS), kp = round_up((size_t)g->k, 16);
     /* B panel rows staged in local memory at a time: 32 KB where the device has room */
-    const int kc = ctx->info.local_mem_bytes >= 64 * 1024 ? 256 : 128;
-    char opts[16];
-    snprintf(opts, sizeof opts, "-DKC=%d", kc);
+    const cl_int kc = ctx->info.local_mem_bytes >= 64 * 1024 ? 256 : 128;
     cl_mem ap, bp;
     cl_kernel kg;
     tc_status st = tc_scratch_get(ctx, 0, mp * kp * sizeof(float), &ap);
     if (st == TC_OK) st = tc_scratch_get(ctx, 1, np * kp * sizeof(float), &bp);
-    if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", opts, "gemm_cpu", &kg);
+    if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "gemm_cpu", &kg);
     /* op(A) = A^T when trans_a; op(B)^T = B when trans_b */
     if (st == TC_OK)
-        st = pack(ctx, opts, g->a, g->a_off, g->trans_a ? g->m : g->k, g->m, g->k, g->trans_a, ap, mp, kp, CPU_ROWS);
+        st = pack(ctx, "", g->a, g->a_off, g->trans_a ? g->m : g->k, g->m, g->k, g->trans_a, ap, mp, kp, CPU_ROWS);
     if (st == TC_OK)
-        st = pack(ctx, opts, g->b, g->b_off, g->trans_b ? g->k : g->n, g->n, g->k, !g->trans_b, bp, np, kp, CPU_COLS);
+        st = pack(ctx, "", g->b, g->b_off, g->trans_b ? g->k : g->n, g->n, g->k, !g->trans_b, bp, np, kp, CPU_COLS);
     if (st != TC_OK) return st;
     cl_int m = (cl_int)g->m, n = (cl_int)g->n, kpi = (cl_int)kp, fl = epi_flags(g), co = (cl_int)g->c_off;
-    st = tc_set_args(ctx, kg, 11, TC_ARG(m), TC_ARG(n), TC_ARG(kpi), TC_ARG(ap), TC_ARG(bp), TC_ARG(g->c), TC_ARG(co),
-                     TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
+    st = tc_set_args(ctx, kg, 12, TC_ARG(m), TC_ARG(n), TC_ARG(kpi), TC_ARG(ap), TC_ARG(bp), TC_ARG(g->c), TC_ARG(co),
+                     TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl), TC_ARG(kc));
     if (st == TC_OK) {
-        cl_int err = clSetKernelArg(kg, 11, (size_t)kc * CPU_COLS * sizeof(float), NULL);
+        cl_int err = clSetKernelArg(kg, 12, (size_t)kc * CPU_COLS * sizeof(float), NULL);
         if (err != CL_SUCCESS) st = tc_fail_cl(ctx, err, "clSetKernelArg(panel)");
     }
     if (st != TC_OK) return st;
@@ -248,8 +249,8 @@ static tc_status run_clblast(tc_ctx *ctx, const tc_gemm_desc *g)
     cl_int m = (cl_int)g->m, n = (cl_int)g->n, fl = epi_flags(g), co = (cl_int)g->c_off;
     st = tc_set_args(ctx, k, 6, TC_ARG(m), TC_ARG(n), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(fl));
     if (st != TC_OK) return st;
-    size_t gws[2] = {(size_t)g->n, (size_t)g->m};
-    return tc_launch(ctx, k, "bias_relu", 2, gws, NULL);
+    size_t gws[2] = {round_up((size_t)g->n, 16), (size_t)g->m}, lws[2] = {16, 1}; /* one group shape */
+    return tc_launch(ctx, k, "bias_relu", 2, gws, lws);
 }
 
 tc_variant tc_gemm_auto(const tc_ctx *ctx, int64_t m, int64_t n, int64_t k)
@@ -311,7 +312,8 @@ static const tc_case matmul_cases[] = {
     {{8, 127, 1000, 0, 1, 0, 1, 1, 0}},   {{5, 33, 64, 1, 1, 100, 0, 0, 150}},  {{17, 3, 1000, 0, 0, 0, 0, 0, 0}},
     {{127, 1000, 3, 0, 1, 50, 1, 1, 0}},  {{1000, 17, 127, 1, 0, 0, 0, 1, 0}},  {{64, 64, 64, 0, 0, 0, 0, 0, 0}},
     {{33, 65, 129, 1, 1, 0, 1, 0, 200}},  {{100, 96, 257, 0, 0, 75, 1, 1, 0}},  {{255, 31, 33, 0, 1, 0, 0, 0, 0}},
-    {{9, 4097, 5, 0, 0, 0, 1, 0, 0}},     {{2, 513, 300, 0, 1, 100, 0, 1, 0}},
+    {{9, 4097, 5, 0, 0, 0, 1, 0, 0}},     {{2, 513, 300, 0, 1, 100, 0, 1, 0}},  {{6, 200, 100, 0, 0, 25, 1, 0, 0}},
+    {{7, 50, 40, 1, 1, 0, 1, 1, 0}},
 };
 
 static void matmul_describe(const tc_case *c, char *buf, size_t n)
