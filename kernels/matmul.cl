@@ -200,7 +200,7 @@ __kernel void gemm_gpu(const int M, const int N, const int K, const int ta, cons
 #endif
 #define GV_NV (GM <= 2 ? 8 : GM <= 4 ? 4 : 2) /* gemv_n: float16 columns per work-item */
 #define GV_RT (GM <= 2 ? 8 : GM <= 4 ? 4 : 3) /* gemv_t: rows of B per work-item */
-#define GV_SLAB 32                            /* gemv_n: rows of B between barriers */
+#define GV_SLAB 16                            /* gemv_n: rows of B between barriers */
 
 /* B is K x N. Each work-item owns 16 * GV_NV columns over all of K. The barrier
  * every GV_SLAB rows makes PoCL run a group's work-items slab by slab, so the

@@ -159,7 +159,7 @@ static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
     if (st != TC_OK) return st;
     cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, fl = epi_flags(g);
     cl_int ao = (cl_int)g->a_off, bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
-    size_t items;
+    size_t items, wg = (size_t)ctx->params->gemv_wg;
     if (g->trans_b) {
         cl_mem a = g->a;
         if (g->trans_a && g->m > 1) { /* gemv_t wants op(A) row-major */
@@ -177,12 +177,13 @@ static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
         st = tc_set_args(ctx, k, 15, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(g->a), TC_ARG(ao), TC_ARG(sm), TC_ARG(sk),
                          TC_ARG(g->b), TC_ARG(bo), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha),
                          TC_ARG(g->beta), TC_ARG(fl));
-        const size_t cols = 16 * (size_t)(gm <= 2 ? 8 : gm <= 4 ? 4 : 2); /* 16 * GV_NV */
-        items = ((size_t)g->n + cols - 1) / cols;
+        const size_t nv = gm <= 2 ? 8 : gm <= 4 ? 4 : 2; /* GV_NV */
+        items = ((size_t)g->n + 16 * nv - 1) / (16 * nv);
+        wg *= 8 / nv; /* a group spans the same columns for every M */
     }
     if (st != TC_OK) return st;
     /* one group shape per build; the kernels skip the rounded-up work-items */
-    size_t lws[1] = {(size_t)ctx->params->gemv_wg}, gws[1] = {round_up(items, lws[0])};
+    size_t lws[1] = {wg}, gws[1] = {round_up(items, wg)};
     return tc_launch(ctx, k, name, 1, gws, lws);
 }
 
