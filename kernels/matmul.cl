@@ -38,11 +38,11 @@ inline void store16(float16 acc, int row, int col, int N, __global float *C, __g
 
 /* X = src^T (src is cols x rows, leading dimension ld): a panel row is contiguous in src. */
 __kernel void pack_copy(__global const float *src, const int off, const int ld, const int rows, const int cols,
-                        __global float *dst, const int cols_p, const int ph)
+                        __global float *dst, const int rows_p, const int cols_p, const int ph)
 {
     src += off;
     const int p = get_global_id(0), c = get_global_id(1);
-    if (c >= cols_p) return; /* the grid is rounded up to the work-group */
+    if (p * ph >= rows_p || c >= cols_p) return; /* the grid is rounded up to the work-group */
     const int r0 = p * ph;
     __global const float *s = src + (size_t)c * ld + r0;
     __global float *d = dst + ((size_t)p * cols_p + c) * ph;
@@ -56,11 +56,11 @@ __kernel void pack_copy(__global const float *src, const int off, const int ld, 
 /* X = src (rows x cols, leading dimension ld): each work-item reads 16 columns of
  * the ph rows of one panel and writes them transposed (16 x ph contiguous). */
 __kernel void pack_tr(__global const float *src, const int off, const int ld, const int rows, const int cols,
-                      __global float *dst, const int cols_p, const int ph)
+                      __global float *dst, const int rows_p, const int cols_p, const int ph)
 {
     src += off;
     const int c0 = get_global_id(0) * 16, p = get_global_id(1);
-    if (c0 >= cols_p) return; /* the grid is rounded up to the work-group */
+    if (p * ph >= rows_p || c0 >= cols_p) return; /* the grid is rounded up to the work-group */
     __global float *d = dst + ((size_t)p * cols_p + c0) * ph;
     for (int i = 0; i < ph; i++) {
         const int r = p * ph + i;

@@ -132,14 +132,16 @@ static tc_status pack(tc_ctx *ctx, const char *opts, cl_mem src, size_t off, int
     cl_kernel k;
     tc_status st = tc_get_kernel(ctx, "matmul", opts, name, &k);
     if (st != TC_OK) return st;
-    cl_int o = (cl_int)off, l = (cl_int)ld, r = (cl_int)rows, c = (cl_int)cols, cp = (cl_int)cols_p, p = ph;
-    st = tc_set_args(ctx, k, 8, TC_ARG(src), TC_ARG(o), TC_ARG(l), TC_ARG(r), TC_ARG(c), TC_ARG(dst), TC_ARG(cp),
-                     TC_ARG(p));
+    cl_int o = (cl_int)off, l = (cl_int)ld, r = (cl_int)rows, c = (cl_int)cols, rp = (cl_int)rows_p;
+    cl_int cp = (cl_int)cols_p, p = ph;
+    st = tc_set_args(ctx, k, 9, TC_ARG(src), TC_ARG(o), TC_ARG(l), TC_ARG(r), TC_ARG(c), TC_ARG(dst), TC_ARG(rp),
+                     TC_ARG(cp), TC_ARG(p));
     if (st != TC_OK) return st;
     /* pack_copy: (panel, column); pack_tr: (16 columns, panel). Fixed work-groups
-     * (the kernels skip the rounded-up columns): PoCL compiles once per group shape. */
-    size_t gws[2] = {rows_p / (size_t)ph, round_up(cols_p, 128)}, lws[2] = {1, 128};
-    if (!transposed) gws[0] = round_up(cols_p / 16, 64), gws[1] = rows_p / (size_t)ph, lws[0] = 64, lws[1] = 1;
+     * (the kernels skip the rounded-up items): PoCL compiles once per group shape. */
+    const size_t panels = rows_p / (size_t)ph;
+    size_t gws[2] = {round_up(panels, 8), round_up(cols_p, 16)}, lws[2] = {8, 16};
+    if (!transposed) gws[0] = round_up(cols_p / 16, 64), gws[1] = panels, lws[0] = 64, lws[1] = 1;
     return tc_launch(ctx, k, name, 2, gws, lws);
 }
 
