@@ -192,15 +192,16 @@ __kernel void gemm_gpu(const int M, const int N, const int K, const int ta, cons
 }
 
 /* ---- memory-bound, M <= 8: stream B once -----------------------------------
- * Built for GM = 1, 2, 4 or 8 rows (-DGM, M rounded up) so the accumulators are
- * registers; rows from M to GM repeat row M - 1 and are not stored. The widths
- * keep GM x width accumulators within the 32 vector registers of AVX-512. */
+ * Built for GM = 1, 2, 4 or 8 rows (M rounded up) so the accumulators are
+ * registers; rows from M to GM repeat row M - 1 and are not stored. The host
+ * picks the widths (GV_NV float16 columns per gemv_n work-item, GV_RT rows of B
+ * per gemv_t work-item) so GM x width accumulators fit the vector registers. */
 #ifndef GM
 #define GM 1
+#define GV_NV 8
+#define GV_RT 8
 #endif
-#define GV_NV (GM <= 2 ? 8 : GM <= 4 ? 4 : 2) /* gemv_n: float16 columns per work-item */
-#define GV_RT (GM <= 2 ? 8 : GM <= 4 ? 4 : 3) /* gemv_t: rows of B per work-item */
-#define GV_SLAB 16                            /* gemv_n: rows of B between barriers */
+#define GV_SLAB 16 /* gemv_n: rows of B between barriers */
 
 /* B is K x N. Each work-item owns 16 * GV_NV columns over all of K. The barrier
  * every GV_SLAB rows makes PoCL run a group's work-items slab by slab, so the

@@ -146,15 +146,17 @@ static tc_status pack(tc_ctx *ctx, const char *opts, cl_mem src, size_t off, int
 }
 
 /* M <= 8: B is streamed once, by gemv_t for weight rows (trans_b), else gemv_n.
- * Built for GM = M rounded up to 1, 2, 4 or 8, so its accumulators are registers. */
+ * Built for GM = M rounded up to 1, 2, 4 or 8, so its accumulators are registers;
+ * GM x NV (gemv_n) and GM x RT (gemv_t) vector accumulators stay within 24. */
 static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
 {
     if (g->m > TC_GEMV_MAX_M)
         return tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul: the gemv variant needs M <= %d (M = %lld)", TC_GEMV_MAX_M,
                        (long long)g->m);
     const int gm = g->m <= 1 ? 1 : g->m <= 2 ? 2 : g->m <= 4 ? 4 : 8;
-    char opts[16];
-    snprintf(opts, sizeof opts, "-DGM=%d", gm);
+    const int nv = gm <= 2 ? 8 : 16 / gm, rt = gm <= 2 ? 8 : gm <= 4 ? 4 : 3;
+    char opts[48];
+    snprintf(opts, sizeof opts, "-DGM=%d -DGV_NV=%d -DGV_RT=%d", gm, nv, rt);
     const char *name = g->trans_b ? "gemv_t" : "gemv_n";
     cl_kernel k;
     tc_status st = tc_get_kernel(ctx, "matmul", opts, name, &k);
@@ -172,18 +174,17 @@ static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
         }
         st = tc_set_args(ctx, k, 13, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(a), TC_ARG(ao), TC_ARG(g->b), TC_ARG(bo),
                          TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
-        const size_t rt = gm <= 2 ? 8 : gm <= 4 ? 4 : 3; /* GV_RT */
-        items = ((size_t)g->n + rt - 1) / rt;
+        items = ((size_t)g->n + (size_t)rt - 1) / (size_t)rt;
     } else {
         cl_int sm = g->trans_a ? 1 : kk, sk = g->trans_a ? m : 1;
         st = tc_set_args(ctx, k, 15, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(g->a), TC_ARG(ao), TC_ARG(sm), TC_ARG(sk),
                          TC_ARG(g->b), TC_ARG(bo), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha),
                          TC_ARG(g->beta), TC_ARG(fl));
-        const size_t nv = gm <= 2 ? 8 : gm <= 4 ? 4 : 2; /* GV_NV */
-        items = ((size_t)g->n + 16 * nv - 1) / (16 * nv);
-        wg *= 8 / nv; /* a group spans the same columns for every M */
+        items = ((size_t)g->n + 16 * (size_t)nv - 1) / (16 * (size_t)nv);
+        wg *= (size_t)(8 / nv); /* a group spans the same columns for every M */
     }
     if (st != TC_OK) return st;
+    if (wg > ctx->info.max_work_group) wg = ctx->info.max_work_group;
     /* one group shape per build; the kernels skip the rounded-up work-items */
     size_t lws[1] = {wg}, gws[1] = {round_up(items, wg)};
     return tc_launch(ctx, k, name, 1, gws, lws);
