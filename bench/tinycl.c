@@ -1,4 +1,4 @@
-/* The `tinycl` command: devices, check, bench. */
+/* The `tinycl` command: devices, check, bench, eval. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,9 @@ static void usage(FILE *f)
             "  check [--device D] [--op OP] [--variant V] [--seed S]\n"
             "                                            every op x variant on D (default: every device) vs ref\n"
             "  bench matmul [--device D] [--sizes MxNxK,...] [--variants V,...] [--reps N] [--json FILE]\n"
+            "  eval [--device D] [--model FILE.tcw] [--data FILE.tcd]\n"
+            "                                            test-set accuracy of the digit models (default: both, every\n"
+            "                                            device; files from $TINYCL_DATA_DIR, else ./data)\n"
             "devices: ref, cl:N, N, cpu, gpu, or a name substring; TINYCL_DEVICE sets the default\n");
 }
 
@@ -25,6 +28,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "devices") == 0) return cli_devices(argc - 2, argv + 2);
     if (strcmp(argv[1], "check") == 0) return cli_check(argc - 2, argv + 2);
     if (strcmp(argv[1], "bench") == 0) return cli_bench(argc - 2, argv + 2);
+    if (strcmp(argv[1], "eval") == 0) return cli_eval(argc - 2, argv + 2);
     fprintf(stderr, "tinycl: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

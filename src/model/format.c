@@ -15,6 +15,7 @@
 
 #define MAX_FILE_BYTES (1ull << 30)
 #define DIM_MAX INT32_MAX
+#define PRINTABLE(ch) ((ch) >= 0x20 && (ch) <= 0x7e ? (char)(ch) : '?')
 
 static const struct {
     const char *name;
@@ -124,7 +125,8 @@ static tc_status check_head(cursor *c, const char *magic)
     uint32_t version = 0;
     tc_status s = take(c, 4, "magic", &m);
     if (s == TC_OK && memcmp(m, magic, 4) != 0)
-        return bad(c, "bad magic %02x %02x %02x %02x: not a %s file", m[0], m[1], m[2], m[3], magic);
+        return bad(c, "bad magic %02x %02x %02x %02x (\"%c%c%c%c\"): not a %s file", m[0], m[1], m[2], m[3],
+                   PRINTABLE(m[0]), PRINTABLE(m[1]), PRINTABLE(m[2]), PRINTABLE(m[3]), magic);
     if (s == TC_OK) s = words(c, &version, 1, "version");
     if (s == TC_OK && version != 1) return bad(c, "unsupported format version %u (this build reads 1)", version);
     return s;
