@@ -127,10 +127,10 @@ static void print_table(const record *recs, int n)
 
 int cli_bench(int argc, char **argv)
 {
-    static const char *const known[] = {"--device", "--sizes", "--variants", "--reps", "--json", "--budget", NULL};
+    static const char *const known[] = {"--device", "--sizes", "--variants", "--reps", "--json", "--budget", "--profile", NULL};
     if (argc < 1) {
         fprintf(stderr, "usage: tinycl bench OP [--device D] [--sizes S,...] [--variants V,...] [--reps N] "
-                        "[--budget MS] [--json FILE]\n");
+                        "[--budget MS] [--profile on] [--json FILE]\n");
         return 2;
     }
     const tc_opdesc *op = tc_opdesc_find(argv[0]);
@@ -141,6 +141,12 @@ int cli_bench(int argc, char **argv)
     argc--, argv++;
     if (!cli_known(argc, argv, known)) return 2;
     const char *dev = cli_opt(argc, argv, "--device"), *json = cli_opt(argc, argv, "--json");
+    const char *prof = cli_opt(argc, argv, "--profile");
+    if (prof && strcmp(prof, "on") != 0 && strcmp(prof, "off") != 0) {
+        fprintf(stderr, "tinycl bench: --profile takes on or off\n");
+        return 2;
+    }
+    const int profile = prof && strcmp(prof, "on") == 0;
     const char *sizes_s = cli_opt(argc, argv, "--sizes"), *vars_s = cli_opt(argc, argv, "--variants");
     int reps = cli_opt(argc, argv, "--reps") ? atoi(cli_opt(argc, argv, "--reps")) : 10;
     double budget = cli_opt(argc, argv, "--budget") ? atof(cli_opt(argc, argv, "--budget")) : 3000.0;
@@ -194,7 +200,7 @@ int cli_bench(int argc, char **argv)
         char spec[16];
         snprintf(spec, sizeof spec, "%d", di);
         tc_ctx *ctx;
-        if (tc_ctx_create(spec, 0, &ctx) != TC_OK) {
+        if (tc_ctx_create(spec, profile ? TC_CTX_PROFILE : 0, &ctx) != TC_OK) {
             fprintf(stderr, "tinycl bench: %s\n", tc_last_error(NULL));
             failed = 1;
             continue;
@@ -224,6 +230,7 @@ int cli_bench(int argc, char **argv)
             }
             tc_opdata_free(&d);
         }
+        if (profile) tc_prof_report(ctx, stdout);
         tc_ctx_free(ctx);
     }
     print_table(recs, n);
