@@ -56,22 +56,33 @@ def col2im(cols, shape, k, pad):
     return xp[:, :, pad : pad + h, pad : pad + w]
 
 
-class Linear:
-    def __init__(self, n_in, n_out, rng, relu):
-        self.p = {"w": rng.normal(0, np.sqrt(2.0 / n_in), (n_out, n_in)), "b": np.zeros(n_out)}
+class Weighted:
+    """A layer with weights w, bias b and an optional fused ReLU."""
+
+    def __init__(self, w_shape, fan_in, rng, relu):
+        self.p = {"w": rng.normal(0, np.sqrt(2.0 / fan_in), w_shape), "b": np.zeros(w_shape[0])}
         self.relu = relu
 
-    def forward(self, x):
-        self.x = x
-        y = x @ self.p["w"].T + self.p["b"]
+    def activate(self, y):
         if self.relu:
             self.mask = y > 0
             y = y * self.mask
         return y
 
+    def activate_grad(self, g):
+        return g * self.mask if self.relu else g
+
+
+class Linear(Weighted):
+    def __init__(self, n_in, n_out, rng, relu):
+        super().__init__((n_out, n_in), n_in, rng, relu)
+
+    def forward(self, x):
+        self.x = x
+        return self.activate(x @ self.p["w"].T + self.p["b"])
+
     def backward(self, g):
-        if self.relu:
-            g = g * self.mask
+        g = self.activate_grad(g)
         self.g = {"w": g.T @ self.x, "b": g.sum(0)}
         return g @ self.p["w"]
 
@@ -80,12 +91,11 @@ class Linear:
         return (LINEAR, FLAG_RELU if self.relu else 0, [w.shape[1], w.shape[0]], [w, self.p["b"]])
 
 
-class Conv3x3:
-    """stride 1, pad 1, optional fused ReLU."""
+class Conv3x3(Weighted):
+    """stride 1, pad 1."""
 
     def __init__(self, c_in, c_out, rng, relu):
-        self.p = {"w": rng.normal(0, np.sqrt(2.0 / (c_in * 9)), (c_out, c_in, 3, 3)), "b": np.zeros(c_out)}
-        self.relu = relu
+        super().__init__((c_out, c_in, 3, 3), c_in * 9, rng, relu)
 
     def forward(self, x):
         self.shape = x.shape
@@ -93,14 +103,10 @@ class Conv3x3:
         k = self.p["w"].shape[0]
         self.cols = im2col(x, 3, 1)
         y = (self.cols @ self.p["w"].reshape(k, -1).T + self.p["b"]).reshape(n, h, w, k).transpose(0, 3, 1, 2)
-        if self.relu:
-            self.mask = y > 0
-            y = y * self.mask
-        return y
+        return self.activate(y)
 
     def backward(self, g):
-        if self.relu:
-            g = g * self.mask
+        g = self.activate_grad(g)
         k = self.p["w"].shape[0]
         g2 = g.transpose(0, 2, 3, 1).reshape(-1, k)
         self.g = {"w": (g2.T @ self.cols).reshape(self.p["w"].shape), "b": g2.sum(0)}

@@ -304,8 +304,9 @@ static tc_status check_layer(cursor *c, int i, tc_wlayer *l, const uint32_t *rec
     return TC_OK;
 }
 
-static tc_status parse_weights(cursor *c, tc_wfile *f)
+static tc_status parse_weights(cursor *c, void *out)
 {
+    tc_wfile *f = out;
     uint32_t h[5], rec[TC_W_MAX_LAYERS][3 + TC_W_PARAMS];
     const unsigned char *name = NULL;
     uint64_t numel;
@@ -343,21 +344,12 @@ static tc_status parse_weights(cursor *c, tc_wfile *f)
     return TC_OK;
 }
 
-tc_status tc_wfile_read(tc_ctx *ctx, const char *path, tc_wfile *f)
-{
-    memset(f, 0, sizeof *f);
-    cursor c;
-    tc_status s = read_file(ctx, path, &c);
-    if (s == TC_OK) s = parse_weights(&c, f);
-    if (s == TC_OK) f->buf = (unsigned char *)c.buf;
-    else free((void *)c.buf);
-    return s;
-}
 
 /* ------------------------------------------------------------ .tcd */
 
-static tc_status parse_data(cursor *c, tc_dfile *f)
+static tc_status parse_data(cursor *c, void *out)
 {
+    tc_dfile *f = out;
     uint32_t h[6];
     uint64_t numel = 0, total = 0;
     const unsigned char *images = NULL, *labels = NULL;
@@ -386,13 +378,26 @@ static tc_status parse_data(cursor *c, tc_dfile *f)
     return TC_OK;
 }
 
+/* The file's buffer goes to *buf when `parse` accepts it and is freed otherwise. */
+static tc_status load(tc_ctx *ctx, const char *path, tc_status (*parse)(cursor *, void *), void *out,
+                      unsigned char **buf)
+{
+    cursor c;
+    tc_status s = read_file(ctx, path, &c);
+    if (s == TC_OK) s = parse(&c, out);
+    if (s != TC_OK) free((void *)c.buf);
+    *buf = s == TC_OK ? (unsigned char *)c.buf : NULL;
+    return s;
+}
+
+tc_status tc_wfile_read(tc_ctx *ctx, const char *path, tc_wfile *f)
+{
+    memset(f, 0, sizeof *f);
+    return load(ctx, path, parse_weights, f, &f->buf);
+}
+
 tc_status tc_dfile_read(tc_ctx *ctx, const char *path, tc_dfile *f)
 {
     memset(f, 0, sizeof *f);
-    cursor c;
-    tc_status s = read_file(ctx, path, &c);
-    if (s == TC_OK) s = parse_data(&c, f);
-    if (s == TC_OK) f->buf = (unsigned char *)c.buf;
-    else free((void *)c.buf);
-    return s;
+    return load(ctx, path, parse_data, f, &f->buf);
 }
