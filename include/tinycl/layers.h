@@ -13,6 +13,7 @@ extern "C" {
 
 /* y[B, out] = x[B, in] * w[out, in]^T (+ bias[out]) (ReLU): a dense layer (PyTorch's
  * weight layout), on the project's matmul. */
+/* bias may be NULL; y must not share storage with x, w or bias. */
 tc_status tc_linear(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, const tc_tensor *bias, tc_tensor *y,
                     int relu);
 
@@ -26,13 +27,17 @@ typedef enum { TC_GELU_TANH = 0, TC_GELU_ERF } tc_gelu_mode;
 tc_status tc_gelu(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_gelu_mode mode);
 
 /* Over the last dimension; numerically stable (max subtracted). */
+/* y has x's dims; y may be x. */
 tc_status tc_softmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y);
 /* Over the last dimension D: y = (x - mean) / sqrt(var + eps) * gamma[D] + beta[D]. */
+/* gamma and beta hold D elements each; eps is finite and >= 0; y may be x. */
 tc_status tc_layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gamma, const tc_tensor *beta,
                        tc_tensor *y, float eps);
 
 /* 2-D pooling on N x C x H x W; padding never counts (max ignores it, average
  * divides by the number of in-bounds elements). */
+/* Each axis needs kernel >= 1, stride >= 1, 0 <= pad < kernel and kernel <= size +
+ * 2 * pad; y is N x C x ((H + 2 pad_h - kernel_h) / stride_h + 1) x (same for W). */
 typedef struct {
     int kernel_h, kernel_w;
     int stride_h, stride_w;
@@ -44,13 +49,16 @@ tc_status tc_avgpool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_p
 tc_status tc_global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y);
 
 /* Views (no copy): N x ... -> N x (product of the rest). */
+/* A 1-D x of N gives N x 1. Free the view with tc_tensor_free. */
 tc_status tc_flatten(tc_tensor *x, tc_tensor **out);
 
 /* y[..., D] = table[ids[...], :]; ids are s32 in [0, V); an id out of range is
  * TC_ERR_INVALID_ARG and y is untouched. */
+/* ids have 1 to 3 dims; y has the ids' dims then D. */
 tc_status tc_embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor *ids, tc_tensor *y);
 
 /* y[r] (s32) = index of the largest x[r, :] (first on ties; NaN never wins). */
+/* An all-NaN row gives 0. y has x's dims without the last one, or with it as 1. */
 tc_status tc_argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y);
 
 #ifdef __cplusplus

@@ -7,9 +7,33 @@
 #include "check/opdesc.h"
 
 extern const tc_opdesc tc_opdesc_matmul;
+extern const tc_opdesc tc_opdesc_linear;
+extern const tc_opdesc tc_opdesc_add;
+extern const tc_opdesc tc_opdesc_mul;
+extern const tc_opdesc tc_opdesc_relu;
+extern const tc_opdesc tc_opdesc_gelu;
+extern const tc_opdesc tc_opdesc_softmax;
+extern const tc_opdesc tc_opdesc_layernorm;
+extern const tc_opdesc tc_opdesc_maxpool2d;
+extern const tc_opdesc tc_opdesc_avgpool2d;
+extern const tc_opdesc tc_opdesc_global_avgpool;
+extern const tc_opdesc tc_opdesc_embedding;
+extern const tc_opdesc tc_opdesc_argmax;
 
 static const tc_opdesc *const registry[] = {
     &tc_opdesc_matmul,
+    &tc_opdesc_linear,
+    &tc_opdesc_add,
+    &tc_opdesc_mul,
+    &tc_opdesc_relu,
+    &tc_opdesc_gelu,
+    &tc_opdesc_softmax,
+    &tc_opdesc_layernorm,
+    &tc_opdesc_maxpool2d,
+    &tc_opdesc_avgpool2d,
+    &tc_opdesc_global_avgpool,
+    &tc_opdesc_embedding,
+    &tc_opdesc_argmax,
 };
 
 int tc_opdesc_count(void) { return (int)(sizeof registry / sizeof registry[0]); }

@@ -4,9 +4,32 @@
 
 #include <stdint.h>
 
+#include "tinycl/layers.h"
+
 /* Returns 0, or -1 when host memory runs out (C untouched). */
 /* C = alpha * op(A) * op(B) + beta * C (+ bias[N]) (ReLU); C is not read when beta == 0. */
 int tc_ref_matmul(const float *A, const float *B, float *C, const float *bias, int64_t M, int64_t N, int64_t K,
                    int trans_a, int trans_b, float alpha, float beta, int relu);
+
+/* ---- layer ops (include/tinycl/layers.h); y may equal the input for the
+ * elementwise, softmax and layernorm references (in place) ---- */
+void tc_ref_add(const float *a, const float *b, float *y, int64_t n);
+void tc_ref_mul(const float *a, const float *b, float *y, int64_t n);
+void tc_ref_relu(const float *x, float *y, int64_t n);
+void tc_ref_gelu(const float *x, float *y, int64_t n, tc_gelu_mode mode);
+/* Row-wise over rows x d. */
+void tc_ref_softmax(const float *x, float *y, int64_t rows, int64_t d);
+void tc_ref_layernorm(const float *x, const float *gamma, const float *beta, float *y, int64_t rows, int64_t d,
+                      float eps);
+/* planes = N * C planes of h x w into oh x ow; avg != 0 averages over in-bounds elements. */
+void tc_ref_pool2d(const float *x, float *y, int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                   const tc_pool2d_params *p, int avg);
+void tc_ref_global_avgpool(const float *x, float *y, int64_t planes, int64_t hw);
+/* ids already checked to lie in [0, rows of table). */
+void tc_ref_embedding(const float *table, const int32_t *ids, float *y, int64_t n, int64_t d);
+void tc_ref_argmax(const float *x, int32_t *y, int64_t rows, int64_t d);
+/* y[b, out] = x[b, in] * w[out, in]^T (+ bias) (ReLU); 0, or -1 out of host memory. */
+int tc_ref_linear(const float *x, const float *w, const float *bias, float *y, int64_t b, int64_t out, int64_t in,
+                  int relu);
 
 #endif

@@ -1,0 +1,165 @@
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/host.h"
+#include "ops/layer.h"
+
+tc_status tc_layer_variant(tc_ctx *ctx, const char *op, tc_variant v, tc_variant alt, tc_variant *out)
+{
+    if (v < 0 || v >= TC_VARIANT_COUNT) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: invalid variant %d", op, (int)v);
+    if (v == TC_VARIANT_AUTO) {
+        const int cpu = ctx->info.type == TC_DEVICE_CPU;
+        v = ctx->is_ref ? TC_VARIANT_REF
+            : (alt == TC_VARIANT_CPU && cpu) || (alt == TC_VARIANT_GPU && !cpu) ? alt
+                                                                                : TC_VARIANT_OPENCL;
+    }
+    if (v != TC_VARIANT_REF && v != TC_VARIANT_OPENCL && (v != alt || alt == TC_VARIANT_AUTO))
+        return tc_fail(ctx, TC_ERR_UNSUPPORTED, "%s has no variant '%s'", op, tc_variant_name(v));
+    if (ctx->is_ref && v != TC_VARIANT_REF)
+        return tc_fail(ctx, TC_ERR_UNSUPPORTED, "%s: variant '%s' needs an OpenCL device", op, tc_variant_name(v));
+    *out = v;
+    return TC_OK;
+}
+
+void tc_dims_str(const tc_tensor *t, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < t->ndim && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? "x" : "", (long long)t->dims[i]);
+}
+
+tc_status tc_check_same_dims(tc_ctx *ctx, const char *op, const tc_tensor *a, const char *an, const tc_tensor *b,
+                             const char *bn)
+{
+    int same = a->ndim == b->ndim;
+    for (int i = 0; same && i < a->ndim; i++) same = a->dims[i] == b->dims[i];
+    if (same) return TC_OK;
+    char da[96], db[96];
+    tc_dims_str(a, da, sizeof da);
+    tc_dims_str(b, db, sizeof db);
+    return tc_fail(ctx, TC_ERR_SHAPE, "%s: %s is %s, expected %s (the dims of %s)", op, bn, db, da, an);
+}
+
+tc_status tc_check_no_alias(tc_ctx *ctx, const char *op, const tc_tensor *y, const char *yn, const tc_tensor *x,
+                            const char *xn)
+{
+    if (x && x->st == y->st)
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: %s must not share storage with %s", op, yn, xn);
+    return TC_OK;
+}
+
+tc_status tc_rows_of(tc_ctx *ctx, const char *op, const tc_tensor *t, int64_t *rows, int64_t *d)
+{
+    *d = t->dims[t->ndim - 1];
+    *rows = t->numel / *d;
+    if (!ctx->is_ref && (*rows > INT_MAX || *d > INT_MAX))
+        return tc_fail(ctx, TC_ERR_OVERFLOW, "%s: %lld rows of %lld are beyond 2^31-1 on OpenCL", op,
+                       (long long)*rows, (long long)*d);
+    return TC_OK;
+}
+
+tc_status tc_host_run(tc_ctx *ctx, int nin, const tc_tensor *const *in, tc_tensor *out, tc_host_fn fn,
+                      const void *args)
+{
+    void *h[TC_OP_MAX_IN] = {NULL}, *o = NULL;
+    if (nin > TC_OP_MAX_IN) return tc_fail(ctx, TC_ERR_INVALID_ARG, "too many inputs");
+    tc_status st = TC_OK;
+    for (int i = 0; i < nin && st == TC_OK; i++) st = tc_host_get(in[i], &h[i]);
+    if (st == TC_OK) st = tc_host_out(out, 0, &o);
+    if (st == TC_OK && fn(h, o, args) != 0) {
+        tc_host_put(out, o);
+        st = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    } else if (st == TC_OK) {
+        st = tc_host_commit(out, o);
+    }
+    for (int i = 0; i < nin; i++) tc_host_put(in[i], h[i]);
+    return st;
+}
+
+tc_status tc_launch_1d(tc_ctx *ctx, cl_kernel k, const char *name, size_t items)
+{
+    size_t gws[1] = {(items + 63) / 64 * 64};
+    return tc_launch(ctx, k, name, 1, gws, NULL);
+}
+
+/* The GPU row kernels' work-group: 256, or the device's largest power of two below. */
+static size_t row_group(const tc_ctx *ctx)
+{
+    size_t wg = 256;
+    while (wg > 1 && wg > ctx->info.max_work_group) wg /= 2;
+    return wg;
+}
+
+tc_status tc_row_kernel(tc_ctx *ctx, const char *program, tc_variant v, cl_kernel *k)
+{
+    char opts[32], name[64];
+    snprintf(opts, sizeof opts, "-DWG=%zu", row_group(ctx));
+    snprintf(name, sizeof name, "%s_%s", program, v == TC_VARIANT_GPU ? "wg" : "rows");
+    return tc_get_kernel(ctx, program, opts, name, k);
+}
+
+tc_status tc_row_launch(tc_ctx *ctx, cl_kernel k, const char *program, tc_variant v, int64_t rows)
+{
+    if (v != TC_VARIANT_GPU) return tc_launch_1d(ctx, k, program, (size_t)rows);
+    size_t lws[1] = {row_group(ctx)}, gws[1] = {(size_t)rows * lws[0]};
+    return tc_launch(ctx, k, program, 1, gws, lws);
+}
+
+tc_status tc_row_run(tc_ctx *ctx, const char *program, tc_variant v, const tc_tensor *x, tc_tensor *y, tc_host_fn fn,
+                     const tc_row_args *a)
+{
+    if (v == TC_VARIANT_REF) return tc_host_run(ctx, 1, &x, y, fn, a);
+    cl_kernel k;
+    cl_mem mx = tc_buf(x), my = tc_buf(y);
+    cl_int rows = (cl_int)a->rows, d = (cl_int)a->d;
+    tc_status st = tc_row_kernel(ctx, program, v, &k);
+    if (st == TC_OK) st = tc_set_args(ctx, k, 4, TC_ARG(mx), TC_ARG(my), TC_ARG(rows), TC_ARG(d));
+    return st == TC_OK ? tc_row_launch(ctx, k, program, v, a->rows) : st;
+}
+
+tc_status tc_layer_input(tc_ctx *ctx, tc_opdata *d, int ndim, const int64_t *dims, float lo, float hi,
+                         uint64_t *seed, float **host)
+{
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= dims[i];
+    float *h = malloc((size_t)n * sizeof *h);
+    *host = h;
+    if (!h) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    tc_rand_f32(h, (size_t)n, lo, hi, seed);
+    return tc_opdata_input(ctx, d, TC_DTYPE_F32, ndim, dims, h);
+}
+
+int tc_parse_dims(const char *spec, int64_t *v, int max)
+{
+    int n = 0;
+    const char *p = spec;
+    for (;;) {
+        char *end;
+        long long x = strtoll(p, &end, 10);
+        if (end == p || x < 0 || n == max) return -1;
+        v[n++] = x;
+        if (*end == '\0') return n;
+        if (*end != 'x') return -1;
+        p = end + 1;
+    }
+}
+
+void tc_rows_describe(const tc_case *c, char *buf, size_t n)
+{
+    snprintf(buf, n, "rows=%lld d=%lld offset=%lld", (long long)c->v[0], (long long)c->v[1], (long long)c->v[2]);
+}
+
+void tc_rows_json(const tc_case *c, char *buf, size_t n)
+{
+    snprintf(buf, n, "{\"rows\":%lld,\"d\":%lld,\"offset\":%lld}", (long long)c->v[0], (long long)c->v[1],
+             (long long)c->v[2]);
+}
+
+int tc_rows_parse(const char *spec, tc_case *c)
+{
+    memset(c, 0, sizeof *c);
+    return tc_parse_dims(spec, c->v, 2) == 2 ? 0 : -1;
+}
