@@ -16,6 +16,10 @@ static void usage(FILE *f)
             "               [--profile on] [--json FILE]\n"
             "                                            median of N runs per variant; --profile on adds the\n"
             "                                            per-op device-time report of each device\n"
+            "  bench conv [--device D] [--sizes SPEC,...] [...as matmul]\n"
+            "                                            SPEC: n1c64h56w56k64r3s3 (batch, channels, height, width,\n"
+            "                                            output channels, kernel rows, cols) then optionally\n"
+            "                                            st2 (stride) pad1 dil2 g64 (groups) bias relu\n"
             "devices: ref, cl:N, N, cpu, gpu, or a name substring; TINYCL_DEVICE sets the default\n");
 }
 
