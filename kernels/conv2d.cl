@@ -155,9 +155,9 @@ __kernel void conv_cpu(const int16 d, __global const float *xp, __global const f
             } else {
                 float ot[16];
                 vstore16(o, 0, ot);
-                for (int l = 0; l < 16; l++) {
-                    const int p = qv ? p0 : (j * 16 + l) / wo, q = qv ? q0 + l : (j * 16 + l) % wo;
+                for (int l = 0, p = p0, q = q0; l < 16; l++) {
                     if (p < GP && q < GQ) yk[(size_t)p * GQ + q] = ot[l];
+                    if (++q == wo && !qv) q = 0, p++;
                 }
             }
         }

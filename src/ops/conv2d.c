@@ -213,10 +213,11 @@ static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias,
     cl_int16 geo = geometry(d);
     cl_int woi = (cl_int)wo, rowsi = (cl_int)rows, qvi = flat ? 0 : (cl_int)qv, nveci = (cl_int)nvec;
     cl_int fl = (bias ? EPI_BIAS : 0) | (relu ? EPI_RELU : 0);
-    /* one plane per work-group: PoCL would otherwise put the whole grid on one core */
+    /* on CPUs one work-item per work-group: PoCL would otherwise put the whole grid on one core */
     size_t g1[1] = {(size_t)(d->n * d->c)}, one[3] = {1, 1, 1};
+    const size_t *lws = ctx->info.type == TC_DEVICE_CPU ? one : NULL;
     st = tc_set_args(ctx, kpad, 5, TC_ARG(geo), TC_ARG(x), TC_ARG(xp), TC_ARG(woi), TC_ARG(rowsi));
-    if (st == TC_OK) st = tc_launch(ctx, kpad, "pad_planes", 1, g1, one);
+    if (st == TC_OK) st = tc_launch(ctx, kpad, "pad_planes", 1, g1, lws);
     size_t g2[2] = {(size_t)(blocks * kb), (size_t)d->groups};
     if (st == TC_OK) st = tc_set_args(ctx, kpack, 3, TC_ARG(geo), TC_ARG(w), TC_ARG(wp));
     if (st == TC_OK) st = tc_launch(ctx, kpack, "pack_weights", 2, g2, NULL);
@@ -224,7 +225,7 @@ static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias,
         st = tc_set_args(ctx, kc, 10, TC_ARG(geo), TC_ARG(xp), TC_ARG(wp), TC_ARG(bias), TC_ARG(y), TC_ARG(woi),
                          TC_ARG(rowsi), TC_ARG(qvi), TC_ARG(nveci), TC_ARG(fl));
     size_t g3[3] = {(size_t)((nvec + nv - 1) / nv), (size_t)blocks, (size_t)(d->n * d->groups)};
-    if (st == TC_OK) st = tc_launch(ctx, kc, "conv_cpu", 3, g3, one);
+    if (st == TC_OK) st = tc_launch(ctx, kc, "conv_cpu", 3, g3, lws);
     return st;
 }
 
