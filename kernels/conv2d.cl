@@ -52,9 +52,9 @@ __kernel void im2col(const int16 d, __global const float *x, const int x_off, __
 #ifndef NV
 #define NV 3
 #endif
-#ifndef KR /* the kernel extent R x S, fixed at build time so the taps unroll */
-#define KR 3
-#define KS 3
+#ifndef KR /* the kernel extent R x S: fixed at build time (taps unrolled) up to 64 taps */
+#define KR GR
+#define KS GS
 #endif
 
 /* Padded plane layout: a padded plane is H + 2 pad_h rows of Wp = stride_w * wo

@@ -200,8 +200,10 @@ static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias,
     const int64_t nvec = flat ? (d->p * wo + 15) / 16 : d->p * qv;
     if (d->n * d->c * plane > INT_MAX) return too_big(ctx, "padded input");
     if (d->groups * blocks * kb * crs > INT_MAX) return too_big(ctx, "packed weight");
-    char opts[64];
-    snprintf(opts, sizeof opts, "-DKB=%d -DNV=%d -DKR=%d -DKS=%d", kb, nv, (int)d->r, (int)d->s);
+    /* taps fixed at build time unroll (~15% faster at 3x3); past 64 taps the build gets slow */
+    char opts[64], taps[32] = "";
+    if (d->r * d->s <= 64) snprintf(taps, sizeof taps, " -DKR=%d -DKS=%d", (int)d->r, (int)d->s);
+    snprintf(opts, sizeof opts, "-DKB=%d -DNV=%d%s", kb, nv, taps);
     cl_mem xp, wp;
     cl_kernel kpad, kpack, kc;
     tc_status st = tc_scratch_get(ctx, 2, (size_t)(d->n * d->c * plane) * sizeof(float), &xp);
@@ -341,6 +343,7 @@ static const tc_case conv2d_cases[] = {
     {{1, 2, 1, 7, 3, 1, 3, 1, 1, 1, 1, 0}},      {{1, 4, 16, 16, 5, 3, 3, 1, 1, 1, 1, 1}},
     {{1, 4, 9, 20, 6, 3, 3, 2, 1, 1, 1, 8}},     {{1, 16, 9, 9, 16, 1, 1, 2, 0, 1, 4, 2}},
     {{2, 3, 5, 1, 2, 3, 3, 3, 1, 1, 1, 1}},      {{1, 7, 11, 12, 5, 3, 3, 3, 2, 2, 1, 2}},
+    {{1, 2, 12, 10, 9, 9, 9, 1, 4, 1, 1, 3}},
 };
 
 /* Per-axis stride, pad and dilation of a case: [0] height, [1] width. */
