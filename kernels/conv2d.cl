@@ -67,8 +67,9 @@ __kernel void pad_planes(const int16 d, __global const float *x, __global float 
     __global const float *src = x + (size_t)nc * GH * GW;
     __global float *dst = xp + (size_t)nc * GSW * rows * wo;
     for (int ph = 0; ph < GSW; ph++) {
-        /* columns i0 <= i < i1 of this phase hold input columns i * stride_w + ph - pad_w */
-        const int last = GW - 1 + GPW - ph; /* the last input column, times stride_w */
+        /* columns i0 <= i < i1 of this phase hold input columns i * stride_w + ph - pad_w;
+         * `last` is the largest i * stride_w that does (negative: none) */
+        const int last = GW - 1 + GPW - ph;
         const int i0 = min((max(GPW - ph, 0) + GSW - 1) / GSW, wo);
         const int i1 = max(min(last >= 0 ? last / GSW + 1 : 0, wo), i0);
         for (int iy = 0; iy < rows; iy++, dst += wo) {

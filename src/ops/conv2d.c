@@ -96,12 +96,18 @@ static tc_status validate(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, c
 /* The geometry int16 of kernels/conv2d.cl. */
 static cl_int16 geometry(const tc_conv_dims *d)
 {
-    const int64_t v[16] = {d->c,           d->h,           d->w,       d->k,       d->c / d->groups, d->k / d->groups,
-                           d->r,           d->s,           d->p,       d->q,       d->stride_h,      d->stride_w,
-                           d->pad_h,       d->pad_w,       d->dil_h,   d->dil_w};
+    const int64_t v[16] = {d->c,     d->h,     d->w,     d->k,    d->c / d->groups, d->k / d->groups,
+                           d->r,     d->s,     d->p,     d->q,    d->stride_h,      d->stride_w,
+                           d->pad_h, d->pad_w, d->dil_h, d->dil_w};
     cl_int16 g;
     for (int i = 0; i < 16; i++) g.s[i] = (cl_int)v[i];
     return g;
+}
+
+/* 1x1, stride 1, no padding: x[n] already is the C x (H*W) GEMM operand. */
+static int pointwise(const tc_conv_dims *d)
+{
+    return d->r == 1 && d->s == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0;
 }
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
@@ -136,7 +142,8 @@ static tc_status epilogue(tc_ctx *ctx, cl_mem y, cl_mem bias, const tc_conv_dims
 {
     cl_kernel k;
     tc_status st = tc_get_kernel(ctx, "matmul", "", "bias_relu", &k);
-    cl_int m = (cl_int)d->k, pq = (cl_int)(d->p * d->q), fl = (bias ? EPI_BIAS | EPI_BIAS_ROW : 0) | (relu ? EPI_RELU : 0);
+    cl_int m = (cl_int)d->k, pq = (cl_int)(d->p * d->q);
+    cl_int fl = (bias ? EPI_BIAS | EPI_BIAS_ROW : 0) | (relu ? EPI_RELU : 0);
     size_t gws[2] = {(size_t)pq, (size_t)m};
     for (int64_t n = 0; st == TC_OK && n < d->n; n++) {
         cl_int off = (cl_int)(n * m * pq);
@@ -146,12 +153,11 @@ static tc_status epilogue(tc_ctx *ctx, cl_mem y, cl_mem bias, const tc_conv_dims
     return st;
 }
 
-/* Per image: im2col into scratch slot 2 (skipped for a 1x1 stride-1 unpadded
- * kernel, whose input already is the GEMM operand), then one GEMM per group. */
+/* Per image: im2col into scratch slot 2 (not for pointwise kernels), then one GEMM per group. */
 static tc_status run_im2col(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias, const tc_conv_dims *d, int relu)
 {
     const int64_t cg = d->c / d->groups, kg = d->k / d->groups, pq = d->p * d->q, crs = d->c * d->r * d->s;
-    const int direct = d->r == 1 && d->s == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0;
+    const int direct = pointwise(d);
     if (!direct && crs * pq > INT_MAX) return too_big(ctx, "im2col");
     cl_mem col = x;
     cl_kernel k = NULL;
@@ -184,12 +190,12 @@ static tc_status run_im2col(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bi
 }
 
 /* Direct kernel for CPUs (conv_cpu): zero-padded input planes in slot 2, weights
- * in blocks of KB output channels in slot 3. KB x NV = 24 float16 accumulators
- * measured best for KB = 8 (docs/performance-conv.md); fewer channels per group
- * (depthwise) take more pixel vectors instead. */
+ * in blocks of KB output channels in slot 3. KB x NV = 8 x 3 float16 accumulators
+ * measured best; with fewer channels per group NV = 4 (best for depthwise; 4 x 6
+ * spilled). See docs/performance-conv.md. */
 static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias, const tc_conv_dims *d, int relu)
 {
-    const int64_t kg = d->k / d->groups, crs = d->c / d->groups * d->r * d->s;
+    const int64_t kg = d->k / d->groups, cgrs = d->c / d->groups * d->r * d->s;
     const int kb = kg >= 8 ? 8 : kg >= 4 ? 4 : kg >= 2 ? 2 : 1, nv = kb == 8 ? 3 : 4;
     const int64_t wo = (d->w + 2 * d->pad_w + d->stride_w - 1) / d->stride_w, qv = (d->q + 15) / 16;
     /* tail rows: the last vectors of a plane read up to 32 + (S-1)*dil floats past its rows */
@@ -199,7 +205,7 @@ static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias,
     const int flat = d->stride_h == 1 && wo <= 16 * qv;
     const int64_t nvec = flat ? (d->p * wo + 15) / 16 : d->p * qv;
     if (d->n * d->c * plane > INT_MAX) return too_big(ctx, "padded input");
-    if (d->groups * blocks * kb * crs > INT_MAX) return too_big(ctx, "packed weight");
+    if (d->groups * blocks * kb * cgrs > INT_MAX) return too_big(ctx, "packed weight");
     /* taps fixed at build time unroll (~15% faster at 3x3); past 64 taps the build gets slow */
     char opts[64], taps[32] = "";
     if (d->r * d->s <= 64) snprintf(taps, sizeof taps, " -DKR=%d -DKS=%d", (int)d->r, (int)d->s);
@@ -207,7 +213,7 @@ static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias,
     cl_mem xp, wp;
     cl_kernel kpad, kpack, kc;
     tc_status st = tc_scratch_get(ctx, 2, (size_t)(d->n * d->c * plane) * sizeof(float), &xp);
-    if (st == TC_OK) st = tc_scratch_get(ctx, 3, (size_t)(d->groups * blocks * kb * crs) * sizeof(float), &wp);
+    if (st == TC_OK) st = tc_scratch_get(ctx, 3, (size_t)(d->groups * blocks * kb * cgrs) * sizeof(float), &wp);
     if (st == TC_OK) st = tc_get_kernel(ctx, "conv2d", opts, "pad_planes", &kpad);
     if (st == TC_OK) st = tc_get_kernel(ctx, "conv2d", opts, "pack_weights", &kpack);
     if (st == TC_OK) st = tc_get_kernel(ctx, "conv2d", opts, "conv_cpu", &kc);
@@ -285,8 +291,7 @@ static tc_variant choose(const tc_ctx *ctx, const tc_conv_dims *d)
     if (ctx->is_ref) return TC_VARIANT_REF;
     const int64_t kg = d->k / d->groups;
     if (ctx->info.type == TC_DEVICE_CPU || kg < 4) return TC_VARIANT_CPU;
-    const int pointwise = d->r == 1 && d->s == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0;
-    return pointwise ? TC_VARIANT_IM2COL : TC_VARIANT_GPU;
+    return pointwise(d) ? TC_VARIANT_IM2COL : TC_VARIANT_GPU;
 }
 
 tc_status tc_conv2d(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, tc_tensor *y, const tc_conv2d_params *p)
