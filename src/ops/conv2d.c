@@ -15,6 +15,10 @@
 #define EPI_BIAS_ROW 8 /* matmul's bias_relu: one bias per row (output channel) */
 #define CL_LIM ((int64_t)1 << 30)
 
+/* Launches on PoCL name their local size: PoCL builds a kernel once per local size
+ * and, left to choose, picks one per grid shape (a build each) or one work-group for
+ * the whole grid (one core). */
+
 tc_conv2d_params tc_conv2d_defaults(void)
 {
     tc_conv2d_params p = {1, 1, 0, 0, 1, 1, 1, NULL, 0, TC_VARIANT_AUTO};
@@ -144,11 +148,11 @@ static tc_status epilogue(tc_ctx *ctx, cl_mem y, cl_mem bias, const tc_conv_dims
     tc_status st = tc_get_kernel(ctx, "matmul", "", "bias_relu", &k);
     cl_int m = (cl_int)d->k, pq = (cl_int)(d->p * d->q);
     cl_int fl = (bias ? EPI_BIAS | EPI_BIAS_ROW : 0) | (relu ? EPI_RELU : 0);
-    size_t gws[2] = {(size_t)pq, (size_t)m};
+    size_t gws[2] = {round_up((size_t)pq, 64), (size_t)m}, lws[2] = {64, 1};
     for (int64_t n = 0; st == TC_OK && n < d->n; n++) {
         cl_int off = (cl_int)(n * m * pq);
         st = tc_set_args(ctx, k, 6, TC_ARG(m), TC_ARG(pq), TC_ARG(y), TC_ARG(off), TC_ARG(bias), TC_ARG(fl));
-        if (st == TC_OK) st = tc_launch(ctx, k, "bias_relu", 2, gws, NULL);
+        if (st == TC_OK) st = tc_launch(ctx, k, "bias_relu", 2, gws, lws);
     }
     return st;
 }
@@ -170,12 +174,12 @@ static tc_status run_im2col(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bi
     /* with groups, bias must come after all GEMMs: tc_gemm_cl has no bias offset */
     const int fused = d->groups == 1 || !bias;
     cl_int16 geo = geometry(d);
-    size_t gws[2] = {round_up((size_t)pq, 64), (size_t)crs};
+    size_t gws[2] = {round_up((size_t)pq, 64), (size_t)crs}, lws[2] = {64, 1};
     for (int64_t n = 0; st == TC_OK && n < d->n; n++) {
         cl_int xo = (cl_int)(n * d->c * d->h * d->w);
         if (!direct) {
             st = tc_set_args(ctx, k, 4, TC_ARG(geo), TC_ARG(x), TC_ARG(xo), TC_ARG(col));
-            if (st == TC_OK) st = tc_launch(ctx, k, "im2col", 2, gws, NULL);
+            if (st == TC_OK) st = tc_launch(ctx, k, "im2col", 2, gws, lws);
         }
         for (int64_t g = 0; st == TC_OK && g < d->groups; g++) {
             size_t boff = direct ? (size_t)(xo + g * cg * pq) : (size_t)(g * cg * d->r * d->s * pq);
@@ -196,7 +200,7 @@ static tc_status run_im2col(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bi
 static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias, const tc_conv_dims *d, int relu)
 {
     const int64_t kg = d->k / d->groups, cgrs = d->c / d->groups * d->r * d->s;
-    const int kb = kg >= 8 ? 8 : kg >= 4 ? 4 : kg >= 2 ? 2 : 1, nv = kb == 8 ? 3 : 4;
+    const int kb = kg >= 8 ? 8 : kg >= 2 ? 4 : 1, nv = kb == 8 ? 3 : 4; /* few block sizes: few builds */
     const int64_t wo = (d->w + 2 * d->pad_w + d->stride_w - 1) / d->stride_w, qv = (d->q + 15) / 16;
     /* tail rows: the last vectors of a plane read up to 32 + (S-1)*dil floats past its rows */
     const int64_t rows = d->h + 2 * d->pad_h + (32 + (d->s - 1) * d->dil_w + wo - 1) / wo;
@@ -206,9 +210,10 @@ static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias,
     const int64_t nvec = flat ? (d->p * wo + 15) / 16 : d->p * qv;
     if (d->n * d->c * plane > INT_MAX) return too_big(ctx, "padded input");
     if (d->groups * blocks * kb * cgrs > INT_MAX) return too_big(ctx, "packed weight");
-    /* taps fixed at build time unroll (~15% faster at 3x3); past 64 taps the build gets slow */
+    /* the common 1x1 and 3x3 taps fixed at build time, unrolled (~15% faster at 3x3); other
+     * kernels loop at run time rather than build one more program each (a 31x31 took ~15 s) */
     char opts[64], taps[32] = "";
-    if (d->r * d->s <= 64) snprintf(taps, sizeof taps, " -DKR=%d -DKS=%d", (int)d->r, (int)d->s);
+    if (d->r == d->s && (d->r == 1 || d->r == 3)) snprintf(taps, sizeof taps, " -DKR=%d -DKS=%d", (int)d->r, (int)d->s);
     snprintf(opts, sizeof opts, "-DKB=%d -DNV=%d%s", kb, nv, taps);
     cl_mem xp, wp;
     cl_kernel kpad, kpack, kc;
@@ -221,14 +226,14 @@ static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias,
     cl_int16 geo = geometry(d);
     cl_int woi = (cl_int)wo, rowsi = (cl_int)rows, qvi = flat ? 0 : (cl_int)qv, nveci = (cl_int)nvec;
     cl_int fl = (bias ? EPI_BIAS : 0) | (relu ? EPI_RELU : 0);
-    /* on CPUs one work-item per work-group: PoCL would otherwise put the whole grid on one core */
+    /* on CPUs one work-item per work-group (see the top of the file) */
     size_t g1[1] = {(size_t)(d->n * d->c)}, one[3] = {1, 1, 1};
     const size_t *lws = ctx->info.type == TC_DEVICE_CPU ? one : NULL;
     st = tc_set_args(ctx, kpad, 5, TC_ARG(geo), TC_ARG(x), TC_ARG(xp), TC_ARG(woi), TC_ARG(rowsi));
     if (st == TC_OK) st = tc_launch(ctx, kpad, "pad_planes", 1, g1, lws);
-    size_t g2[2] = {(size_t)(blocks * kb), (size_t)d->groups};
+    size_t g2[2] = {(size_t)(blocks * kb), (size_t)d->groups}, l2[2] = {(size_t)kb, 1};
     if (st == TC_OK) st = tc_set_args(ctx, kpack, 3, TC_ARG(geo), TC_ARG(w), TC_ARG(wp));
-    if (st == TC_OK) st = tc_launch(ctx, kpack, "pack_weights", 2, g2, NULL);
+    if (st == TC_OK) st = tc_launch(ctx, kpack, "pack_weights", 2, g2, l2);
     if (st == TC_OK)
         st = tc_set_args(ctx, kc, 10, TC_ARG(geo), TC_ARG(xp), TC_ARG(wp), TC_ARG(bias), TC_ARG(y), TC_ARG(woi),
                          TC_ARG(rowsi), TC_ARG(qvi), TC_ARG(nveci), TC_ARG(fl));
