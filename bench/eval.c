@@ -1,5 +1,6 @@
 /* tinycl eval: accuracy of the trained digit models on the held-out test split,
  * per device, and the test images whose prediction differs from ref. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,25 +12,27 @@
 
 typedef struct {
     char name[40];
-    int64_t n;
+    int64_t n, classes;
     int32_t *pred, *labels;
+    float *prob; /* the model's outputs [n, classes] */
 } eval_run;
 
 static void run_free(eval_run *r)
 {
     free(r->pred);
     free(r->labels);
+    free(r->prob);
     memset(r, 0, sizeof *r);
 }
 
-/* Predictions and labels of one model on one device (index dev); 0 on success. */
+/* Outputs, predictions and labels of one model on one device (index dev); 0 on success. */
 static int evaluate(int dev, const char *model_path, const char *data_path, eval_run *r)
 {
     char spec[16];
     snprintf(spec, sizeof spec, "%d", dev);
     tc_ctx *ctx = NULL;
     tc_model *m = NULL;
-    tc_tensor *x = NULL, *labels = NULL, *pred = NULL;
+    tc_tensor *x = NULL, *labels = NULL, *pred = NULL, *prob = NULL;
     if (tc_ctx_create(spec, 0, &ctx) != TC_OK) {
         fprintf(stderr, "tinycl eval: device %s: %s\n", spec, tc_last_error(NULL));
         return 1;
@@ -38,10 +41,16 @@ static int evaluate(int dev, const char *model_path, const char *data_path, eval
     if (s == TC_OK) s = tc_dataset_load(ctx, data_path, &x, &labels);
     if (s == TC_OK) {
         r->n = tc_tensor_dim(x, 0);
+        r->classes = tc_model_classes(m);
         r->pred = malloc((size_t)r->n * sizeof *r->pred);
         r->labels = malloc((size_t)r->n * sizeof *r->labels);
-        s = r->pred && r->labels ? tc_tensor_create(ctx, TC_DTYPE_S32, 1, &r->n, &pred) : TC_ERR_OUT_OF_MEMORY;
+        r->prob = malloc((size_t)(r->n * r->classes) * sizeof *r->prob);
+        s = r->pred && r->labels && r->prob ? tc_tensor_create(ctx, TC_DTYPE_S32, 1, &r->n, &pred)
+                                            : TC_ERR_OUT_OF_MEMORY;
     }
+    if (s == TC_OK) s = tc_tensor_create(ctx, TC_DTYPE_F32, 2, (const int64_t[]){r->n, r->classes}, &prob);
+    if (s == TC_OK) s = tc_model_forward(m, x, prob);
+    if (s == TC_OK) s = tc_tensor_read(prob, r->prob, (size_t)(r->n * r->classes) * sizeof *r->prob);
     if (s == TC_OK) s = tc_model_predict(m, x, pred);
     if (s == TC_OK) s = tc_tensor_read(pred, r->pred, (size_t)r->n * sizeof *r->pred);
     if (s == TC_OK) s = tc_tensor_read(labels, r->labels, (size_t)r->n * sizeof *r->labels);
@@ -52,6 +61,7 @@ static int evaluate(int dev, const char *model_path, const char *data_path, eval
         snprintf(r->name, sizeof r->name, "%s", tc_model_name(m));
     }
     tc_tensor_free(pred);
+    tc_tensor_free(prob);
     tc_tensor_free(x);
     tc_tensor_free(labels);
     tc_model_free(m);
@@ -65,13 +75,15 @@ static void report(const eval_run *r, const eval_run *ref, int dev)
     char label[300] = "ref";
     if (dev && tc_device_get(dev, &info) == TC_OK) snprintf(label, sizeof label, "cl:%d %s", dev - 1, info.name);
     int64_t correct = 0, differ = 0;
+    double maxdiff = 0;
     for (int64_t i = 0; i < r->n; i++) {
         correct += r->pred[i] == r->labels[i];
         differ += r->pred[i] != ref->pred[i];
     }
+    for (int64_t i = 0; i < r->n * r->classes; i++) maxdiff = fmax(maxdiff, fabs(r->prob[i] - ref->prob[i]));
     printf("%-12s %-44.44s %6.2f%%  (%lld/%lld)", r->name, label, 100.0 * (double)correct / (double)r->n,
            (long long)correct, (long long)r->n);
-    if (dev) printf("  argmax differs from ref on %lld", (long long)differ);
+    if (dev) printf("  argmax differs from ref on %lld, max |p - p_ref| %.1e", (long long)differ, maxdiff);
     printf("\n");
     for (int64_t i = 0, shown = 0; i < r->n && differ && shown < MAX_SHOWN; i++)
         if (r->pred[i] != ref->pred[i]) {
