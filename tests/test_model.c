@@ -366,7 +366,8 @@ static void test_damaged_model_files(void **state)
     unsigned char *b = slurp("cnn_digits.tcw", &n);
     /* header, name, first layer record, its tensor header and payload, last record, checksum */
     const size_t cuts[] = {0, 3, 6, 30, 59, 70, 100, 300, n - 20, n - 4, n - 1};
-    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) expect_model(ctx, b, cuts[i], TC_ERR_CORRUPT, "truncated");
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
+        expect_model(ctx, b, cuts[i], TC_ERR_CORRUPT, "truncated");
     b[n] = 0;
     expect_model(ctx, b, n + 1, TC_ERR_CORRUPT, "unexpected bytes");
     b[300] ^= 0x10;
@@ -426,7 +427,8 @@ static void test_bad_model_contents(void **state)
     w_layer(&f, TC_LAYER_LINEAR, 0, U(5, 2, 0, 0, 0, 0), 1);
     w_tensor(&f, 2, U(2, 5, 0, 0), NULL);
     seal(&f);
-    expect_model(ctx, f.b, f.n, TC_ERR_CORRUPT, "layer 1 (linear) takes 1-D samples of 5 features; the layer before gives [3]");
+    expect_model(ctx, f.b, f.n, TC_ERR_CORRUPT,
+                 "layer 1 (linear) takes 1-D samples of 5 features; the layer before gives [3]");
 
     /* a weight whose shape contradicts its layer's parameters */
     w_header(&f, 1, 1, U(4, 0, 0));
@@ -497,7 +499,8 @@ static void test_bad_data_files(void **state)
     size_t n;
     unsigned char *b = slurp("digits_test.tcd", &n);
     const size_t cuts[] = {0, 10, 31, 32, 5000, n - 4 * DIGITS_N, n - 5, n - 1};
-    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) expect_data(ctx, b, cuts[i], TC_ERR_CORRUPT, "truncated");
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
+        expect_data(ctx, b, cuts[i], TC_ERR_CORRUPT, "truncated");
     b[4000] ^= 0x80;
     expect_data(ctx, b, n, TC_ERR_CORRUPT, "checksum mismatch");
     b[4000] ^= 0x80;

@@ -153,7 +153,8 @@ int64_t tc_shape_numel(const tc_shape *s)
 void tc_fmt_dims(const int64_t *d, int n, char *buf, size_t len)
 {
     size_t at = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < n && at < len; i++) at += (size_t)snprintf(buf + at, len - at, "%s%lld", i ? ", " : "", (long long)d[i]);
+    for (int i = 0; i < n && at < len; i++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%lld", i ? ", " : "", (long long)d[i]);
     if (at < len) snprintf(buf + at, len - at, "]");
 }
 
@@ -177,6 +178,7 @@ static tc_status check_dims(cursor *c, const char *what, const uint32_t *dims, i
 
 /* ------------------------------------------------------------ .tcw structure */
 
+/* rec receives the record: type, flags, p[6], ntensors; the tensors are walked. */
 static tc_status walk_layer(cursor *c, int i, tc_wlayer *l, uint32_t *rec)
 {
     char what[64];
