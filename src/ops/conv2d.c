@@ -275,16 +275,8 @@ static tc_status run_clblast(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem b
         (size_t)d->dil_w, (size_t)d->k, (size_t)d->n, x, 0, w, 0, y, 0, &ctx->queue, &ev);
     if (r != CLBlastSuccess)
         return tc_fail(ctx, TC_ERR_OPENCL, "conv2d: CLBlastSconvgemm failed with status %d", (int)r);
-    if (ev) {
-        cl_ulong t0 = 0, t1 = 0;
-        if (ctx->profiling && clWaitForEvents(1, &ev) == CL_SUCCESS) {
-            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
-            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
-        }
-        ctx->op_dev_ms += t1 > t0 ? (double)(t1 - t0) * 1e-6 : 0.0;
-        ctx->op_launches++;
-        clReleaseEvent(ev);
-    }
+    tc_status st = tc_record_event(ctx, ev, "CLBlastSconvgemm");
+    if (st != TC_OK) return st;
     return bias || relu ? epilogue(ctx, y, bias, d, relu) : TC_OK;
 }
 
