@@ -125,15 +125,26 @@ static void print_table(const record *recs, int n)
     }
 }
 
+/* conv: the 3x3 layer, a pointwise, a depthwise and a strided 3x3 layer */
+static const char *default_sizes(const char *op)
+{
+    if (strcmp(op, "matmul") == 0) return "1024x1024x1024,2048x2048x2048,1x4096x4096";
+    if (strcmp(op, "conv2d") == 0)
+        return "n1c64h56w56k64r3s3pad1,n1c64h56w56k64r1s1,n1c64h56w56k64r3s3pad1g64,n1c64h56w56k128r3s3st2pad1";
+    return "";
+}
+
 int cli_bench(int argc, char **argv)
 {
     static const char *const known[] = {"--device", "--sizes", "--variants", "--reps", "--json", "--budget", "--profile", NULL};
     if (argc < 1) {
         fprintf(stderr, "usage: tinycl bench OP [--device D] [--sizes S,...] [--variants V,...] [--reps N] "
-                        "[--budget MS] [--profile on] [--json FILE]\n");
+                        "[--budget MS] [--profile on] [--json FILE]\n"
+                        "  OP: matmul (sizes MxNxK) or conv (sizes like n1c64h56w56k64r3s3pad1, see tinycl --help)\n");
         return 2;
     }
-    const tc_opdesc *op = tc_opdesc_find(argv[0]);
+    /* "conv" is the conv2d op; its sizes use the spec of the conv2d descriptor */
+    const tc_opdesc *op = tc_opdesc_find(strcmp(argv[0], "conv") == 0 ? "conv2d" : argv[0]);
     if (!op) {
         fprintf(stderr, "tinycl bench: unknown op '%s'\n", argv[0]);
         return 2;
@@ -158,7 +169,7 @@ int cli_bench(int argc, char **argv)
     tc_case cases[32];
     int ncases = 0;
     char buf[1024];
-    snprintf(buf, sizeof buf, "%s", sizes_s ? sizes_s : (strcmp(op->name, "matmul") == 0 ? "1024x1024x1024,2048x2048x2048,1x4096x4096" : ""));
+    snprintf(buf, sizeof buf, "%s", sizes_s ? sizes_s : default_sizes(op->name));
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         if (ncases == 32 || !op->parse || op->parse(tok, &cases[ncases]) != 0) {
             fprintf(stderr, "tinycl bench: bad size '%s'\n", tok);

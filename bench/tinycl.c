@@ -1,4 +1,4 @@
-/* The `tinycl` command: devices, check, bench. */
+/* The `tinycl` command: devices, check, bench, eval. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,13 @@ static void usage(FILE *f)
             "               [--profile on] [--json FILE]\n"
             "                                            median of N runs per variant; --profile on adds the\n"
             "                                            per-op device-time report of each device\n"
+            "  bench conv [--device D] [--sizes SPEC,...] [...as matmul]\n"
+            "                                            SPEC: n1c64h56w56k64r3s3 (batch, channels, height, width,\n"
+            "                                            output channels, kernel rows, cols) then optionally\n"
+            "                                            st2 (stride) pad1 dil2 g64 (groups) bias relu\n"
+            "  eval [--device D] [--model FILE.tcw] [--data FILE.tcd]\n"
+            "                                            test-set accuracy of the digit models (default: both, every\n"
+            "                                            device; files from $TINYCL_DATA_DIR, else ./data)\n"
             "devices: ref, cl:N, N, cpu, gpu, or a name substring; TINYCL_DEVICE sets the default\n");
 }
 
@@ -28,6 +35,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "devices") == 0) return cli_devices(argc - 2, argv + 2);
     if (strcmp(argv[1], "check") == 0) return cli_check(argc - 2, argv + 2);
     if (strcmp(argv[1], "bench") == 0) return cli_bench(argc - 2, argv + 2);
+    if (strcmp(argv[1], "eval") == 0) return cli_eval(argc - 2, argv + 2);
     fprintf(stderr, "tinycl: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

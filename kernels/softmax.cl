@@ -49,35 +49,6 @@ __kernel void softmax_rows(__global const float *x, __global float *y, const int
 #define WG 256
 #endif
 
-/* The work-group's reduction of v (all its work-items call it). */
-inline float group_max(__local float *red, float v)
-{
-    const int l = get_local_id(0);
-    red[l] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = WG / 2; s > 0; s >>= 1) {
-        if (l < s) red[l] = fmax(red[l], red[l + s]);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const float r = red[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
-
-inline float group_sum(__local float *red, float v)
-{
-    const int l = get_local_id(0);
-    red[l] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = WG / 2; s > 0; s >>= 1) {
-        if (l < s) red[l] += red[l + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const float r = red[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
-
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1))) void softmax_wg(__global const float *x, __global float *y,
                                                                          const int rows, const int D)
 {

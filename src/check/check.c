@@ -19,6 +19,7 @@ extern const tc_opdesc tc_opdesc_avgpool2d;
 extern const tc_opdesc tc_opdesc_global_avgpool;
 extern const tc_opdesc tc_opdesc_embedding;
 extern const tc_opdesc tc_opdesc_argmax;
+extern const tc_opdesc tc_opdesc_conv2d;
 
 static const tc_opdesc *const registry[] = {
     &tc_opdesc_matmul,
@@ -34,6 +35,7 @@ static const tc_opdesc *const registry[] = {
     &tc_opdesc_global_avgpool,
     &tc_opdesc_embedding,
     &tc_opdesc_argmax,
+    &tc_opdesc_conv2d,
 };
 
 int tc_opdesc_count(void) { return (int)(sizeof registry / sizeof registry[0]); }

@@ -123,6 +123,8 @@ tc_status tc_get_kernel(tc_ctx *ctx, const char *program, const char *options, c
 /* Sets arguments from (size, pointer) pairs; n pairs. */
 tc_status tc_set_args(tc_ctx *ctx, cl_kernel k, int n, ...);
 tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, const size_t *gws, const size_t *lws);
+/* Counts a launch made elsewhere (CLBlast) and, when profiling, adds its device time; releases ev. */
+tc_status tc_record_event(tc_ctx *ctx, cl_event ev, const char *name);
 
 /* device parameter table */
 const tc_dev_params *tc_params_for(const char *device_name, tc_device_type type);

@@ -25,7 +25,9 @@ tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *
                                   cl_program *out)
 {
     cl_int err;
-    cl_program prog = clCreateProgramWithSource(ctx->cl, 1, &src, NULL, &err);
+    const char *common = tc_kernel_source("common"); /* kernels/common.clh, in front of every program */
+    const char *srcs[2] = {common ? common : "", src};
+    cl_program prog = clCreateProgramWithSource(ctx->cl, 2, srcs, NULL, &err);
     if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clCreateProgramWithSource");
     char opts[1024];
     snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable %s", options ? options : "");
@@ -120,21 +122,28 @@ tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, co
         snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", name);
         return tc_fail_cl(ctx, err, what);
     }
+    return tc_record_event(ctx, ev, name);
+}
+
+
+tc_status tc_record_event(tc_ctx *ctx, cl_event ev, const char *name)
+{
     ctx->op_launches++;
-    if (ev) {
+    if (!ev) return TC_OK;
+    cl_int err = CL_SUCCESS;
+    if (ctx->profiling) {
         cl_ulong q = 0, s = 0, e = 0;
         err = clWaitForEvents(1, &ev);
         if (err == CL_SUCCESS) {
             clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_QUEUED, sizeof q, &q, NULL);
             clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof s, &s, NULL);
             clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof e, &e, NULL);
+            snprintf(ctx->last_launch.kernel, sizeof ctx->last_launch.kernel, "%s", name);
+            ctx->last_launch.device_ms = e > s ? (double)(e - s) * 1e-6 : 0.0;
+            ctx->last_launch.queued_ms = s > q ? (double)(s - q) * 1e-6 : 0.0;
+            ctx->op_dev_ms += ctx->last_launch.device_ms;
         }
-        clReleaseEvent(ev);
-        if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clWaitForEvents");
-        snprintf(ctx->last_launch.kernel, sizeof ctx->last_launch.kernel, "%s", name);
-        ctx->last_launch.device_ms = e > s ? (double)(e - s) * 1e-6 : 0.0;
-        ctx->last_launch.queued_ms = s > q ? (double)(s - q) * 1e-6 : 0.0;
-        ctx->op_dev_ms += ctx->last_launch.device_ms;
     }
-    return TC_OK;
+    clReleaseEvent(ev);
+    return err == CL_SUCCESS ? TC_OK : tc_fail_cl(ctx, err, "clWaitForEvents");
 }

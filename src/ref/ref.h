@@ -32,4 +32,13 @@ void tc_ref_argmax(const float *x, int32_t *y, int64_t rows, int64_t d);
 int tc_ref_linear(const float *x, const float *w, const float *bias, float *y, int64_t b, int64_t out, int64_t in,
                   int relu);
 
+/* Convolution geometry: x is n x c x h x w, weights k x (c / groups) x r x s, y is n x k x p x q. */
+typedef struct {
+    int64_t n, c, h, w, k, r, s, p, q;
+    int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+} tc_conv_dims;
+
+/* y = conv2d(x, w) (+ bias[k]) (ReLU), direct loops; what y held before is ignored. */
+void tc_ref_conv2d(const float *x, const float *w, const float *bias, float *y, const tc_conv_dims *d, int relu);
+
 #endif

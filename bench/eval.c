@@ -1,0 +1,141 @@
+/* tinycl eval: accuracy of the trained digit models on the held-out test split,
+ * per device, and the test images whose prediction differs from ref. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/cli.h"
+#include "tinycl/tinycl.h"
+
+#define MAX_SHOWN 20
+
+typedef struct {
+    char name[40];
+    int64_t n, classes;
+    int32_t *pred, *labels;
+    float *prob; /* the model's outputs [n, classes] */
+} eval_run;
+
+static void run_free(eval_run *r)
+{
+    free(r->pred);
+    free(r->labels);
+    free(r->prob);
+    memset(r, 0, sizeof *r);
+}
+
+/* Outputs, predictions and labels of one model on one device (index dev); 0 on success. */
+static int evaluate(int dev, const char *model_path, const char *data_path, eval_run *r)
+{
+    char spec[16];
+    snprintf(spec, sizeof spec, "%d", dev);
+    tc_ctx *ctx = NULL;
+    tc_model *m = NULL;
+    tc_tensor *x = NULL, *labels = NULL, *pred = NULL, *prob = NULL;
+    if (tc_ctx_create(spec, 0, &ctx) != TC_OK) {
+        fprintf(stderr, "tinycl eval: device %s: %s\n", spec, tc_last_error(NULL));
+        return 1;
+    }
+    tc_status s = tc_model_load(ctx, model_path, &m);
+    if (s == TC_OK) s = tc_dataset_load(ctx, data_path, &x, &labels);
+    if (s == TC_OK) {
+        r->n = tc_tensor_dim(x, 0);
+        r->classes = tc_model_classes(m);
+        r->pred = malloc((size_t)r->n * sizeof *r->pred);
+        r->labels = malloc((size_t)r->n * sizeof *r->labels);
+        r->prob = malloc((size_t)(r->n * r->classes) * sizeof *r->prob);
+        s = r->pred && r->labels && r->prob ? tc_tensor_create(ctx, TC_DTYPE_S32, 1, &r->n, &pred)
+                                            : TC_ERR_OUT_OF_MEMORY;
+    }
+    if (s == TC_OK) s = tc_tensor_create(ctx, TC_DTYPE_F32, 2, (const int64_t[]){r->n, r->classes}, &prob);
+    if (s == TC_OK) s = tc_model_forward(m, x, prob);
+    if (s == TC_OK) s = tc_tensor_read(prob, r->prob, (size_t)(r->n * r->classes) * sizeof *r->prob);
+    if (s == TC_OK) s = tc_model_predict(m, x, pred);
+    if (s == TC_OK) s = tc_tensor_read(pred, r->pred, (size_t)r->n * sizeof *r->pred);
+    if (s == TC_OK) s = tc_tensor_read(labels, r->labels, (size_t)r->n * sizeof *r->labels);
+    if (s != TC_OK) {
+        fprintf(stderr, "tinycl eval: %s\n", s == TC_ERR_OUT_OF_MEMORY ? "out of memory" : tc_last_error(ctx));
+        run_free(r);
+    } else {
+        snprintf(r->name, sizeof r->name, "%s", tc_model_name(m));
+    }
+    tc_tensor_free(pred);
+    tc_tensor_free(prob);
+    tc_tensor_free(x);
+    tc_tensor_free(labels);
+    tc_model_free(m);
+    tc_ctx_free(ctx);
+    return s != TC_OK;
+}
+
+static void report(const eval_run *r, const eval_run *ref, int dev)
+{
+    tc_device_info info;
+    char label[300] = "ref";
+    if (dev && tc_device_get(dev, &info) == TC_OK) snprintf(label, sizeof label, "cl:%d %s", dev - 1, info.name);
+    int64_t correct = 0, differ = 0;
+    double maxdiff = 0;
+    for (int64_t i = 0; i < r->n; i++) {
+        correct += r->pred[i] == r->labels[i];
+        differ += r->pred[i] != ref->pred[i];
+    }
+    for (int64_t i = 0; i < r->n * r->classes; i++) maxdiff = fmax(maxdiff, fabs(r->prob[i] - ref->prob[i]));
+    printf("%-12s %-44.44s %6.2f%%  (%lld/%lld)", r->name, label, 100.0 * (double)correct / (double)r->n,
+           (long long)correct, (long long)r->n);
+    if (dev) printf("  argmax differs from ref on %lld, max |p - p_ref| %.1e", (long long)differ, maxdiff);
+    printf("\n");
+    for (int64_t i = 0, shown = 0; i < r->n && differ && shown < MAX_SHOWN; i++)
+        if (r->pred[i] != ref->pred[i]) {
+            printf("    image %lld: label %d, ref %d, %s %d\n", (long long)i, r->labels[i], ref->pred[i], label,
+                   r->pred[i]);
+            shown++;
+        }
+}
+
+int cli_eval(int argc, char **argv)
+{
+    static const char *const known[] = {"--device", "--model", "--data", NULL};
+    if (!cli_known(argc, argv, known)) return 2;
+    const char *dev = cli_opt(argc, argv, "--device"), *model = cli_opt(argc, argv, "--model");
+    const char *dir = getenv("TINYCL_DATA_DIR") ? getenv("TINYCL_DATA_DIR") : "data";
+    char mlp[1024], cnn[1024], data[1024];
+    snprintf(mlp, sizeof mlp, "%s/mlp_digits.tcw", dir);
+    snprintf(cnn, sizeof cnn, "%s/cnn_digits.tcw", dir);
+    snprintf(data, sizeof data, "%s/digits_test.tcd", dir);
+    const char *data_path = cli_opt(argc, argv, "--data") ? cli_opt(argc, argv, "--data") : data;
+    const char *models[2] = {model ? model : mlp, model ? NULL : cnn};
+
+    int first = 0, last = tc_device_count() - 1;
+    if (dev) {
+        if (tc_device_find(dev, &first) != TC_OK) {
+            fprintf(stderr, "tinycl eval: %s\n", tc_last_error(NULL));
+            return 2;
+        }
+        last = first;
+    }
+    printf("%-12s %-44s %7s  %s\n", "model", "device", "accuracy", "(correct/total)");
+    int failed = 0;
+    for (int k = 0; k < 2 && models[k]; k++) {
+        eval_run ref = {0};
+        if (evaluate(0, models[k], data_path, &ref)) { /* ref is what every device is compared with */
+            failed = 1;
+            continue;
+        }
+        for (int d = first; d <= last; d++) {
+            eval_run r = {0};
+            if (d == 0) {
+                report(&ref, &ref, 0);
+            } else if (evaluate(d, models[k], data_path, &r) == 0) {
+                report(&r, &ref, d);
+                run_free(&r);
+            } else {
+                failed = 1;
+            }
+        }
+        run_free(&ref);
+    }
+    const char *why = tc_device_probe_message();
+    if (why[0]) printf("note: %s\n", why);
+    return failed;
+}

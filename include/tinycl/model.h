@@ -1,0 +1,54 @@
+/* Sequential models loaded from a weight file (docs/weights.md) and labelled
+ * sample sets. A model's tensors live in the context it was loaded in and each
+ * layer runs the context's op (OpenCL kernels, or the reference on `ref`). */
+#ifndef TINYCL_MODEL_H
+#define TINYCL_MODEL_H
+
+#include "tinycl/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    TC_LAYER_LINEAR = 1,
+    TC_LAYER_CONV2D,
+    TC_LAYER_RELU,
+    TC_LAYER_SOFTMAX,
+    TC_LAYER_FLATTEN,
+    TC_LAYER_GLOBAL_AVGPOOL,
+    TC_LAYER_MAXPOOL2D,
+    TC_LAYER_AVGPOOL2D,
+    TC_LAYER_END
+} tc_layer_type;
+
+typedef struct tc_model tc_model;
+
+/* Reads and checks the whole file, then uploads the weights. Unreadable file:
+ * TC_ERR_IO; anything wrong in it: TC_ERR_CORRUPT. On failure *out is NULL and
+ * nothing stays allocated. */
+tc_status tc_model_load(tc_ctx *ctx, const char *path, tc_model **out);
+void tc_model_free(tc_model *m);
+
+const char *tc_model_name(const tc_model *m);
+/* Elements of one input sample and number of outputs (classes). */
+int64_t tc_model_input_numel(const tc_model *m);
+int64_t tc_model_classes(const tc_model *m);
+/* One line: "linear(64->128)+relu > ... > softmax". */
+void tc_model_summary(const tc_model *m, char *buf, size_t n);
+
+/* y[B, classes] = model(x); x is f32 with B = dim 0 and one sample's elements
+ * in the rest (any shape: [B, 64] and [B, 1, 8, 8] both feed an 8x8 model).
+ * Activations are allocated on the first call with a batch size and reused. */
+tc_status tc_model_forward(tc_model *m, const tc_tensor *x, tc_tensor *y);
+/* pred[B] (s32) = argmax of the model's output for each sample. */
+tc_status tc_model_predict(tc_model *m, const tc_tensor *x, tc_tensor *pred);
+
+/* A .tcd file: *images f32 [N, sample dims...], *labels s32 [N]. On failure
+ * both are NULL and nothing stays allocated. */
+tc_status tc_dataset_load(tc_ctx *ctx, const char *path, tc_tensor **images, tc_tensor **labels);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
