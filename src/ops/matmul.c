@@ -236,19 +236,10 @@ static tc_status run_clblast(tc_ctx *ctx, const tc_gemm_desc *g)
                                        (size_t)(g->trans_b ? g->k : g->n), g->beta, g->c, g->c_off, (size_t)g->n,
                                        &ctx->queue, &ev);
     if (r != CLBlastSuccess) return tc_fail(ctx, TC_ERR_OPENCL, "matmul: CLBlastSgemm failed with status %d", (int)r);
-    if (ev) {
-        if (ctx->profiling && clWaitForEvents(1, &ev) == CL_SUCCESS) {
-            cl_ulong t0 = 0, t1 = 0;
-            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
-            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
-            ctx->op_dev_ms += t1 > t0 ? (double)(t1 - t0) * 1e-6 : 0.0;
-        }
-        ctx->op_launches++;
-        clReleaseEvent(ev);
-    }
-    if (!g->bias && !g->relu) return TC_OK;
+    tc_status st = tc_record_event(ctx, ev, "CLBlastSgemm");
+    if (st != TC_OK || (!g->bias && !g->relu)) return st;
     cl_kernel k;
-    tc_status st = tc_get_kernel(ctx, "matmul", "", "bias_relu", &k);
+    st = tc_get_kernel(ctx, "matmul", "", "bias_relu", &k);
     if (st != TC_OK) return st;
     cl_int m = (cl_int)g->m, n = (cl_int)g->n, fl = epi_flags(g), co = (cl_int)g->c_off;
     st = tc_set_args(ctx, k, 6, TC_ARG(m), TC_ARG(n), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(fl));
