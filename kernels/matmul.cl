@@ -116,10 +116,10 @@ __kernel void gemm_cpu(const int M, const int N, const int Kp, __global const fl
     }
     /* one epilogue loop instead of eight unrolled copies: smaller code, faster PoCL builds */
     float out[8 * 32];
-    vstore16(c00, 0, out), vstore16(c01, 1, out), vstore16(c10, 2, out), vstore16(c11, 3, out);
-    vstore16(c20, 4, out), vstore16(c21, 5, out), vstore16(c30, 6, out), vstore16(c31, 7, out);
-    vstore16(c40, 8, out), vstore16(c41, 9, out), vstore16(c50, 10, out), vstore16(c51, 11, out);
-    vstore16(c60, 12, out), vstore16(c61, 13, out), vstore16(c70, 14, out), vstore16(c71, 15, out);
+    vstore16(c00, 0, out); vstore16(c01, 1, out); vstore16(c10, 2, out); vstore16(c11, 3, out);
+    vstore16(c20, 4, out); vstore16(c21, 5, out); vstore16(c30, 6, out); vstore16(c31, 7, out);
+    vstore16(c40, 8, out); vstore16(c41, 9, out); vstore16(c50, 10, out); vstore16(c51, 11, out);
+    vstore16(c60, 12, out); vstore16(c61, 13, out); vstore16(c70, 14, out); vstore16(c71, 15, out);
     for (int i = 0; i < 8 && row0 + i < M; i++) {
         if (col0 + 32 <= N) {
             store16(vload16(2 * i, out), row0 + i, col0, N, C, bias, alpha, beta, flags);
