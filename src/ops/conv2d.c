@@ -196,7 +196,7 @@ static tc_status run_im2col(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bi
 /* Direct kernel for CPUs (conv_cpu): zero-padded input planes in slot 2, weights
  * in blocks of KB output channels in slot 3. KB x NV = 8 x 3 float16 accumulators
  * measured best; with fewer channels per group NV = 4 (best for depthwise; 4 x 6
- * spilled). See docs/performance-conv.md. */
+ * spilled). See docs/performance.md (Convolution). */
 static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias, const tc_conv_dims *d, int relu)
 {
     const int64_t kg = d->k / d->groups, cgrs = d->c / d->groups * d->r * d->s;
@@ -282,7 +282,7 @@ static tc_status run_clblast(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem b
 
 /* AUTO: few channels per group (depthwise) -> the direct kernel, which streams
  * pixels; a pointwise kernel on a GPU -> a plain GEMM; otherwise the kernel shaped
- * for the device type (measured in docs/performance-conv.md). */
+ * for the device type (measured in docs/performance.md (Convolution)). */
 static tc_variant choose(const tc_ctx *ctx, const tc_conv_dims *d)
 {
     if (ctx->is_ref) return TC_VARIANT_REF;
