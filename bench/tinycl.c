@@ -20,6 +20,8 @@ static void usage(FILE *f)
             "                                            SPEC: n1c64h56w56k64r3s3 (batch, channels, height, width,\n"
             "                                            output channels, kernel rows, cols) then optionally\n"
             "                                            st2 (stride) pad1 dil2 g64 (groups) bias relu\n"
+            "  bench OP --sizes S,... [...as matmul]    any op `tinycl check` runs (softmax, linear, pool ...);\n"
+            "                                            the size syntax is the op's (see its descriptor)\n"
             "  eval [--device D] [--model FILE.tcw] [--data FILE.tcd]\n"
             "                                            test-set accuracy of the digit models (default: both, every\n"
             "                                            device; files from $TINYCL_DATA_DIR, else ./data)\n"
