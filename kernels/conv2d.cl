@@ -205,15 +205,7 @@ __kernel void conv_gpu(const int16 d, __global const float *x, __global const fl
             Bs[kb][cb] = v;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (int kk = 0; kk < TSK; kk++) {
-            float a[WPT], b[WPT];
-            for (int i = 0; i < WPT; i++) {
-                a[i] = As[kk][ty + i * RTS];
-                b[i] = Bs[kk][tx + i * RTS];
-            }
-            for (int i = 0; i < WPT; i++)
-                for (int j = 0; j < WPT; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
-        }
+        TILE_FMA(As, Bs, acc, tx, ty)
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     for (int i = 0; i < WPT; i++) {

@@ -170,15 +170,7 @@ __kernel void gemm_gpu(const int M, const int N, const int K, const int ta, cons
             Bs[kb][c] = (gc < N && gkb < K) ? (tb ? B[(size_t)gc * K + gkb] : B[(size_t)gkb * N + gc]) : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (int kk = 0; kk < TSK; kk++) {
-            float a[WPT], b[WPT];
-            for (int w = 0; w < WPT; w++) {
-                a[w] = As[kk][ty + w * RTS];
-                b[w] = Bs[kk][tx + w * RTS];
-            }
-            for (int i = 0; i < WPT; i++)
-                for (int j = 0; j < WPT; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
-        }
+        TILE_FMA(As, Bs, acc, tx, ty)
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     for (int i = 0; i < WPT; i++) {
