@@ -83,7 +83,26 @@ static void report(const eval_run *r, const eval_run *ref, int dev)
     for (int64_t i = 0; i < r->n * r->classes; i++) maxdiff = fmax(maxdiff, fabs(r->prob[i] - ref->prob[i]));
     printf("%-12s %-44.44s %6.2f%%  (%lld/%lld)", r->name, label, 100.0 * (double)correct / (double)r->n,
            (long long)correct, (long long)r->n);
-    if (dev) printf("  argmax differs from ref on %lld, max |p - p_ref| %.1e", (long long)differ, maxdiff);
+    if (dev) {
+        printf("  argmax differs from ref on %lld, max |p - p_ref| %.1e", (long long)differ, maxdiff);
+    } else {
+        /* how far every image is from a tie: the smallest gap between its two largest probabilities */
+        double gap = INFINITY;
+        for (int64_t i = 0; i < r->n; i++) {
+            const float *p = r->prob + i * r->classes;
+            double a = -INFINITY, b = -INFINITY;
+            for (int64_t c = 0; c < r->classes; c++) {
+                if (p[c] > a) {
+                    b = a;
+                    a = p[c];
+                } else if (p[c] > b) {
+                    b = p[c];
+                }
+            }
+            gap = fmin(gap, a - b);
+        }
+        printf("  smallest top-2 probability gap %.1e", gap);
+    }
     printf("\n");
     for (int64_t i = 0, shown = 0; i < r->n && differ && shown < MAX_SHOWN; i++)
         if (r->pred[i] != ref->pred[i]) {

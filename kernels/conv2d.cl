@@ -169,15 +169,6 @@ __kernel void conv_cpu(const int16 d, __global const float *xp, __global const f
  * Per image and group: y[Kg x PQ] = w[Kg x Cg*R*S] * im2col(x), with im2col
  * gathered on the fly into local tiles. TS x TS outputs per work-group, WPT x WPT
  * per work-item, as in matmul's gemm_gpu. */
-#ifndef TS
-#define TS 64
-#endif
-#ifndef WPT
-#define WPT 4
-#endif
-#define RTS (TS / WPT)
-#define TSK 16
-
 __kernel void conv_gpu(const int16 d, __global const float *x, __global const float *w,
                        __global const float *bias, __global float *y, const int flags)
 {

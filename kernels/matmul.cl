@@ -133,15 +133,6 @@ __kernel void gemm_cpu(const int M, const int N, const int Kp, __global const fl
 }
 
 /* ---- GPU-shaped: TS x TS tiles in local memory, WPT x WPT outputs per item --- */
-#ifndef TS
-#define TS 64
-#endif
-#ifndef WPT
-#define WPT 4
-#endif
-#define RTS (TS / WPT)
-#define TSK 16
-
 __kernel void gemm_gpu(const int M, const int N, const int K, const int ta, const int tb,
                        __global const float *A, const int a_off, __global const float *B, const int b_off,
                        __global float *C, const int c_off, __global const float *bias, const float alpha,
