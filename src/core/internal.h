@@ -13,7 +13,6 @@
 
 #include "tinycl/tinycl.h"
 
-#define TC_PROF_MAX_OPS 64
 #define TC_ERR_LEN 8192
 #define TC_MAX_KERNELS 16
 #define TC_SCRATCH_SLOTS 4
@@ -41,7 +40,6 @@ typedef struct tc_program {
 struct tc_ctx {
     tc_device_info info;
     int is_ref;
-    int profiling;
     cl_platform_id platform;
     cl_device_id dev;
     cl_context cl;
@@ -53,14 +51,8 @@ struct tc_ctx {
     int used_clblast;
     size_t mem_current, mem_peak;
     char err[TC_ERR_LEN];
-    /* profiling */
-    tc_prof_stat stats[TC_PROF_MAX_OPS];
-    int nstats;
-    tc_prof_launch last_launch;
-    int in_op;       /* nesting depth of tc_op_begin */
-    double op_t0;    /* host time at begin (ms) */
-    double op_dev_ms;
-    uint64_t op_launches;
+    struct tc_prof *prof; /* with TC_CTX_PROFILE (src/prof/prof.h) */
+    int user_scopes;      /* open tc_prof_scope_begin scopes, counted with or without profiling */
 };
 
 /* Refcounted storage shared by a tensor and its views. `guard` bytes of canary
@@ -123,15 +115,27 @@ tc_status tc_get_kernel(tc_ctx *ctx, const char *program, const char *options, c
 /* Sets arguments from (size, pointer) pairs; n pairs. */
 tc_status tc_set_args(tc_ctx *ctx, cl_kernel k, int n, ...);
 tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, const size_t *gws, const size_t *lws);
-/* Counts a launch made elsewhere (CLBlast) and, when profiling, adds its device time; releases ev. */
+/* A launch made elsewhere (CLBlast) with its event (may be NULL): profiled when
+ * the context profiles; takes ownership of ev. */
 tc_status tc_record_event(tc_ctx *ctx, cl_event ev, const char *name);
+/* Marks the context as a CLBlast user, so freeing it leaves CLBlast's process-wide
+ * cache alone while other such contexts live. Call before each CLBlast call. */
+void tc_clblast_use(tc_ctx *ctx);
+/* Live contexts that used CLBlast. */
+int tc_clblast_users(void);
 
 /* device parameter table */
 const tc_dev_params *tc_params_for(const char *device_name, tc_device_type type);
 
-/* op profiling scope: begin ... end(flops, bytes) */
-void tc_op_begin(tc_ctx *ctx);
-tc_status tc_op_end(tc_ctx *ctx, const char *op, tc_variant v, double flops, double bytes, tc_status st);
+/* Profiling (src/prof/): an op call is a scope, begin(op, variant, its useful
+ * flops and minimal bytes) ... end(status), which returns st. No-ops without
+ * TC_CTX_PROFILE. */
+void tc_op_begin(tc_ctx *ctx, const char *op, tc_variant v, double flops, double bytes);
+tc_status tc_op_end(tc_ctx *ctx, tc_status st);
+tc_status tc_prof_init(tc_ctx *ctx);
+void tc_prof_free(tc_ctx *ctx);
+/* Keeps a launch's event (ownership passes) to read its times later. */
+tc_status tc_prof_add_event(tc_ctx *ctx, cl_event ev, const char *name);
 double tc_now_ms(void);
 
 

@@ -41,9 +41,9 @@ static tc_status argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_varian
     if (a.d > INT32_MAX)
         return tc_fail(ctx, TC_ERR_OVERFLOW, "argmax: rows of %lld do not fit s32 indices", (long long)a.d);
     if ((st = tc_layer_variant(ctx, "argmax", v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "argmax", v, (double)x->numel, 4.0 * ((double)x->numel + (double)a.rows));
     st = tc_row_run(ctx, "argmax", v, x, y, host_fn, &a);
-    return tc_op_end(ctx, "argmax", v, (double)x->numel, 4.0 * ((double)x->numel + (double)a.rows), st);
+    return tc_op_end(ctx, st);
 }
 
 tc_status tc_argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y) { return argmax(ctx, x, y, TC_VARIANT_AUTO); }

@@ -267,7 +267,7 @@ static tc_status run_clblast(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem b
     if (d->groups != 1)
         return tc_fail(ctx, TC_ERR_UNSUPPORTED, "conv2d: CLBlast's convgemm needs groups == 1 (groups = %lld)",
                        (long long)d->groups);
-    ctx->used_clblast = 1;
+    tc_clblast_use(ctx);
     cl_event ev = NULL;
     CLBlastStatusCode r = CLBlastSconvgemm(
         CLBlastKernelModeCrossCorrelation, (size_t)d->c, (size_t)d->h, (size_t)d->w, (size_t)d->r, (size_t)d->s,
@@ -304,7 +304,7 @@ tc_status tc_conv2d(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, tc_tens
         return tc_fail(ctx, TC_ERR_UNSUPPORTED, "conv2d: variant '%s' needs an OpenCL device", tc_variant_name(v));
     const double macs = (double)d.n * (double)d.k * (double)(d.p * d.q) * (double)(d.c / d.groups * d.r * d.s);
     const double bytes = 4.0 * ((double)x->numel + (double)w->numel + (double)y->numel + (p->bias ? (double)d.k : 0));
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "conv2d", v, 2.0 * macs, bytes);
     if (v == TC_VARIANT_REF) {
         st = run_ref(x, w, y, p, &d);
     } else {
@@ -317,7 +317,7 @@ tc_status tc_conv2d(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, tc_tens
         default: st = tc_fail(ctx, TC_ERR_UNSUPPORTED, "conv2d has no variant '%s'", tc_variant_name(v));
         }
     }
-    return tc_op_end(ctx, "conv2d", v, 2.0 * macs, bytes, st);
+    return tc_op_end(ctx, st);
 }
 
 /* ---- descriptor: cases, inputs and counts for tests, check and bench --------

@@ -67,7 +67,7 @@ static tc_status eltwise(tc_ctx *ctx, kind k, const tc_tensor *a, const tc_tenso
     if ((st = tc_check_same_dims(ctx, op, a, an, y, "y")) != TC_OK) return st;
     if ((st = tc_layer_variant(ctx, op, v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
     const double n = (double)a->numel;
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, op, v, k >= K_GELU_TANH ? 8.0 * n : n, 4.0 * n * (binary ? 3 : 2));
     if (v == TC_VARIANT_REF) {
         const host_args args = {k, a->numel};
         const tc_tensor *in[2] = {a, b};
@@ -75,7 +75,7 @@ static tc_status eltwise(tc_ctx *ctx, kind k, const tc_tensor *a, const tc_tenso
     } else {
         st = run_cl(ctx, k, a, binary ? b : NULL, y);
     }
-    return tc_op_end(ctx, op, v, k >= K_GELU_TANH ? 8.0 * n : n, 4.0 * n * (binary ? 3 : 2), st);
+    return tc_op_end(ctx, st);
 }
 
 tc_status tc_add(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *y)

@@ -41,7 +41,7 @@ static tc_status layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gam
     if (!isfinite(eps) || eps < 0.0f)
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "layernorm: eps must be finite and >= 0 (got %g)", (double)eps);
     if ((st = tc_layer_variant(ctx, "layernorm", v, TC_VARIANT_GPU, &v)) != TC_OK) return st;
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "layernorm", v, 8.0 * (double)x->numel, 12.0 * (double)x->numel);
     if (v == TC_VARIANT_REF) {
         const tc_tensor *in[3] = {x, gamma, beta};
         st = tc_host_run(ctx, 3, in, y, host_fn, &a);
@@ -55,7 +55,7 @@ static tc_status layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gam
                              TC_ARG(eps));
         if (st == TC_OK) st = tc_row_launch(ctx, k, "layernorm", v, a.rows);
     }
-    return tc_op_end(ctx, "layernorm", v, 8.0 * (double)x->numel, 12.0 * (double)x->numel, st);
+    return tc_op_end(ctx, st);
 }
 
 tc_status tc_layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gamma, const tc_tensor *beta, tc_tensor *y,

@@ -61,7 +61,7 @@ static tc_status linear(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, con
         return tc_fail(ctx, TC_ERR_UNSUPPORTED, "linear: variant '%s' needs an OpenCL device", tc_variant_name(v));
     const double flops = 2.0 * (double)a.b * (double)a.out * (double)a.in;
     const double bytes = 4.0 * ((double)x->numel + (double)w->numel + (double)y->numel);
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "linear", v, flops, bytes);
     if (v == TC_VARIANT_REF) {
         const tc_tensor *in[3] = {x, w, bias};
         st = tc_host_run(ctx, 3, in, y, host_fn, &a);
@@ -72,7 +72,7 @@ static tc_status linear(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, con
         if (st == TC_ERR_UNSUPPORTED && v != TC_VARIANT_GEMV)
             st = tc_fail(ctx, TC_ERR_UNSUPPORTED, "linear has no variant '%s'", tc_variant_name(v));
     }
-    return tc_op_end(ctx, "linear", v, flops, bytes, st);
+    return tc_op_end(ctx, st);
 }
 
 tc_status tc_linear(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, const tc_tensor *bias, tc_tensor *y, int relu)

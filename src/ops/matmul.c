@@ -227,7 +227,7 @@ static tc_status run_cpu(tc_ctx *ctx, const tc_gemm_desc *g)
 
 static tc_status run_clblast(tc_ctx *ctx, const tc_gemm_desc *g)
 {
-    ctx->used_clblast = 1;
+    tc_clblast_use(ctx);
     cl_event ev = NULL;
     CLBlastStatusCode r = CLBlastSgemm(CLBlastLayoutRowMajor, g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                                        g->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)g->m,
@@ -282,7 +282,7 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
     double flops = 2.0 * (double)s.m * (double)s.n * (double)s.k;
     double bytes = 4.0 * ((double)s.m * (double)s.k + (double)s.k * (double)s.n +
                           (double)s.m * (double)s.n * ((s.flags & EPI_BETA) ? 2 : 1));
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "matmul", v, flops, bytes);
     if (v == TC_VARIANT_REF) {
         st = run_ref(ctx, a, b, c, p, &s);
     } else {
@@ -292,7 +292,7 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
         if (st == TC_ERR_UNSUPPORTED && v != TC_VARIANT_GEMV)
             st = tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul has no variant '%s'", tc_variant_name(v));
     }
-    return tc_op_end(ctx, "matmul", v, flops, bytes, st);
+    return tc_op_end(ctx, st);
 }
 
 /* ---- descriptor: cases, inputs and counts for tests, check and bench --------
