@@ -29,18 +29,25 @@ static int reserve(void *pp, size_t *cap, size_t n, size_t elem)
     return 1;
 }
 
-/* Interned name id, or -1 when out of memory. */
+/* Interned name id, or -1 when out of memory. Names are mostly string literals, so
+ * a cache keyed by the pointer (checked with strcmp) usually finds them at once. */
 static int intern(struct tc_prof *p, const char *s)
 {
-    for (int i = 0; i < p->nnames; i++)
-        if (strcmp(p->names[i], s) == 0) return i;
-    char *c = strdup(s);
-    if (!c || !reserve(&p->names, &p->cap_names, (size_t)p->nnames, sizeof *p->names)) {
-        free(c);
-        return -1;
+    const size_t slot = ((uintptr_t)s >> 3) % TC_PROF_NAME_CACHE;
+    if (p->cache_ptr[slot] == s && strcmp(p->names[p->cache_id[slot]], s) == 0) return p->cache_id[slot];
+    int id = 0;
+    while (id < p->nnames && strcmp(p->names[id], s) != 0) id++;
+    if (id == p->nnames) {
+        char *c = strdup(s);
+        if (!c || !reserve(&p->names, &p->cap_names, (size_t)p->nnames, sizeof *p->names)) {
+            free(c);
+            return -1;
+        }
+        p->names[p->nnames++] = c;
     }
-    p->names[p->nnames] = c;
-    return p->nnames++;
+    p->cache_ptr[slot] = s;
+    p->cache_id[slot] = id;
+    return id;
 }
 
 static int row_of(struct tc_prof *p, int name, int variant)
@@ -159,15 +166,23 @@ static void settle(struct tc_prof *p, const tc_prof_pending *e)
         q = s = t = 0;
     if (t < s) t = s;
     clReleaseEvent(e->ev);
-    credit(p, e->node, (double)(t - s) * 1e-6, 0);
+    credit(p, e->node, (double)(t - s) * 1e-6, 1);
     if (e->rec != SIZE_MAX) {
         tc_prof_rec *r = &p->recs[e->rec];
         r->queued = q, r->start = s, r->end = t;
     }
 }
 
-/* Settles pending events in order: all of them when `wait` (on an in-order queue
- * one wait for the last suffices), else those already complete. */
+static int complete(cl_event ev)
+{
+    cl_int status = CL_QUEUED;
+    clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
+    return status <= CL_COMPLETE;
+}
+
+/* Settles pending events in order: all of them when `wait`, else those already
+ * complete. The queue is in order, so one wait for the last event suffices and
+ * the completed ones are a prefix, found by bisection. */
 static tc_status harvest(tc_ctx *ctx, int wait)
 {
     struct tc_prof *p = ctx->prof;
@@ -177,17 +192,20 @@ static tc_status harvest(tc_ctx *ctx, int wait)
         drop_pending(p);
         return tc_fail_cl(ctx, err, "clWaitForEvents (profiling)");
     }
-    size_t i = 0;
-    for (; i < p->npend; i++) {
-        if (!wait) {
-            cl_int status = CL_QUEUED;
-            clGetEventInfo(p->pend[i].ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
-            if (status > CL_COMPLETE) break;
+    size_t done = p->npend;
+    if (!wait) {
+        size_t lo = 0; /* [0, lo) complete, [done, npend) not */
+        while (lo < done) {
+            const size_t mid = lo + (done - lo) / 2;
+            if (complete(p->pend[mid].ev))
+                lo = mid + 1;
+            else
+                done = mid;
         }
-        settle(p, &p->pend[i]);
     }
-    memmove(p->pend, p->pend + i, (p->npend - i) * sizeof *p->pend);
-    p->npend -= i;
+    for (size_t i = 0; i < done; i++) settle(p, &p->pend[i]);
+    memmove(p->pend, p->pend + done, (p->npend - done) * sizeof *p->pend);
+    p->npend -= done;
     p->harvest_at = p->npend * 2 > PENDING_HARVEST ? p->npend * 2 : PENDING_HARVEST;
     return TC_OK;
 }
@@ -201,7 +219,6 @@ tc_status tc_prof_add_event(tc_ctx *ctx, cl_event ev, const char *name)
     struct tc_prof *p = ctx->prof;
     tc_prof_pending e = {ev, innermost_node(p), SIZE_MAX};
     p->launches_total++;
-    credit(p, e.node, 0.0, 1);
     if (p->nrecs < p->max_log) {
         int id = intern(p, name);
         if (id >= 0 && reserve(&p->recs, &p->cap_recs, p->nrecs, sizeof *p->recs)) {

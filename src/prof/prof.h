@@ -11,7 +11,8 @@
 
 #include "core/internal.h"
 
-#define TC_PROF_SCOPE (-1) /* variant of a user scope's row */
+#define TC_PROF_SCOPE (-1)      /* variant of a user scope's row */
+#define TC_PROF_NAME_CACHE 64
 
 typedef struct {
     tc_prof_stat s;
@@ -49,6 +50,8 @@ typedef struct {
 
 struct tc_prof {
     char **names;     /* interned op, scope and kernel names */
+    const char *cache_ptr[TC_PROF_NAME_CACHE];
+    int cache_id[TC_PROF_NAME_CACHE];
     int nnames;
     size_t cap_names;
     tc_prof_row *rows;
