@@ -24,7 +24,10 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
     }
     const int profiling = (flags & TC_CTX_PROFILE) != 0;
     ctx->is_ref = index == 0;
-    ctx->params = tc_params_for(ctx->info.name, ctx->info.type);
+    if ((s = tc_params_init(ctx)) != TC_OK) {
+        free(ctx);
+        return s;
+    }
     if (!ctx->is_ref) {
         cl_int err;
         if (!tc_device_handles(index, &ctx->platform, &ctx->dev)) {

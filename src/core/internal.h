@@ -11,21 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/params.h"
+#include "tinycl/params.h"
 #include "tinycl/tinycl.h"
 
 #define TC_ERR_LEN 8192
 #define TC_MAX_KERNELS 16
 #define TC_SCRATCH_SLOTS 4
-
-/* Per-device kernel parameters (CLBlast-style database row). */
-typedef struct {
-    const char *match;   /* substring of the device name; NULL = any name */
-    tc_device_type type;
-    int gemm_cpu_wg;     /* work-group of the CPU-shaped matmul */
-    int gemm_gpu_tile;   /* tile edge of the GPU-shaped matmul */
-    int gemm_gpu_wpt;    /* outputs per work-item along each dim */
-    int gemv_wg;         /* work-group of the memory-bound kernel */
-} tc_dev_params;
 
 typedef struct tc_program {
     char *name;
@@ -34,6 +26,7 @@ typedef struct tc_program {
     int nkernels;
     char *knames[TC_MAX_KERNELS];
     cl_kernel kernels[TC_MAX_KERNELS]; /* created once, owned by the program */
+    size_t kwg[TC_MAX_KERNELS];        /* their CL_KERNEL_WORK_GROUP_SIZE */
     struct tc_program *next;
 } tc_program;
 
@@ -45,7 +38,8 @@ struct tc_ctx {
     cl_context cl;
     cl_command_queue queue;
     tc_program *programs;
-    const tc_dev_params *params;
+    tc_params params;        /* kernel parameters (core/params.h) */
+    tc_params_origin origin; /* where each came from */
     cl_mem scratch[TC_SCRATCH_SLOTS];
     size_t scratch_bytes[TC_SCRATCH_SLOTS];
     int used_clblast;
@@ -124,8 +118,19 @@ void tc_clblast_use(tc_ctx *ctx);
 /* Live contexts that used CLBlast. */
 int tc_clblast_users(void);
 
-/* device parameter table */
-const tc_dev_params *tc_params_for(const char *device_name, tc_device_type type);
+/* kernel parameters (params.c) */
+/* The table's values for the context's device, then TINYCL_PARAMS (the thread's error on a bad one). */
+tc_status tc_params_init(tc_ctx *ctx);
+/* Records why a launch did not use a field's value (shown by tc_kernel_params_print). */
+void tc_param_note(tc_ctx *ctx, const int *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The largest work-group kernel k of this context takes (CL_KERNEL_WORK_GROUP_SIZE). */
+size_t tc_kernel_wg_max(tc_ctx *ctx, cl_kernel k);
+/* want when k takes it, else the most k takes (a power of two when pow2), noted against field. */
+size_t tc_fit_wg(tc_ctx *ctx, cl_kernel k, const char *kname, const int *field, size_t want, int pow2);
+/* `kernel` of kernels/<program>.cl built with -DTS=*ts -DWPT=*wpt from the fields,
+ * the tile halved (and noted) until its work-group fits the kernel. */
+tc_status tc_tile_kernel(tc_ctx *ctx, const char *program, const char *kernel, const int *tile, const int *wpt,
+                         cl_kernel *k, int *ts);
 
 /* Profiling (src/prof/): an op call is a scope, begin(op, variant, its useful
  * flops and minimal bytes) ... end(status), which returns st. No-ops without

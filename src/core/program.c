@@ -88,10 +88,21 @@ tc_status tc_get_kernel(tc_ctx *ctx, const char *program, const char *options, c
         return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     }
     strcpy(kn, kernel);
+    size_t wg = ctx->info.max_work_group;
+    clGetKernelWorkGroupInfo(k, ctx->dev, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
     p->knames[p->nkernels] = kn;
+    p->kwg[p->nkernels] = wg ? wg : 1;
     p->kernels[p->nkernels++] = k;
     *out = k;
     return TC_OK;
+}
+
+size_t tc_kernel_wg_max(tc_ctx *ctx, cl_kernel k)
+{
+    for (const tc_program *p = ctx->programs; p; p = p->next)
+        for (int i = 0; i < p->nkernels; i++)
+            if (p->kernels[i] == k) return p->kwg[i];
+    return ctx->info.max_work_group;
 }
 
 tc_status tc_set_args(tc_ctx *ctx, cl_kernel k, int n, ...)

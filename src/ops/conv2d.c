@@ -148,7 +148,8 @@ static tc_status epilogue(tc_ctx *ctx, cl_mem y, cl_mem bias, const tc_conv_dims
     tc_status st = tc_get_kernel(ctx, "matmul", "", "bias_relu", &k);
     cl_int m = (cl_int)d->k, pq = (cl_int)(d->p * d->q);
     cl_int fl = (bias ? EPI_BIAS | EPI_BIAS_ROW : 0) | (relu ? EPI_RELU : 0);
-    size_t gws[2] = {round_up((size_t)pq, 64), (size_t)m}, lws[2] = {64, 1};
+    const size_t wg = st == TC_OK ? tc_fit_wg(ctx, k, "bias_relu", &ctx->params.conv.pixel_wg, (size_t)ctx->params.conv.pixel_wg, 0) : 1;
+    size_t gws[2] = {round_up((size_t)pq, wg), (size_t)m}, lws[2] = {wg, 1};
     for (int64_t n = 0; st == TC_OK && n < d->n; n++) {
         cl_int off = (cl_int)(n * m * pq);
         st = tc_set_args(ctx, k, 6, TC_ARG(m), TC_ARG(pq), TC_ARG(y), TC_ARG(off), TC_ARG(bias), TC_ARG(fl));
@@ -174,7 +175,8 @@ static tc_status run_im2col(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bi
     /* with groups, bias must come after all GEMMs: tc_gemm_cl has no bias offset */
     const int fused = d->groups == 1 || !bias;
     cl_int16 geo = geometry(d);
-    size_t gws[2] = {round_up((size_t)pq, 64), (size_t)crs}, lws[2] = {64, 1};
+    const size_t wg = direct ? 1 : tc_fit_wg(ctx, k, "im2col", &ctx->params.conv.pixel_wg, (size_t)ctx->params.conv.pixel_wg, 0);
+    size_t gws[2] = {round_up((size_t)pq, wg), (size_t)crs}, lws[2] = {wg, 1};
     for (int64_t n = 0; st == TC_OK && n < d->n; n++) {
         cl_int xo = (cl_int)(n * d->c * d->h * d->w);
         if (!direct) {
@@ -228,7 +230,7 @@ static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias,
     cl_int fl = (bias ? EPI_BIAS : 0) | (relu ? EPI_RELU : 0);
     /* on CPUs one work-item per work-group (see the top of the file) */
     size_t g1[1] = {(size_t)(d->n * d->c)}, one[3] = {1, 1, 1};
-    const size_t *lws = ctx->info.type == TC_DEVICE_CPU ? one : NULL;
+    const size_t *lws = ctx->params.conv.direct_wg ? one : NULL;
     st = tc_set_args(ctx, kpad, 5, TC_ARG(geo), TC_ARG(x), TC_ARG(xp), TC_ARG(woi), TC_ARG(rowsi));
     if (st == TC_OK) st = tc_launch(ctx, kpad, "pad_planes", 1, g1, lws);
     size_t g2[2] = {(size_t)(blocks * kb), (size_t)d->groups}, l2[2] = {(size_t)kb, 1};
@@ -245,11 +247,10 @@ static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias,
 /* Implicit GEMM with local tiles (conv_gpu), tiles from the device parameter table. */
 static tc_status run_gpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias, const tc_conv_dims *d, int relu)
 {
-    char opts[64];
-    const int ts = ctx->params->gemm_gpu_tile, wpt = ctx->params->gemm_gpu_wpt;
-    snprintf(opts, sizeof opts, "-DTS=%d -DWPT=%d", ts, wpt);
+    const int wpt = ctx->params.conv.gpu_wpt;
+    int ts;
     cl_kernel k;
-    tc_status st = tc_get_kernel(ctx, "conv2d", opts, "conv_gpu", &k);
+    tc_status st = tc_tile_kernel(ctx, "conv2d", "conv_gpu", &ctx->params.conv.gpu_tile, &wpt, &k, &ts);
     if (st != TC_OK) return st;
     cl_int16 geo = geometry(d);
     cl_int fl = (bias ? EPI_BIAS : 0) | (relu ? EPI_RELU : 0);

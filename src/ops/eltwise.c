@@ -30,7 +30,7 @@ static int host_fn(void *const *in, void *out, const void *args)
 
 static tc_status run_cl(tc_ctx *ctx, kind k, const tc_tensor *a, const tc_tensor *b, tc_tensor *y)
 {
-    const int vw = ctx->info.type == TC_DEVICE_CPU ? 16 : 4;
+    const int vw = ctx->params.eltwise.vw;
     char opts[16];
     snprintf(opts, sizeof opts, "-DVW=%d", vw);
     cl_kernel kern;

@@ -66,7 +66,7 @@ static tc_status embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor 
         cl_kernel k;
         cl_mem mt = tc_buf(table), mi = tc_buf(ids), my = tc_buf(y);
         cl_int dd = (cl_int)d;
-        const size_t vw = ctx->info.type == TC_DEVICE_CPU ? 16 : 4;
+        const size_t vw = (size_t)ctx->params.embedding.vw;
         char opts[16];
         snprintf(opts, sizeof opts, "-DVW=%zu", vw);
         st = tc_get_kernel(ctx, "embedding", opts, "embedding", &k);

@@ -84,10 +84,15 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
             st = tc_set_args(ctx, k, 13, TC_ARG(mx), TC_ARG(my), TC_ARG(h), TC_ARG(w), TC_ARG(oh), TC_ARG(ow),
                              TC_ARG(p->kernel_h), TC_ARG(p->kernel_w), TC_ARG(p->stride_h), TC_ARG(p->stride_w),
                              TC_ARG(p->pad_h), TC_ARG(p->pad_w), TC_ARG(av));
-        /* dimension 0 (columns, or rows for the row kernel) rounded up */
-        size_t gws[3] = {((size_t)(rows ? a.oh : a.ow) + 15) / 16 * 16, (size_t)(rows ? a.planes : a.oh),
+        /* dimension 0 (columns, or rows for the row kernel) rounded up to the group, or to 16
+         * when the driver chooses the group */
+        const char *kn = rows ? "pool2d_rows" : "pool2d";
+        const int *pwg = &ctx->params.pool.wg;
+        const size_t wg = st == TC_OK && *pwg ? tc_fit_wg(ctx, k, kn, pwg, (size_t)*pwg, 0) : 0;
+        const size_t r = wg ? wg : 16, lws[3] = {wg, 1, 1};
+        size_t gws[3] = {((size_t)(rows ? a.oh : a.ow) + r - 1) / r * r, (size_t)(rows ? a.planes : a.oh),
                          (size_t)a.planes};
-        if (st == TC_OK) st = tc_launch(ctx, k, rows ? "pool2d_rows" : "pool2d", rows ? 2 : 3, gws, NULL);
+        if (st == TC_OK) st = tc_launch(ctx, k, kn, rows ? 2 : 3, gws, wg ? lws : NULL);
     }
     return tc_op_end(ctx, st);
 }
