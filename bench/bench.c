@@ -149,7 +149,8 @@ static const char *default_sizes(const char *op)
 
 int cli_bench(int argc, char **argv)
 {
-    static const char *const known[] = {"--device", "--sizes", "--variants", "--reps", "--json", "--budget", "--profile", "--trace", NULL};
+    static const char *const known[] = {"--device", "--sizes",   "--variants", "--reps", "--json",
+                                        "--budget", "--profile", "--trace",    NULL};
     if (argc < 1) {
         fprintf(stderr, "usage: tinycl bench OP [--device D] [--sizes S,...] [--variants V,...] [--reps N] "
                         "[--budget MS] [--profile on] [--trace FILE] [--json FILE]\n"

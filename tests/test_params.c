@@ -42,9 +42,8 @@ static void test_override_all(void **state)
                                                "gemv.wg=24,conv.gpu_tile=16,conv.gpu_wpt=2,conv.pixel_wg=32,"
                                                "eltwise.vw=2,rows.wg=32,pool.wg=8,embedding.vw=2,"),
                      TC_OK);
-    assert_int_equal(tc_kernel_params_set(ctx, "conv.direct_wg=" ), TC_ERR_INVALID_ARG);
-    assert_int_equal(tc_kernel_params_set(ctx, table.conv.direct_wg ? "conv.direct_wg=0" : "conv.direct_wg=1"),
-                     TC_OK);
+    assert_int_equal(tc_kernel_params_set(ctx, "conv.direct_wg="), TC_ERR_INVALID_ARG);
+    assert_int_equal(tc_kernel_params_set(ctx, table.conv.direct_wg ? "conv.direct_wg=0" : "conv.direct_wg=1"), TC_OK);
     assert_int_equal(ctx->params.gemm.cpu_wg, 2);
     assert_int_equal(ctx->params.eltwise.vw, 2);
     assert_int_equal(ctx->params.conv.direct_wg, !table.conv.direct_wg);

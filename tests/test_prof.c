@@ -195,7 +195,8 @@ static void test_cap(void **state)
     unsetenv("TINYCL_PROF_MAX_LAUNCHES");
     tc_tensor *a = th_tensor(ctx, 2, TH_DIMS(33, 20), NULL), *b = th_tensor(ctx, 2, TH_DIMS(20, 10), NULL);
     tc_tensor *c = th_tensor(ctx, 2, TH_DIMS(33, 10), NULL);
-    for (int i = 0; i < 5; i++) assert_int_equal(tc_matmul(ctx, a, b, c, NULL), TC_OK);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(tc_matmul(ctx, a, b, c, NULL), TC_OK);
     tc_prof_info info;
     assert_int_equal(tc_prof_info_get(ctx, &info), TC_OK);
     tc_prof_stat mm = stat_of(ctx, "matmul", NULL);
@@ -314,8 +315,9 @@ static void test_clblast_users(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_trace),  cmocka_unit_test(test_nested_ops), cmocka_unit_test(test_cap),
-        cmocka_unit_test(test_many_rows_and_reset), cmocka_unit_test(test_errors), cmocka_unit_test(test_clblast_users),
+        cmocka_unit_test(test_trace),  cmocka_unit_test(test_nested_ops),
+        cmocka_unit_test(test_cap),    cmocka_unit_test(test_many_rows_and_reset),
+        cmocka_unit_test(test_errors), cmocka_unit_test(test_clblast_users),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* What profiling costs: the same work on two contexts of one device, one created
  * with TC_CTX_PROFILE and one without, timed in alternation in one run (each
  * call followed by tc_ctx_finish, so a time is the call's latency as a user sees
- * it). Workloads: matmul 256^3 and the digits CNN forward at batch 1.
+ * it). Workloads: matmul 256^3 and the digits CNN forward at batch 1. Means
+ * include the occasional harvest of completed events; medians do not.
  *
  *   prof_overhead [--device D] [--reps N] [--model FILE.tcw] [--trace FILE]
  */
@@ -26,6 +27,14 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static double mean(const double *t, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += t[i];
+    return s / n;
+}
+
 static double median(double *t, int n)
 {
     qsort(t, (size_t)n, sizeof *t, cmp_double);
@@ -42,14 +51,16 @@ typedef struct {
 static tc_tensor *filled(tc_ctx *ctx, int ndim, const int64_t *dims, tc_status *st)
 {
     int64_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= dims[i];
+    for (int i = 0; i < ndim; i++)
+        n *= dims[i];
     float *h = malloc((size_t)n * sizeof *h);
     tc_tensor *t = NULL;
     if (!h) {
         *st = TC_ERR_OUT_OF_MEMORY;
         return NULL;
     }
-    for (int64_t i = 0; i < n; i++) h[i] = (float)sin(0.37 * (double)i);
+    for (int64_t i = 0; i < n; i++)
+        h[i] = (float)sin(0.37 * (double)i);
     if (*st == TC_OK) *st = tc_tensor_from_host(ctx, TC_DTYPE_F32, ndim, dims, h, &t);
     free(h);
     return t;
@@ -94,7 +105,8 @@ static int measure(const char *name, work *off, work *on, int reps)
     work *w[2] = {off, on};
     tc_status st = t[0] && t[1] ? TC_OK : TC_ERR_OUT_OF_MEMORY;
     int which = 0;
-    for (int i = 0; i < 20 && st == TC_OK; i++) st = run_once(w[which = i % 2]);
+    for (int i = 0; i < 20 && st == TC_OK; i++)
+        st = run_once(w[which = i % 2]);
     for (int r = 0; r < reps && st == TC_OK; r++)
         for (int k = 0; k < 2 && st == TC_OK; k++) {
             which = (r % 2) ^ k;
@@ -105,8 +117,8 @@ static int measure(const char *name, work *off, work *on, int reps)
     if (st != TC_OK) {
         fprintf(stderr, "prof_overhead: %s: %s\n", name, tc_last_error(w[which]->ctx));
     } else {
-        const double m0 = median(t[0], reps), m1 = median(t[1], reps);
-        printf("%-22s %6d %14.4f %14.4f %9.3f\n", name, reps, m0, m1, m1 / m0);
+        const double a0 = mean(t[0], reps), a1 = mean(t[1], reps), m0 = median(t[0], reps), m1 = median(t[1], reps);
+        printf("%-22s %6d %9.4f %9.4f %7.3f %9.4f %9.4f %7.3f\n", name, reps, m0, m1, m1 / m0, a0, a1, a1 / a0);
     }
     free(t[0]);
     free(t[1]);
@@ -134,8 +146,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "prof_overhead: %s\n", tc_last_error(NULL));
         return 1;
     }
-    printf("device %s; times are medians in ms of call + tc_ctx_finish, alternating\n", tc_ctx_device(on.ctx)->name);
-    printf("%-22s %6s %14s %14s %9s\n", "workload", "reps", "profile off", "profile on", "on/off");
+    printf("device %s; ms per call + tc_ctx_finish, profiling off and on alternating\n", tc_ctx_device(on.ctx)->name);
+    printf("%-22s %6s %9s %9s %7s %9s %9s %7s\n", "workload", "reps", "med off", "med on", "on/off", "mean off",
+           "mean on", "on/off");
     int failed = 0;
     for (int cnn = 0; cnn < 2 && !failed; cnn++) {
         tc_status st = setup(&off, cnn, model);

@@ -27,31 +27,31 @@ extern "C" {
 #endif
 
 typedef struct {
-    char op[32];        /* "matmul", or a user scope's name (truncated) */
-    char variant[16];   /* "cpu"; "scope" for a user scope */
-    uint64_t calls;     /* completed calls */
-    uint64_t launches;  /* kernel launches (0 for host code) */
-    double device_ms;   /* summed event times of its launches; host time for ref */
-    double host_ms;     /* summed wall time of the calls on the host (see above) */
-    double flops;       /* summed useful floating-point (or integer) ops */
-    double bytes;       /* summed minimal bytes moved */
+    char op[32];       /* "matmul", or a user scope's name (truncated) */
+    char variant[16];  /* "cpu"; "scope" for a user scope */
+    uint64_t calls;    /* completed calls */
+    uint64_t launches; /* kernel launches (0 for host code) */
+    double device_ms;  /* summed event times of its launches; host time for ref */
+    double host_ms;    /* summed wall time of the calls on the host (see above) */
+    double flops;      /* summed useful floating-point (or integer) ops */
+    double bytes;      /* summed minimal bytes moved */
 } tc_prof_stat;
 
 typedef struct {
-    char kernel[48];    /* kernel or CLBlast routine */
-    char op[32];        /* innermost op or user scope around it ("" if none) */
-    double start_ms;    /* device start, on the host clock, ms since the context was created */
-    double device_ms;   /* end - start */
-    double queued_ms;   /* queued -> start */
+    char kernel[48];  /* kernel or CLBlast routine */
+    char op[32];      /* innermost op or user scope around it ("" if none) */
+    double start_ms;  /* device start, on the host clock, ms since the context was created */
+    double device_ms; /* end - start */
+    double queued_ms; /* queued -> start */
 } tc_prof_launch;
 
 typedef struct {
-    uint64_t launches;         /* launches made while profiling */
-    uint64_t launches_logged;  /* of those, kept in the launch log */
-    uint64_t scopes;           /* op and user scope calls */
+    uint64_t launches;        /* launches made while profiling */
+    uint64_t launches_logged; /* of those, kept in the launch log */
+    uint64_t scopes;          /* op and user scope calls */
     uint64_t scopes_logged;
-    uint64_t max_log;          /* the cap of each log */
-    int open_scopes;           /* user scopes begun and not ended */
+    uint64_t max_log; /* the cap of each log */
+    int open_scopes;  /* user scopes begun and not ended */
 } tc_prof_info;
 
 /* Statistics rows, one per (op, variant) and per user scope name, in order of first use. */

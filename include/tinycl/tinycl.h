@@ -12,6 +12,7 @@
 #include "tinycl/layers.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
+#include "tinycl/params.h"
 #include "tinycl/check.h"
 
 #define TINYCL_VERSION_MAJOR 0

@@ -14,7 +14,7 @@ typedef struct {
     const char *name;
     size_t off; /* in the family's struct */
     int min, max;
-    int pow2;   /* a power of two (0 too, when min is 0) */
+    int pow2; /* a power of two (0 too, when min is 0) */
     const char *what;
 } field_desc;
 
@@ -35,12 +35,18 @@ typedef struct {
 } family_desc;
 
 #define COUNT(a) (int)(sizeof a / sizeof a[0])
-#define FIELD(fam, f, lo, hi, p2, what) {#f, offsetof(tc_par_##fam, f), lo, hi, p2, what}
+#define FIELD(fam, f, lo, hi, p2, what)                                                                                \
+    {                                                                                                                  \
+#f, offsetof(tc_par_##fam, f), lo, hi, p2, what                                                                \
+    }
 /* every int of a family's struct is described, so a field's index is its int position in tc_params */
-#define FAMILY(fam, rule)                                                                                  \
-    {#fam, offsetof(tc_params, fam), fam##_fields, COUNT(fam##_fields), fam##_rows, COUNT(fam##_rows), rule}
-#define DESCRIBED(fam) _Static_assert(sizeof fam##_fields / sizeof fam##_fields[0] * sizeof(int) == sizeof(tc_par_##fam), \
-                                      "every field of tc_par_" #fam " is described")
+#define FAMILY(fam, rule)                                                                                              \
+    {                                                                                                                  \
+#fam, offsetof(tc_params, fam), fam##_fields, COUNT(fam##_fields), fam##_rows, COUNT(fam##_rows), rule         \
+    }
+#define DESCRIBED(fam)                                                                                                 \
+    _Static_assert(sizeof fam##_fields / sizeof fam##_fields[0] * sizeof(int) == sizeof(tc_par_##fam),                 \
+                   "every field of tc_par_" #fam " is described")
 
 /* ---- gemm: matmul's cpu and gpu variants, linear, im2col convolution -------- */
 static const field_desc gemm_fields[] = {
@@ -154,8 +160,8 @@ DESCRIBED(embedding);
 
 /* in the order of tc_params */
 static const family_desc families[] = {
-    FAMILY(gemm, gemm_rule), FAMILY(gemv, NULL),  FAMILY(conv, conv_rule),      FAMILY(eltwise, NULL),
-    FAMILY(rows, NULL),      FAMILY(pool, NULL),  FAMILY(embedding, NULL),
+    FAMILY(gemm, gemm_rule), FAMILY(gemv, NULL), FAMILY(conv, conv_rule), FAMILY(eltwise, NULL),
+    FAMILY(rows, NULL),      FAMILY(pool, NULL), FAMILY(embedding, NULL),
 };
 _Static_assert(sizeof families / sizeof families[0] <= TC_PARAM_FAMILIES_MAX, "raise TC_PARAM_FAMILIES_MAX");
 _Static_assert(sizeof(tc_params) / sizeof(int) <= TC_PARAM_FIELDS_MAX, "raise TC_PARAM_FIELDS_MAX");
@@ -217,8 +223,10 @@ static tc_status apply(tc_ctx *ctx, tc_params *v, const char **src, const char *
     char names[256];
     for (const char *p = spec; *p;) {
         const char *end = p + strcspn(p, ","), *next = *end ? end + 1 : end;
-        while (p < end && *p == ' ') p++;
-        while (end > p && end[-1] == ' ') end--;
+        while (p < end && *p == ' ')
+            p++;
+        while (end > p && end[-1] == ' ')
+            end--;
         const int len = (int)(end - p);
         if (!len) { /* an empty entry, as after a trailing comma */
             p = next;
@@ -230,8 +238,8 @@ static tc_status apply(tc_ctx *ctx, tc_params *v, const char **src, const char *
         const family_desc *f = family_named(p, (size_t)(dot - p));
         if (!f) {
             list_names(names, sizeof names, NULL);
-            return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: unknown family '%.*s' (families: %s)", origin,
-                           (int)(dot - p), p, names);
+            return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: unknown family '%.*s' (families: %s)", origin, (int)(dot - p),
+                           p, names);
         }
         const size_t flen = (size_t)(eq - dot - 1);
         const field_desc *d = NULL;
@@ -249,8 +257,8 @@ static tc_status apply(tc_ctx *ctx, tc_params *v, const char **src, const char *
         const long x = strtol(num, &nend, 10);
         if (nlen < 1 || nlen >= (int)sizeof num || *nend || errno || x < d->min || x > d->max ||
             (d->pow2 && (x & (x - 1))))
-            return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: %s.%s=%.*s: must be an integer in %d..%d%s", origin,
-                           f->name, d->name, nlen, eq + 1, d->min, d->max, d->pow2 ? ", a power of two" : "");
+            return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: %s.%s=%.*s: must be an integer in %d..%d%s", origin, f->name,
+                           d->name, nlen, eq + 1, d->min, d->max, d->pow2 ? ", a power of two" : "");
         *field_ptr(&nv, f, d) = (int)x;
         nsrc[field_index(f, d)] = origin;
         p = next;

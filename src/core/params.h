@@ -51,9 +51,9 @@ typedef struct {
     tc_par_embedding embedding;
 } tc_params;
 
-#define TC_PARAM_FIELDS_MAX 32
+#define TC_PARAM_FIELDS_MAX   32
 #define TC_PARAM_FAMILIES_MAX 16
-#define TC_PARAM_NOTE_LEN 128
+#define TC_PARAM_NOTE_LEN     128
 
 /* Where each active value came from, and why a launch used another. Fields are
  * indexed by their position in tc_params (every member is an int field). */

@@ -148,7 +148,8 @@ static tc_status epilogue(tc_ctx *ctx, cl_mem y, cl_mem bias, const tc_conv_dims
     tc_status st = tc_get_kernel(ctx, "matmul", "", "bias_relu", &k);
     cl_int m = (cl_int)d->k, pq = (cl_int)(d->p * d->q);
     cl_int fl = (bias ? EPI_BIAS | EPI_BIAS_ROW : 0) | (relu ? EPI_RELU : 0);
-    const size_t wg = st == TC_OK ? tc_fit_wg(ctx, k, "bias_relu", &ctx->params.conv.pixel_wg, (size_t)ctx->params.conv.pixel_wg, 0) : 1;
+    const int *pwg = &ctx->params.conv.pixel_wg;
+    const size_t wg = st == TC_OK ? tc_fit_wg(ctx, k, "bias_relu", pwg, (size_t)*pwg, 0) : 1;
     size_t gws[2] = {round_up((size_t)pq, wg), (size_t)m}, lws[2] = {wg, 1};
     for (int64_t n = 0; st == TC_OK && n < d->n; n++) {
         cl_int off = (cl_int)(n * m * pq);
@@ -175,7 +176,8 @@ static tc_status run_im2col(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bi
     /* with groups, bias must come after all GEMMs: tc_gemm_cl has no bias offset */
     const int fused = d->groups == 1 || !bias;
     cl_int16 geo = geometry(d);
-    const size_t wg = direct ? 1 : tc_fit_wg(ctx, k, "im2col", &ctx->params.conv.pixel_wg, (size_t)ctx->params.conv.pixel_wg, 0);
+    const int *pwg = &ctx->params.conv.pixel_wg;
+    const size_t wg = direct ? 1 : tc_fit_wg(ctx, k, "im2col", pwg, (size_t)*pwg, 0);
     size_t gws[2] = {round_up((size_t)pq, wg), (size_t)crs}, lws[2] = {wg, 1};
     for (int64_t n = 0; st == TC_OK && n < d->n; n++) {
         cl_int xo = (cl_int)(n * d->c * d->h * d->w);

@@ -36,7 +36,8 @@ static int intern(struct tc_prof *p, const char *s)
     const size_t slot = ((uintptr_t)s >> 3) % TC_PROF_NAME_CACHE;
     if (p->cache_ptr[slot] == s && strcmp(p->names[p->cache_id[slot]], s) == 0) return p->cache_id[slot];
     int id = 0;
-    while (id < p->nnames && strcmp(p->names[id], s) != 0) id++;
+    while (id < p->nnames && strcmp(p->names[id], s) != 0)
+        id++;
     if (id == p->nnames) {
         char *c = strdup(s);
         if (!c || !reserve(&p->names, &p->cap_names, (size_t)p->nnames, sizeof *p->names)) {
@@ -130,7 +131,8 @@ tc_status tc_prof_init(tc_ctx *ctx)
 
 static void drop_pending(struct tc_prof *p)
 {
-    for (size_t i = 0; i < p->npend; i++) clReleaseEvent(p->pend[i].ev);
+    for (size_t i = 0; i < p->npend; i++)
+        clReleaseEvent(p->pend[i].ev);
     p->npend = 0;
 }
 
@@ -139,7 +141,8 @@ void tc_prof_free(tc_ctx *ctx)
     struct tc_prof *p = ctx->prof;
     if (!p) return;
     drop_pending(p);
-    for (int i = 0; i < p->nnames; i++) free(p->names[i]);
+    for (int i = 0; i < p->nnames; i++)
+        free(p->names[i]);
     free(p->names);
     free(p->rows);
     free(p->nodes);
@@ -203,16 +206,23 @@ static tc_status harvest(tc_ctx *ctx, int wait)
                 done = mid;
         }
     }
-    for (size_t i = 0; i < done; i++) settle(p, &p->pend[i]);
+    for (size_t i = 0; i < done; i++)
+        settle(p, &p->pend[i]);
     memmove(p->pend, p->pend + done, (p->npend - done) * sizeof *p->pend);
     p->npend -= done;
     p->harvest_at = p->npend * 2 > PENDING_HARVEST ? p->npend * 2 : PENDING_HARVEST;
     return TC_OK;
 }
 
-tc_status tc_prof_resolve(tc_ctx *ctx) { return harvest(ctx, 1); }
+tc_status tc_prof_resolve(tc_ctx *ctx)
+{
+    return harvest(ctx, 1);
+}
 
-static int innermost_node(const struct tc_prof *p) { return p->depth ? p->stack[p->depth - 1].node : -1; }
+static int innermost_node(const struct tc_prof *p)
+{
+    return p->depth ? p->stack[p->depth - 1].node : -1;
+}
 
 tc_status tc_prof_add_event(tc_ctx *ctx, cl_event ev, const char *name)
 {
@@ -322,7 +332,10 @@ tc_status tc_prof_scope_end(tc_ctx *ctx)
     return TC_OK;
 }
 
-int tc_prof_count(const tc_ctx *ctx) { return ctx && ctx->prof ? ctx->prof->nrows : 0; }
+int tc_prof_count(const tc_ctx *ctx)
+{
+    return ctx && ctx->prof ? ctx->prof->nrows : 0;
+}
 
 tc_status tc_prof_get(tc_ctx *ctx, int i, tc_prof_stat *out)
 {
@@ -340,7 +353,8 @@ tc_status tc_prof_info_get(tc_ctx *ctx, tc_prof_info *out)
     const struct tc_prof *p = ctx->prof;
     memset(out, 0, sizeof *out);
     out->open_scopes = ctx->user_scopes;
-    if (p) *out = (tc_prof_info){p->launches_total, p->nrecs, p->slices_total, p->nslices, p->max_log, ctx->user_scopes};
+    if (p)
+        *out = (tc_prof_info){p->launches_total, p->nrecs, p->slices_total, p->nslices, p->max_log, ctx->user_scopes};
     return TC_OK;
 }
 
@@ -375,7 +389,8 @@ void tc_prof_reset(tc_ctx *ctx)
         s->calls = s->launches = 0;
         s->device_ms = s->host_ms = s->flops = s->bytes = 0.0;
     }
-    for (int i = 0; i < p->depth; i++) p->stack[i].slice = SIZE_MAX;
+    for (int i = 0; i < p->depth; i++)
+        p->stack[i].slice = SIZE_MAX;
     p->nslices = p->nrecs = 0;
     p->launches_total = p->slices_total = p->lost = 0;
 }
@@ -413,9 +428,8 @@ tc_status tc_prof_report(tc_ctx *ctx, FILE *out)
         fprintf(out,
                 "log capped at %zu (TINYCL_PROF_MAX_LAUNCHES): %llu of %llu launches and %llu of %llu calls not "
                 "logged; the statistics above are complete\n",
-                p->max_log, (unsigned long long)(p->launches_total - p->nrecs),
-                (unsigned long long)p->launches_total, (unsigned long long)(p->slices_total - p->nslices),
-                (unsigned long long)p->slices_total);
+                p->max_log, (unsigned long long)(p->launches_total - p->nrecs), (unsigned long long)p->launches_total,
+                (unsigned long long)(p->slices_total - p->nslices), (unsigned long long)p->slices_total);
     if (p->lost) fprintf(out, "host memory ran out: %llu records lost\n", (unsigned long long)p->lost);
     return TC_OK;
 }

@@ -11,7 +11,7 @@
 
 #include "core/internal.h"
 
-#define TC_PROF_SCOPE (-1)      /* variant of a user scope's row */
+#define TC_PROF_SCOPE      (-1) /* variant of a user scope's row */
 #define TC_PROF_NAME_CACHE 64
 
 typedef struct {
@@ -21,9 +21,9 @@ typedef struct {
 
 typedef struct {
     int row, node;
-    size_t slice;     /* index in the slice log; SIZE_MAX when not logged */
-    double t0;        /* host ms */
-    double child_ms;  /* host ms of directly nested ops (a ref op's own time excludes them) */
+    size_t slice;    /* index in the slice log; SIZE_MAX when not logged */
+    double t0;       /* host ms */
+    double child_ms; /* host ms of directly nested ops (a ref op's own time excludes them) */
     double flops, bytes;
 } tc_prof_frame;
 
@@ -31,25 +31,25 @@ typedef struct {
     int parent, row, is_op;
 } tc_prof_node;
 
-typedef struct {      /* an op call or a user scope */
+typedef struct { /* an op call or a user scope */
     int row, depth;
-    double t0, t1;    /* host ms; t1 < 0 while open, or when the call failed */
+    double t0, t1; /* host ms; t1 < 0 while open, or when the call failed */
 } tc_prof_slice;
 
-typedef struct {      /* a kernel launch or a CLBlast call */
+typedef struct { /* a kernel launch or a CLBlast call */
     int name;
-    size_t slice;     /* innermost enclosing slice; SIZE_MAX when none */
+    size_t slice;                /* innermost enclosing slice; SIZE_MAX when none */
     cl_ulong queued, start, end; /* device ns; all 0 until resolved */
 } tc_prof_rec;
 
 typedef struct {
     cl_event ev;
-    int node;         /* innermost scope at launch; -1 when none */
-    size_t rec;       /* index in the launch log; SIZE_MAX when not logged */
+    int node;   /* innermost scope at launch; -1 when none */
+    size_t rec; /* index in the launch log; SIZE_MAX when not logged */
 } tc_prof_pending;
 
 struct tc_prof {
-    char **names;     /* interned op, scope and kernel names */
+    char **names; /* interned op, scope and kernel names */
     const char *cache_ptr[TC_PROF_NAME_CACHE];
     int cache_id[TC_PROF_NAME_CACHE];
     int nnames;
@@ -63,18 +63,18 @@ struct tc_prof {
     tc_prof_frame *stack;
     int depth;
     size_t cap_stack;
-    int unopened;               /* ops begun while a scope could not be opened (out of memory) */
+    int unopened; /* ops begun while a scope could not be opened (out of memory) */
     tc_prof_slice *slices;
     size_t nslices, cap_slices;
     tc_prof_rec *recs;
     size_t nrecs, cap_recs;
     tc_prof_pending *pend;
     size_t npend, cap_pend, harvest_at;
-    size_t max_log;             /* cap of each log (TINYCL_PROF_MAX_LAUNCHES) */
+    size_t max_log;                        /* cap of each log (TINYCL_PROF_MAX_LAUNCHES) */
     uint64_t launches_total, slices_total; /* including those the caps left out */
-    uint64_t lost;              /* records lost to host memory exhaustion */
-    double host0_ms;            /* host time of the clock pair */
-    cl_ulong dev0_ns;           /* device time of the same instant */
+    uint64_t lost;                         /* records lost to host memory exhaustion */
+    double host0_ms;                       /* host time of the clock pair */
+    cl_ulong dev0_ns;                      /* device time of the same instant */
 };
 
 /* Waits for every pending event and credits its time (TC_OK on ref). */

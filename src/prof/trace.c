@@ -23,8 +23,9 @@ static void json_str(FILE *f, const char *s)
 /* One complete slice; `sep` is written first. */
 static void slice(FILE *f, const char *sep, const char *name, const char *cat, int tid, double ts_us, double dur_us)
 {
-    fprintf(f, "%s{\"ph\": \"X\", \"pid\": 1, \"tid\": %d, \"cat\": \"%s\", \"ts\": %.3f, \"dur\": %.3f, \"name\": ",
-            sep, tid, cat, ts_us, dur_us < 0 ? 0.0 : dur_us);
+    fprintf(f,
+            "%s{\"ph\": \"X\", \"pid\": 1, \"tid\": %d, \"cat\": \"%s\", \"ts\": %.3f, \"dur\": %.3f, \"name\": ", sep,
+            tid, cat, ts_us, dur_us < 0 ? 0.0 : dur_us);
     json_str(f, name);
 }
 
@@ -64,8 +65,9 @@ tc_status tc_prof_write_trace(tc_ctx *ctx, FILE *out)
     }
     fprintf(out, "\n], \"otherData\": {\"device\": ");
     json_str(out, ctx->info.name);
-    fprintf(out, ", \"launches\": %llu, \"launches_logged\": %zu, \"calls\": %llu, \"calls_logged\": %zu, "
-                 "\"max_log\": %zu, \"capped\": %s}}\n",
+    fprintf(out,
+            ", \"launches\": %llu, \"launches_logged\": %zu, \"calls\": %llu, \"calls_logged\": %zu, "
+            "\"max_log\": %zu, \"capped\": %s}}\n",
             (unsigned long long)p->launches_total, p->nrecs, (unsigned long long)p->slices_total, p->nslices,
             p->max_log, p->launches_total > p->nrecs || p->slices_total > p->nslices ? "true" : "false");
     return ferror(out) ? tc_fail(ctx, TC_ERR_IO, "tc_prof_write_trace: write failed") : TC_OK;
