@@ -18,6 +18,10 @@ uint64_t th_seed(void);
 void th_check_op(const char *op);
 /* Asserts that `st` is `want` and that ctx's message is non-empty and contains `needle`. */
 void th_expect(tc_ctx *ctx, tc_status st, tc_status want, const char *needle);
+/* Asserts that, while environment variable `name` is `value`, creating a context
+ * on the device under test fails with TC_ERR_INVALID_ARG and a message containing
+ * `needle`; unsets the variable after. */
+void th_expect_env_rejected(const char *name, const char *value, unsigned flags, const char *needle);
 /* f32 tensor of dims filled with values from the seed; host copy in *host if given. */
 tc_tensor *th_tensor(tc_ctx *ctx, int ndim, const int64_t *dims, float **host);
 /* 1 when t still holds exactly `host` (numel floats). */
