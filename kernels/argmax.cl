@@ -12,8 +12,11 @@ inline void take(float *m, int *b, const float v, const int j)
     }
 }
 
-__kernel void argmax_rows(__global const float *x, __global int *y, const int rows, const int D)
+__kernel void argmax_rows(__global const float *x, const ulong xo, __global int *y, const ulong yo, const int rows,
+                          const int D)
 {
+    x += xo;
+    y += yo;
     const int r = get_global_id(0);
     if (r >= rows) return;
     __global const float *xr = x + (size_t)r * D;

@@ -6,6 +6,7 @@
 #include "tinycl/device.h"
 #include "tinycl/context.h"
 #include "tinycl/tensor.h"
+#include "tinycl/quant.h"
 #include "tinycl/variant.h"
 #include "tinycl/matmul.h"
 #include "tinycl/conv2d.h"

@@ -46,58 +46,58 @@ static tc_status argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_varian
     return tc_op_end(ctx, "argmax", v, (double)x->numel, 4.0 * ((double)x->numel + (double)a.rows), st);
 }
 
-tc_status tc_argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y) { return argmax(ctx, x, y, TC_VARIANT_AUTO); }
+tc_status tc_argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_op_params *p)
+{
+    return argmax(ctx, x, y, p ? p->variant : TC_VARIANT_AUTO);
+}
 
 /* ---- descriptor -------------------------------------------------------------
- * case v[]: rows, d, ties (inputs rounded to quarters: few distinct values),
+ * case keys: rows, d, ties (inputs rounded to quarters: few distinct values),
  * nan (NaN sprinkled in, a NaN first in some rows, one row all NaN) */
 static const tc_variant argmax_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL};
 
+#define AM(r, d_, t, n) TC_CASE({"rows", r}, {"d", d_}, {"ties", t}, {"nan", n})
 static const tc_case argmax_cases[] = {
-    {{1, 1, 0, 0}},  {{3, 17, 0, 0}},   {{17, 3, 1, 0}},    {{127, 1, 0, 1}}, {{1, 1000, 1, 0}},
-    {{64, 127, 1, 1}}, {{5, 32000, 0, 0}}, {{300, 16, 1, 1}}, {{9, 4, 0, 1}},
+    AM(1, 1, 0, 0),    AM(3, 17, 0, 0),     AM(17, 3, 1, 0),   AM(127, 1, 0, 1), AM(1, 1000, 1, 0),
+    AM(64, 127, 1, 1), AM(5, 32000, 0, 0), AM(300, 16, 1, 1), AM(9, 4, 0, 1),
 };
-
-static void argmax_describe(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "rows=%lld d=%lld%s%s", (long long)c->v[0], (long long)c->v[1], c->v[2] ? " ties" : "",
-             c->v[3] ? " nan" : "");
-}
-
-static void argmax_json(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "{\"rows\":%lld,\"d\":%lld,\"ties\":%d,\"nan\":%d}", (long long)c->v[0], (long long)c->v[1],
-             (int)c->v[2], (int)c->v[3]);
-}
 
 static tc_status argmax_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
 {
-    const int64_t rows = cs->v[0], dim = cs->v[1], dx[2] = {rows, dim}, dy[1] = {rows};
+    const int64_t rows = tc_case_int(cs, "rows"), dim = tc_case_int(cs, "d"), dx[2] = {rows, dim}, dy[1] = {rows};
+    const int ties = tc_case_int(cs, "ties") != 0, nan = tc_case_int(cs, "nan") != 0;
     const size_t n = (size_t)(rows * dim);
     float *x = malloc((n ? n : 1) * sizeof *x);
     d->cs = *cs;
     if (!x) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     tc_rand_f32(x, n, -1.0f, 1.0f, &seed);
-    for (size_t i = 0; cs->v[2] && i < n; i++) x[i] = roundf(x[i] * 4.0f) / 4.0f;
-    for (size_t i = 0; cs->v[3] && i < n; i++)
+    for (size_t i = 0; ties && i < n; i++) x[i] = roundf(x[i] * 4.0f) / 4.0f;
+    for (size_t i = 0; nan && i < n; i++)
         if (tc_rng_next(&seed) % 5 == 0 || (i % (size_t)dim == 0 && (i / (size_t)dim) % 3 == 0) ||
             i / (size_t)dim == (size_t)rows / 2)
             x[i] = NAN;
     tc_status s = tc_opdata_input(ctx, d, TC_DTYPE_F32, 2, dx, x);
     if (s == TC_OK) s = tc_opdata_output(ctx, d, TC_DTYPE_S32, 1, dy, &seed);
-    if (s == TC_OK) tc_ref_argmax(x, d->expected, rows, dim);
+    if (s == TC_OK) tc_ref_argmax(x, d->out[0].expected, rows, dim);
     return s;
 }
 
-static tc_status argmax_run(tc_ctx *ctx, tc_opdata *d, tc_variant v) { return argmax(ctx, d->in[0], d->out, v); }
-
-static double argmax_flops(const tc_case *c) { return (double)c->v[0] * (double)c->v[1]; }
-static double argmax_bytes(const tc_case *c) { return 4.0 * (double)c->v[0] * (double)(c->v[1] + 1); }
+static tc_status argmax_run(tc_ctx *ctx, tc_opdata *d, tc_variant v) { return argmax(ctx, d->in[0], d->out[0].t, v); }
+static double argmax_flops(const tc_case *c) { return tc_case_num(c, "rows") * tc_case_num(c, "d"); }
+static double argmax_bytes(const tc_case *c) { return 4.0 * tc_case_num(c, "rows") * (tc_case_num(c, "d") + 1); }
 
 const tc_opdesc tc_opdesc_argmax = {
-    "argmax",       argmax_variants, (int)(sizeof argmax_variants / sizeof argmax_variants[0]),
-    argmax_cases,   (int)(sizeof argmax_cases / sizeof argmax_cases[0]),
-    argmax_describe, argmax_json,    tc_rows_parse,
-    argmax_setup,   argmax_run,      argmax_flops,
-    argmax_bytes,   TC_METRIC_EXACT, 0.0,
+    .name = "argmax",
+    .variants = argmax_variants,
+    .nvariants = TC_COUNT(argmax_variants),
+    .cases = argmax_cases,
+    .ncases = TC_COUNT(argmax_cases),
+    .syntax = TC_ROWS_SYNTAX,
+    .parse = tc_rows_parse,
+    .setup = argmax_setup,
+    .run = argmax_run,
+    .flops = argmax_flops,
+    .bytes = argmax_bytes,
+    .metric = TC_METRIC_EXACT,
+    .tol = 0.0,
 };
