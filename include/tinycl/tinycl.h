@@ -11,6 +11,7 @@
 #include "tinycl/matmul.h"
 #include "tinycl/conv2d.h"
 #include "tinycl/layers.h"
+#include "tinycl/plan.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
 #include "tinycl/check.h"
