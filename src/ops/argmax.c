@@ -82,7 +82,10 @@ static tc_status argmax_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_
     return s;
 }
 
-static tc_status argmax_run(tc_ctx *ctx, tc_opdata *d, tc_variant v) { return argmax(ctx, d->in[0], d->out[0].t, v); }
+static tc_status argmax_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
+{
+    return tc_argmax(ctx, d->in[0], d->out[0].t, &(tc_op_params){v});
+}
 static double argmax_flops(const tc_case *c) { return tc_case_num(c, "rows") * tc_case_num(c, "d"); }
 static double argmax_bytes(const tc_case *c) { return 4.0 * tc_case_num(c, "rows") * (tc_case_num(c, "d") + 1); }
 
