@@ -87,12 +87,12 @@ static void test_trace(void **state)
     assert_int_equal(tc_prof_scope_begin(ctx, "outer \"scope\"\n"), TC_OK);
     assert_int_equal(tc_matmul(ctx, a, b, c, NULL), TC_OK);
     assert_int_equal(tc_prof_scope_begin(ctx, "inner"), TC_OK);
-    assert_int_equal(tc_softmax(ctx, c, y), TC_OK);
+    assert_int_equal(tc_softmax(ctx, c, y, NULL), TC_OK);
     mp.variant = cl ? TC_VARIANT_CLBLAST : TC_VARIANT_REF;
     assert_int_equal(tc_matmul(ctx, a, b, c, &mp), TC_OK);
     assert_int_equal(tc_prof_scope_end(ctx), TC_OK);
     assert_int_equal(tc_prof_scope_end(ctx), TC_OK);
-    assert_int_equal(tc_relu(ctx, c, y), TC_OK); /* outside any scope */
+    assert_int_equal(tc_relu(ctx, c, y, NULL), TC_OK); /* outside any scope */
 
     tc_prof_info info;
     assert_int_equal(tc_prof_info_get(ctx, &info), TC_OK);
