@@ -193,6 +193,7 @@ void tc_opdata_free(tc_opdata *d)
         free(d->out[i].init);
         free(d->out[i].expected);
     }
+    if (d->state_free) d->state_free(d->state);
     memset(d, 0, sizeof *d);
 }
 

@@ -66,6 +66,8 @@ typedef struct {
     void *host_in[TC_OP_MAX_IN];  /* the same data on the host */
     int nout;
     tc_opout out[TC_OP_MAX_OUT];
+    void *state;                  /* the op's own state across runs (a plan), freed with d */
+    void (*state_free)(void *state);
 } tc_opdata;
 
 typedef struct {
