@@ -96,8 +96,9 @@ static tc_variant choose(const tc_ctx *ctx, const tc_conv_dims *d)
 
 /* The direct kernel's layout (conv_cpu): KB x NV = 8 x 3 float16 accumulators
  * measured best; with fewer channels per group NV = 4 (best for depthwise; 4 x 6
- * spilled). See docs/performance.md (Convolution). */
-static tc_status setup_cpu(tc_conv *c)
+ * spilled). See docs/performance.md (Convolution). 0 when its scratch for n images
+ * would pass what the kernel indexes with an int. */
+static int cpu_layout(tc_conv *c, int64_t n)
 {
     const tc_conv_dims *d = &c->d;
     const int64_t kg = d->k / d->groups, cgrs = d->c / d->groups * d->r * d->s;
@@ -110,19 +111,18 @@ static tc_status setup_cpu(tc_conv *c)
     /* flat mode (stride_h 1) unless a row of vectors wastes fewer lanes */
     c->flat = d->stride_h == 1 && c->wo <= 16 * c->qv;
     c->nvec = c->flat ? (d->p * c->wo + 15) / 16 : d->p * c->qv;
-    if (c->plane < 0 || prod3(d->c, c->plane, 1) < 0) return too_big(c->ctx, "padded input");
-    if ((c->wp_elems = prod3(d->groups * c->blocks, c->kb, cgrs)) < 0) return too_big(c->ctx, "packed weight");
+    c->wp_elems = prod3(d->groups * c->blocks, c->kb, cgrs);
     /* the common 1x1 and 3x3 taps fixed at build time, unrolled (~15% faster at 3x3); other
      * kernels loop at run time rather than build one more program each (a 31x31 took ~15 s) */
     char taps[32] = "";
     if (d->r == d->s && (d->r == 1 || d->r == 3)) snprintf(taps, sizeof taps, " -DKR=%d -DKS=%d", (int)d->r, (int)d->s);
     snprintf(c->opts, sizeof c->opts, "-DKB=%d -DNV=%d%s", c->kb, c->nv, taps);
-    return TC_OK;
+    return c->plane >= 0 && prod3(n, d->c, c->plane) >= 0 && c->wp_elems >= 0;
 }
 
 /* Everything but N is known here: the weights, the parameters and x's C x H x W. */
-tc_status tc_conv_setup(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3], const tc_conv2d_params *p,
-                        tc_conv *c)
+tc_status tc_conv_setup(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3], int64_t n,
+                        const tc_conv2d_params *p, tc_conv *c)
 {
     tc_status st;
     if ((st = tc_check_tensor(ctx, w, "conv2d: w", TC_DTYPE_F32, 4)) != TC_OK) return st;
@@ -175,9 +175,15 @@ tc_status tc_conv_setup(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3],
         d->dil_h * (d->r - 1) >= CL_LIM || d->dil_w * (d->s - 1) >= CL_LIM || prod3(d->k, d->p, d->q) < 0 ||
         d->k * d->p * d->q >= CL_LIM)
         return tc_fail(ctx, TC_ERR_OVERFLOW, "conv2d: extents beyond 2^30 elements are not supported on OpenCL");
+    /* the direct kernel's padded scratch can pass 2^31 elements where the output is
+     * small (huge pads or strides): AUTO then takes the implicit GEMM, which needs none */
+    if (c->v == TC_VARIANT_CPU && !cpu_layout(c, n > 0 ? n : 1)) {
+        if (p->variant == TC_VARIANT_CPU) return too_big(ctx, c->wp_elems < 0 ? "packed weight" : "padded input");
+        c->v = pointwise(d) ? TC_VARIANT_IM2COL : TC_VARIANT_GPU;
+    }
     switch (c->v) {
-    case TC_VARIANT_REF: return TC_OK;
-    case TC_VARIANT_CPU: return setup_cpu(c);
+    case TC_VARIANT_REF:
+    case TC_VARIANT_CPU: return TC_OK;
     case TC_VARIANT_GPU:
         snprintf(c->opts, sizeof c->opts, "-DTS=%d -DWPT=%d", ctx->params->gemm_gpu_tile, ctx->params->gemm_gpu_wpt);
         return TC_OK;
@@ -309,9 +315,10 @@ static tc_status run_im2col(tc_conv *c, const tc_tensor *x, tc_tensor *y)
         }
         for (int64_t g = 0; st == TC_OK && g < d->groups; g++) {
             size_t boff = direct ? (size_t)xo + (size_t)(g * cg * pq) : (size_t)(g * cg * d->r * d->s * pq);
-            tc_gemm_desc gd = {kg, pq, cg * d->r * d->s, 0, 0, 1.0f, 0.0f, tc_buf(c->w), col, tc_buf(y), NULL,
-                               (size_t)tc_off(c->w) + (size_t)(g * kg * cg * d->r * d->s), boff,
-                               (size_t)tc_off(y) + (size_t)((n * d->k + g * kg) * pq), 1, fused && c->relu};
+            tc_gemm_desc gd = {.m = kg, .n = pq, .k = cg * d->r * d->s, .alpha = 1.0f, .a = tc_buf(c->w), .b = col,
+                               .c = tc_buf(y), .a_off = (size_t)tc_off(c->w) + (size_t)(g * kg * cg * d->r * d->s),
+                               .b_off = boff, .c_off = (size_t)tc_off(y) + (size_t)((n * d->k + g * kg) * pq),
+                               .bias_per_row = 1, .relu = fused && c->relu};
             st = tc_gemm_cl(ctx, c->gemm_v, &gd);
         }
     }
@@ -467,6 +474,6 @@ tc_status tc_conv2d(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, tc_tens
     tc_status st = tc_check_tensor(ctx, x, "conv2d: x", TC_DTYPE_F32, 4);
     if (st != TC_OK) return st;
     tc_conv c;
-    st = tc_conv_setup(ctx, w, x->dims + 1, p ? p : &def, &c);
+    st = tc_conv_setup(ctx, w, x->dims + 1, x->dims[0], p ? p : &def, &c);
     return st == TC_OK ? tc_conv_run(&c, x, y) : st;
 }

@@ -24,9 +24,10 @@ typedef struct {
     void *hw, *hb;              /* ref: host copies of w and bias */
 } tc_conv;
 
-/* Validates w, p and the input's C x H x W and fills c; no memory touched. */
-tc_status tc_conv_setup(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3], const tc_conv2d_params *p,
-                        tc_conv *c);
+/* Validates w, p and the input's C x H x W and fills c; no memory touched. AUTO
+ * chooses for batches of n (0: any). */
+tc_status tc_conv_setup(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3], int64_t n,
+                        const tc_conv2d_params *p, tc_conv *c);
 /* Builds the variant's kernels and transforms the weights into c's own memory. */
 tc_status tc_conv_prepare(tc_conv *c);
 /* Frees what tc_conv_prepare made. */

@@ -62,7 +62,7 @@ static int conv2d_parse(const char *spec, tc_case *c)
     unsigned seen = 0;
     while (*spec) {
         size_t kl = strspn(spec, "abcdefghijklmnopqrstuvwxyz");
-        if (kl == 4 && (strncmp(spec, "bias", 4) == 0 || strncmp(spec, "relu", 4) == 0)) {
+        if (kl >= 4 && (strncmp(spec, "bias", 4) == 0 || strncmp(spec, "relu", 4) == 0)) {
             tc_case_set(c, spec[0] == 'b' ? "bias" : "relu", 1);
             spec += 4;
             continue;
@@ -153,38 +153,21 @@ static double conv2d_bytes(const tc_case *c)
                   (double)(d.n * d.k * d.p * d.q) + (tc_case_int(c, "bias") ? (double)d.k : 0));
 }
 
-/* conv2d_plan: a plan made on a variant's first run and kept in d->state, so that
+/* conv2d_plan: a plan made on a variant's first run and kept in d->prep, so that
  * later runs (`tinycl bench conv2d_plan`) time tc_conv2d_plan_run alone. */
-typedef struct {
-    tc_variant v;
-    tc_conv2d_plan *plan;
-} plan_state;
-
-static void plan_state_free(void *state)
-{
-    plan_state *s = state;
-    if (s) tc_conv2d_plan_free(s->plan);
-    free(s);
-}
+static void plan_free(void *plan) { tc_conv2d_plan_free(plan); }
 
 static tc_status conv2d_plan_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
-    plan_state *s = d->state;
-    if (!s || s->v != v) {
-        plan_state_free(s);
-        d->state = s = calloc(1, sizeof *s);
-        d->state_free = plan_state_free;
-        if (!s) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
-        s->v = v;
+    if (!d->prep || d->prep_variant != v) {
         tc_conv2d_params p = conv2d_case_params(d, v);
-        tc_status st = tc_conv2d_plan_create(ctx, d->in[1], d->in[0]->dims + 1, &p, &s->plan);
-        if (st != TC_OK) {
-            plan_state_free(s);
-            d->state = NULL;
-            return st;
-        }
+        tc_conv2d_plan *plan = NULL;
+        tc_status st = tc_conv2d_plan_create(ctx, d->in[1], d->in[0]->dims + 1, &p, &plan);
+        if (st != TC_OK) return st;
+        if (d->prep_free) d->prep_free(d->prep);
+        d->prep = plan, d->prep_variant = v, d->prep_free = plan_free;
     }
-    return tc_conv2d_plan_run(s->plan, d->in[0], d->out[0].t);
+    return tc_conv2d_plan_run(d->prep, d->in[0], d->out[0].t);
 }
 
 #define CONV2D_DESC(name_, run_)                                                                                  \

@@ -13,7 +13,7 @@ tc_status tc_conv2d_plan_validate(tc_ctx *ctx, const tc_tensor *w, const int64_t
     if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "conv2d plan: ctx is NULL");
     tc_conv2d_params def = tc_conv2d_defaults();
     tc_conv c;
-    return tc_conv_setup(ctx, w, x_chw, p ? p : &def, &c);
+    return tc_conv_setup(ctx, w, x_chw, 0, p ? p : &def, &c);
 }
 
 /* A view of all of t (const: only its storage's reference count changes). */
@@ -32,7 +32,7 @@ tc_status tc_conv2d_plan_create(tc_ctx *ctx, const tc_tensor *w, const int64_t x
     tc_conv2d_params def = tc_conv2d_defaults();
     if (!p) p = &def;
     tc_conv c;
-    tc_status st = tc_conv_setup(ctx, w, x_chw, p, &c);
+    tc_status st = tc_conv_setup(ctx, w, x_chw, 0, p, &c);
     if (st != TC_OK) return st;
     tc_conv2d_plan *plan = calloc(1, sizeof *plan);
     if (!plan) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "conv2d plan: out of host memory");
