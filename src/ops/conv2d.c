@@ -170,10 +170,10 @@ tc_status tc_conv_setup(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3],
         return c->v == TC_VARIANT_REF ? TC_OK
                                       : tc_fail(ctx, TC_ERR_UNSUPPORTED, "conv2d: variant '%s' needs an OpenCL device",
                                                 tc_variant_name(c->v));
-    /* kernels index with 32-bit ints; padded extents must fit too */
+    /* kernels index with 32-bit ints; padded extents and one image's output must fit too */
+    const int64_t kpq = prod3(d->k, d->p, d->q);
     if (w->numel >= CL_LIM || chw >= CL_LIM || d->h + 2 * d->pad_h >= CL_LIM || d->w + 2 * d->pad_w >= CL_LIM ||
-        d->dil_h * (d->r - 1) >= CL_LIM || d->dil_w * (d->s - 1) >= CL_LIM || prod3(d->k, d->p, d->q) < 0 ||
-        d->k * d->p * d->q >= CL_LIM)
+        d->dil_h * (d->r - 1) >= CL_LIM || d->dil_w * (d->s - 1) >= CL_LIM || kpq < 0 || kpq >= CL_LIM)
         return tc_fail(ctx, TC_ERR_OVERFLOW, "conv2d: extents beyond 2^30 elements are not supported on OpenCL");
     /* the direct kernel's padded scratch can pass 2^31 elements where the output is
      * small (huge pads or strides): AUTO then takes the implicit GEMM, which needs none */
