@@ -3,8 +3,9 @@
  * packs or transforms the weights once; each run only checks the activation and
  * enqueues. The one-shot calls (tc_linear, tc_conv2d) stay for weights used once.
  * A plan keeps its own references to the weights (and bias): the caller may free
- * its tensors after creating the plan. A plan belongs to its context and is used
- * from one thread at a time. */
+ * its tensors after creating the plan, but must not write them while the plan lives
+ * (a variant may have packed them at create). A plan belongs to its context and is
+ * used from one thread at a time. */
 #ifndef TINYCL_PLAN_H
 #define TINYCL_PLAN_H
 
@@ -32,7 +33,9 @@ tc_variant tc_linear_plan_variant(const tc_linear_plan *plan, int64_t batch);
 void tc_linear_plan_free(tc_linear_plan *plan);
 
 /* conv2d on x [N, C, H, W] with C, H, W fixed at create (x_chw) and any N. The
- * bias, if any, is p->bias. Validate only: no memory touched. */
+ * bias, if any, is p->bias; p NULL: tc_conv2d_defaults(). Validate only: checks
+ * what create checks, no memory touched. run: the checks of tc_conv2d on x and y.
+ * tc_conv2d_plan_variant: the variant chosen at create (AUTO for a NULL plan). */
 tc_status tc_conv2d_plan_validate(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3], const tc_conv2d_params *p);
 tc_status tc_conv2d_plan_create(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3], const tc_conv2d_params *p,
                                 tc_conv2d_plan **out);

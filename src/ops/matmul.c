@@ -99,10 +99,10 @@ static int epi_flags(const tc_gemm_desc *g)
 
 static tc_status run_gpu(tc_ctx *ctx, const tc_gemm_desc *g)
 {
-    const int wpt = ctx->params.gemm.gpu_wpt;
     int ts;
     cl_kernel k;
-    tc_status st = tc_tile_kernel(ctx, "matmul", "gemm_gpu", &ctx->params.gemm.gpu_tile, &wpt, &k, &ts);
+    const tc_par_gemm *pg = &ctx->params.gemm;
+    tc_status st = tc_tile_kernel(ctx, "matmul", "gemm_gpu", &pg->gpu_tile, &pg->gpu_wpt, &k, &ts);
     if (st != TC_OK) return st;
     cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, ta = g->trans_a != 0, tb = g->trans_b != 0;
     cl_int fl = epi_flags(g), ao = (cl_int)g->a_off, bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
@@ -110,6 +110,7 @@ static tc_status run_gpu(tc_ctx *ctx, const tc_gemm_desc *g)
                      TC_ARG(g->b), TC_ARG(bo), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha),
                      TC_ARG(g->beta), TC_ARG(fl));
     if (st != TC_OK) return st;
+    const int wpt = pg->gpu_wpt;
     size_t rts = (size_t)(ts / wpt);
     size_t lws[2] = {rts, rts};
     size_t gws[2] = {round_up((size_t)g->n, (size_t)ts) / (size_t)wpt,
