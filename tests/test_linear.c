@@ -27,7 +27,7 @@ static void test_linear_bad_input(void **state)
     th_expect(ctx, tc_linear(ctx, NULL, w, bias, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "linear: x is NULL");
     th_expect(ctx, tc_linear(ctx, x, NULL, bias, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "linear: w is NULL");
     th_expect(ctx, tc_linear(ctx, x, w, bias, NULL, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "linear: y is NULL");
-    th_expect(ctx, tc_linear(ctx, x, w_t, bias, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "w is 5x6, expected 5 columns");
+    th_expect(ctx, tc_linear(ctx, x, w_t, bias5, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "x has 5 features, w has 6");
     th_expect(ctx, tc_linear(ctx, x, w, bias, y_wrong, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "y is 6x4, expected 4x6");
     th_expect(ctx, tc_linear(ctx, x, w, bias5, y, &(tc_linear_params){1, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "bias has 5 elements, expected 6");
     th_expect(ctx, tc_linear(ctx, x3, w, bias, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "x has 3 dimensions");

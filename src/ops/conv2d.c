@@ -147,9 +147,11 @@ static tc_status epilogue(tc_ctx *ctx, cl_mem y, cl_mem bias, const tc_conv_dims
     cl_int m = (cl_int)d->k, pq = (cl_int)(d->p * d->q);
     cl_int fl = (bias ? EPI_BIAS | EPI_BIAS_ROW : 0) | (relu ? EPI_RELU : 0);
     size_t gws[2] = {round_up((size_t)pq, 64), (size_t)m}, lws[2] = {64, 1};
+    const cl_ulong bias_off = 0;
     for (int64_t n = 0; st == TC_OK && n < d->n; n++) {
-        cl_int off = (cl_int)(n * m * pq);
-        st = tc_set_args(ctx, k, 6, TC_ARG(m), TC_ARG(pq), TC_ARG(y), TC_ARG(off), TC_ARG(bias), TC_ARG(fl));
+        cl_ulong off = (cl_ulong)(n * m * pq);
+        st = tc_set_args(ctx, k, 7, TC_ARG(m), TC_ARG(pq), TC_ARG(y), TC_ARG(off), TC_ARG(bias), TC_ARG(bias_off),
+                         TC_ARG(fl));
         if (st == TC_OK) st = tc_launch(ctx, k, "bias_relu", 2, gws, lws);
     }
     return st;
@@ -181,9 +183,10 @@ static tc_status run_im2col(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bi
         }
         for (int64_t g = 0; st == TC_OK && g < d->groups; g++) {
             size_t boff = direct ? (size_t)(xo + g * cg * pq) : (size_t)(g * cg * d->r * d->s * pq);
-            tc_gemm_desc gd = {kg, pq, cg * d->r * d->s, 0, 0, 1.0f, 0.0f, w, col, y, fused ? bias : NULL,
-                               (size_t)(g * kg * cg * d->r * d->s), boff, (size_t)((n * d->k + g * kg) * pq), 1,
-                               fused && relu};
+            tc_gemm_desc gd = {.m = kg, .n = pq, .k = cg * d->r * d->s, .alpha = 1.0f, .a = w, .b = col, .c = y,
+                               .bias = fused ? bias : NULL, .a_off = (cl_ulong)(g * kg * cg * d->r * d->s),
+                               .b_off = boff, .c_off = (cl_ulong)((n * d->k + g * kg) * pq), .bias_per_row = 1,
+                               .relu = fused && relu};
             st = tc_gemm_cl(ctx, TC_VARIANT_AUTO, &gd);
         }
     }
