@@ -27,7 +27,19 @@ static void test_argmax_bad_input(void **state)
     th_expect(ctx, tc_argmax(ctx, x, y_f32, NULL), TC_ERR_DTYPE, "y is f32, expected s32");
     th_expect(ctx, tc_argmax(ctx, x, y_wrong, NULL), TC_ERR_SHAPE, "y is 3x2; for x 2x3x5");
     th_expect(ctx, tc_argmax(ctx, x_other, y, NULL), TC_ERR_CONTEXT, "another context");
+    /* the values output: f32 with y's dims, not overlapping x or y */
+    tc_tensor *v_ok = th_tensor(ctx, 2, TH_DIMS(2, 3), NULL), *v_wrong = th_tensor(ctx, 1, TH_DIMS(6), NULL), *v_x;
+    assert_int_equal(tc_tensor_view(x, 3, 2, TH_DIMS(2, 3), &v_x), TC_OK);
+    th_expect(ctx, tc_argmax(ctx, x, y, &(tc_argmax_params){v_wrong, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "values is 6");
+    th_expect(ctx, tc_argmax(ctx, x, y, &(tc_argmax_params){(tc_tensor *)y_keep, TC_VARIANT_AUTO}), TC_ERR_DTYPE,
+              "values is s32");
+    th_expect(ctx, tc_argmax(ctx, x, y, &(tc_argmax_params){v_x, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG,
+              "values must not share storage with x");
+    th_expect(ctx, tc_argmax(ctx, x, y, &(tc_argmax_params){v_ok, TC_VARIANT_GPU}), TC_ERR_UNSUPPORTED, "gpu");
     assert_true(th_unchanged(y, (const float *)init));
+    tc_tensor_free(v_ok);
+    tc_tensor_free(v_wrong);
+    tc_tensor_free(v_x);
     /* both output forms work */
     assert_int_equal(tc_argmax(ctx, x, y, NULL), TC_OK);
     assert_int_equal(tc_argmax(ctx, x, y_keep, NULL), TC_OK);

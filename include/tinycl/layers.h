@@ -85,8 +85,15 @@ tc_status tc_embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor *ids
                        const tc_op_params *p);
 
 /* y[r] (s32) = index of the largest x[r, :] (first on ties; NaN never wins). An
- * all-NaN row gives 0. y has x's dims without the last one, or with it as 1. */
-tc_status tc_argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_op_params *p);
+ * all-NaN row gives 0. y has x's dims without the last one, or with it as 1.
+ * With `values` (f32, y's dims) it also writes values[r] = x[r, y[r]], as
+ * PyTorch's max(dim) returns values and indices. */
+typedef struct {
+    tc_tensor *values;  /* NULL, or the second output */
+    tc_variant variant; /* AUTO, REF, OPENCL */
+} tc_argmax_params;
+tc_argmax_params tc_argmax_defaults(void);
+tc_status tc_argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_argmax_params *p);
 
 #ifdef __cplusplus
 }

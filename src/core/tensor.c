@@ -21,7 +21,9 @@ size_t tc_dtype_size(tc_dtype d)
 
 const char *tc_dtype_name(tc_dtype d)
 {
-    static const char *const n[TC_DTYPE_COUNT] = {"f32", "s8", "u8", "s32"};
+    static const char *const n[] = {
+        [TC_DTYPE_F32] = "f32", [TC_DTYPE_S8] = "s8", [TC_DTYPE_U8] = "u8", [TC_DTYPE_S32] = "s32"};
+    _Static_assert(sizeof n / sizeof n[0] == TC_DTYPE_COUNT, "a name for every tc_dtype");
     return (d >= 0 && d < TC_DTYPE_COUNT) ? n[d] : "invalid";
 }
 

@@ -135,7 +135,7 @@ static tc_status embedding_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, 
 
 static tc_status embedding_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
-    return embedding(ctx, d->in[0], d->in[1], d->out[0].t, v);
+    return tc_embedding(ctx, d->in[0], d->in[1], d->out[0].t, &(tc_op_params){v});
 }
 
 static double embedding_flops(const tc_case *c)

@@ -94,7 +94,8 @@ static tc_status layernorm_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, 
 
 static tc_status layernorm_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
-    return layernorm(ctx, d->in[0], d->in[1], d->in[2], d->out[0].t, (float)tc_case_num(&d->cs, "eps"), v);
+    const tc_layernorm_params p = {(float)tc_case_num(&d->cs, "eps"), v};
+    return tc_layernorm(ctx, d->in[0], d->in[1], d->in[2], d->out[0].t, &p);
 }
 
 static int layernorm_parse(const char *spec, tc_case *c)

@@ -229,16 +229,16 @@ static tc_status global_avgpool_setup(tc_ctx *ctx, const tc_case *cs, uint64_t s
 static tc_status maxpool2d_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
     const tc_pool2d_params p = case_params(&d->cs, v);
-    return pool2d(ctx, d->in[0], d->out[0].t, &p, 0, v);
+    return tc_maxpool2d(ctx, d->in[0], d->out[0].t, &p);
 }
 static tc_status avgpool2d_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
     const tc_pool2d_params p = case_params(&d->cs, v);
-    return pool2d(ctx, d->in[0], d->out[0].t, &p, 1, v);
+    return tc_avgpool2d(ctx, d->in[0], d->out[0].t, &p);
 }
 static tc_status global_avgpool_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
-    return global_avgpool(ctx, d->in[0], d->out[0].t, v);
+    return tc_global_avgpool(ctx, d->in[0], d->out[0].t, &(tc_op_params){v});
 }
 
 static double pool_inputs(const tc_case *c)
