@@ -30,7 +30,7 @@ tc_status tc_linear_plan_create(tc_ctx *ctx, const tc_tensor *w, const tc_tensor
                                 tc_linear_plan **out);
 /* x [B, in] -> y [B, out]; the same checks as tc_linear on x and y. */
 tc_status tc_linear_plan_run(tc_linear_plan *plan, const tc_tensor *x, tc_tensor *y);
-/* The variant the plan chose (for batch 1 and for larger batches when they differ). */
+/* The variant a run of this batch uses (AUTO for a NULL plan or a batch below 1). */
 tc_variant tc_linear_plan_variant(const tc_linear_plan *plan, int64_t batch);
 void tc_linear_plan_free(tc_linear_plan *plan);
 
