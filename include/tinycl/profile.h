@@ -60,7 +60,7 @@ tc_status tc_prof_get(tc_ctx *ctx, int i, tc_prof_stat *out);
 /* The launch log, in launch order. */
 tc_status tc_prof_info_get(tc_ctx *ctx, tc_prof_info *out);
 tc_status tc_prof_get_launch(tc_ctx *ctx, uint64_t i, tc_prof_launch *out);
-/* Forgets statistics and logs (open scopes stay open). */
+/* Forgets statistics rows and logs; scopes still open keep a row and count when they end. */
 void tc_prof_reset(tc_ctx *ctx);
 
 /* A named user scope around any number of ops; scopes nest. Without TC_CTX_PROFILE

@@ -267,7 +267,7 @@ static int push(struct tc_prof *p, const char *name, int variant, double flops, 
         slice = p->nslices++;
         p->slices[slice] = (tc_prof_slice){row, p->depth, t0, -1.0};
     }
-    p->stack[p->depth++] = (tc_prof_frame){row, node, slice, t0, 0.0, flops, bytes};
+    p->stack[p->depth++] = (tc_prof_frame){id, variant, row, node, slice, t0, 0.0, flops, bytes};
     return 1;
 }
 
@@ -378,19 +378,20 @@ tc_status tc_prof_get_launch(tc_ctx *ctx, uint64_t i, tc_prof_launch *out)
     return TC_OK;
 }
 
-/* Rows stay (with their names and paths, which open scopes use); their numbers go. */
+/* Statistics rows and paths start anew, except those of the scopes still open
+ * (their rows come back at the same or lower indices, within the arrays' room). */
 void tc_prof_reset(tc_ctx *ctx)
 {
     struct tc_prof *p = ctx ? ctx->prof : NULL;
     if (!p) return;
     drop_pending(p);
-    for (int i = 0; i < p->nrows; i++) {
-        tc_prof_stat *s = &p->rows[i].s;
-        s->calls = s->launches = 0;
-        s->device_ms = s->host_ms = s->flops = s->bytes = 0.0;
+    p->nrows = p->nnodes = 0;
+    for (int i = 0; i < p->depth; i++) {
+        tc_prof_frame *f = &p->stack[i];
+        f->row = row_of(p, f->name, f->variant);
+        f->node = node_of(p, i ? p->stack[i - 1].node : -1, f->row);
+        f->slice = SIZE_MAX;
     }
-    for (int i = 0; i < p->depth; i++)
-        p->stack[i].slice = SIZE_MAX;
     p->nslices = p->nrecs = 0;
     p->launches_total = p->slices_total = p->lost = 0;
 }

@@ -20,6 +20,7 @@ typedef struct {
 } tc_prof_row;
 
 typedef struct {
+    int name, variant; /* as in its row, which tc_prof_reset makes anew */
     int row, node;
     size_t slice;    /* index in the slice log; SIZE_MAX when not logged */
     double t0;       /* host ms */
