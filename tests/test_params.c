@@ -6,16 +6,9 @@
 
 #include "harness.h"
 
-static char *printed(const tc_ctx *ctx)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    assert_int_equal(tc_kernel_params_print(ctx, f), TC_OK);
-    fclose(f);
-    return buf;
-}
+static tc_status print_params(tc_ctx *ctx, FILE *f) { return tc_kernel_params_print(ctx, f); }
+
+static char *printed(tc_ctx *ctx) { return th_printed(ctx, print_params); }
 
 /* 1 when some program of ctx was built with options containing `opt`. */
 static int built_with(const tc_ctx *ctx, const char *program, const char *opt)

@@ -20,12 +20,7 @@ static tc_prof_stat stat_of(tc_ctx *ctx, const char *op, const char *variant)
 /* The trace as a json-c object (NULL when it does not parse). */
 static json_object *trace_of(tc_ctx *ctx)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    assert_int_equal(tc_prof_write_trace(ctx, f), TC_OK);
-    fclose(f);
+    char *buf = th_printed(ctx, tc_prof_write_trace);
     enum json_tokener_error err;
     json_object *j = json_tokener_parse_verbose(buf, &err);
     if (!j) fail_msg("trace is not JSON (%s):\n%s", json_tokener_error_desc(err), buf);
@@ -211,11 +206,7 @@ static void test_cap(void **state)
     assert_true(json_object_object_get_ex(t, "otherData", &other));
     assert_string_equal(str_of(other, "capped"), "true");
     json_object_put(t);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_int_equal(tc_prof_report(ctx, f), TC_OK);
-    fclose(f);
+    char *buf = th_printed(ctx, tc_prof_report);
     assert_non_null(strstr(buf, "log capped at 3"));
     free(buf);
     tc_tensor_free(a);
