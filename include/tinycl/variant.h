@@ -18,6 +18,7 @@ typedef enum {
     TC_VARIANT_CLBLAST,  /* CLBlast */
     TC_VARIANT_IM2COL,   /* convolution as im2col + the project's GEMM */
     TC_VARIANT_OPENCL,   /* the one portable OpenCL kernel of a simple op (elementwise, pooling ...) */
+    TC_VARIANT_SPLIT,    /* a long reduction split across work-groups, partial results merged (flash-decoding) */
     TC_VARIANT_COUNT
 } tc_variant;
 
