@@ -42,6 +42,16 @@ typedef struct {
 } tc_par_embedding;
 
 typedef struct {
+    int cpu_wg;       /* attn_cpu: work-items per group (16 queries each); 0 = the driver's choice */
+    int gpu_wq;       /* attn_gpu: queries per work-group (one per work-item), a power of two */
+    int gpu_tk;       /* attn_gpu: keys per local tile (halved to fit local memory), a power of two */
+    int dec_wg;       /* attn_dec: work-items per (query, split), a power of two */
+    int dec_tk;       /* attn_dec: keys whose scores are staged in local memory at a time */
+    int split_keys;   /* SPLIT: the fewest keys a split gets */
+    int split_groups; /* AUTO: SPLIT when (queries x heads) is below this many work-groups per compute unit */
+} tc_par_attention;
+
+typedef struct {
     tc_par_gemm gemm;
     tc_par_gemv gemv;
     tc_par_conv conv;
@@ -49,6 +59,7 @@ typedef struct {
     tc_par_rows rows;
     tc_par_pool pool;
     tc_par_embedding embedding;
+    tc_par_attention attention;
 } tc_params;
 
 #define TC_PARAM_FIELDS_MAX   32
