@@ -12,7 +12,8 @@
  *   attn_dec:   a work-group of WD per query and split of the keys; scores of TD keys
  *               at a time in local memory, work-items along keys then along head_dim.
  *               With one split it writes out; with more, partial records (m, l, o[])
- *               that attn_merge combines (flash-decoding). */
+ *               that attn_merge combines (flash-decoding).
+ *   attn_dec1:  the same per work-item, head_dim in registers as vectors (CPUs). */
 
 #define ATTN_FIELD(name, i) const int A##name = g.s##i;
 #define ATTN_GEOMETRY TC_ATTN_GEOMETRY(ATTN_FIELD)
@@ -255,6 +256,90 @@ __kernel __attribute__((reqd_work_group_size(WD, 1, 1))) void attn_dec(
     if (lid == 0) rec[0] = m, rec[1] = l;
     for (int t = 0; t < DPI; t++)
         if (lid + t * WD < HEAD_DIM) rec[2 + lid + t * WD] = o[t];
+}
+
+/* ---- decode, CPU-shaped: a work-item per (query, split), head_dim in vectors ----
+ * Grid (NSPLIT, LQ, B * H), no barriers; the same outputs as attn_dec. q and the
+ * output stay in DV-wide registers; scores of 16 keys at a time go through one
+ * float16 exp. */
+#if HEAD_DIM % 16 == 0
+#define DV 16
+#define VEC float16
+#define VLOAD vload16
+#define VSTORE vstore16
+#define HSUM(x) attn_hsum4((x).s0123 + (x).s4567 + (x).s89ab + (x).scdef)
+#elif HEAD_DIM % 8 == 0
+#define DV 8
+#define VEC float8
+#define VLOAD vload8
+#define VSTORE vstore8
+#define HSUM(x) attn_hsum4((x).s0123 + (x).s4567)
+#elif HEAD_DIM % 4 == 0
+#define DV 4
+#define VEC float4
+#define VLOAD vload4
+#define VSTORE vstore4
+#define HSUM(x) attn_hsum4(x)
+#else
+#define DV 1
+#define VEC float
+#define VLOAD(i, p) ((p)[i])
+#define VSTORE(x, i, p) ((p)[i] = (x))
+#define HSUM(x) (x)
+#endif
+#define NV (HEAD_DIM / DV)
+
+inline float attn_hsum4(float4 x) { return (x.x + x.y) + (x.z + x.w); }
+
+__kernel void attn_dec1(const int16 g, __global const int2 *seq, __global const float *q, const ulong qo,
+                        __global const float *k, const ulong ko, __global const float *v, const ulong vo,
+                        __global float *out, const ulong oo, __global float *part, const float scale)
+{
+    ATTN_GEOMETRY
+    q += qo;
+    k += ko;
+    v += vo;
+    out += oo;
+    const int split = get_global_id(0), i = get_global_id(1), bh = get_global_id(2);
+    const int b = bh / AH, h = bh % AH;
+    const int2 sq = attn_seq(seq, g, b);
+    const int k0 = split * ACHUNK, k1 = min(k0 + ACHUNK, attn_keys(g, sq, sq.x + i));
+    __global const float *kh = k + attn_kv_at(g, b, h), *vh = v + attn_kv_at(g, b, h);
+    __global const float *qr = q + attn_q_at(g, b, h, i);
+    VEC qv[NV], ov[NV];
+    for (int t = 0; t < NV; t++) qv[t] = VLOAD(t, qr) * scale, ov[t] = (VEC)(0.0f);
+    float m = -INFINITY, l = 0.0f, sc[16];
+    for (int j0 = k0; j0 < k1; j0 += 16) {
+        const int n = min(16, k1 - j0);
+        for (int jj = 0; jj < 16; jj++) {
+            __global const float *kr = kh + (size_t)(j0 + min(jj, n - 1)) * HEAD_DIM;
+            VEC acc = qv[0] * VLOAD(0, kr);
+            for (int t = 1; t < NV; t++) acc = fma(qv[t], VLOAD(t, kr), acc);
+            sc[jj] = jj < n ? HSUM(acc) : -INFINITY;
+        }
+        const float16 s = vload16(0, sc);
+        const float mt = fmax(m, fmax(fmax(fmax(s.s0, s.s1), fmax(s.s2, s.s3)), fmax(fmax(s.s4, s.s5), fmax(s.s6, s.s7))));
+        const float mx = fmax(mt, fmax(fmax(fmax(s.s8, s.s9), fmax(s.sa, s.sb)), fmax(fmax(s.sc, s.sd), fmax(s.se, s.sf))));
+        const float alpha = exp(m - mx);
+        const float16 p = exp(s - mx);
+        vstore16(p, 0, sc);
+        l = l * alpha + attn_hsum4(p.s0123 + p.s4567 + p.s89ab + p.scdef);
+        m = mx;
+        for (int t = 0; t < NV; t++) ov[t] *= alpha;
+        for (int jj = 0; jj < n; jj++) {
+            __global const float *vr = vh + (size_t)(j0 + jj) * HEAD_DIM;
+            for (int t = 0; t < NV; t++) ov[t] = fma((VEC)(sc[jj]), VLOAD(t, vr), ov[t]);
+        }
+    }
+    if (ANSPLIT == 1) {
+        const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+        __global float *orow = out + attn_q_at(g, b, h, i);
+        for (int t = 0; t < NV; t++) VSTORE(ov[t] * inv, t, orow);
+        return;
+    }
+    __global float *rec = part + ((size_t)(bh * ALQ + i) * ANSPLIT + split) * REC;
+    rec[0] = m, rec[1] = l;
+    for (int t = 0; t < NV; t++) VSTORE(ov[t], t, rec + 2);
 }
 
 /* Combines a query's NSPLIT records: o = sum_s exp(m_s - M) o_s / sum_s exp(m_s - M) l_s,

@@ -45,6 +45,7 @@ typedef struct {
     int cpu_wg;       /* attn_cpu: work-items per group (16 queries each); 0 = the driver's choice */
     int gpu_wq;       /* attn_gpu: queries per work-group (one per work-item), a power of two */
     int gpu_tk;       /* attn_gpu: keys per local tile (halved to fit local memory), a power of two */
+    int dec_vec;      /* decode: 1 = attn_dec1 (a work-item per query and split, head_dim in vectors), 0 = attn_dec */
     int dec_wg;       /* attn_dec: work-items per (query, split), a power of two */
     int dec_tk;       /* attn_dec: keys whose scores are staged in local memory at a time */
     int split_keys;   /* SPLIT: the fewest keys a split gets */

@@ -219,7 +219,11 @@ static tc_status run_cl(tc_ctx *ctx, const tc_tensor *q, const tc_tensor *k, con
     const tc_attn_dims *g = &c->g;
     int64_t nsplit = 1, chunk = g->lk;
     if (var == TC_VARIANT_SPLIT) split_size(ctx, c, &nsplit, &chunk);
-    const char *name = var == TC_VARIANT_CPU ? "attn_cpu" : var == TC_VARIANT_GPU ? "attn_gpu" : "attn_dec";
+    const int vec = ctx->params.attention.dec_vec;
+    const char *name = var == TC_VARIANT_CPU   ? "attn_cpu"
+                       : var == TC_VARIANT_GPU ? "attn_gpu"
+                       : vec                   ? "attn_dec1"
+                                               : "attn_dec";
     cl_kernel kn, km = NULL;
     cl_mem seq = NULL, part = NULL;
     size_t wg;
@@ -250,7 +254,8 @@ static tc_status run_cl(tc_ctx *ctx, const tc_tensor *q, const tc_tensor *k, con
         size_t gws[3] = {round_up((size_t)g->lq, wg), (size_t)g->h, (size_t)g->b}, lws[3] = {wg, 1, 1};
         st = tc_launch(ctx, kn, name, 3, gws, lws);
     } else if (st == TC_OK) {
-        size_t gws[3] = {wg * (size_t)nsplit, (size_t)g->lq, (size_t)(g->b * g->h)}, lws[3] = {wg, 1, 1};
+        const size_t per = vec ? 1 : wg; /* attn_dec1: one work-item per group */
+        size_t gws[3] = {per * (size_t)nsplit, (size_t)g->lq, (size_t)(g->b * g->h)}, lws[3] = {per, 1, 1};
         st = tc_launch(ctx, kn, name, 3, gws, lws);
         if (st == TC_OK && nsplit > 1) {
             size_t mg[3] = {(size_t)g->dh, (size_t)g->lq, (size_t)(g->b * g->h)};
