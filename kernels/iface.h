@@ -10,4 +10,16 @@
 #define EPI_BETA 4     /* read y and add beta * y */
 #define EPI_BIAS_ROW 8 /* the bias has one value per row (an output channel) */
 
+/* Quantize and dequantize see a tensor as rows x len; the mode says where an
+ * element's scale and zero point come from. */
+#define QMODE_TENSOR 0 /* one pair for every element */
+#define QMODE_ROW 1    /* pair [row % channels]: the channel axis is not the innermost */
+#define QMODE_COL 2    /* pair [column]: the channel axis is the innermost (len == channels) */
+
+/* Quantize and dequantize see a tensor as rows x len; the mode says where an
+ * element's scale and zero point come from. */
+#define QMODE_TENSOR 0 /* one pair for every element */
+#define QMODE_ROW 1    /* pair [row % channels]: the channel axis is not the innermost */
+#define QMODE_COL 2    /* pair [column]: the channel axis is the innermost (len == channels) */
+
 #endif
