@@ -2,7 +2,8 @@
  * a rows x len layout (kernels/iface.h QMODE_*): work-item (i, row) takes elements
  * [i * VW, i * VW + VW) of its row, the last partial vector one by one. Built per
  * integer type: quantize with -DQT=char|uchar -DQMIN -DQMAX, dequantize with
- * -DQT=char|uchar|int -DWT=int|long (the type x - zero_point is exact in).
+ * -DQT=char|uchar|int -DWT=int|long (the type x - zero_point is exact in), and
+ * -DQROUND_ADD on devices whose default rounding is to nearest even.
  * Both compute exactly what the reference does: one correctly rounded float
  * multiply, rint (round half to even), exact integer arithmetic; so the results
  * agree bit for bit. Per-tensor parameters come as scalars, per-channel ones as
@@ -19,9 +20,18 @@
 #define STORE CAT(vstore, VW)
 
 #ifdef QMIN
-/* rint(x * inv) + zp, saturated; NaN gives the zero point (scalar and vector alike:
+#ifdef QROUND_ADD
+/* rint for |v| <= 2^22 in two additions: adding 1.5 * 2^23 leaves no fraction bits,
+ * so round-to-nearest-even rounds v there (PoCL's rint is 1.5x slower) */
+#define QRINT(v) (((v) + 12582912.0f) - 12582912.0f)
+#else
+#define QRINT(v) rint(v)
+#endif
+/* rint(x * inv) + zp saturated to QMIN..QMAX, written as the rounding of x * inv
+ * clamped to the integers QMIN - zp..QMAX - zp (the same value: clamping to integer
+ * bounds commutes with rounding); NaN gives the zero point (scalar and vector alike:
  * select takes b where c is true, and isnan is 1 or -1 there) */
-#define QUANT(x, inv, zp) select(clamp(rint((x) * (inv)) + (zp), (float)QMIN, (float)QMAX), (zp), isnan(rint((x) * (inv)) + (zp)))
+#define QUANT(p, zp) select(QRINT(clamp((p), (float)QMIN - (zp), (float)QMAX - (zp))) + (zp), (zp), isnan(p))
 
 __kernel void quantize(__global const float *x, const ulong xo, __global QT *y, const ulong yo, const ulong len,
                        const int mode, const ulong channels, const float inv1, const int zp1,
@@ -43,16 +53,16 @@ __kernel void quantize(__global const float *x, const ulong xo, __global QT *y, 
             vs = LOAD(0, inv + j);
             vz = CAT(convert_, FV)(LOAD(0, zp + j));
         }
-        const FV q = QUANT(LOAD(0, x), vs, vz);
-        STORE(CAT(convert_, QV)(q), 0, y);
+        const FV p = LOAD(0, x) * vs, q = QUANT(p, vz);
+        STORE(CAT(convert_, QV)(CAT(convert_, IV)(q)), 0, y);
     } else {
         for (size_t k = 0; k < len - j; k++) {
             if (mode == QMODE_COL) {
                 s = inv[j + k];
                 z = zp[j + k];
             }
-            const float fz = (float)z, q = QUANT(x[k], s, fz);
-            y[k] = CAT(convert_, QT)(q);
+            const float fz = (float)z, p = x[k] * s, q = QUANT(p, fz);
+            y[k] = CAT(convert_, QT)((int)q);
         }
     }
 }

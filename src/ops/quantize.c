@@ -155,8 +155,11 @@ static tc_status run_cl(tc_ctx *ctx, int quantize, const tc_tensor *x, tc_tensor
     int32_t qmin, qmax;
     tc_ref_quant_range(l->dt, &qmin, &qmax);
     char opts[96];
+    cl_device_fp_config fp = 0;
+    clGetDeviceInfo(ctx->dev, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
     if (quantize)
-        snprintf(opts, sizeof opts, "-DVW=%d -DQT=%s -DQMIN=%d -DQMAX=%d", vw, ctype[l->dt], (int)qmin, (int)qmax);
+        snprintf(opts, sizeof opts, "-DVW=%d -DQT=%s -DQMIN=%d -DQMAX=%d%s", vw, ctype[l->dt], (int)qmin, (int)qmax,
+                 fp & CL_FP_ROUND_TO_NEAREST ? " -DQROUND_ADD" : "");
     else
         snprintf(opts, sizeof opts, "-DVW=%d -DQT=%s -DWT=%s", vw, ctype[l->dt], l->dt == TC_DTYPE_S32 ? "long" : "int");
     cl_kernel k;
@@ -447,8 +450,10 @@ static int quant_parse(const char *spec, tc_case *c, int s32)
     for (int i = 0; i < nd; i++) tc_case_set(c, dim_keys[i], (double)dims[i]);
     tc_case_set(c, "axis", -1);
     tc_case_set_str(c, "dtype", "s8");
-    for (char *tok = opt ? strtok(opt, ":") : NULL; tok; tok = strtok(NULL, ":")) {
+    /* not strtok: the caller's size list is being split with it */
+    for (char *tok = opt, *next; tok; tok = next) {
         char *end;
+        if ((next = strchr(tok, ':'))) *next++ = '\0';
         if (tok[0] == 'a') {
             const long axis = strtol(tok + 1, &end, 10);
             if (end == tok + 1 || *end) return -1;
