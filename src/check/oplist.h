@@ -18,6 +18,7 @@
     X(embedding)      \
     X(argmax)         \
     X(conv2d)         \
+    X(conv2d_plan)    \
     X(quantize)       \
     X(dequantize)
 
