@@ -292,6 +292,39 @@ static void test_per_channel_weights(void **state)
     tc_ctx_free(ctx);
 }
 
+/* Channels whose values all lie on one side of zero, or are all equal: every kind
+ * gives a range inside the values' span (widened to zero by the parameters), and
+ * parameters that cover it. */
+static void test_one_sided_and_constant(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    rng = th_seed() ^ 0x4444;
+    float x[3 * 500];
+    uniform(x, 500, 5.0f, 6.0f);
+    uniform(x + 500, 500, -6.0f, -5.0f);
+    for (int i = 1000; i < 1500; i++) x[i] = 2.5f;
+    for (int k = 0; k < TC_OBSERVER_KIND_COUNT; k++)
+        for (int cfg = 0; cfg < 3; cfg++) {
+            const tc_dtype dt = cfg == 1 ? TC_DTYPE_S8 : TC_DTYPE_U8;
+            const int sym = cfg == 2;
+            tc_observer *obs = observer(ctx, (tc_observer_kind)k, 0);
+            feed(ctx, obs, 2, TH_DIMS(3, 500), x);
+            float lo[3], hi[3], s[3];
+            int32_t z[3];
+            assert_int_equal(tc_observer_range(obs, dt, sym, 3, lo, hi), TC_OK);
+            assert_int_equal(tc_observer_params(obs, dt, sym, 3, s, z), TC_OK);
+            assert_true(lo[0] <= hi[0] && lo[0] >= 0.0f && hi[0] <= 6.0f && hi[0] >= 5.0f);
+            assert_true(lo[1] <= hi[1] && hi[1] <= 0.0f && lo[1] >= -6.0f && lo[1] <= -5.0f);
+            assert_true(lo[2] == 2.5f && hi[2] == 2.5f);
+            /* 2.5 itself is representable within half a step */
+            const int32_t qmax = dt == TC_DTYPE_U8 ? 255 : 127;
+            assert_true((qmax - z[2]) * (double)s[2] >= 2.5 - 0.5 * s[2]);
+            tc_observer_free(obs);
+        }
+    tc_ctx_free(ctx);
+}
+
 static void test_observer_bad_input(void **state)
 {
     (void)state;
@@ -385,7 +418,7 @@ int main(void)
         cmocka_unit_test(test_minmax_stream),          cmocka_unit_test(test_moving_average),
         cmocka_unit_test(test_gaussian_with_outliers), cmocka_unit_test(test_uniform),
         cmocka_unit_test(test_histogram_grows),        cmocka_unit_test(test_per_channel_weights),
-        cmocka_unit_test(test_observer_bad_input),
+        cmocka_unit_test(test_one_sided_and_constant), cmocka_unit_test(test_observer_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

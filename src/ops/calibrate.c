@@ -198,6 +198,14 @@ static double cost_lo(double a, const void *p)
     return a < c->other ? clip_error(c->h, c->bins, c->lo, c->hi, a, c->other, c->dt, 0) : INFINITY;
 }
 
+/* [lo, hi] clipped to [ca, cb]; when they do not overlap (all values beyond one
+ * end), the end that clips them all. */
+static void clip_to(double lo, double hi, double ca, double cb, double *a, double *b)
+{
+    *a = fmin(fmax(lo, ca), cb);
+    *b = fmax(fmin(hi, cb), ca);
+}
+
 /* MSE-optimal clip range of one channel: symmetric, one threshold; otherwise the two
  * ends by coordinate descent (upper, lower, upper, lower) from the full range. */
 static void mse_range(const double *h, int bins, double lo, double hi, tc_dtype dt, int sym, double *a, double *b)
@@ -207,7 +215,7 @@ static void mse_range(const double *h, int bins, double lo, double hi, tc_dtype 
     clip_ctx c = {h, bins, lo, hi, 0, dt};
     if (sym) {
         const double t = search(0, fmax(-lo, hi), cost_sym, &c);
-        *a = fmax(lo, -t), *b = fmin(hi, t);
+        clip_to(lo, hi, -t, t, a, b);
         return;
     }
     double ca = fmin(lo, 0), cb = fmax(hi, 0);
@@ -217,7 +225,7 @@ static void mse_range(const double *h, int bins, double lo, double hi, tc_dtype 
         c.other = cb;
         ca = search(fmin(lo, 0), fmin(cb, 0), cost_lo, &c);
     }
-    *a = fmax(lo, ca), *b = fmin(hi, cb);
+    clip_to(lo, hi, ca, cb, a, b);
 }
 
 /* ---- update ------------------------------------------------------------------------ */
@@ -369,8 +377,8 @@ tc_status tc_observer_params(const tc_observer *obs, tc_dtype dtype, int symmetr
     float *r = malloc(2 * (size_t)count * sizeof *r);
     if (!r) return tc_fail(obs->ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     st = tc_observer_range(obs, dtype, symmetric, count, r, r + count);
-    /* the ranges are finite with min <= max: this cannot fail */
-    if (st == TC_OK) tc_quant_params_from_ranges(count, r, r + count, dtype, symmetric, scale, zero_point);
+    if (st == TC_OK && tc_quant_params_from_ranges(count, r, r + count, dtype, symmetric, scale, zero_point) != TC_OK)
+        st = tc_fail(obs->ctx, TC_ERR_INVALID_ARG, "observer: %s", tc_last_error(NULL));
     free(r);
     return st;
 }
