@@ -219,14 +219,14 @@ static tc_status convert(tc_ctx *ctx, int quantize, const tc_tensor *x, tc_tenso
     if (st == TC_OK) st = tc_layer_variant(ctx, op, v, TC_VARIANT_AUTO, &v);
     if (st != TC_OK) return st;
     const double n = (double)x->numel;
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, op, v, 2.0 * n, n * (4.0 + (double)tc_dtype_size(l.dt)));
     if (v == TC_VARIANT_REF) {
         const host_args a = {&l, x->numel};
         st = tc_host_run(ctx, 1, &x, y, quantize ? host_quantize : host_dequantize, &a);
     } else {
         st = run_cl(ctx, quantize, x, y, &l);
     }
-    return tc_op_end(ctx, op, v, 2.0 * n, n * (4.0 + (double)tc_dtype_size(l.dt)), st);
+    return tc_op_end(ctx, st);
 }
 
 tc_status tc_quantize(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_op_params *p)
