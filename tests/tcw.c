@@ -1,5 +1,6 @@
 /* Hand-made weight files (tcw.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -88,4 +89,18 @@ void write_file(const char *path, const void *data, size_t n)
     assert_non_null(fp);
     assert_int_equal(fwrite(data, 1, n, fp), n);
     assert_int_equal(fclose(fp), 0);
+}
+
+unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    *n = (size_t)ftell(fp);
+    rewind(fp);
+    unsigned char *b = malloc(*n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, *n, fp), *n);
+    fclose(fp);
+    return b;
 }

@@ -32,5 +32,7 @@ void seal(fbuf *f);
 /* Recomputes the checksum of a sealed file of n bytes. */
 void reseal(unsigned char *b, size_t n);
 void write_file(const char *path, const void *data, size_t n);
+/* The whole file in a new buffer with one spare byte; *n its size. */
+unsigned char *slurp(const char *path, size_t *n);
 
 #endif

@@ -25,13 +25,6 @@ static const struct {
 
 static char tmpdir[64];
 
-static size_t scratch_bytes(const tc_ctx *ctx)
-{
-    size_t n = 0;
-    for (int i = 0; i < TC_SCRATCH_SLOTS; i++) n += ctx->scratch_bytes[i];
-    return n;
-}
-
 static void data_path(char *buf, size_t n, const char *file) { snprintf(buf, n, "%s/%s", TINYCL_DATA_DIR, file); }
 
 /* Predictions of a committed model for every test image, on ctx. */
@@ -79,7 +72,7 @@ static void test_digits_match_ref(void **state)
     (void)state;
     tc_ctx *ref = NULL, *ctx = th_ctx();
     assert_int_equal(tc_ctx_create("ref", 0, &ref), TC_OK);
-    const size_t mem0 = tc_ctx_mem_current(ctx);
+    const size_t mem0 = th_tensor_mem(ctx);
     static int32_t want[DIGITS_N], got[DIGITS_N], labels[DIGITS_N], batched[DIGITS_N];
     static float images[DIGITS_N * 64];
     tc_tensor *x = NULL, *y = NULL;
@@ -129,8 +122,66 @@ static void test_digits_match_ref(void **state)
         }
         tc_model_free(m);
     }
-    assert_int_equal(tc_ctx_mem_current(ctx) - scratch_bytes(ctx), mem0);
+    assert_int_equal(th_tensor_mem(ctx), mem0);
     tc_ctx_free(ref);
+    tc_ctx_free(ctx);
+}
+
+/* Outputs [DIGITS_N, 10] of a model file on x. */
+static void digits_outputs(tc_ctx *ctx, const char *path, unsigned flags, const tc_tensor *x, float *out)
+{
+    tc_model *m = NULL;
+    tc_tensor *y = NULL;
+    if (tc_model_load_flags(ctx, path, flags, &m) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 2, TH_DIMS(DIGITS_N, 10), &y), TC_OK);
+    if (tc_model_forward(m, x, y) != TC_OK) fail_msg("%s: %s", path, tc_last_error(ctx));
+    assert_int_equal(tc_tensor_read(y, out, (size_t)DIGITS_N * 10 * sizeof *out), TC_OK);
+    tc_tensor_free(y);
+    tc_model_free(m);
+}
+
+static char *tmp_file(void);
+static char *tmp_file2(void);
+
+/* The committed version-1 models saved as version 2 give the same outputs, and
+ * so do they run through one-shot ops instead of plans; saving the version-2
+ * model again writes the same bytes. */
+static void test_digits_v2_and_oneshot(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    const size_t mem0 = th_tensor_mem(ctx);
+    static float want[DIGITS_N * 10], got[DIGITS_N * 10];
+    tc_tensor *x = NULL, *labels = NULL;
+    assert_int_equal(tc_dataset_load(ctx, DIGITS_TEST, &x, &labels), TC_OK);
+    for (size_t k = 0; k < sizeof digit_models / sizeof digit_models[0]; k++) {
+        char path[1024];
+        data_path(path, sizeof path, digit_models[k].file);
+        digits_outputs(ctx, path, 0, x, want);
+        digits_outputs(ctx, path, TC_MODEL_ONESHOT, x, got);
+        assert_memory_equal(got, want, sizeof want);
+
+        tc_model *m = NULL;
+        assert_int_equal(tc_model_load(ctx, path, &m), TC_OK);
+        if (tc_model_save(m, tmp_file()) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+        tc_model_free(m);
+        digits_outputs(ctx, tmp_file(), 0, x, got);
+        assert_memory_equal(got, want, sizeof want);
+        assert_int_equal(tc_model_load(ctx, tmp_file(), &m), TC_OK);
+        assert_string_equal(tc_model_name(m), digit_models[k].name);
+        assert_int_equal(tc_model_save(m, tmp_file2()), TC_OK);
+        tc_model_free(m);
+        size_t n1, n2;
+        unsigned char *b1 = slurp(tmp_file(), &n1), *b2 = slurp(tmp_file2(), &n2);
+        assert_int_equal(b1[4], 2); /* version */
+        assert_int_equal(n1, n2);
+        assert_memory_equal(b1, b2, n1);
+        free(b1);
+        free(b2);
+    }
+    tc_tensor_free(x);
+    tc_tensor_free(labels);
+    assert_int_equal(th_tensor_mem(ctx), mem0);
     tc_ctx_free(ctx);
 }
 
@@ -159,6 +210,13 @@ static char *tmp_file(void)
 {
     static char path[128];
     snprintf(path, sizeof path, "%s/file", tmpdir);
+    return path;
+}
+
+static char *tmp_file2(void)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/file2", tmpdir);
     return path;
 }
 
@@ -191,20 +249,11 @@ static void expect_data(tc_ctx *ctx, const void *data, size_t n, tc_status want,
     assert_int_equal(tc_ctx_mem_current(ctx), mem0);
 }
 
-static unsigned char *slurp(const char *file, size_t *n)
+static unsigned char *slurp_data(const char *file, size_t *n)
 {
     char path[1024];
     data_path(path, sizeof path, file);
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    static unsigned char buf[1 << 17];
-    *n = fread(buf, 1, sizeof buf, fp);
-    assert_true(*n > 0 && *n < sizeof buf);
-    fclose(fp);
-    unsigned char *copy = malloc(*n + 1);
-    assert_non_null(copy);
-    memcpy(copy, buf, *n);
-    return copy;
+    return slurp(path, n);
 }
 
 /* The tiny model computes what the hand-worked numbers say. */
@@ -286,7 +335,7 @@ static void test_model_bad_calls(void **state)
     tc_tensor_free(x_other);
     free(hy);
     tc_model_free(m);
-    assert_int_equal(tc_ctx_mem_current(ctx) - scratch_bytes(ctx), 0);
+    assert_int_equal(th_tensor_mem(ctx), 0);
     tc_ctx_free(ctx);
     tc_ctx_free(other);
 }
@@ -297,7 +346,7 @@ static void test_damaged_model_files(void **state)
     (void)state;
     tc_ctx *ctx = th_ctx();
     size_t n;
-    unsigned char *b = slurp("cnn_digits.tcw", &n);
+    unsigned char *b = slurp_data("cnn_digits.tcw", &n);
     /* header, name, first layer record, its tensor header and payload, last record, checksum */
     const size_t cuts[] = {0, 3, 6, 30, 59, 70, 100, 300, n - 20, n - 4, n - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
@@ -434,7 +483,7 @@ static void test_bad_data_files(void **state)
     (void)state;
     tc_ctx *ctx = th_ctx();
     size_t n;
-    unsigned char *b = slurp("digits_test.tcd", &n);
+    unsigned char *b = slurp_data("digits_test.tcd", &n);
     const size_t cuts[] = {0, 10, 31, 32, 5000, n - 4 * DIGITS_N, n - 5, n - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
         expect_data(ctx, b, cuts[i], TC_ERR_CORRUPT, "truncated");
@@ -473,6 +522,7 @@ static int remove_tmpdir(void **state)
 {
     (void)state;
     unlink(tmp_file());
+    unlink(tmp_file2());
     return rmdir(tmpdir);
 }
 
@@ -480,6 +530,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_digits_match_ref),
+        cmocka_unit_test(test_digits_v2_and_oneshot),
         cmocka_unit_test(test_tiny_model_forward),
         cmocka_unit_test(test_model_bad_calls),
         cmocka_unit_test(test_damaged_model_files),
