@@ -19,8 +19,6 @@
 #define GDH d.se
 #define GDW d.sf
 
-#define EPI_BIAS 1
-#define EPI_RELU 2
 
 /* Input value at output pixel (p, q) and tap (r, s) of channel plane xc; 0 in the padding. */
 inline float tap(__global const float *xc, const int16 d, int p, int q, int r, int s)

@@ -154,14 +154,16 @@ static tc_tensor *run_ops(tc_ctx *ctx, const model_spec *m, const weights *w, co
             assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 1 + s->on, dims, &y), TC_OK);
         const int st = (int)s->p[4], pad = (int)s->p[5];
         tc_conv2d_params cp = {st, st, pad, pad, 1, 1, 1, bt, (int)s->flags, TC_VARIANT_AUTO};
-        tc_pool2d_params pp = {(int)s->p[0], (int)s->p[1], (int)s->p[2], (int)s->p[2], (int)s->p[3], (int)s->p[3]};
+        tc_pool2d_params pp = {(int)s->p[0], (int)s->p[1], (int)s->p[2], (int)s->p[2], (int)s->p[3], (int)s->p[3],
+                               TC_VARIANT_AUTO};
+        tc_linear_params lp = {(int)s->flags, TC_VARIANT_AUTO};
         tc_status r = TC_OK;
         switch (s->type) {
-        case TC_LAYER_LINEAR: r = tc_linear(ctx, cur, wt, bt, y, (int)s->flags); break;
+        case TC_LAYER_LINEAR: r = tc_linear(ctx, cur, wt, bt, y, &lp); break;
         case TC_LAYER_CONV2D: r = tc_conv2d(ctx, cur, wt, y, &cp); break;
-        case TC_LAYER_RELU: r = tc_relu(ctx, cur, y); break;
-        case TC_LAYER_SOFTMAX: r = tc_softmax(ctx, cur, y); break;
-        case TC_LAYER_GLOBAL_AVGPOOL: r = tc_global_avgpool(ctx, cur, y); break;
+        case TC_LAYER_RELU: r = tc_relu(ctx, cur, y, NULL); break;
+        case TC_LAYER_SOFTMAX: r = tc_softmax(ctx, cur, y, NULL); break;
+        case TC_LAYER_GLOBAL_AVGPOOL: r = tc_global_avgpool(ctx, cur, y, NULL); break;
         case TC_LAYER_MAXPOOL2D: r = tc_maxpool2d(ctx, cur, y, &pp); break;
         case TC_LAYER_AVGPOOL2D: r = tc_avgpool2d(ctx, cur, y, &pp); break;
         default: break;
@@ -297,12 +299,11 @@ static void quant_file(tc_wfile *f, fbuf *hand)
     f->nlayers = 1;
     tc_wlayer *l = &f->layers[0];
     *l = (tc_wlayer){.type = TC_LAYER_LINEAR, .flags = 1, .nparams = 2, .p = {5, 3}, .ntensors = 5};
-    l->t[0] = (tc_wtensor){TC_ROLE_WEIGHT, TC_DTYPE_S8, 2, {3, 5}, 15, {TC_WQ_CHANNEL, 0, 3, q_w_scale, q_w_zp}, q_w};
-    l->t[1] = (tc_wtensor){TC_ROLE_BIAS, TC_DTYPE_S32, 1, {3}, 3, {TC_WQ_TENSOR, 0, 1, q_b_scale, q_b_zp}, q_b};
-    l->t[2] = (tc_wtensor){TC_ROLE_SCALE, TC_DTYPE_F32, 1, {3}, 3, {TC_WQ_NONE, 0, 0, NULL, NULL}, q_s};
-    l->t[3] = (tc_wtensor){TC_ROLE_ZERO_POINT, TC_DTYPE_U8, 2, {2, 3}, 6, {TC_WQ_CHANNEL, 1, 3, q_z_scale, q_z_zp},
-                           q_z};
-    l->t[4] = (tc_wtensor){TC_ROLE_GAMMA, TC_DTYPE_U8, 1, {1}, 1, {TC_WQ_NONE, 0, 0, NULL, NULL}, q_g};
+    l->t[0] = (tc_wtensor){TC_ROLE_WEIGHT, TC_DTYPE_S8, 2, {3, 5}, 15, {0, 3, q_w_scale, q_w_zp}, q_w};
+    l->t[1] = (tc_wtensor){TC_ROLE_BIAS, TC_DTYPE_S32, 1, {3}, 3, {-1, 1, q_b_scale, q_b_zp}, q_b};
+    l->t[2] = (tc_wtensor){TC_ROLE_SCALE, TC_DTYPE_F32, 1, {3}, 3, {-1, 0, NULL, NULL}, q_s};
+    l->t[3] = (tc_wtensor){TC_ROLE_ZERO_POINT, TC_DTYPE_U8, 2, {2, 3}, 6, {1, 3, q_z_scale, q_z_zp}, q_z};
+    l->t[4] = (tc_wtensor){TC_ROLE_GAMMA, TC_DTYPE_U8, 1, {1}, 1, {-1, 0, NULL, NULL}, q_g};
     w_header(hand, 2, 1, 1, U(5, 0, 0));
     w2_layer(hand, TC_LAYER_LINEAR, 1, 2, U(5, 3), 5);
     w2_tensor(hand, TC_ROLE_WEIGHT, TC_DTYPE_S8, TC_WQ_CHANNEL, 0, 2, U(3, 5, 0, 0), 3, q_w_scale, q_w_zp, q_w);
@@ -341,12 +342,11 @@ static void test_dtypes_and_quantization_round_trip(void **state)
         assert_memory_equal(y->dims, x->dims, (size_t)x->ndim * sizeof *x->dims);
         assert_int_equal(y->numel, x->numel);
         assert_memory_equal(y->data, x->data, (size_t)x->numel * tc_dtype_size(x->dtype));
-        assert_int_equal(y->q.mode, x->q.mode);
         assert_int_equal(y->q.axis, x->q.axis);
         assert_int_equal(y->q.count, x->q.count);
         if (x->q.count) {
-            assert_memory_equal(y->q.scales, x->q.scales, (size_t)x->q.count * sizeof(float));
-            assert_memory_equal(y->q.zero_points, x->q.zero_points, (size_t)x->q.count * sizeof(int32_t));
+            assert_memory_equal(y->q.scale, x->q.scale, (size_t)x->q.count * sizeof(float));
+            assert_memory_equal(y->q.zero_point, x->q.zero_point, (size_t)x->q.count * sizeof(int32_t));
         }
     }
     free(got->buf);
@@ -397,13 +397,12 @@ static const struct {
     {TC_ROLE_WEIGHT, TC_DTYPE_S8, 0, 0, 0, {3, 4}, 0, {0}, {0}, "ndim 0 outside 1..4"},
     {0, TC_DTYPE_F32, 0, 0, 2, {3, 4}, 0, {0}, {0}, "layer 0 tensor 0: unknown role 0"},
     {99, TC_DTYPE_F32, 0, 0, 2, {3, 4}, 0, {0}, {0}, "unknown role 99"},
-    {TC_ROLE_WEIGHT, TC_DTYPE_F32, 1, 0, 2, {3, 4}, 1, {1}, {0}, "(weight): an f32 tensor carries no quantization"},
-    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 2, 0, 2, {3, 4}, 3, {1, 0, 1}, {0}, "scale 1 is 0, must be finite and > 0"},
-    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 1, 0, 2, {3, 4}, 1, {-2}, {0}, "scale 0 is -2"},
-    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 1, 0, 2, {3, 4}, 1, {INFINITY}, {0}, "scale 0 is inf"},
-    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 1, 0, 2, {3, 4}, 1, {NAN}, {0}, "scale 0 is nan"},
-    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 2, 0, 2, {3, 4}, 3, {1, 1, 1}, {0, 128, 0}, "zero point 1 is 128, outside s8's -128..127"},
-    {TC_ROLE_WEIGHT, TC_DTYPE_U8, 1, 0, 2, {3, 4}, 1, {1}, {-1}, "zero point 0 is -1, outside u8's 0..255"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 2, 0, 2, {3, 4}, 3, {1, 0, 1}, {0}, "layer 0 tensor 0 (weight): scale[1] = 0 is not finite and > 0"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 1, 0, 2, {3, 4}, 1, {-2}, {0}, "scale[0] = -2 is not"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 1, 0, 2, {3, 4}, 1, {INFINITY}, {0}, "scale[0] = inf is not"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 1, 0, 2, {3, 4}, 1, {NAN}, {0}, "scale[0] = nan is not"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 2, 0, 2, {3, 4}, 3, {1, 1, 1}, {0, 128, 0}, "zero_point[1] = 128 outside s8's -128..127"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_U8, 1, 0, 2, {3, 4}, 1, {1}, {-1}, "zero_point[0] = -1 outside u8's 0..255"},
     {TC_ROLE_WEIGHT, TC_DTYPE_S8, 0, 0, 2, {3, 4}, 0, {0}, {0}, "weight is s8, which the kind does not take"},
     {TC_ROLE_GAMMA, TC_DTYPE_F32, 0, 0, 2, {3, 4}, 0, {0}, {0}, "tensor 0 is a gamma; the kind takes weight, bias"},
     {TC_ROLE_BIAS, TC_DTYPE_F32, 0, 0, 1, {3}, 0, {0}, {0}, "layer 0 (linear): no weight tensor"},
@@ -502,6 +501,27 @@ static void test_bad_v2_files(void **state)
     tc_ctx_free(ctx);
 }
 
+/* f32 tensors may carry quantization too (tc_tensor_set_quant takes it, the ops
+ * ignore it): the model keeps it on its tensors and saves it back. */
+static void test_quantized_f32_round_trip(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    static fbuf f;
+    w_header(&f, 2, 1, 1, U(4, 0, 0));
+    w2_layer(&f, TC_LAYER_LINEAR, 1, 2, U(4, 3), 2);
+    w2_tensor(&f, TC_ROLE_BIAS, TC_DTYPE_F32, TC_WQ_TENSOR, 0, 1, U(3, 0, 0, 0), 1, q_b_scale, q_b_zp, f32s);
+    w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_F32, TC_WQ_CHANNEL, 0, 2, U(3, 4, 0, 0), 3, q_w_scale, q_w_zp, f32s);
+    seal(&f);
+    write_file(tmp_path("fq.tcw"), f.b, f.n);
+    tc_model *m = NULL;
+    if (tc_model_load(ctx, tmp_path("fq.tcw"), &m) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    assert_int_equal(tc_model_save(m, tmp_path("fq_saved.tcw")), TC_OK);
+    expect_same_file(tmp_path("fq_saved.tcw"), &f);
+    tc_model_free(m);
+    tc_ctx_free(ctx);
+}
+
 /* ------------------------------------------------------------ writer errors */
 
 static int count_entries(const char *dir)
@@ -588,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_every_kind_a),
         cmocka_unit_test(test_every_kind_b),
         cmocka_unit_test(test_dtypes_and_quantization_round_trip),
+        cmocka_unit_test(test_quantized_f32_round_trip),
         cmocka_unit_test(test_bad_v2_files),
         cmocka_unit_test(test_writer_errors),
     };

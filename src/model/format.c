@@ -219,6 +219,7 @@ static tc_status walk_tensor_v1(cursor *c, const char *what, int t, tc_wtensor *
     tc_status s = words(c, h, 5, what);
     x->role = t == 0 ? TC_ROLE_WEIGHT : TC_ROLE_BIAS;
     x->dtype = TC_DTYPE_F32;
+    x->q = (tc_quant){-1, 0, NULL, NULL};
     if (s == TC_OK) s = read_dims(c, what, h, x);
     return s == TC_OK ? take_values(c, what, x) : s;
 }
@@ -240,13 +241,12 @@ static tc_status walk_tensor_v2(cursor *c, const char *what, tc_wtensor *x)
                    mode == TC_WQ_CHANNEL ? "outside the tensor's dimensions" : "must be 0 unless per channel");
     x->role = h[0];
     x->dtype = (tc_dtype)h[1];
-    x->q.mode = (tc_wq_mode)mode;
-    x->q.axis = (int)axis;
+    x->q.axis = mode == TC_WQ_CHANNEL ? (int)axis : -1;
     x->q.count = mode == TC_WQ_NONE ? 0 : mode == TC_WQ_TENSOR ? 1 : x->dims[axis];
     s = take(c, 4 * (uint64_t)x->q.count, what, &sc);
     if (s == TC_OK) s = take(c, 4 * (uint64_t)x->q.count, what, &zp);
-    x->q.scales = (const float *)(const void *)sc;
-    x->q.zero_points = (const int32_t *)(const void *)zp;
+    x->q.scale = x->q.count ? (const float *)(const void *)sc : NULL;
+    x->q.zero_point = x->q.count ? (const int32_t *)(const void *)zp : NULL;
     return s == TC_OK ? take_values(c, what, x) : s;
 }
 
@@ -285,24 +285,15 @@ static tc_status walk_layer(cursor *c, int version, int i, tc_wlayer *l)
 
 /* ------------------------------------------------------------ .tcw fields */
 
+/* The checks of tc_tensor_set_quant, which the model applies when it uploads. */
 static tc_status check_quant(cursor *c, const char *what, const tc_wtensor *x)
 {
-    const tc_wquant *q = &x->q;
-    if (q->count && x->dtype == TC_DTYPE_F32) return bad(c, "%s: an f32 tensor carries no quantization", what);
-    const int64_t lo = x->dtype == TC_DTYPE_S8 ? -128 : x->dtype == TC_DTYPE_U8 ? 0 : INT32_MIN;
-    const int64_t hi = x->dtype == TC_DTYPE_S8 ? 127 : x->dtype == TC_DTYPE_U8 ? 255 : INT32_MAX;
-    for (int64_t k = 0; k < q->count; k++) {
-        float sc;
-        int32_t zp;
-        memcpy(&sc, q->scales + k, sizeof sc);
-        memcpy(&zp, q->zero_points + k, sizeof zp);
-        if (!(sc > 0.0f && sc <= 3.4028235e38f)) /* NaN fails too */
-            return bad(c, "%s: scale %lld is %g, must be finite and > 0", what, (long long)k, (double)sc);
-        if (zp < lo || zp > hi)
-            return bad(c, "%s: zero point %lld is %d, outside %s's %lld..%lld", what, (long long)k, zp,
-                       tc_dtype_name(x->dtype), (long long)lo, (long long)hi);
-    }
-    return TC_OK;
+    if (!x->q.count) return TC_OK;
+    tc_status s = tc_quant_check(NULL, what, x->dtype, x->ndim, x->dims, &x->q);
+    if (s == TC_OK) return TC_OK;
+    const char *msg = tc_last_error(NULL);
+    const size_t skip = strlen(tc_status_name(s)) + 2; /* "TC_ERR_...: " */
+    return bad(c, "%s", strlen(msg) >= skip ? msg + skip : msg);
 }
 
 static tc_status check_tensor_fields(cursor *c, int i, int t, const tc_wtensor *x)
@@ -383,11 +374,9 @@ static tc_status tensor_size(tc_ctx *ctx, int i, int t, const tc_wtensor *x, uin
         if (x->dims[d] < 1 || x->dims[d] > DIM_MAX || __builtin_mul_overflow(numel, x->dims[d], &numel) ||
             numel > INT64_MAX / 4)
             return bad_arg(ctx, "layer %d tensor %d: dimension %d is %lld", i, t, d, (long long)x->dims[d]);
-    const tc_wquant *q = &x->q;
-    const int64_t count = q->mode == TC_WQ_NONE ? 0 : q->mode == TC_WQ_TENSOR ? 1
-                          : q->mode == TC_WQ_CHANNEL && q->axis >= 0 && q->axis < x->ndim ? x->dims[q->axis] : -1;
-    if (numel != x->numel || count < 0 || q->count != count || (q->mode != TC_WQ_CHANNEL && q->axis) ||
-        (count && (!q->scales || !q->zero_points)))
+    const tc_quant *q = &x->q;
+    const int64_t count = q->count ? q->axis < 0 ? 1 : q->axis < x->ndim ? x->dims[q->axis] : -1 : 0;
+    if (numel != x->numel || q->count != count || (count && (!q->scale || !q->zero_point)))
         return bad_arg(ctx, "layer %d tensor %d: element count or quantization does not match its dims", i, t);
     *size = 36 + 8 * (uint64_t)count + (uint64_t)padded(numel * (int64_t)tc_dtype_size(x->dtype));
     return TC_OK;
@@ -418,11 +407,13 @@ static tc_status file_size(tc_ctx *ctx, const tc_wfile *f, uint64_t *size)
 
 static unsigned char *put_tensor(unsigned char *p, const tc_wtensor *x)
 {
-    const uint32_t h[5] = {x->role, (uint32_t)x->dtype, (uint32_t)x->q.mode, (uint32_t)x->q.axis, (uint32_t)x->ndim};
+    const uint32_t mode = !x->q.count ? TC_WQ_NONE : x->q.axis < 0 ? TC_WQ_TENSOR : TC_WQ_CHANNEL;
+    const uint32_t h[5] = {x->role, (uint32_t)x->dtype, mode, mode == TC_WQ_CHANNEL ? (uint32_t)x->q.axis : 0,
+                           (uint32_t)x->ndim};
     for (int k = 0; k < 5; k++) p = put32(p, h[k]);
     for (int d = 0; d < TC_MAX_DIMS; d++) p = put32(p, d < x->ndim ? (uint32_t)x->dims[d] : 0);
-    p = put(p, x->q.scales, 4 * (size_t)x->q.count);
-    p = put(p, x->q.zero_points, 4 * (size_t)x->q.count);
+    p = put(p, x->q.scale, 4 * (size_t)x->q.count);
+    p = put(p, x->q.zero_point, 4 * (size_t)x->q.count);
     const size_t bytes = (size_t)x->numel * tc_dtype_size(x->dtype);
     p = put(p, x->data, bytes);
     memset(p, 0, (size_t)padded((int64_t)bytes) - bytes);

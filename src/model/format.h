@@ -22,17 +22,8 @@ typedef struct {
     int64_t d[TC_SAMPLE_DIMS];
 } tc_shape;
 
-/* Quantization of a stored tensor: none, one (scale, zero point), or one per
- * index along `axis`. */
+/* The quantization mode field of a version-2 tensor record. */
 typedef enum { TC_WQ_NONE = 0, TC_WQ_TENSOR, TC_WQ_CHANNEL, TC_WQ_END } tc_wq_mode;
-
-typedef struct {
-    tc_wq_mode mode;
-    int axis;      /* TC_WQ_CHANNEL; 0 otherwise */
-    int64_t count; /* 0, 1 or dims[axis] */
-    const float *scales;
-    const int32_t *zero_points;
-} tc_wquant;
 
 typedef struct {
     uint32_t role; /* a tc_tensor_role once read */
@@ -40,7 +31,7 @@ typedef struct {
     int ndim;
     int64_t dims[TC_MAX_DIMS];
     int64_t numel;
-    tc_wquant q;
+    tc_quant q;       /* count 0: none */
     const void *data; /* numel elements of dtype */
 } tc_wtensor;
 

@@ -19,7 +19,7 @@ typedef struct {
 typedef struct tc_layer_kind tc_layer_kind;
 typedef struct {
     const tc_layer_kind *kind;
-    tc_wlayer d;                    /* data and quantization pointers are dead after loading */
+    tc_wlayer d;                    /* the description; values and quantization live in t[] */
     tc_tensor *t[TC_W_MAX_TENSORS]; /* d.t[i] on the model's device */
     void *plan;                     /* the kind's prepared state; NULL: one-shot ops */
     tc_tensor *out;                 /* [batch, d.out]; NULL for the last layer (it writes y) and views */

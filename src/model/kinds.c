@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "model/kind.h"
-#include "model/plan_shim.h"
 
 #define DIM_MAX INT32_MAX
 #define F32 (1u << TC_DTYPE_F32)
@@ -78,9 +77,16 @@ static int linear_shape(tc_wlayer *l, char *why, size_t n)
     return 0;
 }
 
+static tc_linear_params linear_params(const tc_mlayer *l)
+{
+    tc_linear_params p = tc_linear_defaults();
+    p.relu = (l->d.flags & TC_W_FLAG_RELU) != 0;
+    return p;
+}
+
 static tc_status linear_prepare(tc_ctx *ctx, tc_mlayer *l)
 {
-    const tc_linear_params p = {(l->d.flags & TC_W_FLAG_RELU) != 0, TC_VARIANT_AUTO};
+    const tc_linear_params p = linear_params(l);
     tc_linear_plan *plan = NULL;
     tc_status s = tc_linear_plan_create(ctx, tensor(l, TC_ROLE_WEIGHT), tensor(l, TC_ROLE_BIAS), &p, &plan);
     l->plan = plan;
@@ -90,8 +96,8 @@ static tc_status linear_prepare(tc_ctx *ctx, tc_mlayer *l)
 static tc_status linear_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
 {
     if (l->plan) return tc_linear_plan_run(l->plan, x, y);
-    return tc_linear(ctx, x, tensor(l, TC_ROLE_WEIGHT), tensor(l, TC_ROLE_BIAS), y,
-                     (l->d.flags & TC_W_FLAG_RELU) != 0);
+    const tc_linear_params p = linear_params(l);
+    return tc_linear(ctx, x, tensor(l, TC_ROLE_WEIGHT), tensor(l, TC_ROLE_BIAS), y, &p);
 }
 
 static void linear_release(void *plan) { tc_linear_plan_free(plan); }
@@ -160,7 +166,7 @@ static int conv2d_summary(const tc_wlayer *l, char *buf, size_t n)
 static tc_pool2d_params pool_params(const tc_wlayer *l)
 {
     const int64_t *p = l->p;
-    return (tc_pool2d_params){(int)p[0], (int)p[1], (int)p[2], (int)p[2], (int)p[3], (int)p[3]};
+    return (tc_pool2d_params){(int)p[0], (int)p[1], (int)p[2], (int)p[2], (int)p[3], (int)p[3], TC_VARIANT_AUTO};
 }
 
 static int pool2d_shape(tc_wlayer *l, char *why, size_t n)
@@ -203,7 +209,7 @@ static int global_avgpool_shape(tc_wlayer *l, char *why, size_t n)
 static tc_status global_avgpool_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
 {
     (void)l;
-    return tc_global_avgpool(ctx, x, y);
+    return tc_global_avgpool(ctx, x, y, NULL);
 }
 
 /* ------------------------------------------------------------ parameterless */
@@ -211,13 +217,13 @@ static tc_status global_avgpool_run(tc_ctx *ctx, const tc_mlayer *l, const tc_te
 static tc_status relu_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
 {
     (void)l;
-    return tc_relu(ctx, x, y);
+    return tc_relu(ctx, x, y, NULL);
 }
 
 static tc_status softmax_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
 {
     (void)l;
-    return tc_softmax(ctx, x, y);
+    return tc_softmax(ctx, x, y, NULL);
 }
 
 static int flatten_shape(tc_wlayer *l, char *why, size_t n)

@@ -48,9 +48,10 @@ static tc_status upload(tc_model *m, const tc_wlayer *d, tc_mlayer *l)
     l->d = *d;
     for (int t = 0; t < d->ntensors; t++) {
         const tc_wtensor *x = &d->t[t];
-        l->d.t[t].data = NULL;
-        l->d.t[t].q = (tc_wquant){0}; /* f32 tensors, the only ones kinds take, carry none */
+        l->d.t[t].data = NULL; /* the tensor holds the values and the quantization */
+        l->d.t[t].q = (tc_quant){-1, 0, NULL, NULL};
         tc_status s = tc_tensor_from_host(m->ctx, x->dtype, x->ndim, x->dims, x->data, &l->t[t]);
+        if (s == TC_OK && x->q.count) s = tc_tensor_set_quant(l->t[t], &x->q);
         if (s != TC_OK) return s;
     }
     return TC_OK;
@@ -115,6 +116,7 @@ tc_status tc_model_save(const tc_model *m, const char *path)
             f->layers[i].t[t].data = host;
             s = host ? tc_tensor_read(m->layers[i].t[t], host, bytes)
                      : tc_fail(m->ctx, TC_ERR_OUT_OF_MEMORY, "tc_model_save: cannot allocate %zu bytes", bytes);
+            if (s == TC_OK) s = tc_tensor_quant(m->layers[i].t[t], &f->layers[i].t[t].q);
         }
     }
     if (s == TC_OK) s = tc_wfile_write(m->ctx, f, path);
@@ -218,7 +220,7 @@ tc_status tc_model_predict(tc_model *m, const tc_tensor *x, tc_tensor *pred)
 {
     tc_status s = check_io(m, x, pred, TC_DTYPE_S32, "tc_model_predict");
     if (s == TC_OK) s = forward(m, x, m->logits);
-    return s == TC_OK ? tc_argmax(m->ctx, m->logits, pred) : s;
+    return s == TC_OK ? tc_argmax(m->ctx, m->logits, pred, NULL) : s;
 }
 
 tc_status tc_dataset_load(tc_ctx *ctx, const char *path, tc_tensor **images, tc_tensor **labels)

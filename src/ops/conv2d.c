@@ -6,13 +6,11 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "iface.h"
 #include "ops/gemm.h"
 #include "ops/host.h"
 #include "ref/ref.h"
 
-#define EPI_BIAS 1
-#define EPI_RELU 2
-#define EPI_BIAS_ROW 8 /* matmul's bias_relu: one bias per row (output channel) */
 #define CL_LIM ((int64_t)1 << 30)
 
 /* Launches on PoCL name their local size: PoCL builds a kernel once per local size
@@ -87,7 +85,7 @@ static tc_status validate(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, c
             return tc_fail(ctx, TC_ERR_SHAPE, "conv2d: bias has %lld elements, expected K = %lld",
                            (long long)p->bias->numel, (long long)d->k);
     }
-    if (y->st == x->st || y->st == w->st || (p->bias && y->st == p->bias->st))
+    if (tc_tensors_overlap(y, x) || tc_tensors_overlap(y, w) || tc_tensors_overlap(y, p->bias))
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "conv2d: y must not share storage with x, w or bias");
     /* kernels index with 32-bit ints; padded extents must fit too */
     if (!ctx->is_ref && (x->numel >= CL_LIM || w->numel >= CL_LIM || y->numel >= CL_LIM ||
@@ -321,128 +319,105 @@ tc_status tc_conv2d(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, tc_tens
 }
 
 /* ---- descriptor: cases, inputs and counts for tests, check and bench --------
- * case v[]: n, c, h, w, k, r, s, stride, pad, dil, groups, flags. Flags: 1 bias,
- * 2 ReLU, 4 the width axis uses stride 1, pad 0, dilation 1, 8 the height axis does.
- * Bench size spec: keys with values, in any order, e.g. n1c64h56w56k64r3s3pad1:
- * n (default 1) c h w k r s (required), st (stride), pad, dil, g (groups), and
- * the words bias and relu. */
+ * case keys: n, c, h, w, k, r, s, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+ * groups, bias, relu. Bench size spec: keys with values, in any order, e.g.
+ * n1c64h56w56k64r3s3pad1: n (default 1) c h w k r s (required), st (stride), pad,
+ * dil, g (groups), and the words bias and relu. */
 #include "check/opdesc.h"
-
-enum { CV_N, CV_C, CV_H, CV_W, CV_K, CV_R, CV_S, CV_ST, CV_PAD, CV_DIL, CV_G, CV_FLAGS };
 
 static const tc_variant conv2d_variants[] = {TC_VARIANT_REF, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_IM2COL,
                                              TC_VARIANT_CLBLAST};
 
+#define CV(n_, c_, h_, w_, k_, r_, s_, sth, stw, ph, pw, dh, dw, g_, bias_, relu_)                                \
+    TC_CASE({"n", n_}, {"c", c_}, {"h", h_}, {"w", w_}, {"k", k_}, {"r", r_}, {"s", s_}, {"stride_h", sth},        \
+            {"stride_w", stw}, {"pad_h", ph}, {"pad_w", pw}, {"dil_h", dh}, {"dil_w", dw}, {"groups", g_},          \
+            {"bias", bias_}, {"relu", relu_})
 static const tc_case conv2d_cases[] = {
-    {{1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0}},      {{1, 3, 7, 7, 1, 3, 3, 1, 1, 1, 1, 1}},
-    {{2, 17, 13, 13, 3, 3, 3, 1, 1, 1, 1, 3}},   {{1, 16, 13, 7, 17, 1, 1, 1, 0, 1, 1, 2}},
-    {{3, 4, 9, 11, 8, 5, 5, 2, 2, 1, 1, 1}},     {{1, 3, 17, 17, 8, 7, 7, 2, 3, 1, 1, 3}},
-    {{1, 6, 13, 13, 4, 3, 3, 1, 2, 2, 1, 0}},    {{2, 8, 7, 7, 6, 3, 3, 1, 1, 1, 2, 1}},
-    {{1, 17, 13, 13, 17, 3, 3, 1, 1, 1, 17, 3}}, {{2, 32, 14, 14, 32, 3, 3, 2, 1, 1, 32, 2}},
-    {{1, 5, 13, 9, 7, 3, 1, 2, 1, 2, 1, 5}},     {{1, 64, 20, 20, 64, 3, 3, 1, 1, 1, 1, 1}},
-    {{1, 8, 1, 1, 9, 1, 1, 1, 0, 1, 1, 1}},      {{2, 3, 5, 5, 16, 3, 3, 3, 0, 1, 1, 0}},
-    {{1, 12, 7, 7, 24, 3, 3, 1, 1, 1, 3, 3}},    {{1, 17, 30, 30, 33, 3, 3, 1, 1, 1, 1, 3}},
-    {{1, 2, 1, 7, 3, 1, 3, 1, 1, 1, 1, 0}},      {{1, 4, 16, 16, 5, 3, 3, 1, 1, 1, 1, 1}},
-    {{1, 4, 9, 20, 6, 3, 3, 2, 1, 1, 1, 8}},     {{1, 16, 9, 9, 16, 1, 1, 2, 0, 1, 4, 2}},
-    {{2, 3, 5, 1, 2, 3, 3, 3, 1, 1, 1, 1}},      {{1, 7, 11, 12, 5, 3, 3, 3, 2, 2, 1, 2}},
-    {{1, 2, 12, 10, 9, 9, 9, 1, 4, 1, 1, 3}},
+    CV(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0),
+    CV(1, 3, 7, 7, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0),
+    CV(2, 17, 13, 13, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+    CV(1, 16, 13, 7, 17, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1),
+    CV(3, 4, 9, 11, 8, 5, 5, 2, 2, 2, 2, 1, 1, 1, 1, 0),
+    CV(1, 3, 17, 17, 8, 7, 7, 2, 2, 3, 3, 1, 1, 1, 1, 1),
+    CV(1, 6, 13, 13, 4, 3, 3, 1, 1, 2, 2, 2, 2, 1, 0, 0),
+    CV(2, 8, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, 1, 0),
+    CV(1, 17, 13, 13, 17, 3, 3, 1, 1, 1, 1, 1, 1, 17, 1, 1),
+    CV(2, 32, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1, 32, 0, 1),
+    CV(1, 5, 13, 9, 7, 3, 1, 2, 1, 1, 0, 2, 1, 1, 1, 0),
+    CV(1, 64, 20, 20, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0),
+    CV(1, 8, 1, 1, 9, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0),
+    CV(2, 3, 5, 5, 16, 3, 3, 3, 3, 0, 0, 1, 1, 1, 0, 0),
+    CV(1, 12, 7, 7, 24, 3, 3, 1, 1, 1, 1, 1, 1, 3, 1, 1),
+    CV(1, 17, 30, 30, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+    CV(1, 2, 1, 7, 3, 1, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0),
+    CV(1, 4, 16, 16, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0),
+    CV(1, 4, 9, 20, 6, 3, 3, 1, 2, 0, 1, 1, 1, 1, 0, 0),
+    CV(1, 16, 9, 9, 16, 1, 1, 2, 2, 0, 0, 1, 1, 4, 0, 1),
+    CV(2, 3, 5, 1, 2, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0),
+    CV(1, 7, 11, 12, 5, 3, 3, 3, 3, 2, 2, 2, 2, 1, 0, 1),
+    CV(1, 2, 12, 10, 9, 9, 9, 1, 1, 4, 4, 1, 1, 1, 1, 1),
 };
-
-/* Per-axis stride, pad and dilation of a case: [0] height, [1] width. */
-static void case_axes(const tc_case *cs, int st[2], int pad[2], int dil[2])
-{
-    for (int a = 0; a < 2; a++) {
-        const int plain = (int)(cs->v[CV_FLAGS] & (a ? 4 : 8));
-        st[a] = plain ? 1 : (int)cs->v[CV_ST];
-        pad[a] = plain ? 0 : (int)cs->v[CV_PAD];
-        dil[a] = plain ? 1 : (int)cs->v[CV_DIL];
-    }
-}
-
-static void conv2d_describe(const tc_case *c, char *buf, size_t n)
-{
-    const int64_t *v = c->v;
-    int len = snprintf(buf, n, "n%lldc%lldh%lldw%lldk%lldr%llds%lld", (long long)v[CV_N], (long long)v[CV_C],
-                       (long long)v[CV_H], (long long)v[CV_W], (long long)v[CV_K], (long long)v[CV_R],
-                       (long long)v[CV_S]);
-    static const char *const keys[] = {"st", "pad", "dil", "g"};
-    static const int64_t plain[] = {1, 0, 1, 1};
-    for (int i = 0; i < 4; i++)
-        if (len >= 0 && (size_t)len < n && v[CV_ST + i] != plain[i])
-            len += snprintf(buf + len, n - (size_t)len, "%s%lld", keys[i], (long long)v[CV_ST + i]);
-    if (len >= 0 && (size_t)len < n)
-        snprintf(buf + len, n - (size_t)len, "%s%s%s%s", v[CV_FLAGS] & 1 ? "bias" : "", v[CV_FLAGS] & 2 ? "relu" : "",
-                 v[CV_FLAGS] & 4 ? " (w plain)" : "", v[CV_FLAGS] & 8 ? " (h plain)" : "");
-}
-
-static void conv2d_json(const tc_case *c, char *buf, size_t n)
-{
-    const int64_t *v = c->v;
-    int st[2], pad[2], dil[2];
-    case_axes(c, st, pad, dil);
-    int len = snprintf(buf, n,
-                       "{\"n\":%lld,\"c\":%lld,\"h\":%lld,\"w\":%lld,\"k\":%lld,\"r\":%lld,\"s\":%lld,\"stride\":%d,"
-                       "\"pad\":%d,\"dil\":%d,\"groups\":%lld,\"bias\":%d,\"relu\":%d",
-                       (long long)v[CV_N], (long long)v[CV_C], (long long)v[CV_H], (long long)v[CV_W],
-                       (long long)v[CV_K], (long long)v[CV_R], (long long)v[CV_S], st[0], pad[0], dil[0],
-                       (long long)v[CV_G], (int)(v[CV_FLAGS] & 1), (int)(v[CV_FLAGS] & 2) / 2);
-    if (len >= 0 && (size_t)len < n)
-        snprintf(buf + len, n - (size_t)len, st[0] != st[1] || pad[0] != pad[1] || dil[0] != dil[1]
-                                                 ? ",\"stride_w\":%d,\"pad_w\":%d,\"dil_w\":%d}"
-                                                 : "}",
-                 st[1], pad[1], dil[1]);
-}
 
 static int conv2d_parse(const char *spec, tc_case *c)
 {
+    /* spec key -> the case keys it sets */
     static const char *const keys[] = {"n", "c", "h", "w", "k", "r", "s", "st", "pad", "dil", "g"};
+    static const char *const set[][2] = {{"n", NULL},        {"c", NULL},          {"h", NULL},
+                                         {"w", NULL},        {"k", NULL},          {"r", NULL},
+                                         {"s", NULL},        {"stride_h", "stride_w"}, {"pad_h", "pad_w"},
+                                         {"dil_h", "dil_w"}, {"groups", NULL}};
+    static const char *const init[] = {"n", "stride_h", "stride_w", "dil_h", "dil_w", "groups"};
     memset(c, 0, sizeof *c);
-    c->v[CV_N] = c->v[CV_ST] = c->v[CV_DIL] = c->v[CV_G] = 1;
+    static const char *const all[] = {"n", "c", "h", "w", "k", "r", "s", "stride_h", "stride_w", "pad_h", "pad_w",
+                                      "dil_h", "dil_w", "groups", "bias", "relu"};
+    for (int i = 0; i < TC_COUNT(all); i++) tc_case_set(c, all[i], 0);
+    for (int i = 0; i < TC_COUNT(init); i++) tc_case_set(c, init[i], 1);
     unsigned seen = 0;
     while (*spec) {
         size_t kl = strspn(spec, "abcdefghijklmnopqrstuvwxyz");
         if (kl == 4 && (strncmp(spec, "bias", 4) == 0 || strncmp(spec, "relu", 4) == 0)) {
-            c->v[CV_FLAGS] |= spec[0] == 'b' ? 1 : 2;
+            tc_case_set(c, spec[0] == 'b' ? "bias" : "relu", 1);
             spec += 4;
             continue;
         }
         int key = -1;
-        for (int i = 0; i < (int)(sizeof keys / sizeof keys[0]); i++)
+        for (int i = 0; i < TC_COUNT(keys); i++)
             if (strlen(keys[i]) == kl && strncmp(spec, keys[i], kl) == 0) key = i;
         char *end;
         long long val = key >= 0 ? strtoll(spec + kl, &end, 10) : 0;
-        if (key < 0 || end == spec + kl || val < (key == CV_PAD ? 0 : 1) || val > INT_MAX) return -1;
-        c->v[key] = val;
+        if (key < 0 || end == spec + kl || val < (key == 8 ? 0 : 1) || val > INT_MAX) return -1;
+        for (int j = 0; j < 2 && set[key][j]; j++) tc_case_set(c, set[key][j], (double)val);
         seen |= 1u << key;
         spec = end;
     }
-    const unsigned need = (1u << CV_C) | (1u << CV_H) | (1u << CV_W) | (1u << CV_K) | (1u << CV_R) | (1u << CV_S);
+    const unsigned need = 0x7eu; /* c h w k r s */
     return (seen & need) == need ? 0 : -1;
 }
 
 static tc_conv2d_params conv2d_case_params(const tc_opdata *d, tc_variant v)
 {
-    int st[2], pad[2], dil[2];
-    case_axes(&d->cs, st, pad, dil);
-    tc_conv2d_params p = {st[0], st[1], pad[0], pad[1], dil[0], dil[1], (int)d->cs.v[CV_G],
-                          (d->cs.v[CV_FLAGS] & 1) ? d->in[2] : NULL, (int)(d->cs.v[CV_FLAGS] & 2), v};
+    const tc_case *c = &d->cs;
+    tc_conv2d_params p = {(int)tc_case_int(c, "stride_h"), (int)tc_case_int(c, "stride_w"),
+                          (int)tc_case_int(c, "pad_h"),    (int)tc_case_int(c, "pad_w"),
+                          (int)tc_case_int(c, "dil_h"),    (int)tc_case_int(c, "dil_w"),
+                          (int)tc_case_int(c, "groups"),   tc_case_int(c, "bias") ? d->in[2] : NULL,
+                          (int)tc_case_int(c, "relu"),     v};
     return p;
 }
 
 static int case_dims(const tc_case *cs, tc_conv_dims *d)
 {
-    const int64_t *v = cs->v;
-    int st[2], pad[2], dil[2];
-    case_axes(cs, st, pad, dil);
-    *d = (tc_conv_dims){v[CV_N], v[CV_C], v[CV_H], v[CV_W], v[CV_K], v[CV_R], v[CV_S], 0, 0,
-                        st[0], st[1], pad[0], pad[1], dil[0], dil[1], v[CV_G]};
+    *d = (tc_conv_dims){tc_case_int(cs, "n"), tc_case_int(cs, "c"), tc_case_int(cs, "h"), tc_case_int(cs, "w"),
+                        tc_case_int(cs, "k"), tc_case_int(cs, "r"), tc_case_int(cs, "s"), 0, 0,
+                        (int)tc_case_int(cs, "stride_h"), (int)tc_case_int(cs, "stride_w"),
+                        (int)tc_case_int(cs, "pad_h"), (int)tc_case_int(cs, "pad_w"),
+                        (int)tc_case_int(cs, "dil_h"), (int)tc_case_int(cs, "dil_w"), tc_case_int(cs, "groups")};
     if (d->groups < 1 || d->c % d->groups || d->k % d->groups) return -1;
-    return extent(NULL, d->h, d->r, st[0], pad[0], dil[0], &d->p) == TC_OK &&
-                   extent(NULL, d->w, d->s, st[1], pad[1], dil[1], &d->q) == TC_OK
+    return extent(NULL, d->h, d->r, d->stride_h, d->pad_h, d->dil_h, &d->p) == TC_OK &&
+                   extent(NULL, d->w, d->s, d->stride_w, d->pad_w, d->dil_w, &d->q) == TC_OK
                ? 0
                : -1;
 }
-
 static tc_status conv2d_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
 {
     tc_conv_dims g;
@@ -466,14 +441,14 @@ static tc_status conv2d_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_
     else free(hb);
     if (s == TC_OK) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, 4, dy, &seed);
     if (s != TC_OK) return s;
-    tc_ref_conv2d(hx, hw, (cs->v[CV_FLAGS] & 1) ? hb : NULL, d->expected, &g, (int)(cs->v[CV_FLAGS] & 2));
+    tc_ref_conv2d(hx, hw, tc_case_int(cs, "bias") ? hb : NULL, d->out[0].expected, &g, (int)tc_case_int(cs, "relu"));
     return TC_OK;
 }
 
 static tc_status conv2d_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
     tc_conv2d_params p = conv2d_case_params(d, v);
-    return tc_conv2d(ctx, d->in[0], d->in[1], d->out, &p);
+    return tc_conv2d(ctx, d->in[0], d->in[1], d->out[0].t, &p);
 }
 
 static double conv2d_flops(const tc_case *c)
@@ -488,13 +463,22 @@ static double conv2d_bytes(const tc_case *c)
     tc_conv_dims d;
     if (case_dims(c, &d) != 0) return 0;
     return 4.0 * ((double)(d.n * d.c * d.h * d.w) + (double)(d.k * d.c / d.groups * d.r * d.s) +
-                  (double)(d.n * d.k * d.p * d.q) + ((c->v[CV_FLAGS] & 1) ? (double)d.k : 0));
+                  (double)(d.n * d.k * d.p * d.q) + (tc_case_int(c, "bias") ? (double)d.k : 0));
 }
 
 const tc_opdesc tc_opdesc_conv2d = {
-    "conv2d",        conv2d_variants, (int)(sizeof conv2d_variants / sizeof conv2d_variants[0]),
-    conv2d_cases,    (int)(sizeof conv2d_cases / sizeof conv2d_cases[0]),
-    conv2d_describe, conv2d_json,     conv2d_parse,
-    conv2d_setup,    conv2d_run,      conv2d_flops,
-    conv2d_bytes,    TC_METRIC_MAXREL, 1e-4,
+    .name = "conv2d",
+    .variants = conv2d_variants,
+    .nvariants = TC_COUNT(conv2d_variants),
+    .cases = conv2d_cases,
+    .ncases = TC_COUNT(conv2d_cases),
+    .syntax = "keys with values in any order: n (default 1) c h w k r s, st (stride), pad, dil, g (groups), "
+              "and the words bias and relu, e.g. n1c64h56w56k64r3s3pad1",
+    .parse = conv2d_parse,
+    .setup = conv2d_setup,
+    .run = conv2d_run,
+    .flops = conv2d_flops,
+    .bytes = conv2d_bytes,
+    .metric = TC_METRIC_MAXREL,
+    .tol = 1e-4,
 };
