@@ -1,8 +1,9 @@
 /* tinycl bench model: the forward pass of the committed models at given batch
  * sizes, each layer run through the plan made at load (`plan`) or through the
  * one-shot op, which validates, chooses a variant and prepares the weights on
- * every call (`oneshot`). The variants of a size run in turn, run after run, in
- * one process, so their ratio is measured under the same load. */
+ * every call (`oneshot`). The variants of a size run in turn, run after run (the
+ * order alternating), in one process; the speedup is the median of the per-run
+ * ratios, which a shared machine's slow drifts in load affect least. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ typedef struct {
     int64_t batch;
     int device, variant;
     char device_name[256];
-    double median_ms, p90_ms, max_diff;
+    double median_ms, p90_ms, max_diff, speedup; /* speedup over oneshot; 0: not measured */
     int reps, ok;
 } record;
 
@@ -72,7 +73,7 @@ static tc_status time_size(tc_ctx *ctx, const char *path, const float *images, i
     const int64_t b = recs[0].batch;
     tc_model *m[NVARIANTS] = {NULL};
     tc_tensor *x = NULL, *y[NVARIANTS] = {NULL};
-    double *t = calloc((size_t)(reps * nvars), sizeof *t);
+    double *t = calloc((size_t)(reps * (nvars + 1)), sizeof *t);
     float *out[NVARIANTS] = {NULL};
     tc_status s = t ? TC_OK : tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     if (s == TC_OK && b > count)
@@ -91,13 +92,23 @@ static tc_status time_size(tc_ctx *ctx, const char *path, const float *images, i
     if (s == TC_OK) s = tc_ctx_finish(ctx);
     int n = 0;
     for (double spent = 0; s == TC_OK && n < reps && (n < 3 || spent < budget_ms); n++)
-        for (int v = 0; s == TC_OK && v < nvars; v++) {
+        for (int k = 0; s == TC_OK && k < nvars; k++) {
+            const int v = n % 2 ? nvars - 1 - k : k;
             const double t0 = tc_now_ms();
             s = tc_model_forward(m[v], x, y[v]);
             if (s == TC_OK) s = tc_ctx_finish(ctx);
             t[v * reps + n] = tc_now_ms() - t0;
             spent += t[v * reps + n];
         }
+    int base = -1; /* the oneshot runs, which the ratios divide */
+    for (int v = 0; v < nvars; v++)
+        if (vars[v] == ONESHOT) base = v;
+    for (int v = 0; s == TC_OK && base >= 0 && v < nvars; v++) {
+        double *ratio = t + (size_t)reps * (size_t)nvars; /* the spare row */
+        for (int r = 0; r < n; r++) ratio[r] = t[base * reps + r] / t[v * reps + r];
+        qsort(ratio, (size_t)n, sizeof *ratio, cmp_double);
+        recs[v].speedup = n % 2 ? ratio[n / 2] : 0.5 * (ratio[n / 2 - 1] + ratio[n / 2]);
+    }
     const size_t ny = (size_t)(b * (m[0] ? tc_model_classes(m[0]) : 0));
     for (int v = 0; s == TC_OK && v < nvars; v++) {
         out[v] = malloc(ny * sizeof *out[v]);
@@ -124,23 +135,14 @@ static tc_status time_size(tc_ctx *ctx, const char *path, const float *images, i
     return s;
 }
 
-static const record *oneshot_of(const record *recs, int n, const record *r)
-{
-    for (int i = 0; i < n; i++)
-        if (recs[i].variant == ONESHOT && recs[i].ok && recs[i].device == r->device && recs[i].batch == r->batch &&
-            strcmp(recs[i].model, r->model) == 0)
-            return &recs[i];
-    return NULL;
-}
-
 static void print_table(const record *recs, int n)
 {
     printf("%-12s %6s %-8s %-40s %10s %10s %10s %11s %12s\n", "model", "batch", "variant", "device", "median ms",
            "p90 ms", "images/s", "vs oneshot", "max |y-y_1|");
     for (int i = 0; i < n; i++) {
-        const record *r = &recs[i], *o = oneshot_of(recs, n, r);
+        const record *r = &recs[i];
         char vs[16] = "-";
-        if (o) snprintf(vs, sizeof vs, "%.2fx", o->median_ms / r->median_ms);
+        if (r->speedup > 0) snprintf(vs, sizeof vs, "%.2fx", r->speedup);
         printf("%-12s %6lld %-8s %-40.40s %10.3f %10.3f %10.0f %11s %12.1e%s\n", r->model, (long long)r->batch,
                variant_names[r->variant], r->device_name, r->median_ms, r->p90_ms,
                1e3 * (double)r->batch / r->median_ms, vs, r->max_diff, r->ok ? "" : "  OUTPUTS DIFFER");
@@ -153,13 +155,13 @@ static int write_json(const char *path, const record *recs, int n)
     if (!f) return 1;
     fprintf(f, "{\"records\": [\n");
     for (int i = 0; i < n; i++) {
-        const record *r = &recs[i], *o = oneshot_of(recs, n, r);
+        const record *r = &recs[i];
         fprintf(f,
                 "%s  {\"op\": \"model\", \"model\": \"%s\", \"batch\": %lld, \"variant\": \"%s\", \"device\": \"%s\", "
                 "\"median_ms\": %.6f, \"p90_ms\": %.6f, \"reps\": %d, \"max_abs_diff\": %.3e",
                 i ? ",\n" : "", r->model, (long long)r->batch, variant_names[r->variant], r->device_name,
                 r->median_ms, r->p90_ms, r->reps, r->max_diff);
-        if (o) fprintf(f, ", \"speedup_vs_oneshot\": %.3f", o->median_ms / r->median_ms);
+        if (r->speedup > 0) fprintf(f, ", \"speedup_vs_oneshot\": %.3f", r->speedup);
         fprintf(f, "}");
     }
     fprintf(f, "\n]}\n");
