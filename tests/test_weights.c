@@ -381,7 +381,8 @@ static void expect_load(tc_ctx *ctx, const fbuf *f, tc_status want, const char *
 }
 
 static const float f32s[20] = {0.5f, -1, 2, 0.25f, 1, 0, 3, -2, 1, 1, 0.5f, 0.5f, 1, 2, 3, 4, 5, 6, 7, 8};
-static const int8_t s8s[20] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+static const int8_t s8s[64] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                               1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}; /* any bytes */
 
 /* One tensor record of a linear(4->3) layer that is wrong in one field. */
 static const struct {
