@@ -3,7 +3,9 @@
  * one-shot op, which validates, chooses a variant and prepares the weights on
  * every call (`oneshot`). The variants of a size run in turn, run after run (the
  * order alternating), in one process; the speedup is the median of the per-run
- * ratios, which a shared machine's slow drifts in load affect least. */
+ * ratios, which a shared machine's slow drifts in load affect least.
+ * `--variants oneshot,oneshot` times the one-shot model against a second copy of
+ * itself: the first row's ratio is then the method's noise (A/A). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +102,7 @@ static tc_status time_size(tc_ctx *ctx, const char *path, const float *images, i
             t[v * reps + n] = tc_now_ms() - t0;
             spent += t[v * reps + n];
         }
-    int base = -1; /* the oneshot runs, which the ratios divide */
+    int base = -1; /* the (last) oneshot runs, which the ratios divide */
     for (int v = 0; v < nvars; v++)
         if (vars[v] == ONESHOT) base = v;
     for (int v = 0; s == TC_OK && base >= 0 && v < nvars; v++) {
