@@ -285,15 +285,19 @@ static tc_status walk_layer(cursor *c, int version, int i, tc_wlayer *l)
 
 /* ------------------------------------------------------------ .tcw fields */
 
+const char *tc_refusal(tc_status s)
+{
+    const char *msg = tc_last_error(NULL);
+    const size_t skip = strlen(tc_status_name(s)) + 2; /* "TC_ERR_...: " */
+    return strlen(msg) >= skip ? msg + skip : msg;
+}
+
 /* The checks of tc_tensor_set_quant, which the model applies when it uploads. */
 static tc_status check_quant(cursor *c, const char *what, const tc_wtensor *x)
 {
     if (!x->q.count) return TC_OK;
     tc_status s = tc_quant_check(NULL, what, x->dtype, x->ndim, x->dims, &x->q);
-    if (s == TC_OK) return TC_OK;
-    const char *msg = tc_last_error(NULL);
-    const size_t skip = strlen(tc_status_name(s)) + 2; /* "TC_ERR_...: " */
-    return bad(c, "%s", strlen(msg) >= skip ? msg + skip : msg);
+    return s == TC_OK ? TC_OK : bad(c, "%s", tc_refusal(s));
 }
 
 static tc_status check_tensor_fields(cursor *c, int i, int t, const tc_wtensor *x)

@@ -68,6 +68,10 @@ int64_t tc_shape_numel(const tc_shape *s);
 /* TC_ERR_CORRUPT with "path: " and the message. */
 tc_status tc_wfail(tc_ctx *ctx, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The thread's error message (left by a check called without a context, which
+ * returned s) without its status name. */
+const char *tc_refusal(tc_status s);
+
 /* Structure, checksum and every field that does not depend on the layer kind
  * (tensor roles, dtypes, quantization, the name, the input shape). On failure
  * nothing is left allocated (f->buf is NULL). */

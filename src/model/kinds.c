@@ -21,13 +21,8 @@ static int fail(char *why, size_t n, const char *fmt, ...)
     return -1;
 }
 
-/* The message an op's own check left in the thread's error, without the status name. */
-static int op_refused(char *why, size_t n, tc_status s)
-{
-    const char *msg = tc_last_error(NULL);
-    const size_t skip = strlen(tc_status_name(s)) + 2;
-    return fail(why, n, "%s", strlen(msg) >= skip ? msg + skip : msg);
-}
+/* The reason an op's own check gave. */
+static int op_refused(char *why, size_t n, tc_status s) { return fail(why, n, "%s", tc_refusal(s)); }
 
 static const tc_wtensor *find(const tc_wlayer *l, tc_tensor_role role)
 {
