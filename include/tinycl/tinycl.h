@@ -14,6 +14,7 @@
 #include "tinycl/plan.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
+#include "tinycl/params.h"
 #include "tinycl/check.h"
 
 #define TINYCL_VERSION_MAJOR 0

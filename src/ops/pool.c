@@ -87,7 +87,7 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
     }
     if ((st = tc_layer_variant(ctx, op, v, TC_VARIANT_CPU, &v)) != TC_OK) return st;
     const double window = (double)p->kernel_h * p->kernel_w, outs = (double)y->numel;
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, op, v, outs * window, 4.0 * ((double)x->numel + outs));
     if (v == TC_VARIANT_REF) {
         st = tc_host_run(ctx, 1, &x, y, host_fn, &a);
     } else {
@@ -102,12 +102,17 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
                              TC_ARG(oh), TC_ARG(ow),
                              TC_ARG(p->kernel_h), TC_ARG(p->kernel_w), TC_ARG(p->stride_h), TC_ARG(p->stride_w),
                              TC_ARG(p->pad_h), TC_ARG(p->pad_w), TC_ARG(av));
-        /* dimension 0 (columns, or rows for the row kernel) rounded up */
-        size_t gws[3] = {((size_t)(rows ? a.oh : a.ow) + 15) / 16 * 16, (size_t)(rows ? a.planes : a.oh),
+        /* dimension 0 (columns, or rows for the row kernel) rounded up to the group, or to 16
+         * when the driver chooses the group */
+        const char *kn = rows ? "pool2d_rows" : "pool2d";
+        const int *pwg = &ctx->params.pool.wg;
+        const size_t wg = st == TC_OK && *pwg ? tc_fit_wg(ctx, k, kn, pwg, (size_t)*pwg, 0) : 0;
+        const size_t r = wg ? wg : 16, lws[3] = {wg, 1, 1};
+        size_t gws[3] = {((size_t)(rows ? a.oh : a.ow) + r - 1) / r * r, (size_t)(rows ? a.planes : a.oh),
                          (size_t)a.planes};
-        if (st == TC_OK) st = tc_launch(ctx, k, rows ? "pool2d_rows" : "pool2d", rows ? 2 : 3, gws, NULL);
+        if (st == TC_OK) st = tc_launch(ctx, k, kn, rows ? 2 : 3, gws, wg ? lws : NULL);
     }
-    return tc_op_end(ctx, op, v, outs * window, 4.0 * ((double)x->numel + outs), st);
+    return tc_op_end(ctx, st);
 }
 
 tc_status tc_maxpool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p)
@@ -136,7 +141,7 @@ static tc_status global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, t
         return tc_fail(ctx, TC_ERR_OVERFLOW, "global_avgpool: planes of %lldx%lld are beyond 2^31-1 on OpenCL",
                        (long long)a.h, (long long)a.w);
     if ((st = tc_layer_variant(ctx, "global_avgpool", v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "global_avgpool", v, (double)x->numel, 4.0 * ((double)x->numel + (double)y->numel));
     if (v == TC_VARIANT_REF) {
         st = tc_host_run(ctx, 1, &x, y, host_fn, &a);
     } else {
@@ -149,7 +154,7 @@ static tc_status global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, t
             st = tc_set_args(ctx, k, 6, TC_ARG(mx), TC_ARG(xo), TC_ARG(my), TC_ARG(yo), TC_ARG(planes), TC_ARG(hw));
         if (st == TC_OK) st = tc_launch_1d(ctx, k, "global_avgpool", (size_t)a.planes);
     }
-    return tc_op_end(ctx, "global_avgpool", v, (double)x->numel, 4.0 * ((double)x->numel + (double)y->numel), st);
+    return tc_op_end(ctx, st);
 }
 
 tc_status tc_global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_op_params *p)
