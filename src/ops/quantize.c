@@ -84,15 +84,14 @@ static tc_status layout_of(tc_ctx *ctx, const char *op, const tc_tensor *t, cons
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: %s carries no quantization parameters (tc_tensor_set_quant)", op,
                        tn);
     tc_tensor_quant(t, &l->q);
+    /* set on the storage for some view's dims: they must fit this tensor's */
+    char what[48];
+    snprintf(what, sizeof what, "%s: %s's parameters", op, tn);
+    tc_status st = tc_quant_check(ctx, what, t->dtype, t->ndim, t->dims, &l->q);
+    if (st != TC_OK) return st;
     l->dt = t->dtype;
     l->inner = t->numel;
     if (l->q.axis < 0) return TC_OK;
-    if (l->q.axis >= t->ndim || l->q.count != t->dims[l->q.axis]) {
-        char dims[96];
-        tc_dims_str(t, dims, sizeof dims);
-        return tc_fail(ctx, TC_ERR_SHAPE, "%s: %s's parameters are for %lld channels along axis %d, but %s is %s", op,
-                       tn, (long long)l->q.count, l->q.axis, tn, dims);
-    }
     l->inner = 1;
     for (int i = l->q.axis + 1; i < t->ndim; i++) l->inner *= t->dims[i];
     return TC_OK;
