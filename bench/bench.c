@@ -198,6 +198,7 @@ int cli_bench(int argc, char **argv)
                         "  OP: matmul (sizes MxNxK) or conv (sizes like n1c64h56w56k64r3s3pad1, see tinycl --help)\n");
         return 2;
     }
+    if (strcmp(argv[0], "model") == 0) return cli_bench_model(argc - 1, argv + 1);
     /* "conv" is the conv2d op; its sizes use the spec of the conv2d descriptor */
     const tc_opdesc *op = tc_opdesc_find(strcmp(argv[0], "conv") == 0 ? "conv2d" : argv[0]);
     if (!op) {

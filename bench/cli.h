@@ -5,6 +5,7 @@
 int cli_devices(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_bench_model(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_params(int argc, char **argv);
 

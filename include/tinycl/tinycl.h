@@ -7,6 +7,7 @@
 #include "tinycl/context.h"
 #include "tinycl/tensor.h"
 #include "tinycl/quant.h"
+#include "tinycl/quantize.h"
 #include "tinycl/variant.h"
 #include "tinycl/matmul.h"
 #include "tinycl/conv2d.h"

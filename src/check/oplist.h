@@ -19,6 +19,8 @@
     X(argmax)         \
     X(conv2d)         \
     X(conv2d_plan)    \
+    X(quantize)       \
+    X(dequantize)     \
     X(attention)      \
     X(attention_cached)
 

@@ -57,6 +57,11 @@ typedef struct {
     int32_t *zero_point;
 } tc_quant_meta;
 
+/* The checks of tc_tensor_set_quant for a tensor of dtype and dims; messages
+ * start with `what`. */
+tc_status tc_quant_check(tc_ctx *ctx, const char *what, tc_dtype dtype, int ndim, const int64_t *dims,
+                         const tc_quant *q);
+
 /* Refcounted storage shared by a tensor and its views. `guard` bytes of canary
  * live before and after the payload (tests only; 0 otherwise). */
 typedef struct {
