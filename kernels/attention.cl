@@ -18,6 +18,18 @@
 #define ATTN_FIELD(name, i) const int A##name = g.s##i;
 #define ATTN_GEOMETRY TC_ATTN_GEOMETRY(ATTN_FIELD)
 
+/* Keys and values are f32, or s8 when built with -DKV_S8: then element e of a row
+ * (channel e % HEAD_DIM) is (x - zero_point) * scale with the channel's parameters
+ * from kvq, which holds HEAD_DIM scales and HEAD_DIM zero points for k (offset 0),
+ * then the same for v (offset 2 * HEAD_DIM). */
+#ifdef KV_S8
+#define KVT char
+#define KV(p, e, o) (((float)(p)[e] - kvq[(o) + HEAD_DIM + (e) % HEAD_DIM]) * kvq[(o) + (e) % HEAD_DIM])
+#else
+#define KVT float
+#define KV(p, e, o) ((p)[e])
+#endif
+
 /* (position of the first query, valid keys) of sequence b */
 inline int2 attn_seq(__global const int2 *seq, const int16 g, int b)
 {
@@ -54,8 +66,9 @@ inline size_t attn_q_at(const int16 g, int b, int h, int i)
 #define VK 16
 
 __kernel void attn_cpu(const int16 g, __global const int2 *seq, __global const float *q, const ulong qo,
-                       __global const float *k, const ulong ko, __global const float *v, const ulong vo,
-                       __global float *out, const ulong oo, const float scale)
+                       __global const KVT *k, const ulong ko, __global const KVT *v, const ulong vo,
+                       __global float *out, const ulong oo, const float scale,
+    __global const float *kvq)
 {
     ATTN_GEOMETRY
     q += qo;
@@ -69,7 +82,7 @@ __kernel void attn_cpu(const int16 g, __global const int2 *seq, __global const f
     const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const int16 visible = ACAUSAL ? min((int16)(sq.y), (int16)(sq.x + i0 + 1) + lane) : (int16)(sq.y);
     const int kend = attn_keys(g, sq, sq.x + i0 + nq - 1);
-    __global const float *kh = k + attn_kv_at(g, b, h), *vh = v + attn_kv_at(g, b, h);
+    __global const KVT *kh = k + attn_kv_at(g, b, h), *vh = v + attn_kv_at(g, b, h);
     __global const float *qb = q + attn_q_at(g, b, h, i0);
     float qt[HEAD_DIM * VQ], ot[HEAD_DIM * VQ], kb[VK * HEAD_DIM], vb[VK * HEAD_DIM];
     for (int e = 0; e < HEAD_DIM * VQ; e++) qt[e] = ot[e] = 0.0f;
@@ -78,8 +91,8 @@ __kernel void attn_cpu(const int16 g, __global const int2 *seq, __global const f
     float16 m = (float16)(-INFINITY), l = (float16)(0.0f);
     for (int j0 = 0; j0 < kend; j0 += VK) {
         const int n = min(VK, kend - j0) * HEAD_DIM;
-        __global const float *kj = kh + (size_t)j0 * HEAD_DIM, *vj = vh + (size_t)j0 * HEAD_DIM;
-        for (int e = 0; e < n; e++) kb[e] = kj[e], vb[e] = vj[e];
+        __global const KVT *kj = kh + (size_t)j0 * HEAD_DIM, *vj = vh + (size_t)j0 * HEAD_DIM;
+        for (int e = 0; e < n; e++) kb[e] = KV(kj, e, 0), vb[e] = KV(vj, e, 2 * HEAD_DIM);
         for (int e = n; e < VK * HEAD_DIM; e++) kb[e] = vb[e] = 0.0f;
         float16 s[VK];
         for (int jj = 0; jj < VK; jj++) s[jj] = (float16)(0.0f);
@@ -128,8 +141,9 @@ __kernel void attn_cpu(const int16 g, __global const int2 *seq, __global const f
 #endif
 
 __kernel __attribute__((reqd_work_group_size(WQ, 1, 1))) void attn_gpu(
-    const int16 g, __global const int2 *seq, __global const float *q, const ulong qo, __global const float *k,
-    const ulong ko, __global const float *v, const ulong vo, __global float *out, const ulong oo, const float scale)
+    const int16 g, __global const int2 *seq, __global const float *q, const ulong qo, __global const KVT *k,
+    const ulong ko, __global const KVT *v, const ulong vo, __global float *out, const ulong oo, const float scale,
+    __global const float *kvq)
 {
     ATTN_GEOMETRY
     q += qo;
@@ -142,7 +156,7 @@ __kernel __attribute__((reqd_work_group_size(WQ, 1, 1))) void attn_gpu(
     const int qi = min(i, ALQ - 1); /* work-items past the last query repeat it and write nothing */
     const int mine = attn_keys(g, sq, sq.x + qi);
     const int kend = attn_keys(g, sq, sq.x + min(i0 + WQ, ALQ) - 1);
-    __global const float *kh = k + attn_kv_at(g, b, h), *vh = v + attn_kv_at(g, b, h);
+    __global const KVT *kh = k + attn_kv_at(g, b, h), *vh = v + attn_kv_at(g, b, h);
     __global const float *qr = q + attn_q_at(g, b, h, qi);
     float qp[HEAD_DIM], o[HEAD_DIM], sc[TK];
     for (int d = 0; d < HEAD_DIM; d++) qp[d] = qr[d] * scale, o[d] = 0.0f;
@@ -150,9 +164,10 @@ __kernel __attribute__((reqd_work_group_size(WQ, 1, 1))) void attn_gpu(
     for (int j0 = 0; j0 < kend; j0 += TK) {
         const int nk = min(TK, kend - j0) * HEAD_DIM;
         barrier(CLK_LOCAL_MEM_FENCE);
+        __global const KVT *kt = kh + (size_t)j0 * HEAD_DIM, *vt = vh + (size_t)j0 * HEAD_DIM;
         for (int e = lid; e < nk; e += WQ) {
-            ks[e] = kh[(size_t)j0 * HEAD_DIM + e];
-            vs[e] = vh[(size_t)j0 * HEAD_DIM + e];
+            ks[e] = KV(kt, e, 0);
+            vs[e] = KV(vt, e, 2 * HEAD_DIM);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         const int n = min(TK, mine - j0);
@@ -193,9 +208,10 @@ __kernel __attribute__((reqd_work_group_size(WQ, 1, 1))) void attn_gpu(
 #define REC (HEAD_DIM + 2)
 
 __kernel __attribute__((reqd_work_group_size(WD, 1, 1))) void attn_dec(
-    const int16 g, __global const int2 *seq, __global const float *q, const ulong qo, __global const float *k,
-    const ulong ko, __global const float *v, const ulong vo, __global float *out, const ulong oo,
-    __global float *part, const float scale)
+    const int16 g, __global const int2 *seq, __global const float *q, const ulong qo, __global const KVT *k,
+    const ulong ko, __global const KVT *v, const ulong vo, __global float *out, const ulong oo,
+    __global float *part, const float scale,
+    __global const float *kvq)
 {
     ATTN_GEOMETRY
     q += qo;
@@ -208,7 +224,7 @@ __kernel __attribute__((reqd_work_group_size(WD, 1, 1))) void attn_dec(
     const int2 sq = attn_seq(seq, g, b);
     const int kend = attn_keys(g, sq, sq.x + i);
     const int k0 = split * ACHUNK, k1 = min(k0 + ACHUNK, kend);
-    __global const float *kh = k + attn_kv_at(g, b, h), *vh = v + attn_kv_at(g, b, h);
+    __global const KVT *kh = k + attn_kv_at(g, b, h), *vh = v + attn_kv_at(g, b, h);
     __global const float *qr = q + attn_q_at(g, b, h, i);
     for (int d = lid; d < HEAD_DIM; d += WD) qs[d] = qr[d] * scale;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -219,9 +235,9 @@ __kernel __attribute__((reqd_work_group_size(WD, 1, 1))) void attn_dec(
         const int n = min(TD, k1 - j0);
         float mloc = -INFINITY;
         for (int jj = lid; jj < n; jj += WD) {
-            __global const float *kr = kh + (size_t)(j0 + jj) * HEAD_DIM;
+            __global const KVT *kr = kh + (size_t)(j0 + jj) * HEAD_DIM;
             float s = 0.0f;
-            for (int d = 0; d < HEAD_DIM; d++) s = fma(qs[d], kr[d], s);
+            for (int d = 0; d < HEAD_DIM; d++) s = fma(qs[d], KV(kr, d, 0), s);
             sc[jj] = s;
             mloc = fmax(mloc, s);
         }
@@ -239,8 +255,8 @@ __kernel __attribute__((reqd_work_group_size(WD, 1, 1))) void attn_dec(
             const int d = lid + t * WD;
             if (d >= HEAD_DIM) break;
             float acc = o[t] * alpha;
-            __global const float *vc = vh + (size_t)j0 * HEAD_DIM + d;
-            for (int jj = 0; jj < n; jj++) acc = fma(sc[jj], vc[(size_t)jj * HEAD_DIM], acc);
+            __global const KVT *vc = vh + (size_t)j0 * HEAD_DIM;
+            for (int jj = 0; jj < n; jj++) acc = fma(sc[jj], KV(vc, jj * HEAD_DIM + d, 2 * HEAD_DIM), acc);
             o[t] = acc;
         }
         barrier(CLK_LOCAL_MEM_FENCE); /* sc is rewritten next */
@@ -267,33 +283,43 @@ __kernel __attribute__((reqd_work_group_size(WD, 1, 1))) void attn_dec(
 #define VEC float16
 #define VLOAD vload16
 #define VSTORE vstore16
+#define VCVT convert_float16
 #define HSUM(x) attn_hsum4((x).s0123 + (x).s4567 + (x).s89ab + (x).scdef)
 #elif HEAD_DIM % 8 == 0
 #define DV 8
 #define VEC float8
 #define VLOAD vload8
 #define VSTORE vstore8
+#define VCVT convert_float8
 #define HSUM(x) attn_hsum4((x).s0123 + (x).s4567)
 #elif HEAD_DIM % 4 == 0
 #define DV 4
 #define VEC float4
 #define VLOAD vload4
 #define VSTORE vstore4
+#define VCVT convert_float4
 #define HSUM(x) attn_hsum4(x)
 #else
 #define DV 1
 #define VEC float
 #define VLOAD(i, p) ((p)[i])
 #define VSTORE(x, i, p) ((p)[i] = (x))
+#define VCVT(x) ((float)(x))
 #define HSUM(x) (x)
 #endif
 #define NV (HEAD_DIM / DV)
+#ifdef KV_S8
+#define KV_VLOAD(t, p, o) ((VCVT(VLOAD(t, p)) - VLOAD(t, kvq + (o) + HEAD_DIM)) * VLOAD(t, kvq + (o)))
+#else
+#define KV_VLOAD(t, p, o) VLOAD(t, p)
+#endif
 
 inline float attn_hsum4(float4 x) { return (x.x + x.y) + (x.z + x.w); }
 
 __kernel void attn_dec1(const int16 g, __global const int2 *seq, __global const float *q, const ulong qo,
-                        __global const float *k, const ulong ko, __global const float *v, const ulong vo,
-                        __global float *out, const ulong oo, __global float *part, const float scale)
+                        __global const KVT *k, const ulong ko, __global const KVT *v, const ulong vo,
+                        __global float *out, const ulong oo, __global float *part, const float scale,
+    __global const float *kvq)
 {
     ATTN_GEOMETRY
     q += qo;
@@ -304,7 +330,7 @@ __kernel void attn_dec1(const int16 g, __global const int2 *seq, __global const 
     const int b = bh / AH, h = bh % AH;
     const int2 sq = attn_seq(seq, g, b);
     const int k0 = split * ACHUNK, k1 = min(k0 + ACHUNK, attn_keys(g, sq, sq.x + i));
-    __global const float *kh = k + attn_kv_at(g, b, h), *vh = v + attn_kv_at(g, b, h);
+    __global const KVT *kh = k + attn_kv_at(g, b, h), *vh = v + attn_kv_at(g, b, h);
     __global const float *qr = q + attn_q_at(g, b, h, i);
     VEC qv[NV], ov[NV];
     for (int t = 0; t < NV; t++) qv[t] = VLOAD(t, qr) * scale, ov[t] = (VEC)(0.0f);
@@ -312,9 +338,9 @@ __kernel void attn_dec1(const int16 g, __global const int2 *seq, __global const 
     for (int j0 = k0; j0 < k1; j0 += 16) {
         const int n = min(16, k1 - j0);
         for (int jj = 0; jj < 16; jj++) {
-            __global const float *kr = kh + (size_t)(j0 + min(jj, n - 1)) * HEAD_DIM;
-            VEC acc = qv[0] * VLOAD(0, kr);
-            for (int t = 1; t < NV; t++) acc = fma(qv[t], VLOAD(t, kr), acc);
+            __global const KVT *kr = kh + (size_t)(j0 + min(jj, n - 1)) * HEAD_DIM;
+            VEC acc = qv[0] * KV_VLOAD(0, kr, 0);
+            for (int t = 1; t < NV; t++) acc = fma(qv[t], KV_VLOAD(t, kr, 0), acc);
             sc[jj] = jj < n ? HSUM(acc) : -INFINITY;
         }
         const float16 s = vload16(0, sc);
@@ -327,8 +353,8 @@ __kernel void attn_dec1(const int16 g, __global const int2 *seq, __global const 
         m = mx;
         for (int t = 0; t < NV; t++) ov[t] *= alpha;
         for (int jj = 0; jj < n; jj++) {
-            __global const float *vr = vh + (size_t)(j0 + jj) * HEAD_DIM;
-            for (int t = 0; t < NV; t++) ov[t] = fma((VEC)(sc[jj]), VLOAD(t, vr), ov[t]);
+            __global const KVT *vr = vh + (size_t)(j0 + jj) * HEAD_DIM;
+            for (int t = 0; t < NV; t++) ov[t] = fma((VEC)(sc[jj]), KV_VLOAD(t, vr, 2 * HEAD_DIM), ov[t]);
         }
     }
     if (ANSPLIT == 1) {
@@ -364,13 +390,13 @@ __kernel void attn_merge(const int16 g, __global const float *part, __global flo
 }
 
 /* ---- KV cache: the new tokens' keys and values written in place --------------
- * kc and vc are [B, HKV, CAP, HEAD_DIM]; k and v [B, HKV, N, HEAD_DIM], or [B, N, HKV,
+ * kc and vc are [B, HKV, CAP, HEAD_DIM] (f32, or s8 built with KV_S8); k and v [B, HKV, N, HEAD_DIM], or [B, N, HKV,
  * HEAD_DIM] with BLHD; sequence b writes its first `count` tokens from position
  * `start`: seq[b] = (start, count), or (START, COUNT) for every sequence. `a` holds
  * B, HKV, CAP, N, BLHD, START, COUNT. Grid (HEAD_DIM, N, B * HKV). */
-__kernel void kv_append(const int8 a, __global const int2 *seq, __global const float *k, const ulong ko,
-                        __global const float *v, const ulong vo, __global float *kc, const ulong kco,
-                        __global float *vc, const ulong vco)
+__kernel void kv_append(const int8 a, __global const int2 *seq, __global const KVT *k, const ulong ko,
+                        __global const KVT *v, const ulong vo, __global KVT *kc, const ulong kco,
+                        __global KVT *vc, const ulong vco)
 {
     const int d = get_global_id(0), i = get_global_id(1), bh = get_global_id(2);
     const int b = bh / a.s1, h = bh % a.s1;

@@ -132,9 +132,22 @@ static void test_attention_bad_input(void **state)
         p.variant = TC_VARIANT_SPLIT;
         th_expect(ctx, tc_attention(ctx, f.q, f.k, f.v, f.out, &p), TC_ERR_UNSUPPORTED, "needs an OpenCL device");
     }
+    /* s8 keys and values: both s8, with parameters per tensor or per head_dim channel */
+    tc_tensor *k8 = NULL, *v8 = NULL;
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S8, 4, TH_DIMS(2, 2, 5, 8), &k8), TC_OK);
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S8, 4, TH_DIMS(2, 2, 5, 8), &v8), TC_OK);
+    th_expect(ctx, tc_attention(ctx, f.q, f.k, v8, f.out, NULL), TC_ERR_DTYPE, "v is s8, expected f32");
+    th_expect(ctx, tc_attention(ctx, f.q, k8, f.v, f.out, NULL), TC_ERR_DTYPE, "v is f32, expected s8");
+    th_expect(ctx, tc_attention(ctx, f.q, k8, v8, f.out, NULL), TC_ERR_INVALID_ARG, "k is s8 without quantization");
+    const float sc[5] = {0.1f, 0.1f, 0.1f, 0.1f, 0.1f};
+    const int32_t zp[5] = {0, 0, 0, 0, 0};
+    assert_int_equal(tc_tensor_set_quant(k8, &(tc_quant){-1, 1, sc, zp}), TC_OK);
+    assert_int_equal(tc_tensor_set_quant(v8, &(tc_quant){2, 5, sc, zp}), TC_OK);
+    th_expect(ctx, tc_attention(ctx, f.q, k8, v8, f.out, NULL), TC_ERR_INVALID_ARG,
+              "v's parameters must be per tensor or per head_dim channel (axis 3), not 5 along axis 2");
     assert_true(th_unchanged(f.out, f.hout));
 
-    tc_tensor *all[] = {q3, kb, kd, kh, vl, ow, q300, k300, o300, s32, alias, k_in_big, big};
+    tc_tensor *all[] = {q3, kb, kd, kh, vl, ow, q300, k300, o300, s32, alias, k_in_big, big, k8, v8};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
     tc_tensor_free(q_other);
     release(&f);

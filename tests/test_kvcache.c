@@ -7,6 +7,8 @@
 
 #include "check/opdesc.h"
 #include "harness.h"
+#include "ref/ref.h"
+#include "tinycl/quantize.h"
 
 enum { L = 2, B = 2, H = 4, HKV = 2, CAP = 12, DH = 8 };
 
@@ -219,7 +221,16 @@ static void test_kvcache_bad_input(void **state)
     cfg.layers = L, cfg.head_dim = 300;
     th_expect(ctx, tc_kv_cache_create(ctx, &cfg, &c), TC_ERR_SHAPE, "head_dim 300 is above 256");
     cfg.head_dim = DH, cfg.dtype = TC_DTYPE_S8;
-    th_expect(ctx, tc_kv_cache_create(ctx, &cfg, &c), TC_ERR_UNSUPPORTED, "f32 only");
+    th_expect(ctx, tc_kv_cache_create(ctx, &cfg, &c), TC_ERR_UNSUPPORTED, "tc_kv_cache_create holds f32");
+    float scales[2 * L * DH];
+    for (int i = 0; i < 2 * L * DH; i++) scales[i] = 0.01f;
+    th_expect(ctx, tc_kv_cache_create_s8(ctx, &cfg, NULL, &c), TC_ERR_INVALID_ARG, "scales is NULL");
+    scales[5] = NAN;
+    th_expect(ctx, tc_kv_cache_create_s8(ctx, &cfg, scales, &c), TC_ERR_INVALID_ARG, "scales[5] = nan");
+    scales[5] = 0.0f;
+    th_expect(ctx, tc_kv_cache_create_s8(ctx, &cfg, scales, &c), TC_ERR_INVALID_ARG, "scales[5] = 0 is not finite and > 0");
+    scales[5] = 0.01f, cfg.dtype = TC_DTYPE_F32;
+    th_expect(ctx, tc_kv_cache_create_s8(ctx, &cfg, scales, &c), TC_ERR_UNSUPPORTED, "dtype f32");
     cfg = (tc_kv_cache_config){L, 1 << 30, 1 << 30, 1 << 30, 256, TC_DTYPE_F32};
     th_expect(ctx, tc_kv_cache_create(ctx, &cfg, &c), TC_ERR_OVERFLOW, NULL);
     cfg = (tc_kv_cache_config){(int64_t)1 << 30, 1 << 15, 1 << 15, 1 << 12, 256, TC_DTYPE_F32};
@@ -270,12 +281,64 @@ static void test_kvcache_bad_input(void **state)
     tc_ctx_free(other);
 }
 
+/* An s8 cache: a quarter of the memory; its attention equals f32 attention on the
+ * quantized-then-dequantized tokens, and stays within what quantization allows of
+ * attention on the tokens themselves. */
+static void test_kvcache_s8(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    const tc_kv_cache_config cfg = {1, B, HKV, CAP, DH, TC_DTYPE_S8};
+    /* symmetric parameters of the tokens' range [-1, 1] per channel: scale 1/127 */
+    float lo[DH], hi[DH], scales[2 * DH];
+    int32_t zp[DH];
+    for (int d = 0; d < DH; d++) lo[d] = -1.0f, hi[d] = 1.0f;
+    assert_int_equal(tc_quant_params_from_ranges(DH, lo, hi, TC_DTYPE_S8, 1, scales, zp), TC_OK);
+    memcpy(scales + DH, scales, DH * sizeof *scales);
+    tc_kv_cache *c = NULL;
+    assert_int_equal(tc_kv_cache_create_s8(ctx, &cfg, scales, &c), TC_OK);
+    assert_int_equal(tc_kv_cache_bytes(c), (size_t)2 * B * HKV * CAP * DH);
+    const int64_t n = 6;
+    float *hk = tokens(n, th_seed()), *hv = tokens(n, th_seed() + 1);
+    tc_tensor *k = rows(ctx, hk, n, 0, n), *v = rows(ctx, hv, n, 0, n);
+    assert_int_equal(tc_kv_cache_append(c, 0, k, v, NULL, TC_ATTN_BLHD), TC_OK);
+    /* the same tokens through quantize and dequantize on the host */
+    const int64_t all = B * n * HKV * DH;
+    int8_t *q8 = malloc((size_t)all);
+    float *dk = malloc((size_t)all * sizeof *dk), *dv = malloc((size_t)all * sizeof *dv);
+    assert_true(q8 && dk && dv);
+    tc_ref_quantize(hk, q8, TC_DTYPE_S8, all, 1, DH, scales, zp);
+    tc_ref_dequantize(q8, TC_DTYPE_S8, dk, all, 1, DH, scales, zp);
+    tc_ref_quantize(hv, q8, TC_DTYPE_S8, all, 1, DH, scales, zp);
+    tc_ref_dequantize(q8, TC_DTYPE_S8, dv, all, 1, DH, scales, zp);
+    tc_tensor *q = th_tensor(ctx, 4, TH_DIMS(B, H, n, DH), NULL), *got = th_tensor(ctx, 4, TH_DIMS(B, H, n, DH), NULL);
+    tc_tensor *deq = th_tensor(ctx, 4, TH_DIMS(B, H, n, DH), NULL), *exact = th_tensor(ctx, 4, TH_DIMS(B, H, n, DH), NULL);
+    tc_tensor *kd = whole(ctx, dk, n), *vd = whole(ctx, dv, n), *kf = whole(ctx, hk, n), *vf = whole(ctx, hv, n);
+    tc_attention_params p = tc_attention_defaults();
+    p.causal = 1;
+    assert_int_equal(tc_kv_cache_attention(c, 0, q, got, &p), TC_OK);
+    assert_int_equal(tc_attention(ctx, q, kd, vd, deq, &p), TC_OK);
+    assert_int_equal(tc_attention(ctx, q, kf, vf, exact, &p), TC_OK);
+    assert_true(max_diff(got, deq) <= 1e-6);
+    /* each key and value moves by at most scale / 2 = 1/254: with |q| <= 1 over 8
+     * channels and scale 1/sqrt(8), a score by at most 8/254/sqrt(8) < 0.012, each
+     * softmax weight by a factor within exp(+-0.024), so an output (a weighted mean
+     * of values in +-1) by at most 1/254 + 2 * (exp(0.024) - 1) < 0.053 */
+    assert_true(max_diff(got, exact) <= 0.053);
+    tc_tensor *ts[] = {k, v, q, got, deq, exact, kd, vd, kf, vf};
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) tc_tensor_free(ts[i]);
+    free(hk), free(hv), free(q8), free(dk), free(dv);
+    tc_kv_cache_free(c);
+    assert_int_equal(tc_ctx_mem_current(ctx), 0);
+    tc_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kvcache_matches_recompute), cmocka_unit_test(test_kvcache_first_token),
         cmocka_unit_test(test_kvcache_full_reset_views),  cmocka_unit_test(test_kvcache_memory),
-        cmocka_unit_test(test_kvcache_bad_input),
+        cmocka_unit_test(test_kvcache_bad_input),         cmocka_unit_test(test_kvcache_s8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,9 @@ typedef enum {
     TC_ATTN_BLHD      /* [B, tokens, heads, Dh] */
 } tc_attn_layout;
 
-/* out[b, h, i] = softmax_j(scale * q[b, h, i] . k[b, h', j]) v[b, h', j] over the
+/* k and v are f32, or both s8 carrying quantization parameters (include/tinycl/quant.h)
+ * per tensor or per head_dim channel (axis 3), dequantized as they are read.
+ * out[b, h, i] = softmax_j(scale * q[b, h, i] . k[b, h', j]) v[b, h', j] over the
  * keys j that query i of sequence b sees: j < kv_len[b], and, when causal,
  * j <= pos(b) + i, where pos(b) = q_pos_host[b] (or q_pos for every sequence) is the
  * key position of the sequence's first query. A query that sees no key gets zeros.
@@ -60,17 +62,24 @@ typedef struct tc_kv_cache tc_kv_cache;
 
 typedef struct {
     int64_t layers, batch, heads, capacity, head_dim; /* each >= 1; head_dim <= 256 */
-    tc_dtype dtype;                                   /* TC_DTYPE_F32 */
+    tc_dtype dtype; /* TC_DTYPE_F32 (tc_kv_cache_create), or TC_DTYPE_S8 (tc_kv_cache_create_s8) */
 } tc_kv_cache_config;
 
 /* Allocates 2 * layers * batch * heads * capacity * head_dim elements (uninitialised:
  * only appended positions are ever read), every length 0. Sizes are checked for
- * overflow before anything is allocated. */
+ * overflow before anything is allocated. An S8 cache's tensors carry their layer's
+ * parameters per head_dim channel (axis 3), so its views go to tc_attention as they are. */
 tc_status tc_kv_cache_create(tc_ctx *ctx, const tc_kv_cache_config *cfg, tc_kv_cache **out);
+/* The same with cfg->dtype TC_DTYPE_S8: a quarter of the memory, keys and values
+ * quantized (tc_quantize) as they are appended. scales: per layer, head_dim scales for
+ * k then head_dim for v (2 * layers * head_dim values, finite and > 0; zero points 0),
+ * e.g. symmetric parameters from a calibration observer (include/tinycl/quantize.h). */
+tc_status tc_kv_cache_create_s8(tc_ctx *ctx, const tc_kv_cache_config *cfg, const float *scales, tc_kv_cache **out);
 void tc_kv_cache_free(tc_kv_cache *c);
 
-/* Appends the new tokens' keys and values of one layer: k and v are [batch, heads, n,
- * head_dim] (BHLD) or [batch, n, heads, head_dim] (BLHD). counts_host NULL: every
+/* Appends the new tokens' keys and values (f32) of one layer: k and v are [batch,
+ * heads, n, head_dim] (BHLD) or [batch, n, heads, head_dim] (BLHD); an S8 cache
+ * quantizes them first. counts_host NULL: every
  * sequence appends all n; else sequence b appends its first counts_host[b] (0..n)
  * tokens. A sequence whose length would pass the capacity fails the whole call with
  * TC_ERR_FULL before anything is written. */

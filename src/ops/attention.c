@@ -25,6 +25,7 @@ tc_attention_params tc_attention_defaults(void)
 typedef struct {
     tc_attn_dims g;
     int32_t *seq;
+    float *kvq;    /* s8 keys and values: scales and zero points per channel (kernels/attention.cl); else NULL */
     int64_t kmax;  /* the most keys one query sees */
     double pairs;  /* visible (query, key) pairs over every head */
 } attn_call;
@@ -41,15 +42,39 @@ static tc_status check_range(tc_ctx *ctx, const char *what, int64_t at, int64_t 
                    (long long)hi);
 }
 
-/* Shapes and per-sequence values; fills c (c->seq to free) or fails with nothing allocated. */
+/* s8 k or v: its parameters per head_dim channel, scales into q[0, dh) and zero points
+ * into q[dh, 2 dh). */
+static tc_status kv_quant(tc_ctx *ctx, const tc_tensor *t, const char *name, int64_t dh, float *q)
+{
+    tc_quant p;
+    tc_status st = tc_tensor_quant(t, &p);
+    if (st != TC_OK) return st;
+    if (p.count == 0)
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "attention: %s is s8 without quantization parameters", name);
+    if (p.axis >= 0 && (p.axis != 3 || p.count != dh))
+        return tc_fail(ctx, TC_ERR_INVALID_ARG,
+                       "attention: %s's parameters must be per tensor or per head_dim channel (axis 3), not %lld "
+                       "along axis %d",
+                       name, (long long)p.count, p.axis);
+    for (int64_t d = 0; d < dh; d++) {
+        q[d] = p.scale[p.axis < 0 ? 0 : d];
+        q[dh + d] = (float)p.zero_point[p.axis < 0 ? 0 : d];
+    }
+    return TC_OK;
+}
+
+/* Shapes and per-sequence values; fills c (c->seq and c->kvq to free) or fails with
+ * nothing allocated. */
 static tc_status check_shapes(tc_ctx *ctx, const tc_tensor *q, const tc_tensor *k, const tc_tensor *v,
                               const tc_tensor *out, const tc_attention_params *p, attn_call *c)
 {
     static const char *const names[4] = {"attention: q", "attention: k", "attention: v", "attention: out"};
     const tc_tensor *t[4] = {q, k, v, out};
+    const tc_dtype kvt = k && k->dtype == TC_DTYPE_S8 ? TC_DTYPE_S8 : TC_DTYPE_F32;
     tc_status st;
+    c->seq = NULL, c->kvq = NULL;
     for (int i = 0; i < 4; i++)
-        if ((st = tc_check_tensor(ctx, t[i], names[i], TC_DTYPE_F32, 4)) != TC_OK) return st;
+        if ((st = tc_check_tensor(ctx, t[i], names[i], i == 1 || i == 2 ? kvt : TC_DTYPE_F32, 4)) != TC_OK) return st;
     if (p->layout != TC_ATTN_BHLD && p->layout != TC_ATTN_BLHD)
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "attention: layout %d is neither TC_ATTN_BHLD nor TC_ATTN_BLHD",
                        (int)p->layout);
@@ -92,10 +117,21 @@ static tc_status check_shapes(tc_ctx *ctx, const tc_tensor *q, const tc_tensor *
     g->scale = p->scale != 0.0f ? p->scale : (float)(1.0 / sqrt((double)g->dh));
     g->causal = p->causal != 0;
     g->q_pos = p->q_pos_host ? 0 : p->q_pos;
-    g->seq = c->seq = NULL;
-    if (p->q_pos_host || p->kv_len_host) {
-        if (!(c->seq = malloc((size_t)g->b * 2 * sizeof *c->seq)))
+    g->seq = NULL;
+    if (kvt == TC_DTYPE_S8) {
+        if (!(c->kvq = malloc((size_t)g->dh * 4 * sizeof *c->kvq)))
             return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "attention: out of host memory");
+        if ((st = kv_quant(ctx, k, "k", g->dh, c->kvq)) != TC_OK ||
+            (st = kv_quant(ctx, v, "v", g->dh, c->kvq + 2 * g->dh)) != TC_OK) {
+            free(c->kvq);
+            return st;
+        }
+    }
+    if (p->q_pos_host || p->kv_len_host) {
+        if (!(c->seq = malloc((size_t)g->b * 2 * sizeof *c->seq))) {
+            free(c->kvq);
+            return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "attention: out of host memory");
+        }
         for (int64_t b = 0; b < g->b; b++) {
             c->seq[2 * b] = p->q_pos_host ? p->q_pos_host[b] : (int32_t)p->q_pos;
             c->seq[2 * b + 1] = p->kv_len_host ? p->kv_len_host[b] : (int32_t)g->lk;
@@ -145,7 +181,7 @@ static size_t pow2_floor(size_t x)
     return p;
 }
 
-tc_status tc_attn_kernel(tc_ctx *ctx, int64_t dh, const char *name, cl_kernel *k, size_t *wg)
+tc_status tc_attn_kernel(tc_ctx *ctx, int64_t dh, int s8, const char *name, cl_kernel *k, size_t *wg)
 {
     tc_par_attention *pa = &ctx->params.attention;
     const size_t dev_wg = pow2_floor(ctx->info.max_work_group), local = (size_t)ctx->info.local_mem_bytes;
@@ -156,9 +192,9 @@ tc_status tc_attn_kernel(tc_ctx *ctx, int64_t dh, const char *name, cl_kernel *k
     while (td > 16 && ((size_t)dh + td + wd) * sizeof(float) > local) td /= 2;
     const int gpu = strcmp(name, "attn_gpu") == 0, dec = strcmp(name, "attn_dec") == 0;
     for (;;) {
-        char opts[96];
-        snprintf(opts, sizeof opts, "-DHEAD_DIM=%lld -DWQ=%zu -DTK=%zu -DWD=%zu -DTD=%zu", (long long)dh, wq, tk,
-                 wd, td);
+        char opts[112];
+        snprintf(opts, sizeof opts, "-DHEAD_DIM=%lld -DWQ=%zu -DTK=%zu -DWD=%zu -DTD=%zu%s", (long long)dh, wq, tk,
+                 wd, td, s8 ? " -DKV_S8" : "");
         tc_status st = tc_get_kernel(ctx, "attention", opts, name, k);
         if (st != TC_OK) return st;
         size_t *want = gpu ? &wq : dec ? &wd : NULL;
@@ -175,12 +211,11 @@ tc_status tc_attn_kernel(tc_ctx *ctx, int64_t dh, const char *name, cl_kernel *k
     return TC_OK;
 }
 
-tc_status tc_attn_pairs(tc_ctx *ctx, const int32_t *pairs, int64_t n, cl_mem *out)
+tc_status tc_attn_table(tc_ctx *ctx, const void *host, size_t bytes, cl_mem *out)
 {
     cl_int err;
-    *out = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, (size_t)n * 2 * sizeof(cl_int),
-                          (void *)pairs, &err);
-    return err == CL_SUCCESS ? TC_OK : tc_fail_cl(ctx, err, "clCreateBuffer (per-sequence table)");
+    *out = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes, (void *)host, &err);
+    return err == CL_SUCCESS ? TC_OK : tc_fail_cl(ctx, err, "clCreateBuffer (attention table)");
 }
 
 /* The geometry int16 of kernels/attention.cl, laid out by TC_ATTN_GEOMETRY. */
@@ -225,25 +260,30 @@ static tc_status run_cl(tc_ctx *ctx, const tc_tensor *q, const tc_tensor *k, con
                        : vec                   ? "attn_dec1"
                                                : "attn_dec";
     cl_kernel kn, km = NULL;
-    cl_mem seq = NULL, part = NULL;
+    cl_mem seq = NULL, part = NULL, kvq = NULL;
     size_t wg;
     const size_t rows = (size_t)(g->b * g->h * g->lq);
-    tc_status st = tc_attn_kernel(ctx, g->dh, name, &kn, &wg);
-    if (st == TC_OK && nsplit > 1) st = tc_attn_kernel(ctx, g->dh, "attn_merge", &km, &(size_t){0});
+    const int s8 = c->kvq != NULL;
+    tc_status st = tc_attn_kernel(ctx, g->dh, s8, name, &kn, &wg);
+    if (st == TC_OK && nsplit > 1) st = tc_attn_kernel(ctx, g->dh, s8, "attn_merge", &km, &(size_t){0});
     if (st == TC_OK && nsplit > 1)
         st = tc_scratch_get(ctx, SLOT_PART, rows * (size_t)nsplit * (size_t)(g->dh + 2) * sizeof(float), &part);
-    if (st == TC_OK && g->seq) st = tc_attn_pairs(ctx, g->seq, g->b, &seq);
-    if (st != TC_OK) return st;
+    if (st == TC_OK && g->seq) st = tc_attn_table(ctx, g->seq, (size_t)g->b * 2 * sizeof(cl_int), &seq);
+    if (st == TC_OK && s8) st = tc_attn_table(ctx, c->kvq, (size_t)g->dh * 4 * sizeof(float), &kvq);
+    if (st != TC_OK) {
+        if (seq) clReleaseMemObject(seq);
+        return st;
+    }
     const cl_int16 geo = geometry(g, nsplit, chunk);
     cl_mem mq = tc_buf(q), mk = tc_buf(k), mv = tc_buf(v), mo = tc_buf(out);
     cl_ulong qo = tc_off(q), ko = tc_off(k), vo = tc_off(v), oo = tc_off(out);
     const cl_float scale = g->scale;
     const int tiled = var == TC_VARIANT_CPU || var == TC_VARIANT_GPU;
-    /* the tiled kernels end with scale, attn_dec with (part, scale) */
-    st = tiled ? tc_set_args(ctx, kn, 11, TC_ARG(geo), TC_ARG(seq), TC_ARG(mq), TC_ARG(qo), TC_ARG(mk), TC_ARG(ko),
-                             TC_ARG(mv), TC_ARG(vo), TC_ARG(mo), TC_ARG(oo), TC_ARG(scale))
-               : tc_set_args(ctx, kn, 12, TC_ARG(geo), TC_ARG(seq), TC_ARG(mq), TC_ARG(qo), TC_ARG(mk), TC_ARG(ko),
-                             TC_ARG(mv), TC_ARG(vo), TC_ARG(mo), TC_ARG(oo), TC_ARG(part), TC_ARG(scale));
+    /* the tiled kernels end with (scale, kvq), the decode kernels with (part, scale, kvq) */
+    st = tiled ? tc_set_args(ctx, kn, 12, TC_ARG(geo), TC_ARG(seq), TC_ARG(mq), TC_ARG(qo), TC_ARG(mk), TC_ARG(ko),
+                             TC_ARG(mv), TC_ARG(vo), TC_ARG(mo), TC_ARG(oo), TC_ARG(scale), TC_ARG(kvq))
+               : tc_set_args(ctx, kn, 13, TC_ARG(geo), TC_ARG(seq), TC_ARG(mq), TC_ARG(qo), TC_ARG(mk), TC_ARG(ko),
+                             TC_ARG(mv), TC_ARG(vo), TC_ARG(mo), TC_ARG(oo), TC_ARG(part), TC_ARG(scale), TC_ARG(kvq));
     if (st == TC_OK && var == TC_VARIANT_CPU) {
         size_t cw = (size_t)ctx->params.attention.cpu_wg;
         if (cw) cw = tc_fit_wg(ctx, kn, name, &ctx->params.attention.cpu_wg, cw, 0);
@@ -264,12 +304,27 @@ static tc_status run_cl(tc_ctx *ctx, const tc_tensor *q, const tc_tensor *k, con
         }
     }
     if (seq) clReleaseMemObject(seq);
+    if (kvq) clReleaseMemObject(kvq);
     return st;
 }
 
+/* s8 keys and values are dequantized first (as the kernels do on load) */
 static int host_fn(void *const *in, void *out, const void *args)
 {
-    return tc_ref_attention(in[0], in[1], in[2], out, args);
+    const attn_call *c = args;
+    if (!c->kvq) return tc_ref_attention(in[0], in[1], in[2], out, &c->g);
+    const int64_t dh = c->g.dh, n = c->g.b * c->g.hkv * c->g.lk * dh;
+    float *k = malloc((size_t)n * sizeof *k), *v = malloc((size_t)n * sizeof *v);
+    int32_t *zp = malloc((size_t)dh * 2 * sizeof *zp);
+    int r = -1;
+    if (k && v && zp) {
+        for (int64_t d = 0; d < 2 * dh; d++) zp[d] = (int32_t)c->kvq[(d / dh) * 2 * dh + dh + d % dh];
+        tc_ref_dequantize(in[1], TC_DTYPE_S8, k, n, 1, dh, c->kvq, zp);
+        tc_ref_dequantize(in[2], TC_DTYPE_S8, v, n, 1, dh, c->kvq + 2 * dh, zp + dh);
+        r = tc_ref_attention(in[0], k, v, out, &c->g);
+    }
+    free(k), free(v), free(zp);
+    return r;
 }
 
 tc_status tc_attention(tc_ctx *ctx, const tc_tensor *q, const tc_tensor *k, const tc_tensor *v, tc_tensor *out,
@@ -282,17 +337,17 @@ tc_status tc_attention(tc_ctx *ctx, const tc_tensor *q, const tc_tensor *k, cons
     tc_status st = check_shapes(ctx, q, k, v, out, &pp, &c);
     if (st != TC_OK) return st;
     if ((st = choose_variant(ctx, &c, pp.variant, &var)) != TC_OK) {
-        free(c.seq);
+        free(c.seq), free(c.kvq);
         return st;
     }
-    const double kv = 2.0 * (double)(c.g.b * c.g.hkv) * (double)c.kmax * (double)c.g.dh;
+    const double kv = 2.0 * (double)(c.g.b * c.g.hkv) * (double)c.kmax * (double)c.g.dh * (c.kvq ? 0.25 : 1.0);
     tc_op_begin(ctx, "attention", var, 4.0 * (double)c.g.dh * c.pairs, 4.0 * (2.0 * (double)q->numel + kv));
     if (var == TC_VARIANT_REF) {
         const tc_tensor *in[3] = {q, k, v};
-        st = tc_host_run(ctx, 3, in, out, host_fn, &c.g);
+        st = tc_host_run(ctx, 3, in, out, host_fn, &c);
     } else {
         st = run_cl(ctx, q, k, v, out, &c, var);
     }
-    free(c.seq);
+    free(c.seq), free(c.kvq);
     return tc_op_end(ctx, st);
 }

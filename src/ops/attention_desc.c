@@ -9,6 +9,7 @@
 #include "ops/attention.h"
 #include "ops/layer.h"
 #include "ref/ref.h"
+#include "tinycl/quantize.h"
 
 static const tc_variant attention_variants[] = {TC_VARIANT_REF, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_OPENCL,
                                                 TC_VARIANT_SPLIT};
@@ -18,19 +19,22 @@ static const tc_variant attention_variants[] = {TC_VARIANT_REF, TC_VARIANT_CPU, 
  * ragged: 1 = sequence s has keys lk * (3 - s % 3) / 3 (at least 1) and its queries
  * are its last lq keys, 2 = the same but the last sequence has no keys; blhd (q and
  * out as [b, lq, h, dh]); qmax (q uniform in +-qmax: 60 gives scores whose exp
- * overflows float without the maximum subtracted). Keys and values past a
+ * overflows float without the maximum subtracted); s8: keys and values quantized
+ * to s8 with symmetric parameters per head_dim channel (1) or per tensor (2), the
+ * expected result from their dequantized values. f32 keys and values past a
  * sequence's length are NaN, so a kernel that reads one fails. */
-#define AT(b_, h_, hkv_, lq_, lk_, dh_, c_, qp, rg, bl, qm)                                                      \
+#define AT(b_, h_, hkv_, lq_, lk_, dh_, c_, qp, rg, bl, qm, s8_)                                                 \
     TC_CASE({"b", b_}, {"h", h_}, {"hkv", hkv_}, {"lq", lq_}, {"lk", lk_}, {"dh", dh_}, {"causal", c_},          \
-            {"qpos", qp}, {"ragged", rg}, {"blhd", bl}, {"qmax", qm})
+            {"qpos", qp}, {"ragged", rg}, {"blhd", bl}, {"qmax", qm}, {"s8", s8_})
 static const tc_case attention_cases[] = {
-    AT(1, 1, 1, 1, 1, 32, 0, 0, 0, 0, 3),       AT(1, 2, 2, 2, 2, 64, 1, 0, 0, 0, 3),
-    AT(3, 2, 1, 17, 17, 80, 1, 0, 0, 0, 3),     AT(3, 4, 2, 17, 17, 32, 0, 0, 1, 1, 3),
-    AT(1, 2, 2, 1000, 1000, 32, 1, 0, 0, 0, 3), AT(1, 2, 2, 1, 1000, 64, 1, 999, 0, 0, 3),
-    AT(3, 2, 2, 1, 1000, 80, 1, 0, 1, 0, 3),    AT(3, 3, 1, 2, 17, 64, 1, 15, 0, 1, 3),
-    AT(1, 2, 2, 17, 1000, 128, 1, 983, 0, 0, 3), AT(3, 2, 2, 17, 17, 64, 1, 0, 2, 0, 3),
-    AT(1, 2, 1, 33, 40, 32, 0, 7, 0, 0, 60),    AT(2, 1, 1, 1, 2, 80, 0, 0, 0, 1, 3),
-    AT(3, 2, 2, 2, 1000, 32, 0, 0, 1, 0, 3),
+    AT(1, 1, 1, 1, 1, 32, 0, 0, 0, 0, 3, 0),        AT(1, 2, 2, 2, 2, 64, 1, 0, 0, 0, 3, 0),
+    AT(3, 2, 1, 17, 17, 80, 1, 0, 0, 0, 3, 0),      AT(3, 4, 2, 17, 17, 32, 0, 0, 1, 1, 3, 0),
+    AT(1, 2, 2, 1000, 1000, 32, 1, 0, 0, 0, 3, 0),  AT(1, 2, 2, 1, 1000, 64, 1, 999, 0, 0, 3, 0),
+    AT(3, 2, 2, 1, 1000, 80, 1, 0, 1, 0, 3, 0),     AT(3, 3, 1, 2, 17, 64, 1, 15, 0, 1, 3, 0),
+    AT(1, 2, 2, 17, 1000, 128, 1, 983, 0, 0, 3, 0), AT(3, 2, 2, 17, 17, 64, 1, 0, 2, 0, 3, 0),
+    AT(1, 2, 1, 33, 40, 32, 0, 7, 0, 0, 60, 0),     AT(2, 1, 1, 1, 2, 80, 0, 0, 0, 1, 3, 0),
+    AT(3, 2, 2, 2, 1000, 32, 0, 0, 1, 0, 3, 0),     AT(1, 2, 2, 1, 1000, 64, 1, 999, 0, 0, 3, 1),
+    AT(3, 4, 2, 17, 40, 80, 1, 23, 1, 1, 3, 1),     AT(2, 2, 1, 5, 5, 30, 1, 0, 0, 0, 3, 2),
 };
 
 /* Per-sequence (position of the first query, keys) of a case; NULL when uniform. */
@@ -80,11 +84,40 @@ static int attention_parse(const char *spec, tc_case *c)
     tc_case_set(c, "qpos", (double)(v[3] - v[2]));
     tc_case_set(c, "ragged", 0);
     tc_case_set(c, "blhd", 0);
+    tc_case_set(c, "s8", 0);
     return tc_case_set(c, "qmax", 3);
 }
 
-/* Keys and values [b, hkv, lk, dh] in +-1, NaN past each sequence's keys. */
-static tc_status kv_inputs(tc_ctx *ctx, tc_opdata *d, const tc_attn_dims *g, uint64_t *seed, float **hk, float **hv)
+/* An s8 input quantized from x (n values, symmetric; per head_dim channel, or per
+ * tensor when per_tensor) carrying its parameters; x becomes its dequantized values. */
+static tc_status s8_input(tc_ctx *ctx, tc_opdata *d, const int64_t *dims, float *x, size_t n, int per_tensor)
+{
+    const int64_t dh = dims[3], ch = per_tensor ? 1 : dh;
+    int8_t *q = malloc(n);
+    float *lo = malloc((size_t)dh * 3 * sizeof *lo), *hi = lo + dh, *scale = lo + 2 * dh;
+    int32_t *zp = malloc((size_t)dh * sizeof *zp);
+    tc_status s = q && lo && zp ? TC_OK : tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    for (int64_t c = 0; s == TC_OK && c < ch; c++) lo[c] = hi[c] = 0.0f;
+    for (size_t i = 0; s == TC_OK && i < n; i++) {
+        const int64_t c = per_tensor ? 0 : (int64_t)(i % (size_t)dh);
+        lo[c] = fminf(lo[c], x[i]), hi[c] = fmaxf(hi[c], x[i]);
+    }
+    if (s == TC_OK) s = tc_quant_params_from_ranges(ch, lo, hi, TC_DTYPE_S8, 1, scale, zp);
+    if (s == TC_OK) {
+        tc_ref_quantize(x, q, TC_DTYPE_S8, (int64_t)n, 1, ch, scale, zp);
+        tc_ref_dequantize(q, TC_DTYPE_S8, x, (int64_t)n, 1, ch, scale, zp);
+        s = tc_opdata_input(ctx, d, TC_DTYPE_S8, 4, dims, q); /* owns q from here */
+        q = NULL;
+    }
+    if (s == TC_OK) s = tc_tensor_set_quant(d->in[d->nin - 1], &(tc_quant){per_tensor ? -1 : 3, ch, scale, zp});
+    free(q), free(lo), free(zp);
+    return s;
+}
+
+/* Keys and values [b, hkv, lk, dh] in +-1: f32 with NaN past each sequence's keys,
+ * or s8 (then *hk and *hv are their dequantized values, the caller's to free). */
+static tc_status kv_inputs(tc_ctx *ctx, tc_opdata *d, const tc_attn_dims *g, int s8, uint64_t *seed, float **hk,
+                           float **hv)
 {
     const int64_t dims[4] = {g->b, g->hkv, g->lk, g->dh};
     const size_t n = (size_t)(g->b * g->hkv * g->lk * g->dh);
@@ -92,14 +125,16 @@ static tc_status kv_inputs(tc_ctx *ctx, tc_opdata *d, const tc_attn_dims *g, uin
     tc_status s = TC_OK;
     *hk = *hv = NULL;
     for (int t = 0; t < 2 && s == TC_OK; t++) {
-        if (!(h[t] = malloc(n * sizeof *h[t]))) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+        if (!(h[t] = malloc(n * sizeof *h[t]))) s = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+        if (s != TC_OK) break;
         tc_rand_f32(h[t], n, -1.0f, 1.0f, seed);
-        for (int64_t b = 0; g->seq && b < g->b; b++)
+        for (int64_t b = 0; !s8 && g->seq && b < g->b; b++)
             for (int64_t hh = 0; hh < g->hkv; hh++) {
                 const int64_t j0 = g->seq[2 * b + 1], row = (b * g->hkv + hh) * g->lk;
                 for (size_t e = (size_t)((row + j0) * g->dh); e < (size_t)((row + g->lk) * g->dh); e++) h[t][e] = NAN;
             }
-        s = tc_opdata_input(ctx, d, TC_DTYPE_F32, 4, dims, h[t]); /* owns h[t] from here */
+        /* f32: the input owns h[t] from here */
+        s = s8 ? s8_input(ctx, d, dims, h[t], n, s8 == 2) : tc_opdata_input(ctx, d, TC_DTYPE_F32, 4, dims, h[t]);
     }
     *hk = h[0], *hv = h[1];
     return s;
@@ -117,10 +152,12 @@ static tc_status attention_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, 
     d->prep = seq, d->prep_free = free; /* the table the runs pass */
     if (tc_case_int(cs, "ragged") && !seq) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     tc_status s = tc_layer_input(ctx, d, 4, dq, -qm, qm, &seed, &hq);
-    if (s == TC_OK) s = kv_inputs(ctx, d, &g, &seed, &hk, &hv);
+    const int s8 = (int)tc_case_int(cs, "s8");
+    if (s == TC_OK) s = kv_inputs(ctx, d, &g, s8, &seed, &hk, &hv);
     if (s == TC_OK) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, 4, dq, &seed);
     if (s == TC_OK && tc_ref_attention(hq, hk, hv, d->out[0].expected, &g) != 0)
         s = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    if (s8) free(hk), free(hv);
     return s;
 }
 
@@ -166,7 +203,8 @@ static double attention_flops(const tc_case *cs)
 static double attention_bytes(const tc_case *cs)
 {
     const tc_attn_dims g = case_dims(cs, NULL);
-    return 4.0 * (double)g.dh * (2.0 * (double)(g.b * g.h * g.lq) + 2.0 * (double)(g.b * g.hkv * g.lk));
+    const double kv = tc_case_int(cs, "s8") ? 1.0 : 4.0;
+    return (double)g.dh * (8.0 * (double)(g.b * g.h * g.lq) + 2.0 * kv * (double)(g.b * g.hkv * g.lk));
 }
 
 /* f32 dot products of up to 256 terms and online sums over up to 1000 keys against
@@ -239,8 +277,8 @@ static tc_status cached_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_
     for (int i = 0; i < 3 && s == TC_OK; i++) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, 4, i ? dc : dn, &seed);
     if (s != TC_OK) return s;
     for (int i = 1; i < 3; i++) d->out[i].metric = TC_METRIC_MAXREL, d->out[i].tol = 0.0; /* copies: exact */
-    tc_ref_kv_write(d->out[1].expected, hk, b, h, cap, n, dh, t, t + b, blhd);
-    tc_ref_kv_write(d->out[2].expected, hv, b, h, cap, n, dh, t, t + b, blhd);
+    tc_ref_kv_write(d->out[1].expected, hk, b, h, cap, n, dh, t, t + b, blhd, sizeof(float));
+    tc_ref_kv_write(d->out[2].expected, hv, b, h, cap, n, dh, t, t + b, blhd, sizeof(float));
     tc_attn_dims g = {.b = b, .h = h, .hkv = h, .lq = n, .lk = cap, .dh = dh, .causal = (int)tc_case_int(cs, "causal"),
                       .seq = t + 2 * b};
     g.qsl = blhd ? h * dh : dh, g.qsh = blhd ? dh : n * dh, g.qsb = h * n * dh;

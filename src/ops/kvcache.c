@@ -3,6 +3,7 @@
  * sequence's length, which the cache keeps on the host, so capacity is checked
  * before anything is enqueued. */
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,13 @@
 #include "ops/host.h"
 #include "ops/layer.h"
 #include "ref/ref.h"
+#include "tinycl/quantize.h"
 
 struct tc_kv_cache {
     tc_ctx *ctx;
     tc_kv_cache_config cfg;
+    float *scales;          /* S8: 2 * layers * head_dim */
+    int32_t *zeros;         /* S8: head_dim zero points */
     tc_tensor **k, **v; /* one per layer */
     int32_t *len;       /* [layers][batch]: tokens held */
     int32_t *last;      /* [layers][batch]: tokens of the layer's last append */
@@ -35,7 +39,8 @@ static tc_status write_host(tc_tensor *kc, tc_tensor *vc, const tc_tensor *k, co
         st = tc_host_get(src[t], &hs);
         if (st == TC_OK) st = tc_host_out(dst[t], 1, &hd);
         if (st == TC_OK) {
-            tc_ref_kv_write(hd, hs, kc->dims[0], kc->dims[1], kc->dims[2], n, kc->dims[3], start, count, blhd);
+            tc_ref_kv_write(hd, hs, kc->dims[0], kc->dims[1], kc->dims[2], n, kc->dims[3], start, count, blhd,
+                            tc_dtype_size(kc->dtype));
             st = tc_host_commit(dst[t], hd);
         }
         tc_host_put(src[t], hs);
@@ -59,8 +64,8 @@ static tc_status write_cl(tc_ctx *ctx, tc_tensor *kc, tc_tensor *vc, const tc_te
     cl_kernel kn;
     cl_mem seq = NULL;
     size_t wg;
-    tc_status st = tc_attn_kernel(ctx, kc->dims[3], "kv_append", &kn, &wg);
-    if (st == TC_OK && pairs) st = tc_attn_pairs(ctx, pairs, b, &seq);
+    tc_status st = tc_attn_kernel(ctx, kc->dims[3], kc->dtype == TC_DTYPE_S8, "kv_append", &kn, &wg);
+    if (st == TC_OK && pairs) st = tc_attn_table(ctx, pairs, (size_t)b * 2 * sizeof *pairs, &seq);
     free(pairs);
     if (st != TC_OK) return st;
     cl_int8 a;
@@ -86,8 +91,9 @@ tc_status tc_kv_write(tc_ctx *ctx, tc_tensor *kc, tc_tensor *vc, const tc_tensor
     const tc_tensor *t[4] = {kc, vc, k, v};
     static const char *const names[4] = {"kv_cache_append: cache k", "kv_cache_append: cache v",
                                          "kv_cache_append: k", "kv_cache_append: v"};
+    const tc_dtype dt = kc && kc->dtype == TC_DTYPE_S8 ? TC_DTYPE_S8 : TC_DTYPE_F32;
     for (int i = 0; i < 4; i++)
-        if ((st = tc_check_tensor(ctx, t[i], names[i], TC_DTYPE_F32, 4)) != TC_OK) return st;
+        if ((st = tc_check_tensor(ctx, t[i], names[i], dt, 4)) != TC_OK) return st;
     if (!start || !count) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: start or count is NULL", op);
     if (layout != TC_ATTN_BHLD && layout != TC_ATTN_BLHD)
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: layout %d is neither TC_ATTN_BHLD nor TC_ATTN_BLHD", op,
@@ -121,7 +127,7 @@ tc_status tc_kv_write(tc_ctx *ctx, tc_tensor *kc, tc_tensor *vc, const tc_tensor
                            (long long)i, (int)start[i], (long long)cap, (int)count[i], (long long)cap);
     }
     if ((st = tc_layer_variant(ctx, op, variant, TC_VARIANT_AUTO, &variant)) != TC_OK) return st;
-    tc_op_begin(ctx, op, variant, 0.0, 16.0 * (double)k->numel);
+    tc_op_begin(ctx, op, variant, 0.0, 4.0 * (double)tc_dtype_size(dt) * (double)k->numel);
     st = variant == TC_VARIANT_REF ? write_host(kc, vc, k, v, start, count, n, blhd)
                                    : write_cl(ctx, kc, vc, k, v, start, count, n, blhd);
     return tc_op_end(ctx, st);
@@ -129,7 +135,40 @@ tc_status tc_kv_write(tc_ctx *ctx, tc_tensor *kc, tc_tensor *vc, const tc_tensor
 
 /* ---- the cache object ------------------------------------------------------------- */
 
-tc_status tc_kv_cache_create(tc_ctx *ctx, const tc_kv_cache_config *cfg, tc_kv_cache **out)
+/* S8: the head_dim scales of layer l's k (which 0) or v (1) */
+static const float *layer_scales(const tc_kv_cache *c, size_t l, int which)
+{
+    return c->scales + (2 * l + (size_t)which) * (size_t)c->cfg.head_dim;
+}
+
+/* s8 copies of k and v quantized with layer l's parameters: *qk and *qv to free */
+static tc_status quantize_new(tc_kv_cache *c, int64_t l, const tc_tensor *k, const tc_tensor *v, tc_tensor **qk,
+                              tc_tensor **qv)
+{
+    tc_status st;
+    *qk = *qv = NULL;
+    if ((st = tc_check_tensor(c->ctx, v, "kv_cache_append: v", TC_DTYPE_F32, 4)) != TC_OK ||
+        (st = tc_check_same_dims(c->ctx, "kv_cache_append", k, "k", v, "v")) != TC_OK)
+        return st;
+    if (k->dims[3] != c->cfg.head_dim)
+        return tc_fail(c->ctx, TC_ERR_SHAPE, "kv_cache_append: k has head_dim %lld, the cache %lld",
+                       (long long)k->dims[3], (long long)c->cfg.head_dim);
+    const tc_tensor *src[2] = {k, v};
+    tc_tensor **dst[2] = {qk, qv};
+    for (int i = 0; i < 2 && st == TC_OK; i++) {
+        st = tc_tensor_create(c->ctx, TC_DTYPE_S8, 4, k->dims, dst[i]);
+        if (st == TC_OK)
+            st = tc_tensor_set_quant(*dst[i], &(tc_quant){3, c->cfg.head_dim, layer_scales(c, (size_t)l, i), c->zeros});
+        if (st == TC_OK) st = tc_quantize(c->ctx, src[i], *dst[i], NULL);
+    }
+    if (st != TC_OK) {
+        tc_tensor_free(*qk), tc_tensor_free(*qv);
+        *qk = *qv = NULL;
+    }
+    return st;
+}
+
+static tc_status create(tc_ctx *ctx, const tc_kv_cache_config *cfg, const float *scales, tc_kv_cache **out)
 {
     if (out) *out = NULL;
     if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "kv_cache_create: ctx is NULL");
@@ -143,13 +182,18 @@ tc_status tc_kv_cache_create(tc_ctx *ctx, const tc_kv_cache_config *cfg, tc_kv_c
     if (cfg->head_dim > TC_ATTN_MAX_HEAD_DIM)
         return tc_fail(ctx, TC_ERR_SHAPE, "kv_cache_create: head_dim %lld is above %d", (long long)cfg->head_dim,
                        TC_ATTN_MAX_HEAD_DIM);
-    if (cfg->dtype != TC_DTYPE_F32)
-        return tc_fail(ctx, TC_ERR_UNSUPPORTED, "kv_cache_create: dtype %s: the cache holds f32 only",
-                       tc_dtype_name(cfg->dtype));
+    if (cfg->dtype != (scales ? TC_DTYPE_S8 : TC_DTYPE_F32))
+        return tc_fail(ctx, TC_ERR_UNSUPPORTED, "kv_cache_create: dtype %s: tc_kv_cache_create holds f32, "
+                       "tc_kv_cache_create_s8 s8", tc_dtype_name(cfg->dtype));
+    const int64_t nscales = scales ? 2 * cfg->layers * cfg->head_dim : 0;
+    for (int64_t i = 0; i < nscales; i++)
+        if (!(isfinite(scales[i]) && scales[i] > 0.0f))
+            return tc_fail(ctx, TC_ERR_INVALID_ARG, "kv_cache_create: scales[%lld] = %g is not finite and > 0",
+                           (long long)i, (double)scales[i]);
     const int64_t dims[4] = {cfg->batch, cfg->heads, cfg->capacity, cfg->head_dim};
     int64_t numel;
     size_t per, all;
-    tc_status st = tc_dims_count(ctx, TC_DTYPE_F32, 4, dims, &numel, &per);
+    tc_status st = tc_dims_count(ctx, cfg->dtype, 4, dims, &numel, &per);
     if (st != TC_OK) return st;
     if (__builtin_mul_overflow(per, (size_t)(2 * cfg->layers), &all))
         return tc_fail(ctx, TC_ERR_OVERFLOW, "kv_cache_create: 2 x %lld layers x %zu bytes overflows",
@@ -163,15 +207,20 @@ tc_status tc_kv_cache_create(tc_ctx *ctx, const tc_kv_cache_config *cfg, tc_kv_c
         c->k = calloc(nl, sizeof *c->k), c->v = calloc(nl, sizeof *c->v);
         c->len = calloc(nl * nb, sizeof *c->len), c->last = calloc(nl * nb, sizeof *c->last);
         c->pos = calloc(nb, sizeof *c->pos);
+        c->scales = nscales ? malloc((size_t)nscales * sizeof *c->scales) : NULL;
+        c->zeros = nscales ? calloc((size_t)cfg->head_dim, sizeof *c->zeros) : NULL;
     }
-    if (!c || !c->k || !c->v || !c->len || !c->last || !c->pos) {
+    if (!c || !c->k || !c->v || !c->len || !c->last || !c->pos || (nscales && (!c->scales || !c->zeros))) {
         tc_kv_cache_free(c);
         return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "kv_cache_create: out of host memory");
     }
     c->ctx = ctx, c->cfg = *cfg, c->bytes = all;
+    if (nscales) memcpy(c->scales, scales, (size_t)nscales * sizeof *c->scales);
     for (size_t l = 0; l < nl && st == TC_OK; l++) {
-        st = tc_tensor_create(ctx, TC_DTYPE_F32, 4, dims, &c->k[l]);
-        if (st == TC_OK) st = tc_tensor_create(ctx, TC_DTYPE_F32, 4, dims, &c->v[l]);
+        st = tc_tensor_create(ctx, cfg->dtype, 4, dims, &c->k[l]);
+        if (st == TC_OK) st = tc_tensor_create(ctx, cfg->dtype, 4, dims, &c->v[l]);
+        if (st == TC_OK && nscales) st = tc_tensor_set_quant(c->k[l], &(tc_quant){3, cfg->head_dim, layer_scales(c, l, 0), c->zeros});
+        if (st == TC_OK && nscales) st = tc_tensor_set_quant(c->v[l], &(tc_quant){3, cfg->head_dim, layer_scales(c, l, 1), c->zeros});
     }
     if (st != TC_OK) {
         tc_kv_cache_free(c);
@@ -181,12 +230,26 @@ tc_status tc_kv_cache_create(tc_ctx *ctx, const tc_kv_cache_config *cfg, tc_kv_c
     return TC_OK;
 }
 
+tc_status tc_kv_cache_create(tc_ctx *ctx, const tc_kv_cache_config *cfg, tc_kv_cache **out)
+{
+    return create(ctx, cfg, NULL, out);
+}
+
+tc_status tc_kv_cache_create_s8(tc_ctx *ctx, const tc_kv_cache_config *cfg, const float *scales, tc_kv_cache **out)
+{
+    if (!scales) {
+        if (out) *out = NULL;
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "kv_cache_create_s8: scales is NULL");
+    }
+    return create(ctx, cfg, scales, out);
+}
+
 void tc_kv_cache_free(tc_kv_cache *c)
 {
     if (!c) return;
     for (int64_t l = 0; c->k && l < c->cfg.layers; l++) tc_tensor_free(c->k[l]);
     for (int64_t l = 0; c->v && l < c->cfg.layers; l++) tc_tensor_free(c->v[l]);
-    free(c->k), free(c->v), free(c->len), free(c->last), free(c->pos);
+    free(c->k), free(c->v), free(c->len), free(c->last), free(c->pos), free(c->scales), free(c->zeros);
     free(c);
 }
 
@@ -212,7 +275,10 @@ tc_status tc_kv_cache_append(tc_kv_cache *c, int64_t layer, const tc_tensor *k, 
                        (long long)k->dims[0], (long long)nb);
     /* every count as the cache will hold it, checked (TC_ERR_FULL) by tc_kv_write before anything is written */
     for (int64_t b = 0; b < nb; b++) c->pos[b] = counts_host ? counts_host[b] : (int32_t)(n < INT_MAX ? n : INT_MAX);
-    st = tc_kv_write(c->ctx, c->k[layer], c->v[layer], k, v, len, c->pos, layout, TC_VARIANT_AUTO);
+    tc_tensor *qk = NULL, *qv = NULL;
+    if (c->cfg.dtype == TC_DTYPE_S8 && (st = quantize_new(c, layer, k, v, &qk, &qv)) != TC_OK) return st;
+    st = tc_kv_write(c->ctx, c->k[layer], c->v[layer], qk ? qk : k, qv ? qv : v, len, c->pos, layout, TC_VARIANT_AUTO);
+    tc_tensor_free(qk), tc_tensor_free(qv);
     if (st == TC_ERR_FULL) {
         char msg[TC_ERR_LEN];
         snprintf(msg, sizeof msg, "%s", tc_last_error(c->ctx));

@@ -50,13 +50,14 @@ int tc_ref_attention(const float *q, const float *k, const float *v, float *out,
     return 0;
 }
 
-void tc_ref_kv_write(float *cache, const float *src, int64_t b, int64_t h, int64_t cap, int64_t n, int64_t dh,
-                     const int32_t *start, const int32_t *count, int blhd)
+void tc_ref_kv_write(void *cache, const void *src, int64_t b, int64_t h, int64_t cap, int64_t n, int64_t dh,
+                     const int32_t *start, const int32_t *count, int blhd, size_t es)
 {
     for (int64_t s = 0; s < b; s++)
         for (int64_t hh = 0; hh < h; hh++)
             for (int64_t i = 0; i < count[s]; i++) {
-                const float *from = src + (blhd ? ((s * n + i) * h + hh) * dh : ((s * h + hh) * n + i) * dh);
-                memcpy(cache + ((s * h + hh) * cap + start[s] + i) * dh, from, (size_t)dh * sizeof *from);
+                const int64_t from = blhd ? ((s * n + i) * h + hh) * dh : ((s * h + hh) * n + i) * dh;
+                const int64_t to = ((s * h + hh) * cap + start[s] + i) * dh;
+                memcpy((char *)cache + (size_t)to * es, (const char *)src + (size_t)from * es, (size_t)dh * es);
             }
 }

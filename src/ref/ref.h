@@ -73,8 +73,8 @@ int64_t tc_attn_keys(const tc_attn_dims *g, int64_t s, int64_t i);
  * no key gets zeros. 0, or -1 out of host memory (out untouched). */
 int tc_ref_attention(const float *q, const float *k, const float *v, float *out, const tc_attn_dims *g);
 /* cache[s, hh, start[s] + i, :] = src[s, hh, i, :] for i < count[s]: cache is [b, h, cap,
- * dh], src [b, h, n, dh] (or [b, n, h, dh] when blhd). */
-void tc_ref_kv_write(float *cache, const float *src, int64_t b, int64_t h, int64_t cap, int64_t n, int64_t dh,
-                     const int32_t *start, const int32_t *count, int blhd);
+ * dh], src [b, h, n, dh] (or [b, n, h, dh] when blhd), elements of es bytes. */
+void tc_ref_kv_write(void *cache, const void *src, int64_t b, int64_t h, int64_t cap, int64_t n, int64_t dh,
+                     const int32_t *start, const int32_t *count, int blhd, size_t es);
 
 #endif
