@@ -2,12 +2,18 @@
 #ifndef TINYCL_CLI_H
 #define TINYCL_CLI_H
 
+#include <stddef.h>
+
 int cli_devices(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_bench_model(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_params(int argc, char **argv);
+int cli_generate(int argc, char **argv);
+int cli_bench_kvcache(int argc, char **argv);
+/* The decoder file: model if given, else fortunes_decoder.tcw in $TINYCL_DATA_DIR or ./data. */
+void cli_decoder_path(const char *model, char *buf, size_t n);
 
 /* Option parsing: returns the value of --name (or NULL) and removes nothing. */
 const char *cli_opt(int argc, char **argv, const char *name);

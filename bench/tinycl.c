@@ -29,9 +29,21 @@ static void usage(FILE *f)
             "                                            forward pass of the digit models (default mlp_digits and\n"
             "                                            cnn_digits at batch 1 and 359) with layer plans made at load\n"
             "                                            and with one-shot ops, timed in turn in one run\n"
+            "  bench kvcache [--device D] [--lengths N,...] [--reps N] [--max-ms MS] [--json FILE] [--model F]\n"
+            "                                            generation of 16..1024 tokens with the KV cache against\n"
+            "                                            recomputing every step, timed in turn: tokens/s, speedup,\n"
+            "                                            agreement, cache memory, launches per token, breakeven and\n"
+            "                                            step time vs context; a variant slower than MS (default\n"
+            "                                            60000) at one length skips the longer ones\n"
             "  eval [--device D] [--model FILE.tcw] [--data FILE.tcd]\n"
             "                                            test-set accuracy of the digit models (default: both, every\n"
             "                                            device; files from $TINYCL_DATA_DIR, else ./data)\n"
+            "  generate [--prompt TEXT] [--tokens N] [--no-cache] [--device D] [--model FILE.tcw]\n"
+            "           [--top-k K] [--temperature T] [--seed S]\n"
+            "                                            continues TEXT with the byte-level transformer trained on\n"
+            "                                            the fortunes (greedy unless --top-k or --temperature) and\n"
+            "                                            prints the text and tokens/s; --no-cache recomputes the\n"
+            "                                            whole sequence at every step\n"
             "  params [--device D] [--check on]          kernel parameters per device and where each came from\n"
             "                                            (table row or TINYCL_PARAMS=family.field=N,...); --check on\n"
             "                                            runs every op with them first and shows reduced work-groups\n"
@@ -49,6 +61,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "bench") == 0) return cli_bench(argc - 2, argv + 2);
     if (strcmp(argv[1], "eval") == 0) return cli_eval(argc - 2, argv + 2);
     if (strcmp(argv[1], "params") == 0) return cli_params(argc - 2, argv + 2);
+    if (strcmp(argv[1], "generate") == 0) return cli_generate(argc - 2, argv + 2);
     fprintf(stderr, "tinycl: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -19,6 +19,12 @@ typedef enum {
     TC_LAYER_GLOBAL_AVGPOOL,
     TC_LAYER_MAXPOOL2D,
     TC_LAYER_AVGPOOL2D,
+    /* records of decoder files only (tinycl/decoder.h, docs/weights.md) */
+    TC_LAYER_TOKEN_EMBEDDING,
+    TC_LAYER_SINUSOIDAL_POSITIONS,
+    TC_LAYER_LAYERNORM,
+    TC_LAYER_ATTENTION,
+    TC_LAYER_GELU,
     TC_LAYER_END
 } tc_layer_type;
 

@@ -15,6 +15,7 @@
 #include "tinycl/plan.h"
 #include "tinycl/attention.h"
 #include "tinycl/model.h"
+#include "tinycl/decoder.h"
 #include "tinycl/profile.h"
 #include "tinycl/params.h"
 #include "tinycl/check.h"

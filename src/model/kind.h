@@ -41,10 +41,17 @@ struct tc_layer_kind {
     void (*release)(void *plan);
     /* Writes "(parameters)" like snprintf; NULL: nothing to say. */
     int (*summary)(const tc_wlayer *l, char *buf, size_t n);
+    /* 1: a record of decoder files only (model/decoder_file.h), which checks its shapes */
+    int decoder;
 };
 
 /* NULL when type is not a kind. */
 const tc_layer_kind *tc_layer_kind_of(uint32_t type);
+
+/* Layer i's kind, flags, parameter count and values, and tensors (roles, dtypes,
+ * the required ones), as its kind's row says; parameters are left in the kind's
+ * count (a version-1 record's unused zeros dropped). Not its shapes. */
+tc_status tc_wlayer_check(tc_ctx *ctx, const char *path, int version, int i, tc_wlayer *l);
 
 /* What tc_wfile_read leaves to the kinds: each layer's type, flags, parameters
  * and tensors, the chain of sample shapes from f->in, and a last layer that

@@ -244,6 +244,12 @@ static const tc_layer_kind kinds[TC_LAYER_END] = {
                                  NULL, NULL},
     [TC_LAYER_MAXPOOL2D] = {"maxpool2d", 4, 0, {{0}}, pool2d_shape, maxpool2d_run, NULL, NULL, pool2d_summary},
     [TC_LAYER_AVGPOOL2D] = {"avgpool2d", 4, 0, {{0}}, pool2d_shape, avgpool2d_run, NULL, NULL, pool2d_summary},
+    /* decoder files: p and tensors as docs/weights.md says; shapes checked by model/decoder_file.c */
+    [TC_LAYER_TOKEN_EMBEDDING] = {"token_embedding", 2, 0, {{TC_ROLE_WEIGHT, F32, 1}}, .decoder = 1},
+    [TC_LAYER_SINUSOIDAL_POSITIONS] = {"sinusoidal_positions", 1, 0, {{0}}, .decoder = 1},
+    [TC_LAYER_LAYERNORM] = {"layernorm", 1, 0, {{TC_ROLE_GAMMA, F32, 1}, {TC_ROLE_BETA, F32, 1}}, .decoder = 1},
+    [TC_LAYER_ATTENTION] = {"attention", 2, 0, WEIGHT_BIAS, .decoder = 1},
+    [TC_LAYER_GELU] = {"gelu", 1, 0, {{0}}, .decoder = 1},
 };
 
 const tc_layer_kind *tc_layer_kind_of(uint32_t type)
@@ -299,7 +305,7 @@ static tc_status check_tensors(tc_ctx *ctx, const char *path, int i, const tc_la
     return TC_OK;
 }
 
-static tc_status check_layer(tc_ctx *ctx, const char *path, int version, int i, tc_wlayer *l)
+tc_status tc_wlayer_check(tc_ctx *ctx, const char *path, int version, int i, tc_wlayer *l)
 {
     const tc_layer_kind *k = tc_layer_kind_of(l->type);
     if (!k) return tc_wfail(ctx, path, "layer %d: unknown layer type %u", i, l->type);
@@ -312,8 +318,17 @@ static tc_status check_layer(tc_ctx *ctx, const char *path, int version, int i, 
             return tc_wfail(ctx, path, "layer %d (%s): parameter %d is %lld (%s)", i, k->name, j, (long long)l->p[j],
                             j >= k->nparams ? "unused, must be 0" : "too large");
     l->nparams = k->nparams;
-    tc_status s = check_tensors(ctx, path, i, k, l);
+    return check_tensors(ctx, path, i, k, l);
+}
+
+static tc_status check_layer(tc_ctx *ctx, const char *path, int version, int i, tc_wlayer *l)
+{
+    tc_status s = tc_wlayer_check(ctx, path, version, i, l);
     if (s != TC_OK) return s;
+    const tc_layer_kind *k = tc_layer_kind_of(l->type);
+    if (k->decoder)
+        return tc_wfail(ctx, path, "layer %d (%s): a record of decoder files (tc_decoder_load), not of sequential "
+                        "models", i, k->name);
     char why[256];
     l->out = l->in;
     if (k->shape && k->shape(l, why, sizeof why))
