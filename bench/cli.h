@@ -3,12 +3,16 @@
 #define TINYCL_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 int cli_devices(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_bench_model(int argc, char **argv);
 int cli_eval(int argc, char **argv);
+/* The fortunes transformer's bits per byte on devices first..last (data in dir),
+ * over `windows` windows of the held-out text (0: all). */
+int cli_eval_decoder(int first, int last, const char *dir, int64_t windows);
 int cli_params(int argc, char **argv);
 int cli_generate(int argc, char **argv);
 int cli_bench_kvcache(int argc, char **argv);

@@ -114,7 +114,7 @@ static void report(const eval_run *r, const eval_run *ref, int dev)
 
 int cli_eval(int argc, char **argv)
 {
-    static const char *const known[] = {"--device", "--model", "--data", NULL};
+    static const char *const known[] = {"--device", "--model", "--data", "--windows", NULL};
     if (!cli_known(argc, argv, known)) return 2;
     const char *dev = cli_opt(argc, argv, "--device"), *model = cli_opt(argc, argv, "--model");
     const char *dir = getenv("TINYCL_DATA_DIR") ? getenv("TINYCL_DATA_DIR") : "data";
@@ -154,6 +154,8 @@ int cli_eval(int argc, char **argv)
         }
         run_free(&ref);
     }
+    const long long windows = cli_opt(argc, argv, "--windows") ? atoll(cli_opt(argc, argv, "--windows")) : 0;
+    if (!model) failed |= cli_eval_decoder(first, last, dir, windows < 0 ? 0 : windows);
     const char *why = tc_device_probe_message();
     if (why[0]) printf("note: %s\n", why);
     return failed;

@@ -139,14 +139,14 @@ static void test_cache_agrees_ragged_batch(void **state)
     tc_decoder *d = load(ctx, MODEL, 256);
     int64_t n;
     uint8_t *text = read_text(HELDOUT, &n);
-    const int64_t lens[3] = {1, 17, 40}, n_new = 24;
+    const int64_t lens[3] = {1, 9, 20}, n_new = 16;
     int32_t *prompts[3];
     prompts_from(text, 3, lens, prompts);
     const tc_generate_params p = tc_generate_defaults();
     int32_t *batch = cached_vs_uncached(ctx, d, 3, prompts, lens, n_new, &p);
     /* each sequence alone gives what it gave in the batch */
     for (int b = 0; b < 3; b++) {
-        int32_t alone[24];
+        int32_t alone[16];
         assert_int_equal(tc_decoder_generate(d, 1, (const int32_t *const *)&prompts[b], &lens[b], n_new, &p, alone),
                          TC_OK);
         assert_memory_equal(alone, batch + b * n_new, sizeof alone);
@@ -168,7 +168,7 @@ static void test_sampling(void **state)
     tc_decoder *d = load(ctx, MODEL, 128);
     int64_t n;
     uint8_t *text = read_text(HELDOUT, &n);
-    const int64_t lens[2] = {9, 5}, n_new = 20, k = 5, v = 256;
+    const int64_t lens[2] = {9, 5}, n_new = 12, k = 5, v = 256;
     int32_t *prompts[2];
     prompts_from(text, 2, lens, prompts);
     tc_generate_params p = tc_generate_defaults();
@@ -176,7 +176,7 @@ static void test_sampling(void **state)
     p.temperature = 1.5f;
     p.top_k = k;
     p.seed = 12345;
-    int32_t *tok = cached_vs_uncached(ctx, d, 2, prompts, lens, n_new, &p), again[40];
+    int32_t *tok = cached_vs_uncached(ctx, d, 2, prompts, lens, n_new, &p), again[24];
     float *lg = malloc((size_t)(2 * n_new * v) * sizeof *lg);
     p.logits = lg;
     assert_int_equal(tc_decoder_generate(d, 2, (const int32_t *const *)prompts, lens, n_new, &p, again), TC_OK);
@@ -186,7 +186,7 @@ static void test_sampling(void **state)
         for (int64_t j = 0; j < v; j++) larger += lg[i * v + j] > lg[i * v + tok[i]];
         assert_true(larger < k);
     }
-    int32_t greedy[40], top1[40];
+    int32_t greedy[24], top1[24];
     tc_generate_params g = tc_generate_defaults();
     assert_int_equal(tc_decoder_generate(d, 2, (const int32_t *const *)prompts, lens, n_new, &g, greedy), TC_OK);
     p.top_k = 1;
