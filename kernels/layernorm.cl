@@ -3,7 +3,9 @@
  * row's first element, t = x - x[0], so that x - mean = t - mean(t) keeps its
  * digits when |mean| is large against the spread (mean rounded to float would
  * not); the variance comes from a second pass. y may be x: every element is read
- * before the work-item that owns it writes it.
+ * before the work-item that owns it writes it. With has_res, the row first becomes
+ * sum = x + res (written by the work-items that read it back; sum may be x) and
+ * that is normalized: a transformer's residual add and LayerNorm in one launch.
  *   layernorm_rows: one work-item per row, float16 along the row (CPUs).
  *   layernorm_wg:   one work-group of WG (a power of two) per row, local-memory
  *                   reductions (GPUs). */
@@ -36,7 +38,8 @@ inline float row_sum(__global const float *xr, const int D, const float shift, c
 
 __kernel void layernorm_rows(__global const float *x, const ulong xo, __global const float *gamma, const ulong go,
                              __global const float *beta, const ulong bo, __global float *y, const ulong yo,
-                             const int rows, const int D, const float eps)
+                             const int rows, const int D, const float eps, __global const float *res,
+                             const ulong ro, __global float *sum, const ulong so, const int has_res)
 {
     x += xo;
     gamma += go;
@@ -46,6 +49,14 @@ __kernel void layernorm_rows(__global const float *x, const ulong xo, __global c
     if (r >= rows) return;
     __global const float *xr = x + (size_t)r * D;
     __global float *yr = y + (size_t)r * D;
+    if (has_res) {
+        __global const float *rr = res + ro + (size_t)r * D;
+        __global float *sr = sum + so + (size_t)r * D;
+        const int D16 = D & ~15;
+        for (int j = 0; j < D16; j += 16) vstore16(vload16(0, xr + j) + vload16(0, rr + j), 0, sr + j);
+        for (int j = D16; j < D; j++) sr[j] = xr[j] + rr[j];
+        xr = sr;
+    }
     const float shift = xr[0];
     const float mean = row_sum(xr, D, shift, 0.0f, 1) / D; /* of t */
     const float inv = rsqrt(row_sum(xr, D, shift, mean, 2) / D + eps);
@@ -59,7 +70,8 @@ __kernel void layernorm_rows(__global const float *x, const ulong xo, __global c
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1))) void layernorm_wg(
     __global const float *x, const ulong xo, __global const float *gamma, const ulong go, __global const float *beta,
-    const ulong bo, __global float *y, const ulong yo, const int rows, const int D, const float eps)
+    const ulong bo, __global float *y, const ulong yo, const int rows, const int D, const float eps,
+    __global const float *res, const ulong ro, __global float *sum, const ulong so, const int has_res)
 {
     x += xo;
     gamma += go;
@@ -69,6 +81,13 @@ __kernel __attribute__((reqd_work_group_size(WG, 1, 1))) void layernorm_wg(
     const int l = get_local_id(0);
     __global const float *xr = x + (size_t)get_group_id(0) * D;
     __global float *yr = y + (size_t)get_group_id(0) * D;
+    if (has_res) {
+        __global const float *rr = res + ro + (size_t)get_group_id(0) * D;
+        __global float *sr = sum + so + (size_t)get_group_id(0) * D;
+        for (int j = l; j < D; j += WG) sr[j] = xr[j] + rr[j];
+        barrier(CLK_GLOBAL_MEM_FENCE); /* the shift below reads another work-item's sum */
+        xr = sr;
+    }
     const float shift = xr[0];
     float s = 0.0f;
     for (int j = l; j < D; j += WG) s += xr[j] - shift;

@@ -20,15 +20,16 @@
 #define HELDOUT TINYCL_DATA_DIR "/fortunes_heldout.txt"
 #define SCRIPT_BPB TINYCL_DATA_DIR "/fortunes_decoder_bpb.txt"
 
-/* The script prints 6 decimals (rounding: 5e-7) of an f32 PyTorch forward; tinycl's
- * f32 forward sums in other orders, which moves a byte's log-probability by about
- * 1e-6 relative, far below this. */
-#define BPB_TOL 1e-5
+/* The script prints 7 decimals (rounding: 5e-8) of PyTorch's f32 forward; tinycl's
+ * f32 forward sums in other orders, which moves each byte's log-probability by
+ * about 1e-6 relative in either direction, and the mean over the bytes by less
+ * (measured: under 1e-7 on ref and PoCL). */
+#define BPB_TOL 5e-6
 /* Cached and uncached steps compute the same logits through different kernels
  * (prefill-shaped GEMMs and attention tiles against the decode path), so they
- * differ by f32 rounding only: the model's logits are O(10), and 1e-6 relative
- * error through 4 blocks of 1024-long sums stays well below this. */
-#define LOGIT_TOL 2e-4
+ * differ by f32 rounding only: the model's logits are O(10), and relative errors
+ * of 1e-6 through 4 blocks give about 1e-5 (measured on PoCL: 1.2e-5). */
+#define LOGIT_TOL 1e-4
 
 static char tmpdir[64];
 

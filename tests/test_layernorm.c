@@ -1,4 +1,5 @@
-/* layernorm: every variant against ref, bad input, in-place use, a known row. */
+/* layernorm: every variant against ref, bad input, in-place use, a known row, the
+ * fused residual add (bad input, the residual stream updated in place). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -22,18 +23,18 @@ static void test_layernorm_bad_input(void **state)
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S8, 1, TH_DIMS(6), &b_s8), TC_OK);
     assert_int_equal(tc_tensor_reshape(g, 2, TH_DIMS(1, 6), &g_view), TC_OK);
 
-    th_expect(NULL, tc_layernorm(NULL, x, g, b, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: ctx is NULL");
-    th_expect(ctx, tc_layernorm(ctx, NULL, g, b, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: x is NULL");
-    th_expect(ctx, tc_layernorm(ctx, x, NULL, b, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: gamma is NULL");
-    th_expect(ctx, tc_layernorm(ctx, x, g, NULL, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: beta is NULL");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b, NULL, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: y is NULL");
-    th_expect(ctx, tc_layernorm(ctx, x_wrong, g, b, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "y is 1x6, expected 2x3");
-    th_expect(ctx, tc_layernorm(ctx, x, g5, b, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "gamma has 5 elements, expected D = 6");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b_s8, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_DTYPE, "beta is s8");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b_other, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_CONTEXT, "beta belongs to another context");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){NAN, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "eps");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){-1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "eps");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b, g_view, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "y must not share storage with gamma");
+    th_expect(NULL, tc_layernorm(NULL, x, g, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: ctx is NULL");
+    th_expect(ctx, tc_layernorm(ctx, NULL, g, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: x is NULL");
+    th_expect(ctx, tc_layernorm(ctx, x, NULL, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: gamma is NULL");
+    th_expect(ctx, tc_layernorm(ctx, x, g, NULL, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: beta is NULL");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, NULL, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: y is NULL");
+    th_expect(ctx, tc_layernorm(ctx, x_wrong, g, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_SHAPE, "y is 1x6, expected 2x3");
+    th_expect(ctx, tc_layernorm(ctx, x, g5, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_SHAPE, "gamma has 5 elements, expected D = 6");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b_s8, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_DTYPE, "beta is s8");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b_other, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_CONTEXT, "beta belongs to another context");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){.eps = NAN, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "eps");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){.eps = -1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "eps");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, g_view, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "y must not share storage with gamma");
     assert_true(th_unchanged(y, hy));
 
     tc_tensor *all[] = {x, y, g, b, g5, x_wrong, b_s8, g_view};
@@ -53,8 +54,8 @@ static void test_layernorm_in_place_and_known(void **state)
     tc_ctx *ctx = th_ctx();
     tc_tensor *x = th_tensor(ctx, 2, TH_DIMS(5, 37), NULL), *y = th_tensor(ctx, 2, TH_DIMS(5, 37), NULL);
     tc_tensor *g = th_tensor(ctx, 1, TH_DIMS(37), NULL), *b = th_tensor(ctx, 1, TH_DIMS(37), NULL);
-    assert_int_equal(tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_OK);
-    assert_int_equal(tc_layernorm(ctx, x, g, b, x, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_OK);
+    assert_int_equal(tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_OK);
+    assert_int_equal(tc_layernorm(ctx, x, g, b, x, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_OK);
     float got[5 * 37], want[5 * 37];
     assert_int_equal(tc_tensor_read(x, got, sizeof got), TC_OK);
     assert_int_equal(tc_tensor_read(y, want, sizeof want), TC_OK);
@@ -67,7 +68,7 @@ static void test_layernorm_in_place_and_known(void **state)
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 1, TH_DIMS(4), hg, &g4), TC_OK);
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 1, TH_DIMS(4), hb, &b4), TC_OK);
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 1, TH_DIMS(4), &y4), TC_OK);
-    assert_int_equal(tc_layernorm(ctx, x4, g4, b4, y4, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_OK);
+    assert_int_equal(tc_layernorm(ctx, x4, g4, b4, y4, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_OK);
     float r[4];
     assert_int_equal(tc_tensor_read(y4, r, sizeof r), TC_OK);
     const double inv = 1.0 / sqrt(1.25 + 1e-5);
@@ -77,12 +78,66 @@ static void test_layernorm_in_place_and_known(void **state)
     tc_ctx_free(ctx);
 }
 
+/* With a residual: bad combinations are refused with nothing written; sum == x
+ * updates x in place and gives what a separate add and layernorm give, on every variant. */
+static void test_layernorm_residual(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    float *hx, *hy;
+    tc_tensor *x = th_tensor(ctx, 2, TH_DIMS(9, 70), &hx), *r = th_tensor(ctx, 2, TH_DIMS(9, 70), NULL);
+    tc_tensor *y = th_tensor(ctx, 2, TH_DIMS(9, 70), &hy), *s = th_tensor(ctx, 2, TH_DIMS(9, 70), NULL);
+    tc_tensor *g = th_tensor(ctx, 1, TH_DIMS(70), NULL), *b = th_tensor(ctx, 1, TH_DIMS(70), NULL);
+    tc_tensor *r_small = th_tensor(ctx, 2, TH_DIMS(9, 69), NULL), *x_part = NULL;
+    assert_int_equal(tc_tensor_view(x, 70, 2, TH_DIMS(8, 70), &x_part), TC_OK);
+    tc_layernorm_params p = tc_layernorm_defaults();
+    p.residual = r;
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &p), TC_ERR_INVALID_ARG, "residual without sum");
+    p.sum = y;
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &p), TC_ERR_INVALID_ARG, "y must not share storage with sum");
+    p.sum = x;
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, x, &p), TC_ERR_INVALID_ARG, "y must not share storage with x");
+    p.residual = r_small;
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &p), TC_ERR_SHAPE, "residual is 9x69, expected 9x70");
+    p.residual = x_part;
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &p), TC_ERR_SHAPE, "residual is 8x70");
+    p.residual = NULL;
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &p), TC_ERR_INVALID_ARG, "sum without residual");
+    assert_true(th_unchanged(x, hx));
+    assert_true(th_unchanged(y, hy));
+
+    float want_s[9 * 70], want_y[9 * 70], got_s[9 * 70], got_y[9 * 70];
+    const tc_variant vs[3] = {TC_VARIANT_REF, TC_VARIANT_OPENCL, TC_VARIANT_GPU};
+    for (int i = 0; i < 3; i++) {
+        if (ctx->is_ref && vs[i] != TC_VARIANT_REF) continue;
+        assert_int_equal(tc_tensor_write(x, hx, sizeof want_s), TC_OK);
+        tc_layernorm_params q = tc_layernorm_defaults();
+        q.variant = vs[i];
+        assert_int_equal(tc_add(ctx, x, r, s, NULL), TC_OK);
+        assert_int_equal(tc_layernorm(ctx, s, g, b, y, &q), TC_OK);
+        assert_int_equal(tc_tensor_read(s, want_s, sizeof want_s), TC_OK);
+        assert_int_equal(tc_tensor_read(y, want_y, sizeof want_y), TC_OK);
+        q.residual = r;
+        q.sum = x;
+        assert_int_equal(tc_layernorm(ctx, x, g, b, y, &q), TC_OK);
+        assert_int_equal(tc_tensor_read(x, got_s, sizeof got_s), TC_OK);
+        assert_int_equal(tc_tensor_read(y, got_y, sizeof got_y), TC_OK);
+        assert_memory_equal(got_s, want_s, sizeof got_s);
+        for (int j = 0; j < 9 * 70; j++) assert_true(fabsf(got_y[j] - want_y[j]) <= 1e-6f * (1.0f + fabsf(want_y[j])));
+    }
+    tc_tensor *all[] = {x, r, y, s, g, b, r_small, x_part};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
+    free(hx), free(hy);
+    tc_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layernorm_all_variants),
         cmocka_unit_test(test_layernorm_bad_input),
         cmocka_unit_test(test_layernorm_in_place_and_known),
+        cmocka_unit_test(test_layernorm_residual),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

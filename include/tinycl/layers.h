@@ -49,10 +49,15 @@ tc_status tc_gelu(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_gelu_p
 tc_status tc_softmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_op_params *p);
 
 /* Over the last dimension D: y = (x - mean) / sqrt(var + eps) * gamma[D] + beta[D].
- * eps is finite and >= 0; y may be x. */
+ * eps is finite and >= 0; y may be x. With `residual` (x's dims) the op is a
+ * transformer's residual step in one launch: sum = x + residual (f32), then y is
+ * the normalization of sum; `sum` (x's dims) may be x (the residual stream updated
+ * in place), and y then shares no storage with x, residual or sum. */
 typedef struct {
-    float eps;          /* default 1e-5 */
-    tc_variant variant; /* AUTO, REF, OPENCL, GPU */
+    float eps;                 /* default 1e-5 */
+    tc_variant variant;        /* AUTO, REF, OPENCL, GPU */
+    const tc_tensor *residual; /* NULL (default), or added to x first */
+    tc_tensor *sum;            /* with residual: receives x + residual */
 } tc_layernorm_params;
 tc_layernorm_params tc_layernorm_defaults(void);
 tc_status tc_layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gamma, const tc_tensor *beta, tc_tensor *y,

@@ -1,6 +1,7 @@
 /* The decoder-only transformer: weights uploaded once with a linear plan per
  * projection; a step runs B sequences of T positions through every block, with
- * each block's keys and values appended to a KV cache that attention reads.
+ * each block's keys and values appended to a KV cache that attention reads, and
+ * every residual add fused into the LayerNorm that follows it.
  * Without the cache a generation step is a whole-sequence pass: the cache is
  * emptied first and only serves as the keys' and values' layout for attention. */
 #include <limits.h>
@@ -214,8 +215,22 @@ static void views_free(views *vs)
     for (int i = 0; i < vs->n; i++) tc_tensor_free(vs->v[i]);
 }
 
-/* Block l on x [rows, d] in place (rows = batch * t). */
-static tc_status run_block(tc_decoder_run *r, views *vs, int64_t l, int64_t t, tc_tensor *x, tc_tensor *h)
+/* y = LayerNorm(x += h): the residual add of what the last sublayer left in h,
+ * fused into the next LayerNorm (one launch). */
+static tc_status add_norm(tc_ctx *ctx, tc_tensor *x, const tc_tensor *h, const tc_tensor *g, const tc_tensor *b,
+                          tc_tensor *y)
+{
+    tc_layernorm_params p = tc_layernorm_defaults();
+    p.residual = h;
+    p.sum = x;
+    return tc_layernorm(ctx, x, g, b, y, &p);
+}
+
+/* Block l (rows = batch * t): the residual stream is x plus the pending h; the
+ * block leaves its MLP's output pending in h. a: the normalized rows, then the
+ * heads' outputs. */
+static tc_status run_block(tc_decoder_run *r, views *vs, int64_t l, int64_t t, tc_tensor *x, tc_tensor *h,
+                           tc_tensor *a)
 {
     tc_decoder *d = r->d;
     tc_ctx *ctx = d->ctx;
@@ -224,32 +239,29 @@ static tc_status run_block(tc_decoder_run *r, views *vs, int64_t l, int64_t t, t
     const int64_t d4[4] = {r->batch, t, hh, hd};
     tc_tensor *q4 = view(vs, r->qkv, 0, 4, d4), *k4 = view(vs, r->qkv, rows * dm, 4, d4),
               *v4 = view(vs, r->qkv, 2 * rows * dm, 4, d4), *a4 = view(vs, r->att, 0, 4, d4),
-              *a2 = view(vs, r->att, 0, 2, (const int64_t[]){rows, dm}),
               *f = view(vs, r->f, 0, 2, (const int64_t[]){rows, d->info.d_ff});
     tc_status s = vs->s;
-    if (s == TC_OK) s = tc_layernorm(ctx, x, b->ln1_g, b->ln1_b, h, NULL);
+    if (s == TC_OK) s = add_norm(ctx, x, h, b->ln1_g, b->ln1_b, a);
     if (s == TC_OK && rows == 1) {
         tc_tensor *qkv = view(vs, r->qkv, 0, 2, (const int64_t[]){1, 3 * dm});
-        s = vs->s == TC_OK ? tc_linear_plan_run(b->qkv, h, qkv) : vs->s;
+        s = vs->s == TC_OK ? tc_linear_plan_run(b->qkv, a, qkv) : vs->s;
     }
     for (int j = 0; j < 3 && s == TC_OK && rows > 1; j++) {
         tc_tensor *o = view(vs, r->qkv, j * rows * dm, 2, (const int64_t[]){rows, dm});
-        s = vs->s == TC_OK ? tc_linear_plan_run(b->proj[j], h, o) : vs->s;
+        s = vs->s == TC_OK ? tc_linear_plan_run(b->proj[j], a, o) : vs->s;
     }
     if (s == TC_OK) s = tc_kv_cache_append(r->kv, l, k4, v4, r->counts, TC_ATTN_BLHD);
     tc_attention_params ap = tc_attention_defaults();
     ap.causal = 1;
     ap.layout = TC_ATTN_BLHD;
     if (s == TC_OK) s = tc_kv_cache_attention(r->kv, l, q4, a4, &ap);
-    if (s == TC_OK) s = tc_linear_plan_run(b->out, a2, h);
-    if (s == TC_OK) s = tc_add(ctx, x, h, x, NULL);
-    if (s == TC_OK) s = tc_layernorm(ctx, x, b->ln2_g, b->ln2_b, h, NULL);
-    if (s == TC_OK) s = tc_linear_plan_run(b->fc1, h, f);
+    if (s == TC_OK) s = tc_linear_plan_run(b->out, a, h);
+    if (s == TC_OK) s = add_norm(ctx, x, h, b->ln2_g, b->ln2_b, a);
+    if (s == TC_OK) s = tc_linear_plan_run(b->fc1, a, f);
     tc_gelu_params gp = tc_gelu_defaults();
     gp.mode = b->gelu;
     if (s == TC_OK) s = tc_gelu(ctx, f, f, &gp);
     if (s == TC_OK) s = tc_linear_plan_run(b->fc2, f, h);
-    if (s == TC_OK) s = tc_add(ctx, x, h, x, NULL);
     return s;
 }
 
@@ -262,21 +274,21 @@ tc_status tc_decoder_step(tc_decoder_run *r, int64_t t)
     tc_tensor *ids = view(&vs, r->ids, 0, 1, &rows), *pos = view(&vs, r->pos, 0, 1, &rows),
               *x = view(&vs, r->x, 0, 2, (const int64_t[]){rows, dm}),
               *h = view(&vs, r->h, 0, 2, (const int64_t[]){rows, dm}),
+              *a = view(&vs, r->att, 0, 2, (const int64_t[]){rows, dm}),
               *lg = view(&vs, r->logits, 0, 2, (const int64_t[]){rows, d->info.vocab});
     tc_status s = vs.s;
     const size_t idb = (size_t)rows * sizeof *r->hids;
     if (s == TC_OK) s = tc_tensor_write(ids, r->hids, idb);
     if (s == TC_OK) s = tc_tensor_write(pos, r->hpos, idb);
     if (s == TC_OK) s = tc_embedding(ctx, d->embed, ids, x, NULL);
-    if (s == TC_OK) s = tc_embedding(ctx, d->pe, pos, h, NULL);
-    if (s == TC_OK) s = tc_add(ctx, x, h, x, NULL);
+    if (s == TC_OK) s = tc_embedding(ctx, d->pe, pos, h, NULL); /* pending: block 0 adds it */
     for (int64_t l = 0; l < d->info.layers && s == TC_OK; l++) {
         views bv = {{0}, 0, TC_OK};
-        s = run_block(r, &bv, l, t, x, h);
+        s = run_block(r, &bv, l, t, x, h, a);
         views_free(&bv);
     }
-    if (s == TC_OK) s = tc_layernorm(ctx, x, d->lnf_g, d->lnf_b, h, NULL);
-    if (s == TC_OK) s = tc_linear_plan_run(d->logits, h, lg);
+    if (s == TC_OK) s = add_norm(ctx, x, h, d->lnf_g, d->lnf_b, a);
+    if (s == TC_OK) s = tc_linear_plan_run(d->logits, a, lg);
     views_free(&vs);
     return s;
 }

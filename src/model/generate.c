@@ -149,7 +149,11 @@ static tc_status check_generate(tc_decoder *d, int64_t batch, const int32_t *con
         if (s != TC_OK) return s;
         if (lens[b] > *longest) *longest = lens[b];
     }
-    int64_t rows = 0;
+    int64_t rows = 0, nt = 0, nl = 0;
+    if (__builtin_mul_overflow(batch, n_new, &nt) || (p->logits && __builtin_mul_overflow(nt, in.vocab, &nl)) ||
+        nl > INT64_MAX / 4)
+        return tc_fail(ctx, TC_ERR_OVERFLOW, "%s: %lld sequences x %lld new tokens overflow the outputs", fn,
+                       (long long)batch, (long long)n_new);
     return check_rows(ctx, fn, batch, p->use_cache ? *longest : *longest + n_new - 1, &rows);
 }
 

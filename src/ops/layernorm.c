@@ -14,6 +14,12 @@ static int host_fn(void *const *in, void *out, const void *args)
     return 0;
 }
 
+static int add_fn(void *const *in, void *out, const void *args)
+{
+    tc_ref_add(in[0], in[1], out, *(const int64_t *)args);
+    return 0;
+}
+
 static tc_status check_param(tc_ctx *ctx, const tc_tensor *p, const char *name, const tc_tensor *y, int64_t d)
 {
     char full[32];
@@ -26,11 +32,49 @@ static tc_status check_param(tc_ctx *ctx, const tc_tensor *p, const char *name, 
     return st;
 }
 
+static int same_elements(const tc_tensor *a, const tc_tensor *b) { return a->st == b->st && a->offset == b->offset; }
+
+/* residual and sum have x's dims; sum is x, residual, or apart from both; y overlaps none of them. */
+static tc_status check_residual(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *res, const tc_tensor *sum,
+                                const tc_tensor *y)
+{
+    tc_status st;
+    if ((st = tc_check_tensor(ctx, res, "layernorm: residual", TC_DTYPE_F32, 0)) != TC_OK) return st;
+    if (!sum) return tc_fail(ctx, TC_ERR_INVALID_ARG, "layernorm: residual without sum (x + residual goes there; it may be x)");
+    if ((st = tc_check_tensor(ctx, sum, "layernorm: sum", TC_DTYPE_F32, 0)) != TC_OK) return st;
+    if ((st = tc_check_same_dims(ctx, "layernorm", x, "x", res, "residual")) != TC_OK) return st;
+    if ((st = tc_check_same_dims(ctx, "layernorm", x, "x", sum, "sum")) != TC_OK) return st;
+    if (!same_elements(sum, x) && (st = tc_check_no_alias(ctx, "layernorm", sum, "sum", x, "x (unless it is x)")) != TC_OK)
+        return st;
+    if (!same_elements(sum, res) &&
+        (st = tc_check_no_alias(ctx, "layernorm", sum, "sum", res, "residual (unless it is residual)")) != TC_OK)
+        return st;
+    if ((st = tc_check_no_alias(ctx, "layernorm", y, "y", x, "x when residual is given")) != TC_OK) return st;
+    if ((st = tc_check_no_alias(ctx, "layernorm", y, "y", res, "residual")) != TC_OK) return st;
+    return tc_check_no_alias(ctx, "layernorm", y, "y", sum, "sum");
+}
+
+static tc_status run_ref(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gamma, const tc_tensor *beta,
+                         const tc_tensor *res, tc_tensor *sum, tc_tensor *y, const tc_row_args *a)
+{
+    tc_status st = TC_OK;
+    if (res) { /* sum = x + residual in f32, as the kernels add */
+        const tc_tensor *in[2] = {x, res};
+        const int64_t n = x->numel;
+        st = tc_host_run(ctx, 2, in, sum, add_fn, &n);
+        x = sum;
+    }
+    const tc_tensor *in[3] = {x, gamma, beta};
+    return st == TC_OK ? tc_host_run(ctx, 3, in, y, host_fn, a) : st;
+}
+
 static tc_status layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gamma, const tc_tensor *beta,
-                           tc_tensor *y, float eps, tc_variant v)
+                           tc_tensor *y, const tc_layernorm_params *p)
 {
     if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "layernorm: ctx is NULL");
     tc_status st;
+    const float eps = p->eps;
+    tc_variant v = p->variant;
     tc_row_args a = {0, 0, eps};
     if ((st = tc_check_tensor(ctx, x, "layernorm: x", TC_DTYPE_F32, 0)) != TC_OK) return st;
     if ((st = tc_check_tensor(ctx, y, "layernorm: y", TC_DTYPE_F32, 0)) != TC_OK) return st;
@@ -38,63 +82,84 @@ static tc_status layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gam
     if ((st = tc_rows_of(ctx, "layernorm", x, &a.rows, &a.d)) != TC_OK) return st;
     if ((st = check_param(ctx, gamma, "gamma", y, a.d)) != TC_OK) return st;
     if ((st = check_param(ctx, beta, "beta", y, a.d)) != TC_OK) return st;
+    if (p->residual && (st = check_residual(ctx, x, p->residual, p->sum, y)) != TC_OK) return st;
+    if (!p->residual && p->sum) return tc_fail(ctx, TC_ERR_INVALID_ARG, "layernorm: sum without residual");
     if (!isfinite(eps) || eps < 0.0f)
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "layernorm: eps must be finite and >= 0 (got %g)", (double)eps);
     if ((st = tc_layer_variant(ctx, "layernorm", v, TC_VARIANT_GPU, &v)) != TC_OK) return st;
-    tc_op_begin(ctx, "layernorm", v, 8.0 * (double)x->numel, 12.0 * (double)x->numel);
+    const double n = (double)x->numel, extra = p->residual ? 1.0 : 0.0;
+    tc_op_begin(ctx, "layernorm", v, (8.0 + extra) * n, (12.0 + 8.0 * extra) * n);
     if (v == TC_VARIANT_REF) {
-        const tc_tensor *in[3] = {x, gamma, beta};
-        st = tc_host_run(ctx, 3, in, y, host_fn, &a);
+        st = run_ref(ctx, x, gamma, beta, p->residual, p->sum, y, &a);
     } else {
         cl_kernel k;
-        cl_mem mx = tc_buf(x), mg = tc_buf(gamma), mb = tc_buf(beta), my = tc_buf(y);
-        cl_ulong xo = tc_off(x), go = tc_off(gamma), bo = tc_off(beta), yo = tc_off(y);
-        cl_int rows = (cl_int)a.rows, d = (cl_int)a.d;
+        const tc_tensor *res = p->residual ? p->residual : x, *sum = p->sum ? p->sum : y; /* unused without residual */
+        cl_mem mx = tc_buf(x), mg = tc_buf(gamma), mb = tc_buf(beta), my = tc_buf(y), mr = tc_buf(res), ms = tc_buf(sum);
+        cl_ulong xo = tc_off(x), go = tc_off(gamma), bo = tc_off(beta), yo = tc_off(y), ro = tc_off(res), so = tc_off(sum);
+        cl_int rows = (cl_int)a.rows, d = (cl_int)a.d, has_res = p->residual != NULL;
         st = tc_row_kernel(ctx, "layernorm", v, &k);
         if (st == TC_OK)
-            st = tc_set_args(ctx, k, 11, TC_ARG(mx), TC_ARG(xo), TC_ARG(mg), TC_ARG(go), TC_ARG(mb), TC_ARG(bo),
-                             TC_ARG(my), TC_ARG(yo), TC_ARG(rows), TC_ARG(d), TC_ARG(eps));
+            st = tc_set_args(ctx, k, 16, TC_ARG(mx), TC_ARG(xo), TC_ARG(mg), TC_ARG(go), TC_ARG(mb), TC_ARG(bo),
+                             TC_ARG(my), TC_ARG(yo), TC_ARG(rows), TC_ARG(d), TC_ARG(eps), TC_ARG(mr), TC_ARG(ro),
+                             TC_ARG(ms), TC_ARG(so), TC_ARG(has_res));
         if (st == TC_OK) st = tc_row_launch(ctx, k, "layernorm", v, a.rows);
     }
     return tc_op_end(ctx, st);
 }
 
-tc_layernorm_params tc_layernorm_defaults(void) { return (tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}; }
+tc_layernorm_params tc_layernorm_defaults(void)
+{
+    return (tc_layernorm_params){1e-5f, TC_VARIANT_AUTO, NULL, NULL};
+}
 
 tc_status tc_layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gamma, const tc_tensor *beta, tc_tensor *y,
                        const tc_layernorm_params *p)
 {
     const tc_layernorm_params q = p ? *p : tc_layernorm_defaults();
-    return layernorm(ctx, x, gamma, beta, y, q.eps, q.variant);
+    return layernorm(ctx, x, gamma, beta, y, &q);
 }
 
 /* ---- descriptor -------------------------------------------------------------
- * case keys: rows, d, center: inputs uniform in center +- 1 (their mean), eps */
+ * case keys: rows, d, center: inputs uniform in center +- 1 (their mean), eps;
+ * res 1: a residual (uniform in +-1) added first, its sum a second output */
 static const tc_variant layernorm_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL, TC_VARIANT_GPU};
 
 #define LN(r, d_, c) TC_CASE({"rows", r}, {"d", d_}, {"center", c}, {"eps", 1e-5})
+#define LNR(r, d_, c) TC_CASE({"rows", r}, {"d", d_}, {"center", c}, {"eps", 1e-5}, {"res", 1})
 static const tc_case layernorm_cases[] = {
-    LN(1, 1, 0),      LN(3, 17, 0),    LN(17, 3, 10),  LN(127, 2, -3), LN(1, 1000, 50),
-    LN(64, 127, 100), LN(5, 768, -20), LN(2, 4097, 0), LN(300, 16, 7),
+    LN(1, 1, 0),      LN(3, 17, 0),    LN(17, 3, 10),   LN(127, 2, -3), LN(1, 1000, 50),
+    LN(64, 127, 100), LN(5, 768, -20), LN(2, 4097, 0),  LN(300, 16, 7), LNR(1, 1, 0),
+    LNR(3, 17, 5),    LNR(1, 256, 0),  LNR(7, 1031, -9), LNR(130, 64, 0),
 };
 
 static tc_status layernorm_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
 {
-    const int64_t dims[2] = {tc_case_int(cs, "rows"), tc_case_int(cs, "d")}, pd[1] = {dims[1]};
+    const int64_t dims[2] = {tc_case_int(cs, "rows"), tc_case_int(cs, "d")}, pd[1] = {dims[1]}, n = dims[0] * dims[1];
     const float mean = (float)tc_case_num(cs, "center");
-    float *x, *g, *b;
+    const int res = tc_case_int(cs, "res") != 0;
+    float *x, *g, *b, *r = NULL;
     d->cs = *cs;
     tc_status s = tc_layer_input(ctx, d, 2, dims, mean - 1.0f, mean + 1.0f, &seed, &x);
     if (s == TC_OK) s = tc_layer_input(ctx, d, 1, pd, 0.5f, 1.5f, &seed, &g);
     if (s == TC_OK) s = tc_layer_input(ctx, d, 1, pd, -1.0f, 1.0f, &seed, &b);
+    if (s == TC_OK && res) s = tc_layer_input(ctx, d, 2, dims, -1.0f, 1.0f, &seed, &r);
     if (s == TC_OK) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, 2, dims, &seed);
-    if (s == TC_OK) tc_ref_layernorm(x, g, b, d->out[0].expected, dims[0], dims[1], (float)tc_case_num(cs, "eps"));
+    if (s == TC_OK && res) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, 2, dims, &seed);
+    if (s != TC_OK) return s;
+    if (res) { /* the sum, then its normalization */
+        float *sum = d->out[1].expected;
+        tc_ref_add(x, r, sum, n);
+        x = sum;
+    }
+    tc_ref_layernorm(x, g, b, d->out[0].expected, dims[0], dims[1], (float)tc_case_num(cs, "eps"));
     return s;
 }
 
 static tc_status layernorm_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
-    const tc_layernorm_params p = {(float)tc_case_num(&d->cs, "eps"), v};
+    const int res = tc_case_int(&d->cs, "res") != 0;
+    const tc_layernorm_params p = {(float)tc_case_num(&d->cs, "eps"), v, res ? d->in[3] : NULL,
+                                   res ? d->out[1].t : NULL};
     return tc_layernorm(ctx, d->in[0], d->in[1], d->in[2], d->out[0].t, &p);
 }
 
@@ -104,8 +169,14 @@ static int layernorm_parse(const char *spec, tc_case *c)
     return tc_case_set(c, "eps", 1e-5);
 }
 
-static double layernorm_flops(const tc_case *c) { return 8.0 * tc_case_num(c, "rows") * tc_case_num(c, "d"); }
-static double layernorm_bytes(const tc_case *c) { return 12.0 * tc_case_num(c, "rows") * tc_case_num(c, "d"); }
+static double layernorm_flops(const tc_case *c)
+{
+    return (8.0 + tc_case_num(c, "res")) * tc_case_num(c, "rows") * tc_case_num(c, "d");
+}
+static double layernorm_bytes(const tc_case *c)
+{
+    return (12.0 + 8.0 * tc_case_num(c, "res")) * tc_case_num(c, "rows") * tc_case_num(c, "d");
+}
 
 /* float sums of D shifted terms against double: the error grows with D, not with the mean */
 const tc_opdesc tc_opdesc_layernorm = {
