@@ -17,7 +17,8 @@
     X(global_avgpool) \
     X(embedding)      \
     X(argmax)         \
-    X(conv2d)
+    X(conv2d)         \
+    X(igemm)
 
 #define TC_OP_ENUM(name) TC_OP_##name,
 typedef enum { TC_OP_LIST(TC_OP_ENUM) TC_OP_COUNT } tc_op_id;

@@ -26,6 +26,8 @@ typedef struct {
     int gemm_gpu_tile;   /* tile edge of the GPU-shaped matmul */
     int gemm_gpu_wpt;    /* outputs per work-item along each dim */
     int gemv_wg;         /* work-group of the memory-bound kernel */
+    tc_variant igemm;    /* integer GEMM: the variant AUTO prefers (VNNI falls back to VNNI256, then
+                          * OPENCL, where the device is not PoCL's or its host CPU lacks them) */
 } tc_dev_params;
 
 typedef struct tc_program {
