@@ -137,6 +137,7 @@ static const char *default_sizes(const char *op)
 int cli_bench(int argc, char **argv)
 {
     static const char *const known[] = {"--device", "--sizes", "--variants", "--reps", "--json", "--budget", "--profile", NULL};
+    if (argc >= 1 && strcmp(argv[0], "quant") == 0) return cli_bench_quant(argc - 1, argv + 1);
     if (argc < 1) {
         fprintf(stderr, "usage: tinycl bench OP [--device D] [--sizes S,...] [--variants V,...] [--reps N] "
                         "[--budget MS] [--profile on] [--json FILE]\n"

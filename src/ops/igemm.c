@@ -10,6 +10,9 @@
 #include "ops/igemm.h"
 #include "ref/ref.h"
 
+_Static_assert(IG_COLSUM == 0 && IG_MULT == IG_ZB + 1 && IG_SHIFT == IG_ZB + 2 && IG_SCALE == IG_ZB + 3,
+               "pack kernels write the column sums at the start; one write fills IG_ZB .. IG_SCALE");
+
 #define KP_ALIGN 16   /* K is padded to whole 16-byte loads */
 #define PACK_WG 64    /* work-group of the packing kernels (one group shape: one PoCL compile) */
 
@@ -286,21 +289,26 @@ static int runs(const tc_ctx *ctx, tc_variant v)
     }
 }
 
+/* AUTO's order on a device whose table row prefers VNNI; the portable kernel last. */
+static const tc_variant vnni_order[] = {TC_VARIANT_VNNI, TC_VARIANT_VNNI256, TC_VARIANT_OPENCL};
+
+static int usable(const tc_ctx *ctx, tc_variant v) { return runs(ctx, v) && !(ctx->igemm_unbuilt & (1u << v)); }
+
 tc_variant tc_igemm_auto_variant(const tc_ctx *ctx)
 {
     if (!ctx || ctx->is_ref) return TC_VARIANT_REF;
-    const tc_variant pref = ctx->params->igemm;
-    if (pref == TC_VARIANT_VNNI) {
-        if (runs(ctx, TC_VARIANT_VNNI)) return TC_VARIANT_VNNI;
-        if (runs(ctx, TC_VARIANT_VNNI256)) return TC_VARIANT_VNNI256;
-        return TC_VARIANT_OPENCL;
-    }
-    return pref;
+    if (ctx->params->igemm != TC_VARIANT_VNNI) return ctx->params->igemm;
+    for (size_t i = 0; i < sizeof vnni_order / sizeof vnni_order[0]; i++)
+        if (usable(ctx, vnni_order[i])) return vnni_order[i];
+    return TC_VARIANT_OPENCL;
 }
+
+static const char *options(const tc_ctx *ctx, tc_variant v, char *buf, size_t n);
 
 tc_status tc_ig_variant(tc_ctx *ctx, tc_variant v, tc_variant *out)
 {
-    if (v == TC_VARIANT_AUTO) v = tc_igemm_auto_variant(ctx);
+    const int automatic = v == TC_VARIANT_AUTO;
+    if (automatic) v = tc_igemm_auto_variant(ctx);
     if (v != TC_VARIANT_REF && v != TC_VARIANT_OPENCL && v != TC_VARIANT_GPU && v != TC_VARIANT_VNNI &&
         v != TC_VARIANT_VNNI256)
         return tc_fail(ctx, TC_ERR_UNSUPPORTED, "igemm has no variant '%s'", tc_variant_name(v));
@@ -309,6 +317,15 @@ tc_status tc_ig_variant(tc_ctx *ctx, tc_variant v, tc_variant *out)
     if (!runs(ctx, v))
         return tc_fail(ctx, TC_ERR_UNSUPPORTED, "igemm: variant '%s' needs PoCL's CPU device on an x86 host with %s",
                        tc_variant_name(v), v == TC_VARIANT_VNNI ? "AVX512-VNNI" : "AVX-VNNI or AVX512-VNNI");
+    /* AUTO never fails over a compiler that rejects the x86 builtins: it builds the
+     * VNNI kernels once and falls back to the next variant if that fails */
+    while (automatic && (v == TC_VARIANT_VNNI || v == TC_VARIANT_VNNI256)) {
+        char opts[64];
+        cl_kernel k;
+        if (tc_get_kernel(ctx, "igemm", options(ctx, v, opts, sizeof opts), "igemm_vnni", &k) == TC_OK) break;
+        ctx->igemm_unbuilt |= 1u << v;
+        v = tc_igemm_auto_variant(ctx);
+    }
     *out = v;
     return TC_OK;
 }
@@ -404,17 +421,17 @@ tc_status tc_ig_pack_b(tc_ctx *ctx, tc_variant v, const tc_tensor *b, int trans_
 
 tc_status tc_ig_write_cols(tc_ctx *ctx, cl_mem colp, int64_t n, const tc_ig_cols *cols)
 {
+    /* IG_ZB .. IG_SCALE are consecutive arrays: one write */
     const size_t bytes = (size_t)n * sizeof(int32_t);
-    const struct {
-        int slot;
-        const void *src;
-    } parts[] = {{IG_ZB, cols->zb}, {IG_MULT, cols->mult}, {IG_SHIFT, cols->shift}, {IG_SCALE, cols->scale}};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        cl_int err = clEnqueueWriteBuffer(ctx->queue, colp, CL_TRUE, (size_t)parts[i].slot * bytes, bytes,
-                                          parts[i].src, 0, NULL, NULL);
-        if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clEnqueueWriteBuffer(igemm columns)");
-    }
-    return TC_OK;
+    char *h = malloc(4 * bytes);
+    if (!h) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    memcpy(h + (IG_ZB - IG_ZB) * bytes, cols->zb, bytes);
+    memcpy(h + (IG_MULT - IG_ZB) * bytes, cols->mult, bytes);
+    memcpy(h + (IG_SHIFT - IG_ZB) * bytes, cols->shift, bytes);
+    memcpy(h + (IG_SCALE - IG_ZB) * bytes, cols->scale, bytes);
+    cl_int err = clEnqueueWriteBuffer(ctx->queue, colp, CL_TRUE, IG_ZB * bytes, 4 * bytes, h, 0, NULL, NULL);
+    free(h);
+    return err == CL_SUCCESS ? TC_OK : tc_fail_cl(ctx, err, "clEnqueueWriteBuffer(igemm columns)");
 }
 
 tc_status tc_ig_run_cl(tc_ctx *ctx, tc_variant v, const tc_tensor *a, tc_tensor *c, const tc_ig_weights *w,
