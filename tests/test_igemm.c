@@ -361,12 +361,36 @@ static void test_igemm_clamp(void **state)
     tc_ctx_free(ctx);
 }
 
+/* AUTO: ref on ref; VNNI on PoCL's CPU device of a host with AVX512-VNNI; a variant
+ * whose kernels failed to build is skipped for the next, down to the portable one. */
+static void test_igemm_auto(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    const tc_variant v = tc_igemm_auto_variant(ctx);
+    if (tc_ctx_is_ref(ctx)) {
+        assert_int_equal(v, TC_VARIANT_REF);
+    } else if (strstr(tc_ctx_device(ctx)->platform, "Portable Computing Language") &&
+               tc_ctx_device(ctx)->type == TC_DEVICE_CPU) {
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (__builtin_cpu_supports("avx512vnni")) assert_int_equal(v, TC_VARIANT_VNNI);
+#endif
+        ctx->igemm_unbuilt |= 1u << TC_VARIANT_VNNI;
+        const tc_variant w = tc_igemm_auto_variant(ctx);
+        assert_true(w == TC_VARIANT_VNNI256 || w == TC_VARIANT_OPENCL);
+        ctx->igemm_unbuilt |= 1u << TC_VARIANT_VNNI256;
+        assert_int_equal(tc_igemm_auto_variant(ctx), TC_VARIANT_OPENCL);
+    }
+    tc_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_igemm_all_variants), cmocka_unit_test(test_igemm_fixed_point),
         cmocka_unit_test(test_igemm_multiplier),   cmocka_unit_test(test_igemm_bad_input),
         cmocka_unit_test(test_igemm_plan),         cmocka_unit_test(test_igemm_clamp),
+        cmocka_unit_test(test_igemm_auto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
