@@ -183,6 +183,7 @@ tc_status tc_opdata_reset_out(tc_opdata *d)
 
 void tc_opdata_free(tc_opdata *d)
 {
+    if (d->prep_free) d->prep_free(d->prep);
     for (int i = 0; i < d->nin; i++) {
         tc_tensor_free(d->in[i]);
         free(d->host_in[i]);

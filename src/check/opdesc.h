@@ -66,6 +66,11 @@ typedef struct {
     void *host_in[TC_OP_MAX_IN];  /* the same data on the host */
     int nout;
     tc_opout out[TC_OP_MAX_OUT];
+    /* what a run prepares once and reuses in later runs of the same variant (a
+     * plan), released by prep_free with the data */
+    void *prep;
+    tc_variant prep_variant;
+    void (*prep_free)(void *prep);
 } tc_opdata;
 
 typedef struct {

@@ -18,6 +18,7 @@
     X(embedding)      \
     X(argmax)         \
     X(conv2d)         \
+    X(conv2d_plan)    \
     X(igemm)
 
 #define TC_OP_ENUM(name) TC_OP_##name,
