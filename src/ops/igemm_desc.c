@@ -52,20 +52,26 @@ static tc_dtype dtype_of(const char *s)
                                    : TC_DTYPE_S32;
 }
 
-/* "MxNxK[:tb]": u8 A with zero point 128, per-channel symmetric s8 B, s32 bias, s8 C */
+/* "MxNxK[:tb][:plan]": u8 A with zero point 128, per-channel symmetric s8 B, s32 bias,
+ * s8 C; :tb gives B as N x K, :plan runs through a plan (B packed once) */
 static int igemm_parse(const char *spec, tc_case *c)
 {
     long long m, n, k;
-    int used = 0;
+    int used = 0, tb = 0, plan = 0;
     memset(c, 0, sizeof *c);
     if (sscanf(spec, "%lldx%lldx%lld%n", &m, &n, &k, &used) != 3 || m < 1 || n < 1 || k < 1) return -1;
-    if (spec[used] && strcmp(spec + used, ":tb") != 0) return -1;
+    for (const char *t = spec + used; *t;) {
+        if (strncmp(t, ":tb", 3) == 0) tb = 1, t += 3;
+        else if (strncmp(t, ":plan", 5) == 0) plan = 1, t += 5;
+        else return -1;
+    }
     tc_case_set(c, "m", (double)m);
     tc_case_set(c, "n", (double)n);
     tc_case_set(c, "k", (double)k);
     tc_case_set_str(c, "a", "u8");
     tc_case_set_str(c, "out", "s8");
-    tc_case_set(c, "tb", spec[used] != '\0');
+    tc_case_set(c, "tb", tb);
+    tc_case_set(c, "plan", plan);
     tc_case_set(c, "bias", 1);
     tc_case_set(c, "za", 128);
     tc_case_set(c, "pc", 1);
@@ -172,6 +178,8 @@ done:
     return s;
 }
 
+static void plan_free(void *plan) { tc_igemm_plan_free(plan); }
+
 static tc_status igemm_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
     const tc_case *cs = &d->cs;
@@ -188,12 +196,14 @@ static tc_status igemm_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
             p.multiplier = extra, p.shift = extra + n, p.nmult = tc_case_int(cs, "pc") ? n : 1;
     }
     if (!tc_case_int(cs, "plan")) return tc_igemm(ctx, d->in[0], d->in[1], d->out[0].t, &p);
-    tc_igemm_plan *plan;
-    tc_status s = tc_igemm_plan_create(ctx, d->in[1], &p, &plan);
-    if (s != TC_OK) return s;
-    s = tc_igemm_plan_run(plan, d->in[0], d->out[0].t);
-    tc_igemm_plan_free(plan);
-    return s;
+    if (!d->prep || d->prep_variant != v) { /* one plan per variant, reused by later runs */
+        tc_igemm_plan *plan = NULL;
+        tc_status s = tc_igemm_plan_create(ctx, d->in[1], &p, &plan);
+        if (s != TC_OK) return s;
+        if (d->prep_free) d->prep_free(d->prep);
+        d->prep = plan, d->prep_variant = v, d->prep_free = plan_free;
+    }
+    return tc_igemm_plan_run(d->prep, d->in[0], d->out[0].t);
 }
 
 static double igemm_flops(const tc_case *c)
@@ -213,7 +223,7 @@ const tc_opdesc tc_opdesc_igemm = {
     .nvariants = TC_COUNT(igemm_variants),
     .cases = igemm_cases,
     .ncases = TC_COUNT(igemm_cases),
-    .syntax = "MxNxK[:tb] (u8 A, per-channel s8 B, s32 bias, requantized s8 C)",
+    .syntax = "MxNxK[:tb][:plan] (u8 A, per-channel s8 B, s32 bias, requantized s8 C; :plan packs B once)",
     .parse = igemm_parse,
     .setup = igemm_setup,
     .run = igemm_run,
