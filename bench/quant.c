@@ -13,6 +13,9 @@
 #include "bench/cli.h"
 #include "check/opdesc.h"
 
+#define MAX_SIZES 16 /* a record's size is its index + MAX_SIZES * device */
+#define SHAPE_WORDS 8
+
 typedef struct {
     const char *op; /* "igemm", "matmul" */
     tc_variant variant;
@@ -56,29 +59,45 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-typedef tc_status (*run_fn)(tc_ctx *ctx, void *user);
+/* One timed thing of a size (the f32 op, or an int8 variant with or without a plan):
+ * `run` makes one call; the times of its rounds go to t. */
+#define MAX_REPS 1000
+typedef struct {
+    tc_status (*run)(tc_ctx *ctx, void *data, void *self);
+    void *self;
+    double t[MAX_REPS];
+    int n;
+    tc_status st;
+} qtimer;
 
-/* A warm-up run, then up to `reps` runs (at least 3) within the budget: median and p90. */
-static tc_status time_it(tc_ctx *ctx, run_fn fn, void *user, const qopts *o, qrec *r)
+static double now_call(tc_ctx *ctx, void *data, qtimer *q)
 {
-    double t[1000];
-    const int reps = o->reps < 1000 ? o->reps : 1000;
-    tc_status st = fn(ctx, user);
-    if (st == TC_OK) st = tc_ctx_finish(ctx);
-    int n = 0;
+    const double t0 = tc_now_ms();
+    q->st = q->run(ctx, data, q->self);
+    if (q->st == TC_OK) q->st = tc_ctx_finish(ctx);
+    return tc_now_ms() - t0;
+}
+
+/* Interleaved: a warm-up call each, then rounds of one call each (at least 3 rounds,
+ * up to `reps`, until the budget is spent), so load from other processes falls on
+ * all of them alike and their ratios hold. */
+static void time_all(tc_ctx *ctx, void *data, qtimer *qs, int nq, const qopts *o)
+{
+    for (int i = 0; i < nq; i++) now_call(ctx, data, &qs[i]);
     double spent = 0;
-    while (st == TC_OK && n < reps && (n < 3 || spent < o->budget_ms)) {
-        const double t0 = tc_now_ms();
-        st = fn(ctx, user);
-        if (st == TC_OK) st = tc_ctx_finish(ctx);
-        t[n] = tc_now_ms() - t0;
-        spent += t[n++];
-    }
-    if (st != TC_OK) return st;
-    qsort(t, (size_t)n, sizeof t[0], cmp_double);
-    r->median_ms = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-    r->p90_ms = t[(int)ceil(0.9 * n) - 1];
-    return TC_OK;
+    for (int round = 0; round < o->reps && round < MAX_REPS && (round < 3 || spent < o->budget_ms); round++)
+        for (int i = 0; i < nq; i++)
+            if (qs[i].st == TC_OK) {
+                const double t = now_call(ctx, data, &qs[i]);
+                qs[i].t[qs[i].n++] = t, spent += t;
+            }
+}
+
+static void summarize(qtimer *q, qrec *r)
+{
+    qsort(q->t, (size_t)q->n, sizeof q->t[0], cmp_double);
+    r->median_ms = q->n % 2 ? q->t[q->n / 2] : 0.5 * (q->t[q->n / 2 - 1] + q->t[q->n / 2]);
+    r->p90_ms = q->t[(int)ceil(0.9 * q->n) - 1];
 }
 
 /* Error of x against the exact result: max |x - e|, that over max |e|, SQNR in dB. */
@@ -116,23 +135,30 @@ static int gemm_parse(const char *spec, void *out)
 typedef struct {
     tc_tensor *af, *bf, *cf;      /* f32 */
     tc_tensor *aq, *bq, *cq;      /* int8 and the int8 op's output */
-    tc_igemm_params p;
-    tc_igemm_plan *plan;
     int tb;
 } gemm_data;
 
-static tc_status run_matmul(tc_ctx *ctx, void *user)
+static tc_status run_matmul(tc_ctx *ctx, void *data, void *self)
 {
-    gemm_data *g = user;
+    (void)self;
+    gemm_data *g = data;
     tc_matmul_params p = tc_matmul_defaults();
     p.trans_b = g->tb;
     return tc_matmul(ctx, g->af, g->bf, g->cf, &p);
 }
 
-static tc_status run_igemm(tc_ctx *ctx, void *user)
+/* self: the int8 variant's params, or its plan */
+typedef struct {
+    tc_igemm_params p;
+    tc_igemm_plan *plan;
+    int use_plan;
+} igemm_runner;
+
+static tc_status run_igemm(tc_ctx *ctx, void *data, void *self)
 {
-    gemm_data *g = user;
-    return g->plan ? tc_igemm_plan_run(g->plan, g->aq, g->cq) : tc_igemm(ctx, g->aq, g->bq, g->cq, &g->p);
+    gemm_data *g = data;
+    igemm_runner *r = self;
+    return r->use_plan ? tc_igemm_plan_run(r->plan, g->aq, g->cq) : tc_igemm(ctx, g->aq, g->bq, g->cq, &r->p);
 }
 
 /* Rounds half to even (the default rounding mode) and saturates. */
@@ -152,7 +178,6 @@ static void describe(const gemm_shape *s, qrec *r)
 
 static void free_gemm(gemm_data *g)
 {
-    tc_igemm_plan_free(g->plan);
     tc_tensor *all[] = {g->af, g->bf, g->cf, g->aq, g->bq, g->cq};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
 }
@@ -188,7 +213,7 @@ static int gemm_run(tc_ctx *ctx, const void *shape, int size, const qopts *o, ql
     int failed = 1;
     tc_status st = TC_ERR_OUT_OF_MEMORY;
     if (!ha || !hb || !hc || !sb || !exact || !qa || !qb || !zb) goto done;
-    uint64_t seed = 12345u + (uint64_t)size;
+    uint64_t seed = 12345u + (uint64_t)(size % MAX_SIZES); /* the same data on every device */
     tc_rand_f32(ha, mk, -1.0f, 1.0f, &seed);
     tc_rand_f32(hb, kn, -1.0f, 1.0f, &seed);
 #define B_AT(p, j) (s->tb ? (j) * s->k + (p) : (p) * s->n + (j))
@@ -224,47 +249,61 @@ static int gemm_run(tc_ctx *ctx, const void *shape, int size, const qopts *o, ql
         (st = tc_tensor_set_quant(g.bq, &qqb)) != TC_OK ||
         (o->out != TC_DTYPE_F32 && (st = tc_tensor_set_quant(g.cq, &qqc)) != TC_OK))
         goto done;
-    /* the f32 op */
-    qrec *r = add(out);
-    if (!r) goto done;
-    r->op = "matmul";
-    r->variant = tc_matmul_auto_variant(ctx, s->m, s->n, s->k, 0, s->tb);
-    r->size = size;
-    r->weight_bytes = 4.0 * (double)kn;
-    describe(s, r);
-    if ((st = time_it(ctx, run_matmul, &g, o, r)) != TC_OK || (st = tc_tensor_read(g.cf, hc, mn * sizeof *hc)) != TC_OK) {
-        out->n--;
-        goto done;
-    }
-    r->gops = gop / r->median_ms * 1e3;
-    errors(hc, exact, mn, r);
+    /* the f32 op, then each int8 variant the device runs, once per call and with a plan */
+    qtimer qs[1 + 2 * TC_VARIANT_COUNT];
+    igemm_runner rs[2 * TC_VARIANT_COUNT];
+    int nq = 0;
     failed = 0;
-    /* the int8 op: each variant the device runs, once per call and with a plan */
+    memset(qs, 0, sizeof qs);
+    memset(rs, 0, sizeof rs);
+    qs[nq++].run = run_matmul;
     for (int v = 0; v < o->nvars; v++)
         for (int plan = 0; plan < 2; plan++) {
-            g.p = tc_igemm_defaults();
-            g.p.trans_b = s->tb;
-            g.p.variant = o->vars[v];
-            st = plan ? tc_igemm_plan_create(ctx, g.bq, &g.p, &g.plan) : TC_OK;
-            qrec *q = st == TC_OK ? add(out) : NULL;
-            if (st == TC_OK && !q) st = TC_ERR_OUT_OF_MEMORY;
-            if (st == TC_OK) {
-                q->op = "igemm", q->variant = o->vars[v], q->plan = plan, q->size = size;
-                q->weight_bytes = (double)kn + 8.0 * (double)s->n; /* s8 weights, a scale and zero point per column */
-                describe(s, q);
-                st = time_it(ctx, run_igemm, &g, o, q);
-                if (st == TC_OK) st = read_out(g.cq, sc, zc, hc);
-                if (st == TC_OK) q->gops = gop / q->median_ms * 1e3, errors(hc, exact, mn, q);
-                if (st != TC_OK) out->n--; /* not recorded */
-            }
-            tc_igemm_plan_free(g.plan);
-            g.plan = NULL;
-            if (st == TC_ERR_UNSUPPORTED) break; /* a variant this device does not run */
-            if (st != TC_OK) {
-                fprintf(stderr, "tinycl bench quant: igemm %s: %s\n", tc_variant_name(o->vars[v]), tc_last_error(ctx));
+            igemm_runner *r = &rs[nq - 1];
+            r->p = tc_igemm_defaults();
+            r->p.trans_b = s->tb;
+            r->p.variant = o->vars[v];
+            r->use_plan = plan;
+            const tc_status ps = plan ? tc_igemm_plan_create(ctx, g.bq, &r->p, &r->plan) : TC_OK;
+            if (ps == TC_ERR_UNSUPPORTED) break; /* a variant this device does not run */
+            if (ps != TC_OK) {
+                fprintf(stderr, "tinycl bench quant: igemm %s plan: %s\n", tc_variant_name(o->vars[v]), tc_last_error(ctx));
                 failed = 1;
+                continue;
             }
+            qs[nq].run = run_igemm, qs[nq++].self = r;
         }
+    time_all(ctx, &g, qs, nq, o);
+    for (int i = 0; i < nq; i++) {
+        const igemm_runner *r = qs[i].self;
+        if (qs[i].st == TC_ERR_UNSUPPORTED) continue;
+        qrec *q = qs[i].st == TC_OK ? add(out) : NULL;
+        if (!q) {
+            fprintf(stderr, "tinycl bench quant: %s %s: %s\n", r ? "igemm" : "matmul",
+                    r ? tc_variant_name(r->p.variant) : "", qs[i].st == TC_OK ? "out of memory" : tc_last_error(ctx));
+            failed = 1;
+            continue;
+        }
+        q->op = r ? "igemm" : "matmul";
+        q->variant = r ? r->p.variant : tc_matmul_auto_variant(ctx, s->m, s->n, s->k, 0, s->tb);
+        q->plan = r ? r->use_plan : 0;
+        q->size = size;
+        /* s8 weights with a scale and zero point per column, against f32 weights */
+        q->weight_bytes = r ? (double)kn + 8.0 * (double)s->n : 4.0 * (double)kn;
+        describe(s, q);
+        summarize(&qs[i], q);
+        q->gops = gop / q->median_ms * 1e3;
+        /* the error of this one's own output: one more call */
+        st = qs[i].run(ctx, &g, qs[i].self);
+        if (st == TC_OK) st = r ? read_out(g.cq, sc, zc, hc) : tc_tensor_read(g.cf, hc, mn * sizeof *hc);
+        if (st != TC_OK) {
+            fprintf(stderr, "tinycl bench quant: %s\n", tc_last_error(ctx));
+            failed = 1, out->n--;
+            continue;
+        }
+        errors(hc, exact, mn, q);
+    }
+    for (int i = 0; i < nq - 1; i++) tc_igemm_plan_free(rs[i].plan);
     st = TC_OK;
 done:
     if (st != TC_OK) fprintf(stderr, "tinycl bench quant: %s\n", tc_last_error(ctx));
@@ -285,8 +324,6 @@ static const qpair pairs[] = {
     {"MxNxK[:tb] (igemm against matmul)", gemm_parse, gemm_run},
 };
 
-#define MAX_SIZES 16
-#define SHAPE_WORDS 8
 
 static const qrec *float_of(const qlist *l, const qrec *r)
 {
@@ -344,16 +381,22 @@ int cli_bench_quant(int argc, char **argv)
         fprintf(stderr, "tinycl bench quant: --reps 1..1000, --budget > 0, --out s8, u8 or f32\n");
         return 2;
     }
-    /* the int8 op's variants: on OpenCL devices every one but ref unless named (ref
-     * takes seconds per run at these sizes) */
+    /* the int8 op's variants: named, or by device type every one but ref (seconds per
+     * run at these sizes) and but the shapes meant for the other type */
     char buf[1024];
-    snprintf(buf, sizeof buf, "%s", vars_s ? vars_s : "opencl,gpu,vnni,vnni256");
-    for (char *tok = strtok(buf, ","); tok && o.nvars < TC_VARIANT_COUNT; tok = strtok(NULL, ","))
-        if (tc_variant_parse(tok, &o.vars[o.nvars++]) != TC_OK) {
-            fprintf(stderr, "tinycl bench quant: %s\n", tc_last_error(NULL));
-            return 2;
-        }
-    const qopts o_ref = {{TC_VARIANT_REF}, 1, o.reps, o.budget_ms, o.out};
+    qopts o_cpu = o, o_other = o, o_ref = o;
+    o_ref.vars[0] = TC_VARIANT_REF, o_ref.nvars = 1;
+    o_cpu.vars[0] = TC_VARIANT_OPENCL, o_cpu.vars[1] = TC_VARIANT_VNNI, o_cpu.vars[2] = TC_VARIANT_VNNI256;
+    o_cpu.nvars = 3;
+    o_other.vars[0] = TC_VARIANT_OPENCL, o_other.vars[1] = TC_VARIANT_GPU, o_other.nvars = 2;
+    if (vars_s) {
+        snprintf(buf, sizeof buf, "%s", vars_s);
+        for (char *tok = strtok(buf, ","); tok && o.nvars < TC_VARIANT_COUNT; tok = strtok(NULL, ","))
+            if (tc_variant_parse(tok, &o.vars[o.nvars++]) != TC_OK) {
+                fprintf(stderr, "tinycl bench quant: %s\n", tc_last_error(NULL));
+                return 2;
+            }
+    }
     /* sizes: each parsed by the first pair that accepts it */
     int npairs = (int)(sizeof pairs / sizeof pairs[0]), nsizes = 0, which[MAX_SIZES];
     int64_t shapes[MAX_SIZES][SHAPE_WORDS]; /* each pair's shape struct */
@@ -390,8 +433,12 @@ int cli_bench_quant(int argc, char **argv)
         }
         for (int i = 0; i < nsizes; i++) {
             const int from = l.n;
-            const qopts *oi = tc_ctx_is_ref(ctx) && !vars_s ? &o_ref : &o;
-            failed |= pairs[which[i]].run(ctx, shapes[i], i + nsizes * di, oi, &l);
+            const tc_device_type type = tc_ctx_device(ctx)->type;
+            const qopts *oi = vars_s                     ? &o
+                              : type == TC_DEVICE_REF ? &o_ref
+                              : type == TC_DEVICE_CPU ? &o_cpu
+                                                      : &o_other;
+            failed |= pairs[which[i]].run(ctx, shapes[i], i + MAX_SIZES * di, oi, &l);
             for (int r = from; r < l.n; r++)
                 snprintf(l.recs[r].device_name, sizeof l.recs[r].device_name, "%s", tc_ctx_device(ctx)->name);
         }
