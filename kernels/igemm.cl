@@ -152,12 +152,16 @@ inline __global uchar *ig_c(__global uchar *C, const ulong c_off, const int flag
  * for these columns with a stride of ld ints. */
 inline int16 ig_requant16(int16 v, int16 mult, int16 shift)
 {
-    const long16 x = clamp(convert_long16(v) << convert_long16(max(shift, 0)), (long16)(INT_MIN), (long16)(INT_MAX));
-    const long16 ab = x * convert_long16(mult);
-    const long16 hi = (ab + select((long16)(1 - (1L << 30)), (long16)(1L << 30), ab >= 0)) / (1L << 31);
-    const long16 e = convert_long16(max(-shift, 0)), mask = ((long16)(1) << e) - 1, rem = hi & mask;
-    const long16 threshold = (mask >> 1) + select((long16)(0), (long16)(1), hi < 0);
-    return convert_int16((hi >> e) + select((long16)(0), (long16)(1), rem > threshold));
+    /* saturating v << ls in 32 bits (unsigned shifts: no overflow) */
+    const uint16 ls = as_uint16(max(shift, 0)), e = as_uint16(max(-shift, 0));
+    int16 x = as_int16(as_uint16(v) << ls);
+    x = select(x, (int16)(INT_MAX), v > ((int16)(INT_MAX) >> as_int16(ls)));
+    x = select(x, (int16)(INT_MIN), v < ((int16)(INT_MIN) >> as_int16(ls)));
+    /* gemmlowp's nudged, truncating division by 2^31 equals floor((x m + 2^30) / 2^31) */
+    const int16 hi = convert_int16((convert_long16(x) * convert_long16(mult) + (1L << 30)) >> 31);
+    const int16 mask = as_int16(((uint16)(1) << e) - 1), rem = hi & mask;
+    const int16 threshold = (mask >> 1) - (hi < 0);  /* relations give -1 for true */
+    return (hi >> as_int16(e)) - (rem > threshold);
 }
 
 inline void ig_store16(const int *acc, const int ld, const int rows, const int row0, const int col, const int N,

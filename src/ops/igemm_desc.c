@@ -30,7 +30,8 @@ static const tc_case igemm_cases[] = {
     IG(127, 1000, 3, "u8", "f32", {"za", 0}, {"zb", 5}, {"pc", 1}, {"bias", 1}, {"relu", 1}),
     IG(1000, 17, 127, "s8", "s8", {"za", 127}, {"zb", -1}, {"zc", 3}, {"tb", 1}, {"bias", 2}, {"scale", 0, "sat"}),
     IG(64, 64, 64, "u8", "s32", {"za", 128}, {"bias", 2}, {"relu", 1}),
-    IG(33, 65, 129, "u8", "s8", {"za", 100}, {"zb", 0}, {"zc", 0}, {"pc", 1}, {"tb", 1}, {"scale", 0, "spread"}),
+    IG(33, 65, 129, "u8", "s8", {"za", 100}, {"zb", 0}, {"zc", 0}, {"pc", 1}, {"tb", 1}, {"bias", 2},
+       {"scale", 0, "spread"}),
     IG(100, 96, 257, "s8", "u8", {"za", 7}, {"zb", -3}, {"zc", 128}, {"pc", 1}, {"bias", 1}, {"explicit", 1},
        {"scale", 0, "mid"}),
     IG(5, 33, 64, "u8", "s8", {"za", 1}, {"zb", 2}, {"zc", -5}, {"explicit", 1}, {"plan", 1}, {"scale", 0, "mid"}),
@@ -52,24 +53,30 @@ static tc_dtype dtype_of(const char *s)
                                    : TC_DTYPE_S32;
 }
 
-/* "MxNxK[:tb][:plan]": u8 A with zero point 128, per-channel symmetric s8 B, s32 bias,
- * s8 C; :tb gives B as N x K, :plan runs through a plan (B packed once) */
+/* "MxNxK[:tb][:plan][:s32|:s8|:u8|:f32]": u8 A with zero point 128, per-channel symmetric s8
+ * B, s32 bias, s8 C (or the C named); :tb gives B as N x K, :plan runs through a plan
+ * (B packed once) */
 static int igemm_parse(const char *spec, tc_case *c)
 {
+    static const char *const outs[] = {"s32", "s8", "u8", "f32"};
     long long m, n, k;
     int used = 0, tb = 0, plan = 0;
+    const char *out = "s8";
     memset(c, 0, sizeof *c);
     if (sscanf(spec, "%lldx%lldx%lld%n", &m, &n, &k, &used) != 3 || m < 1 || n < 1 || k < 1) return -1;
     for (const char *t = spec + used; *t;) {
-        if (strncmp(t, ":tb", 3) == 0) tb = 1, t += 3;
-        else if (strncmp(t, ":plan", 5) == 0) plan = 1, t += 5;
-        else return -1;
+        const size_t len = strcspn(t + 1, ":") + 1;
+        int known = len == 3 && strncmp(t, ":tb", 3) == 0 ? (tb = 1) : len == 5 && strncmp(t, ":plan", 5) == 0 ? (plan = 1) : 0;
+        for (int i = 0; i < 4 && !known; i++)
+            if (len == strlen(outs[i]) + 1 && strncmp(t + 1, outs[i], len - 1) == 0) out = outs[i], known = 1;
+        if (t[0] != ':' || !known) return -1;
+        t += len;
     }
     tc_case_set(c, "m", (double)m);
     tc_case_set(c, "n", (double)n);
     tc_case_set(c, "k", (double)k);
     tc_case_set_str(c, "a", "u8");
-    tc_case_set_str(c, "out", "s8");
+    tc_case_set_str(c, "out", out);
     tc_case_set(c, "tb", tb);
     tc_case_set(c, "plan", plan);
     tc_case_set(c, "bias", 1);
@@ -223,7 +230,8 @@ const tc_opdesc tc_opdesc_igemm = {
     .nvariants = TC_COUNT(igemm_variants),
     .cases = igemm_cases,
     .ncases = TC_COUNT(igemm_cases),
-    .syntax = "MxNxK[:tb][:plan] (u8 A, per-channel s8 B, s32 bias, requantized s8 C; :plan packs B once)",
+    .syntax = "MxNxK[:tb][:plan][:s32|:s8|:u8|:f32] (u8 A, per-channel s8 B, s32 bias, requantized s8 C unless "
+              "named; :plan packs B once)",
     .parse = igemm_parse,
     .setup = igemm_setup,
     .run = igemm_run,
