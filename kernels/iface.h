@@ -38,6 +38,7 @@
 #define IG_OUT_F32 2  /* v * scale[j] */
 #define IG_OUT_MASK 3
 #define IG_RELU 4     /* s32 and f32 outputs: max(0, .); 8-bit outputs clamp at zc instead */
+#define IG_NO_ROWSUM 8 /* every zb is 0: A's row sums are not needed (nor computed) */
 /* Per-column parameters: IG_COLP arrays of N ints, one after another */
 #define IG_COLSUM 0   /* sum over k of b[k][j] */
 #define IG_ZB 1       /* B's zero point of column j */

@@ -174,7 +174,8 @@ inline void ig_store16(const int *acc, const int ld, const int rows, const int r
     const int mode = flags & IG_OUT_MASK;
     for (int i = 0; i < rows; i++) {
         const int r = row0 + i;
-        const uint16 t = as_uint16(vload16(0, acc + i * ld)) + corr - zb * (uint)rowsum[r];
+        const uint rs = (flags & IG_NO_ROWSUM) ? 0 : (uint)rowsum[r];
+        const uint16 t = as_uint16(vload16(0, acc + i * ld)) + corr - zb * rs;
         const int16 v = add_sat(as_int16(t), bias);
         const size_t at = (size_t)r * N + col;
         if (mode == IG_OUT_S32) {
@@ -206,8 +207,8 @@ inline void ig_store_tile(const int *acc, const int mr, const int nr, const int 
         }
         for (int i = 0; i < rows; i++)
             for (int jj = j; col0 + jj < N; jj++)
-                ig_store(acc[i * nr + jj], row0 + i, col0 + jj, N, K, rowsum[row0 + i], colp, C, za, zc, qmin, qmax,
-                         flags);
+                ig_store(acc[i * nr + jj], row0 + i, col0 + jj, N, K, (flags & IG_NO_ROWSUM) ? 0 : rowsum[row0 + i],
+                         colp, C, za, zc, qmin, qmax, flags);
     }
 }
 
@@ -230,6 +231,7 @@ __kernel void igemm_opencl(const int M, const int N, const int K, const int Kp, 
                            const int qmax, const int flags)
 {
     const int col0 = get_global_id(0) * 32, row0 = get_global_id(1) * 8;
+    if (row0 >= M) return; /* the rows are rounded up to whole groups */
     __global const uchar *ap = Ap + (size_t)row0 * Kp;
     __global const char *bp = Bp + (size_t)col0 * Kp;
     int16 c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0, c30 = 0, c31 = 0;
@@ -335,21 +337,27 @@ typedef int ig_vec __attribute__((vector_size(32)));
 #endif
 #define IG_NV (IG_NR / IG_VL)
 
-__attribute__((noinline, target(IG_TARGET))) void ig_tile(__global const int *ap, __global const IG_VT *bp,
-                                                             const int kq, int *out)
+/* A's quads: row i's quad q at ap[i * rs + q * qs] (packed panel: rs 1, qs IG_MR;
+ * A read in place: rs its row stride, qs 1); rows from `rows` on repeat the last one. */
+__attribute__((noinline, target(IG_TARGET))) void ig_tile(__global const int *ap, const int rs, const int qs,
+                                                             const int rows, __global const IG_VT *bp, const int kq,
+                                                             int *out)
 {
     IG_VT acc[IG_MR][IG_NV]; /* unrolled, so the accumulators live in registers */
+    size_t off[IG_MR];
 #pragma unroll
-    for (int i = 0; i < IG_MR; i++)
+    for (int i = 0; i < IG_MR; i++) {
+        off[i] = (size_t)min(i, rows - 1) * rs;
 #pragma unroll
         for (int v = 0; v < IG_NV; v++) acc[i][v] = 0;
-    for (int q = 0; q < kq; q++, ap += IG_MR, bp += IG_NV) {
+    }
+    for (int q = 0; q < kq; q++, ap += qs, bp += IG_NV) {
         IG_VT b[IG_NV];
 #pragma unroll
         for (int v = 0; v < IG_NV; v++) b[v] = bp[v];
 #pragma unroll
         for (int i = 0; i < IG_MR; i++) {
-            const IG_VT a = (IG_VT)(ap[i]);
+            const IG_VT a = (IG_VT)(ap[off[i]]);
 #pragma unroll
             for (int v = 0; v < IG_NV; v++) acc[i][v] = IG_DPBUSD(acc[i][v], a, b[v]);
         }
@@ -360,15 +368,23 @@ __attribute__((noinline, target(IG_TARGET))) void ig_tile(__global const int *ap
         for (int v = 0; v < IG_NV; v++) IG_VSTORE(acc[i][v], i * IG_NV + v, out);
 }
 
+/* lda > 0: A is read in place (u8, K a multiple of 4, rows 4-byte aligned at a_off
+ * bytes, lda bytes apart) instead of from its packed panels; then every zb is 0
+ * (IG_NO_ROWSUM) and A's row sums are not needed. */
 __kernel void igemm_vnni(const int M, const int N, const int K, const int Kp, __global const uchar *Ap,
                          __global const char *Bp, __global const int *rowsum, __global const int *colp,
                          __global uchar *C, const ulong c_off, const int za, const int zc, const int qmin,
-                         const int qmax, const int flags)
+                         const int qmax, const int flags, const int lda, const ulong a_off)
 {
     const int col0 = get_global_id(0) * IG_NR, row0 = get_global_id(1) * IG_MR;
+    if (row0 >= M) return; /* the rows are rounded up to whole groups */
     int acc[IG_MR * IG_NR];
-    ig_tile((__global const int *)(Ap + (size_t)row0 * Kp), (__global const IG_VT *)(Bp + (size_t)col0 * Kp), Kp / 4,
-            acc);
+    __global const IG_VT *bp = (__global const IG_VT *)(Bp + (size_t)col0 * Kp);
+    if (lda > 0)
+        ig_tile((__global const int *)(Ap + a_off + (size_t)min(row0, M - 1) * lda), lda / 4, 1, M - row0, bp, K / 4,
+                acc);
+    else
+        ig_tile((__global const int *)(Ap + (size_t)row0 * Kp), 1, IG_MR, IG_MR, bp, Kp / 4, acc);
     ig_store_tile(acc, IG_MR, IG_NR, row0, col0, M, N, K, rowsum, colp, ig_c(C, c_off, flags), za, zc, qmin, qmax,
                   flags);
 }

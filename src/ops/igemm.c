@@ -434,32 +434,51 @@ tc_status tc_ig_write_cols(tc_ctx *ctx, cl_mem colp, int64_t n, const tc_ig_cols
     return err == CL_SUCCESS ? TC_OK : tc_fail_cl(ctx, err, "clEnqueueWriteBuffer(igemm columns)");
 }
 
+/* The VNNI kernels read A in place, without packing it or its row sums: where it is
+ * u8, its rows are whole quads at 4-byte aligned addresses, and B's zero points are 0
+ * (symmetric weights), so the row sums are not needed. */
+static int a_in_place(tc_variant v, const tc_tensor *a, const tc_ig_weights *w, const tc_ig_call *s)
+{
+    if ((v != TC_VARIANT_VNNI && v != TC_VARIANT_VNNI256) || s->a_signed || w->k % 4 || tc_off(a) % 4) return 0;
+    for (int64_t j = 0; j < (w->bq_count ? w->bq_count : 1); j++)
+        if ((w->bq_count ? w->b_zero[j] : w->p.b_zero_point) != 0) return 0;
+    return 1;
+}
+
 tc_status tc_ig_run_cl(tc_ctx *ctx, tc_variant v, const tc_tensor *a, tc_tensor *c, const tc_ig_weights *w,
                        const tc_ig_call *s, cl_mem bp, cl_mem colp)
 {
     char opts[64];
     options(ctx, v, opts, sizeof opts);
     const tc_ig_geom g = tc_ig_geom_of(v);
-    const int gpu = v == TC_VARIANT_GPU;
+    const int gpu = v == TC_VARIANT_GPU, vnni = v == TC_VARIANT_VNNI || v == TC_VARIANT_VNNI256;
+    const int direct = a_in_place(v, a, w, s);
     const size_t wg = gpu ? 0 : wg_rows(ctx, s->m, g.mr);
     const int64_t kp = tc_ig_kp(w->k), mp = gpu ? s->m : (int64_t)round_up((size_t)s->m, (size_t)g.mr * wg);
-    cl_mem ap, rowsum;
+    cl_mem ap = tc_buf(a), rowsum = colp; /* in place: the kernel reads neither packed A nor row sums */
     cl_kernel kg;
-    const char *name = gpu ? "igemm_gpu" : v == TC_VARIANT_OPENCL ? "igemm_opencl" : "igemm_vnni";
-    tc_status st = tc_scratch_get(ctx, 0, (size_t)(mp * kp), &ap);
-    if (st == TC_OK) st = tc_scratch_get(ctx, 3, (size_t)mp * sizeof(cl_int), &rowsum);
-    if (st == TC_OK) st = tc_get_kernel(ctx, "igemm", opts, name, &kg);
-    if (st == TC_OK)
+    const char *name = gpu ? "igemm_gpu" : vnni ? "igemm_vnni" : "igemm_opencl";
+    tc_status st = tc_get_kernel(ctx, "igemm", opts, name, &kg);
+    if (st == TC_OK && !direct) st = tc_scratch_get(ctx, 0, (size_t)(mp * kp), &ap);
+    if (st == TC_OK && !direct) st = tc_scratch_get(ctx, 3, (size_t)mp * sizeof(cl_int), &rowsum);
+    if (st == TC_OK && !direct)
         st = pack_rows(ctx, opts, tc_buf(a), tc_off(a), s->m, w->k, mp, g.a_ph, 4, s->a_signed ? 0x80 : 0, 0, ap,
                        rowsum);
     if (st != TC_OK) return st;
     const cl_int m = (cl_int)s->m, n = (cl_int)w->n, k = (cl_int)w->k, kpi = (cl_int)kp;
-    const cl_int za = s->za + (s->a_signed ? 128 : 0), zc = s->zc, qmin = s->qmin, qmax = s->qmax, fl = s->flags;
+    const cl_int za = s->za + (s->a_signed ? 128 : 0), zc = s->zc, qmin = s->qmin, qmax = s->qmax;
+    const cl_int fl = s->flags | (direct ? IG_NO_ROWSUM : 0), lda = direct ? k : 0;
+    const cl_ulong a_off = direct ? tc_off(a) : 0;
     cl_mem cb = tc_buf(c);
     const cl_ulong co = tc_off(c);
     st = tc_set_args(ctx, kg, 15, TC_ARG(m), TC_ARG(n), TC_ARG(k), TC_ARG(kpi), TC_ARG(ap), TC_ARG(bp), TC_ARG(rowsum),
                      TC_ARG(colp), TC_ARG(cb), TC_ARG(co), TC_ARG(za), TC_ARG(zc), TC_ARG(qmin), TC_ARG(qmax),
                      TC_ARG(fl));
+    if (st == TC_OK && vnni) {
+        cl_int err = clSetKernelArg(kg, 15, sizeof lda, &lda);
+        if (err == CL_SUCCESS) err = clSetKernelArg(kg, 16, sizeof a_off, &a_off);
+        if (err != CL_SUCCESS) st = tc_fail_cl(ctx, err, "clSetKernelArg(igemm_vnni A)");
+    }
     if (st != TC_OK) return st;
     if (gpu) {
         const size_t ts = (size_t)ctx->params->gemm_gpu_tile, wpt = (size_t)ctx->params->gemm_gpu_wpt;
