@@ -31,6 +31,12 @@
     X(DH, e) /* dilation */                                                                                     \
     X(DW, f)
 
+/* Quantize and dequantize see a tensor as rows x len; the mode says where an
+ * element's scale and zero point come from. */
+#define QMODE_TENSOR 0 /* one pair for every element */
+#define QMODE_ROW 1    /* pair [row % channels]: the channel axis is not the innermost */
+#define QMODE_COL 2    /* pair [column]: the channel axis is the innermost (len == channels) */
+
 /* Integer GEMM output stage (kernels/igemm.cl): what C receives from the corrected
  * s32 accumulator v = sum (a - za)(b - zb[j]) + bias[j] (a saturating add) */
 #define IG_OUT_S32 0  /* v */

@@ -381,6 +381,14 @@ static void test_igemm_auto(void **state)
         ctx->igemm_unbuilt |= 1u << TC_VARIANT_VNNI256;
         assert_int_equal(tc_igemm_auto_variant(ctx), TC_VARIANT_OPENCL);
     }
+    /* the parameter table decides on any OpenCL device */
+    if (!tc_ctx_is_ref(ctx)) {
+        assert_int_equal(tc_kernel_params_set(ctx, "igemm.vnni=0,igemm.gpu=1"), TC_OK);
+        assert_int_equal(tc_igemm_auto_variant(ctx), TC_VARIANT_GPU);
+        assert_int_equal(tc_kernel_params_set(ctx, "igemm.vnni=0,igemm.gpu=0"), TC_OK);
+        assert_int_equal(tc_igemm_auto_variant(ctx), TC_VARIANT_OPENCL);
+        th_expect(ctx, tc_kernel_params_set(ctx, "igemm.gpu_tile=8,igemm.gpu_wpt=16"), TC_ERR_INVALID_ARG, "gpu_wpt");
+    }
     tc_ctx_free(ctx);
 }
 

@@ -19,6 +19,8 @@
     X(argmax)         \
     X(conv2d)         \
     X(conv2d_plan)    \
+    X(quantize)       \
+    X(dequantize)     \
     X(igemm)
 
 #define TC_OP_ENUM(name) TC_OP_##name,

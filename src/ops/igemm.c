@@ -289,7 +289,7 @@ static int runs(const tc_ctx *ctx, tc_variant v)
     }
 }
 
-/* AUTO's order on a device whose table row prefers VNNI; the portable kernel last. */
+/* AUTO's order on a device whose parameters say igemm.vnni; the portable kernel last. */
 static const tc_variant vnni_order[] = {TC_VARIANT_VNNI, TC_VARIANT_VNNI256, TC_VARIANT_OPENCL};
 
 static int usable(const tc_ctx *ctx, tc_variant v) { return runs(ctx, v) && !(ctx->igemm_unbuilt & (1u << v)); }
@@ -297,10 +297,9 @@ static int usable(const tc_ctx *ctx, tc_variant v) { return runs(ctx, v) && !(ct
 tc_variant tc_igemm_auto_variant(const tc_ctx *ctx)
 {
     if (!ctx || ctx->is_ref) return TC_VARIANT_REF;
-    if (ctx->params->igemm != TC_VARIANT_VNNI) return ctx->params->igemm;
-    for (size_t i = 0; i < sizeof vnni_order / sizeof vnni_order[0]; i++)
+    for (size_t i = 0; ctx->params.igemm.vnni && i < sizeof vnni_order / sizeof vnni_order[0]; i++)
         if (usable(ctx, vnni_order[i])) return vnni_order[i];
-    return TC_VARIANT_OPENCL;
+    return ctx->params.igemm.gpu ? TC_VARIANT_GPU : TC_VARIANT_OPENCL;
 }
 
 static const char *options(const tc_ctx *ctx, tc_variant v, char *buf, size_t n);
@@ -352,12 +351,14 @@ int64_t tc_ig_np(const tc_ctx *ctx, tc_variant v, int64_t n)
     return (int64_t)round_up((size_t)n, (size_t)tc_ig_geom_of(v).b_ph);
 }
 
-/* Rows of cpu-shaped work-items per group: the table's, or the power of two that
- * covers a small M (few group shapes, so few PoCL compiles). */
-static size_t wg_rows(const tc_ctx *ctx, int64_t m, int mr)
+/* Rows of cpu-shaped work-items per group: the table's (as far as kernel k takes
+ * them), or the power of two that covers a small M (few group shapes, so few PoCL
+ * compiles). */
+static size_t wg_rows(tc_ctx *ctx, cl_kernel k, const char *name, int64_t m, int mr)
 {
+    const size_t most = tc_fit_wg(ctx, k, name, &ctx->params.igemm.cpu_wg, (size_t)ctx->params.igemm.cpu_wg, 1);
     size_t wg = 1, blocks = ((size_t)m + (size_t)mr - 1) / (size_t)mr;
-    while (wg * 2 <= (size_t)ctx->params->gemm_cpu_wg && wg < blocks) wg *= 2;
+    while (wg * 2 <= most && wg < blocks) wg *= 2;
     return wg;
 }
 
@@ -365,7 +366,7 @@ static size_t wg_rows(const tc_ctx *ctx, int64_t m, int mr)
 static const char *options(const tc_ctx *ctx, tc_variant v, char *buf, size_t n)
 {
     switch (v) {
-    case TC_VARIANT_GPU: snprintf(buf, n, "-DTS=%d -DWPT=%d", ctx->params->gemm_gpu_tile, ctx->params->gemm_gpu_wpt); break;
+    case TC_VARIANT_GPU: snprintf(buf, n, "-DTS=%d -DWPT=%d", ctx->params.igemm.gpu_tile, ctx->params.igemm.gpu_wpt); break;
     case TC_VARIANT_VNNI: snprintf(buf, n, "-DIG_VNNI=512"); break;
     case TC_VARIANT_VNNI256: snprintf(buf, n, "-DIG_VNNI=256 -DIG_AVXVNNI=%d", host_avxvnni()); break;
     default: buf[0] = '\0';
@@ -373,9 +374,10 @@ static const char *options(const tc_ctx *ctx, tc_variant v, char *buf, size_t n)
     return buf;
 }
 
-static size_t pack_wg(const tc_ctx *ctx)
+static size_t pack_wg(tc_ctx *ctx, cl_kernel k)
 {
-    return ctx->info.max_work_group < PACK_WG ? ctx->info.max_work_group : PACK_WG;
+    const size_t most = tc_kernel_wg_max(ctx, k);
+    return most < PACK_WG ? most : PACK_WG;
 }
 
 /* X = src rows (contiguous k) into panels; sums into `sums`. */
@@ -391,7 +393,7 @@ static tc_status pack_rows(tc_ctx *ctx, const char *opts, cl_mem src, cl_ulong o
     st = tc_set_args(ctx, kr, 13, TC_ARG(src), TC_ARG(off), TC_ARG(ld), TC_ARG(r), TC_ARG(kk), TC_ARG(rp), TC_ARG(kp),
                      TC_ARG(p), TC_ARG(q), TC_ARG(fl), TC_ARG(sg), TC_ARG(dst), TC_ARG(sums));
     if (st != TC_OK) return st;
-    const size_t wg = pack_wg(ctx);
+    const size_t wg = pack_wg(ctx, kr);
     size_t gws[1] = {round_up((size_t)rows_p, wg)}, lws[1] = {wg};
     return tc_launch(ctx, kr, "igemm_pack_rows", 1, gws, lws);
 }
@@ -414,7 +416,7 @@ tc_status tc_ig_pack_b(tc_ctx *ctx, tc_variant v, const tc_tensor *b, int trans_
     st = tc_set_args(ctx, kc, 11, TC_ARG(src), TC_ARG(off), TC_ARG(ld), TC_ARG(r), TC_ARG(kk), TC_ARG(rp), TC_ARG(kp),
                      TC_ARG(p), TC_ARG(q), TC_ARG(bp), TC_ARG(colp));
     if (st != TC_OK) return st;
-    const size_t wg = pack_wg(ctx);
+    const size_t wg = pack_wg(ctx, kc);
     size_t gws[1] = {round_up(((size_t)np + 15) / 16, wg)}, lws[1] = {wg};
     return tc_launch(ctx, kc, "igemm_pack_cols", 1, gws, lws);
 }
@@ -453,12 +455,16 @@ tc_status tc_ig_run_cl(tc_ctx *ctx, tc_variant v, const tc_tensor *a, tc_tensor 
     const tc_ig_geom g = tc_ig_geom_of(v);
     const int gpu = v == TC_VARIANT_GPU, vnni = v == TC_VARIANT_VNNI || v == TC_VARIANT_VNNI256;
     const int direct = a_in_place(v, a, w, s);
-    const size_t wg = gpu ? 0 : wg_rows(ctx, s->m, g.mr);
+    const char *name = gpu ? "igemm_gpu" : vnni ? "igemm_vnni" : "igemm_opencl";
+    cl_kernel kg;
+    int ts = 0;
+    tc_status st = gpu ? tc_tile_kernel(ctx, "igemm", name, &ctx->params.igemm.gpu_tile, &ctx->params.igemm.gpu_wpt,
+                                        &kg, &ts)
+                       : tc_get_kernel(ctx, "igemm", opts, name, &kg);
+    if (st != TC_OK) return st;
+    const size_t wg = gpu ? 0 : wg_rows(ctx, kg, name, s->m, g.mr);
     const int64_t kp = tc_ig_kp(w->k), mp = gpu ? s->m : (int64_t)round_up((size_t)s->m, (size_t)g.mr * wg);
     cl_mem ap = tc_buf(a), rowsum = colp; /* in place: the kernel reads neither packed A nor row sums */
-    cl_kernel kg;
-    const char *name = gpu ? "igemm_gpu" : vnni ? "igemm_vnni" : "igemm_opencl";
-    tc_status st = tc_get_kernel(ctx, "igemm", opts, name, &kg);
     if (st == TC_OK && !direct) st = tc_scratch_get(ctx, 0, (size_t)(mp * kp), &ap);
     if (st == TC_OK && !direct) st = tc_scratch_get(ctx, 3, (size_t)mp * sizeof(cl_int), &rowsum);
     if (st == TC_OK && !direct)
@@ -481,9 +487,9 @@ tc_status tc_ig_run_cl(tc_ctx *ctx, tc_variant v, const tc_tensor *a, tc_tensor 
     }
     if (st != TC_OK) return st;
     if (gpu) {
-        const size_t ts = (size_t)ctx->params->gemm_gpu_tile, wpt = (size_t)ctx->params->gemm_gpu_wpt;
-        size_t lws[2] = {ts / wpt, ts / wpt};
-        size_t gws[2] = {round_up((size_t)w->n, ts) / wpt, round_up((size_t)s->m, ts) / wpt};
+        const size_t t = (size_t)ts, wpt = (size_t)ctx->params.igemm.gpu_wpt;
+        size_t lws[2] = {t / wpt, t / wpt};
+        size_t gws[2] = {round_up((size_t)w->n, t) / wpt, round_up((size_t)s->m, t) / wpt};
         return tc_launch(ctx, kg, name, 2, gws, lws);
     }
     size_t gws[2] = {(size_t)tc_ig_np(ctx, v, w->n) / (size_t)g.nr, (size_t)mp / (size_t)g.mr}, lws[2] = {1, wg};
@@ -575,7 +581,7 @@ tc_status tc_igemm(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tenso
     if (st != TC_OK) return st;
     double flops, bytes;
     tc_ig_counts(&w, &s, &flops, &bytes);
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "igemm", v, flops, bytes);
     st = v == TC_VARIANT_REF ? run_ref(ctx, a, b, c, &w, &s) : run_cl(ctx, v, a, b, c, &w, &s);
-    return tc_op_end(ctx, "igemm", v, flops, bytes, st);
+    return tc_op_end(ctx, st);
 }

@@ -164,12 +164,12 @@ tc_status tc_igemm_plan_run(tc_igemm_plan *plan, const tc_tensor *a, tc_tensor *
     if (st != TC_OK) return st;
     double flops, bytes;
     tc_ig_counts(&plan->w, &s, &flops, &bytes);
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "igemm", plan->v, flops, bytes);
     if (plan->v == TC_VARIANT_REF) {
         st = tc_ig_run_ref(ctx, a, c, &plan->w, &s, plan->hb, plan->hbias);
     } else {
         st = update_cols(plan, &s);
         if (st == TC_OK) st = tc_ig_run_cl(ctx, plan->v, a, c, &plan->w, &s, plan->bp, plan->colp);
     }
-    return tc_op_end(ctx, "igemm", plan->v, flops, bytes, st);
+    return tc_op_end(ctx, st);
 }
