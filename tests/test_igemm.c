@@ -313,6 +313,11 @@ static void test_igemm_plan(void **state)
     assert_true(same_bytes(c_1, c_ref));
     th_expect(ctx, tc_igemm_plan_run(plan, a_wrong, c_1), TC_ERR_SHAPE, "expected 70 columns");
     th_expect(ctx, tc_igemm_plan_run(plan, a1, c2), TC_ERR_SHAPE, "C is 37x45, expected 1x45");
+    tc_ctx *other = th_ctx();
+    tc_tensor *a_other = bytes_tensor(other, TC_DTYPE_U8, 1, k, &seed);
+    th_expect(ctx, tc_igemm_plan_run(plan, a_other, c_1), TC_ERR_CONTEXT, "another context");
+    tc_tensor_free(a_other);
+    tc_ctx_free(other);
     assert_true(same_bytes(c_1, c_ref));
     tc_igemm_plan_free(plan);
     tc_igemm_plan_free(NULL);
