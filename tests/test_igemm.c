@@ -89,11 +89,13 @@ static void test_igemm_multiplier(void **state)
     th_expect(NULL, tc_igemm_multiplier(0.5, NULL, &s), TC_ERR_INVALID_ARG, "NULL");
 }
 
+/* An r x c tensor of random bytes (any integer dtype). */
 static tc_tensor *bytes_tensor(tc_ctx *ctx, tc_dtype dt, int64_t r, int64_t c, uint64_t *seed)
 {
-    uint8_t *h = malloc((size_t)(r * c));
+    const size_t n = (size_t)(r * c) * tc_dtype_size(dt);
+    uint8_t *h = malloc(n);
     assert_non_null(h);
-    for (int64_t i = 0; i < r * c; i++) h[i] = (uint8_t)tc_rng_next(seed);
+    for (size_t i = 0; i < n; i++) h[i] = (uint8_t)tc_rng_next(seed);
     tc_tensor *t = NULL;
     assert_int_equal(tc_tensor_from_host(ctx, dt, 2, TH_DIMS(r, c), h, &t), TC_OK);
     free(h);
