@@ -161,13 +161,6 @@ static tc_status run_igemm(tc_ctx *ctx, void *data, void *self)
     return r->use_plan ? tc_igemm_plan_run(r->plan, g->aq, g->cq) : tc_igemm(ctx, g->aq, g->bq, g->cq, &r->p);
 }
 
-/* Rounds half to even (the default rounding mode) and saturates. */
-static int32_t quantize(float x, float scale, int32_t zero, int32_t lo, int32_t hi)
-{
-    const float q = nearbyintf(x / scale) + (float)zero;
-    return (int32_t)(q < (float)lo ? (float)lo : q > (float)hi ? (float)hi : q);
-}
-
 static void describe(const gemm_shape *s, qrec *r)
 {
     snprintf(r->shape, sizeof r->shape, "m=%lld n=%lld k=%lld%s", (long long)s->m, (long long)s->n, (long long)s->k,
@@ -182,18 +175,12 @@ static void free_gemm(gemm_data *g)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
 }
 
-/* The int8 output as floats: dequantized with C's scale and zero point. */
-static tc_status read_out(const tc_tensor *c, float cs, int32_t cz, float *dst)
+/* The int8 op's output as floats (in cf): dequantized when it is 8-bit. */
+static tc_status read_out(tc_ctx *ctx, const gemm_data *g, float *dst, size_t n)
 {
-    const size_t n = (size_t)tc_tensor_numel(c);
-    if (tc_tensor_dtype(c) == TC_DTYPE_F32) return tc_tensor_read(c, dst, n * sizeof(float));
-    uint8_t *q = malloc(n);
-    if (!q) return TC_ERR_OUT_OF_MEMORY;
-    tc_status st = tc_tensor_read(c, q, n);
-    for (size_t i = 0; st == TC_OK && i < n; i++)
-        dst[i] = cs * (float)((tc_tensor_dtype(c) == TC_DTYPE_S8 ? (int32_t)(int8_t)q[i] : (int32_t)q[i]) - cz);
-    free(q);
-    return st;
+    if (tc_tensor_dtype(g->cq) == TC_DTYPE_F32) return tc_tensor_read(g->cq, dst, n * sizeof *dst);
+    tc_status st = tc_dequantize(ctx, g->cq, g->cf, NULL);
+    return st == TC_OK ? tc_tensor_read(g->cf, dst, n * sizeof *dst) : st;
 }
 
 static int gemm_run(tc_ctx *ctx, const void *shape, int size, const qopts *o, qlist *out)
@@ -202,17 +189,16 @@ static int gemm_run(tc_ctx *ctx, const void *shape, int size, const qopts *o, ql
     const size_t mk = (size_t)(s->m * s->k), kn = (size_t)(s->k * s->n), mn = (size_t)(s->m * s->n);
     const double gop = 2e-9 * (double)s->m * (double)s->n * (double)s->k;
     float *ha = malloc(mk * sizeof *ha), *hb = malloc(kn * sizeof *hb), *hc = malloc(mn * sizeof *hc);
-    float *sb = malloc((size_t)s->n * sizeof *sb);
+    float *sb = malloc((size_t)s->n * sizeof *sb), *bmin = malloc((size_t)s->n * sizeof *bmin);
+    float *bmax = malloc((size_t)s->n * sizeof *bmax);
     double *exact = calloc(mn, sizeof *exact);
-    uint8_t *qa = malloc(mk);
-    int8_t *qb = malloc(kn);
-    int32_t *zb = calloc((size_t)s->n, sizeof *zb);
+    int32_t *zb = malloc((size_t)s->n * sizeof *zb);
     gemm_data g;
     memset(&g, 0, sizeof g);
     g.tb = s->tb;
     int failed = 1;
     tc_status st = TC_ERR_OUT_OF_MEMORY;
-    if (!ha || !hb || !hc || !sb || !exact || !qa || !qb || !zb) goto done;
+    if (!ha || !hb || !hc || !sb || !bmin || !bmax || !exact || !zb) goto done;
     uint64_t seed = 12345u + (uint64_t)(size % MAX_SIZES); /* the same data on every device */
     tc_rand_f32(ha, mk, -1.0f, 1.0f, &seed);
     tc_rand_f32(hb, kn, -1.0f, 1.0f, &seed);
@@ -222,32 +208,33 @@ static int gemm_run(tc_ctx *ctx, const void *shape, int size, const qopts *o, ql
             const double a = ha[i * s->k + p];
             for (int64_t j = 0; j < s->n; j++) exact[i * s->n + j] += a * hb[B_AT(p, j)];
         }
-    /* A: u8 per tensor over its range; B: symmetric s8 per output column */
-    float lo = 0, hi = 0, cmax = 0;
+    /* A: asymmetric u8 over its range; B: symmetric s8 per output column; C: symmetric
+     * over the exact result's range */
+    float lo = 0, hi = 0, cmax = 0, sa, sc;
+    int32_t za, zc;
     for (size_t i = 0; i < mk; i++) lo = fminf(lo, ha[i]), hi = fmaxf(hi, ha[i]);
-    const float sa = (hi - lo) / 255.0f;
-    const int32_t za = quantize(-lo, sa, 0, 0, 255);
-    for (size_t i = 0; i < mk; i++) qa[i] = (uint8_t)quantize(ha[i], sa, za, 0, 255);
     for (int64_t j = 0; j < s->n; j++) {
-        float mx = 0;
-        for (int64_t p = 0; p < s->k; p++) mx = fmaxf(mx, fabsf(hb[B_AT(p, j)]));
-        sb[j] = mx > 0 ? mx / 127.0f : 1.0f;
-        for (int64_t p = 0; p < s->k; p++) qb[B_AT(p, j)] = (int8_t)quantize(hb[B_AT(p, j)], sb[j], 0, -127, 127);
+        bmin[j] = bmax[j] = 0;
+        for (int64_t p = 0; p < s->k; p++) bmin[j] = fminf(bmin[j], hb[B_AT(p, j)]), bmax[j] = fmaxf(bmax[j], hb[B_AT(p, j)]);
     }
 #undef B_AT
     for (size_t i = 0; i < mn; i++) cmax = fmaxf(cmax, (float)fabs(exact[i]));
-    const float sc = cmax > 0 ? cmax / 127.0f : 1.0f;
-    const int32_t zc = o->out == TC_DTYPE_U8 ? 128 : 0;
+    const tc_dtype cq8 = o->out == TC_DTYPE_F32 ? TC_DTYPE_S8 : o->out;
+    if ((st = tc_quant_params_from_range(lo, hi, TC_DTYPE_U8, 0, &sa, &za)) != TC_OK ||
+        (st = tc_quant_params_from_ranges(s->n, bmin, bmax, TC_DTYPE_S8, 1, sb, zb)) != TC_OK ||
+        (st = tc_quant_params_from_range(-cmax, cmax, cq8, 1, &sc, &zc)) != TC_OK)
+        goto done;
     const int64_t da[2] = {s->m, s->k}, db[2] = {s->tb ? s->n : s->k, s->tb ? s->k : s->n}, dc[2] = {s->m, s->n};
     const tc_quant qqa = {-1, 1, &sa, &za}, qqb = {s->tb ? 0 : 1, s->n, sb, zb}, qqc = {-1, 1, &sc, &zc};
     if ((st = tc_tensor_from_host(ctx, TC_DTYPE_F32, 2, da, ha, &g.af)) != TC_OK ||
         (st = tc_tensor_from_host(ctx, TC_DTYPE_F32, 2, db, hb, &g.bf)) != TC_OK ||
         (st = tc_tensor_create(ctx, TC_DTYPE_F32, 2, dc, &g.cf)) != TC_OK ||
-        (st = tc_tensor_from_host(ctx, TC_DTYPE_U8, 2, da, qa, &g.aq)) != TC_OK ||
-        (st = tc_tensor_from_host(ctx, TC_DTYPE_S8, 2, db, qb, &g.bq)) != TC_OK ||
+        (st = tc_tensor_create(ctx, TC_DTYPE_U8, 2, da, &g.aq)) != TC_OK ||
+        (st = tc_tensor_create(ctx, TC_DTYPE_S8, 2, db, &g.bq)) != TC_OK ||
         (st = tc_tensor_create(ctx, o->out, 2, dc, &g.cq)) != TC_OK || (st = tc_tensor_set_quant(g.aq, &qqa)) != TC_OK ||
         (st = tc_tensor_set_quant(g.bq, &qqb)) != TC_OK ||
-        (o->out != TC_DTYPE_F32 && (st = tc_tensor_set_quant(g.cq, &qqc)) != TC_OK))
+        (o->out != TC_DTYPE_F32 && (st = tc_tensor_set_quant(g.cq, &qqc)) != TC_OK) ||
+        (st = tc_quantize(ctx, g.af, g.aq, NULL)) != TC_OK || (st = tc_quantize(ctx, g.bf, g.bq, NULL)) != TC_OK)
         goto done;
     /* the f32 op, then each int8 variant the device runs, once per call and with a plan */
     qtimer qs[1 + 2 * TC_VARIANT_COUNT];
@@ -295,7 +282,7 @@ static int gemm_run(tc_ctx *ctx, const void *shape, int size, const qopts *o, ql
         q->gops = gop / q->median_ms * 1e3;
         /* the error of this one's own output: one more call */
         st = qs[i].run(ctx, &g, qs[i].self);
-        if (st == TC_OK) st = r ? read_out(g.cq, sc, zc, hc) : tc_tensor_read(g.cf, hc, mn * sizeof *hc);
+        if (st == TC_OK) st = r ? read_out(ctx, &g, hc, mn) : tc_tensor_read(g.cf, hc, mn * sizeof *hc);
         if (st != TC_OK) {
             fprintf(stderr, "tinycl bench quant: %s\n", tc_last_error(ctx));
             failed = 1, out->n--;
@@ -308,7 +295,7 @@ static int gemm_run(tc_ctx *ctx, const void *shape, int size, const qopts *o, ql
 done:
     if (st != TC_OK) fprintf(stderr, "tinycl bench quant: %s\n", tc_last_error(ctx));
     free_gemm(&g);
-    free(ha), free(hb), free(hc), free(sb), free(exact), free(qa), free(qb), free(zb);
+    free(ha), free(hb), free(hc), free(sb), free(bmin), free(bmax), free(exact), free(zb);
     return failed || st != TC_OK;
 }
 
