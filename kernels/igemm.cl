@@ -150,27 +150,48 @@ inline __global uchar *ig_c(__global uchar *C, const ulong c_off, const int flag
 /* The same on 16 columns col..col+15 (all < N) of `rows` rows from row0: per-column
  * parameters loaded once, then vector arithmetic per row. acc holds the rows' sums
  * for these columns with a stride of ld ints. */
-inline int16 ig_requant16(int16 v, int16 mult, int16 shift)
+typedef struct {
+    int16 mult, ls, e, mask, hi_lim, lo_lim; /* per column: what the shifts make of it */
+    int left;                                 /* some column shifts left */
+} ig_rq16;
+
+inline ig_rq16 ig_rq16_of(int16 mult, int16 shift)
 {
-    /* saturating v << ls in 32 bits (unsigned shifts: no overflow) */
-    const uint16 ls = as_uint16(max(shift, 0)), e = as_uint16(max(-shift, 0));
-    int16 x = as_int16(as_uint16(v) << ls);
-    x = select(x, (int16)(INT_MAX), v > ((int16)(INT_MAX) >> as_int16(ls)));
-    x = select(x, (int16)(INT_MIN), v < ((int16)(INT_MIN) >> as_int16(ls)));
+    ig_rq16 q;
+    q.mult = mult;
+    q.ls = max(shift, 0);
+    q.e = max(-shift, 0);
+    q.mask = as_int16((as_uint16((int16)(1)) << as_uint16(q.e)) - 1);
+    q.hi_lim = (int16)(INT_MAX) >> q.ls;
+    q.lo_lim = (int16)(INT_MIN) >> q.ls;
+    q.left = any(shift > 0);
+    return q;
+}
+
+inline int16 ig_requant16(int16 v, const ig_rq16 *q)
+{
+    int16 x = v;
+    if (q->left) { /* saturating v << ls (unsigned shifts: no overflow) */
+        x = as_int16(as_uint16(v) << as_uint16(q->ls));
+        x = select(x, (int16)(INT_MAX), v > q->hi_lim);
+        x = select(x, (int16)(INT_MIN), v < q->lo_lim);
+    }
     /* gemmlowp's nudged, truncating division by 2^31 equals floor((x m + 2^30) / 2^31) */
-    const int16 hi = convert_int16((convert_long16(x) * convert_long16(mult) + (1L << 30)) >> 31);
-    const int16 mask = as_int16(((uint16)(1) << e) - 1), rem = hi & mask;
-    const int16 threshold = (mask >> 1) - (hi < 0);  /* relations give -1 for true */
-    return (hi >> as_int16(e)) - (rem > threshold);
+    const int16 hi = convert_int16((convert_long16(x) * convert_long16(q->mult) + (1L << 30)) >> 31);
+    const int16 threshold = (q->mask >> 1) - (hi < 0); /* relations give -1 for true */
+    return (hi >> q->e) - ((hi & q->mask) > threshold);
 }
 
 inline void ig_store16(const int *acc, const int ld, const int rows, const int row0, const int col, const int N,
                        const int K, __global const int *rowsum, __global const int *colp, __global uchar *C,
                        const int za, const int zc, const int qmin, const int qmax, const int flags)
 {
+    /* per-column values loaded once: the stores to C could alias them for the compiler */
     const uint16 zb = as_uint16(vload16(0, colp + IG_ZB * N + col));
     const uint16 corr = (uint)K * (uint)za * zb - (uint)za * as_uint16(vload16(0, colp + IG_COLSUM * N + col));
     const int16 bias = vload16(0, colp + IG_BIAS * N + col);
+    const float16 scale = as_float16(vload16(0, colp + IG_SCALE * N + col));
+    const ig_rq16 rq = ig_rq16_of(vload16(0, colp + IG_MULT * N + col), vload16(0, colp + IG_SHIFT * N + col));
     const int mode = flags & IG_OUT_MASK;
     for (int i = 0; i < rows; i++) {
         const int r = row0 + i;
@@ -181,13 +202,16 @@ inline void ig_store16(const int *acc, const int ld, const int rows, const int r
         if (mode == IG_OUT_S32) {
             vstore16((flags & IG_RELU) ? max(v, 0) : v, 0, (__global int *)C + at);
         } else if (mode == IG_OUT_F32) {
-            const float16 y = convert_float16(v) * as_float16(vload16(0, colp + IG_SCALE * N + col));
+            const float16 y = convert_float16(v) * scale;
             vstore16((flags & IG_RELU) ? select(y, (float16)(0.0f), y < 0.0f) : y, 0, (__global float *)C + at);
         } else {
-            const int16 q = add_sat(ig_requant16(v, vload16(0, colp + IG_MULT * N + col),
-                                                 vload16(0, colp + IG_SHIFT * N + col)),
-                                    (int16)(zc)); /* saturating: the clamp below gives what an exact sum would */
-            vstore16(convert_uchar16(clamp(q, qmin, qmax) & 0xff), 0, C + at);
+            /* saturating: the clamp below gives what an exact sum would */
+            const int16 q = add_sat(ig_requant16(v, &rq), (int16)(zc));
+            const uchar16 b = convert_uchar16(clamp(q, qmin, qmax) & 0xff);
+            if ((size_t)(C + at) % 16 == 0) /* PoCL's vstore16 of bytes stores them one by one */
+                *(__global uchar16 *)(C + at) = b;
+            else
+                vstore16(b, 0, C + at);
         }
     }
 }
