@@ -3,7 +3,8 @@
  *
  * case keys: m, n, k; a ("u8", "s8"); out ("s32", "s8", "u8", "f32"); tb (B is N x K);
  * bias (1: |bias| < 2^20, 2: near the s32 limits, so the add saturates); relu; za, zb,
- * zc (zero points; B's vary by column with pc); pc (per-channel B); scale ("mid":
+ * zc (zero points; with pc a nonzero zb varies by column, 0 stays symmetric); pc
+ * (per-channel B); scale ("mid":
  * outputs spread over the 8-bit range, "sat": most saturate, "spread": per-channel
  * multipliers from 1e-6 to 1e3); explicit (zero points and multipliers in the params
  * instead of metadata); plan (run through tc_igemm_plan); worst (inputs and zero points
@@ -120,7 +121,7 @@ static tc_status igemm_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_o
         s = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
         goto done;
     }
-    for (int64_t j = 0; j < n; j++) zb[j] = pc && meta ? clamp_zero((int64_t)zb0 - j % 3, TC_DTYPE_S8) : zb0;
+    for (int64_t j = 0; j < n; j++) zb[j] = pc && meta && zb0 ? clamp_zero((int64_t)zb0 - j % 3, TC_DTYPE_S8) : zb0;
     for (int64_t i = 0; i < m * k; i++) {
         /* worst: a - za is +-255 everywhere (za at one end, a at the other) */
         const uint8_t r = (uint8_t)tc_rng_next(&seed);
