@@ -330,7 +330,7 @@ __kernel void igemm_gpu(const int M, const int N, const int K, const int Kp, __g
 
 /* ---- VNNI on PoCL's CPU device ---------------------------------------------------
  * PoCL compiles for its LLVM target (skylake-avx512 here) and never emits vpdpbusd
- * itself; a noinline helper with a target attribute may (the host checked the CPU).
+ * itself; a noinline function with a target attribute may (the host checked the CPU).
  * Each work-item computes an IG_MR x IG_NR tile over all of K from k-quad panels:
  * per quad, IG_NR / VL vectors of B, one broadcast quad of A per row, one vpdpbusd
  * per (row, vector). The work-items of a group share one B panel. */
