@@ -345,9 +345,8 @@ tc_ig_geom tc_ig_geom_of(tc_variant v)
 
 int64_t tc_ig_kp(int64_t k) { return (int64_t)round_up((size_t)k, KP_ALIGN); }
 
-int64_t tc_ig_np(const tc_ctx *ctx, tc_variant v, int64_t n)
+int64_t tc_ig_np(tc_variant v, int64_t n)
 {
-    (void)ctx;
     return (int64_t)round_up((size_t)n, (size_t)tc_ig_geom_of(v).b_ph);
 }
 
@@ -404,7 +403,7 @@ tc_status tc_ig_pack_b(tc_ctx *ctx, tc_variant v, const tc_tensor *b, int trans_
     char opts[64];
     options(ctx, v, opts, sizeof opts);
     const tc_ig_geom g = tc_ig_geom_of(v);
-    const int64_t np = tc_ig_np(ctx, v, n);
+    const int64_t np = tc_ig_np(v, n);
     if (trans_b) return pack_rows(ctx, opts, tc_buf(b), tc_off(b), n, k, np, g.b_ph, g.b_kq, 0, 1, bp, colp);
     cl_kernel kc;
     tc_status st = tc_get_kernel(ctx, "igemm", opts, "pack_cols", &kc);
@@ -492,7 +491,7 @@ tc_status tc_ig_run_cl(tc_ctx *ctx, tc_variant v, const tc_tensor *a, tc_tensor 
         size_t gws[2] = {round_up((size_t)w->n, t) / wpt, round_up((size_t)s->m, t) / wpt};
         return tc_launch(ctx, kg, name, 2, gws, lws);
     }
-    size_t gws[2] = {(size_t)tc_ig_np(ctx, v, w->n) / (size_t)g.nr, (size_t)mp / (size_t)g.mr}, lws[2] = {1, wg};
+    size_t gws[2] = {(size_t)tc_ig_np(v, w->n) / (size_t)g.nr, (size_t)mp / (size_t)g.mr}, lws[2] = {1, wg};
     return tc_launch(ctx, kg, name, 2, gws, lws);
 }
 
@@ -530,7 +529,7 @@ void tc_ig_counts(const tc_ig_weights *w, const tc_ig_call *s, double *flops, do
 static tc_status run_cl(tc_ctx *ctx, tc_variant v, const tc_tensor *a, const tc_tensor *b, tc_tensor *c,
                         const tc_ig_weights *w, const tc_ig_call *s)
 {
-    const int64_t np = tc_ig_np(ctx, v, w->n), kp = tc_ig_kp(w->k);
+    const int64_t np = tc_ig_np(v, w->n), kp = tc_ig_kp(w->k);
     const size_t col_bytes = (size_t)w->n * sizeof(cl_int);
     cl_mem bp, colp;
     tc_ig_cols cols;

@@ -49,7 +49,7 @@ typedef struct {
 } tc_ig_geom;
 tc_ig_geom tc_ig_geom_of(tc_variant v);
 int64_t tc_ig_kp(int64_t k);               /* K padded for packing */
-int64_t tc_ig_np(const tc_ctx *ctx, tc_variant v, int64_t n); /* packed rows of op(B)^T */
+int64_t tc_ig_np(tc_variant v, int64_t n); /* packed rows of op(B)^T */
 
 /* Packs op(B) into bp (np x kp bytes) and writes its column sums into colp (the
  * IG_COLSUM array of N ints at its start). */
@@ -57,7 +57,8 @@ tc_status tc_ig_pack_b(tc_ctx *ctx, tc_variant v, const tc_tensor *b, int trans_
                        cl_mem colp);
 /* Writes the zb, mult, shift and scale arrays of cols into colp. */
 tc_status tc_ig_write_cols(tc_ctx *ctx, cl_mem colp, int64_t n, const tc_ig_cols *cols);
-/* Packs A and runs the GEMM kernel of v with packed B and colp. */
+/* Packs A with its row sums (the VNNI kernels read a u8 A in place where they can)
+ * and runs the GEMM kernel of v with packed B and colp. */
 tc_status tc_ig_run_cl(tc_ctx *ctx, tc_variant v, const tc_tensor *a, tc_tensor *c, const tc_ig_weights *w,
                        const tc_ig_call *s, cl_mem bp, cl_mem colp);
 /* The reference on host copies (b_host: n x k or k x n bytes as w->p.trans_b, bias_host NULL or n). */

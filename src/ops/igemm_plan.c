@@ -63,7 +63,7 @@ static tc_status create_cl(tc_igemm_plan *plan, const tc_tensor *b, const tc_ten
     tc_ctx *ctx = plan->ctx;
     const tc_ig_weights *w = &plan->w;
     const size_t col_bytes = (size_t)w->n * sizeof(cl_int);
-    const size_t b_bytes = (size_t)(tc_ig_np(ctx, plan->v, w->n) * tc_ig_kp(w->k)), c_bytes = IG_COLP * col_bytes;
+    const size_t b_bytes = (size_t)(tc_ig_np(plan->v, w->n) * tc_ig_kp(w->k)), c_bytes = IG_COLP * col_bytes;
     cl_int err;
     plan->bp = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, b_bytes, NULL, &err);
     if (err == CL_SUCCESS) plan->colp = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, c_bytes, NULL, &err);
