@@ -21,6 +21,7 @@
     X(conv2d_plan)    \
     X(quantize)       \
     X(dequantize)     \
+    X(igemm)          \
     X(attention)      \
     X(attention_cached)
 

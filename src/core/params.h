@@ -42,6 +42,14 @@ typedef struct {
 } tc_par_embedding;
 
 typedef struct {
+    int vnni;     /* AUTO takes igemm's vnni, then vnni256, where PoCL's host CPU has them (0 or 1) */
+    int gpu;      /* AUTO takes igemm's tiled gpu kernel (0 or 1); with neither, the portable opencl */
+    int cpu_wg;   /* igemm_opencl, igemm_vnni: work-items per group along M, a power of two */
+    int gpu_tile; /* igemm_gpu: TS x TS outputs per work-group */
+    int gpu_wpt;  /* igemm_gpu: WPT x WPT outputs per work-item */
+} tc_par_igemm;
+
+typedef struct {
     int cpu_wg;       /* attn_cpu: work-items per group (16 queries each); 0 = the driver's choice */
     int gpu_wq;       /* attn_gpu: queries per work-group (one per work-item), a power of two */
     int gpu_tk;       /* attn_gpu: keys per local tile (halved to fit local memory), a power of two */
@@ -60,6 +68,7 @@ typedef struct {
     tc_par_rows rows;
     tc_par_pool pool;
     tc_par_embedding embedding;
+    tc_par_igemm igemm;
     tc_par_attention attention;
 } tc_params;
 
