@@ -12,6 +12,7 @@
 #include "tinycl/conv2d.h"
 #include "tinycl/layers.h"
 #include "tinycl/plan.h"
+#include "tinycl/sparse.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
 #include "tinycl/params.h"

@@ -18,7 +18,11 @@
     X(embedding)      \
     X(argmax)         \
     X(conv2d)         \
-    X(conv2d_plan)
+    X(conv2d_plan)    \
+    X(spmv)           \
+    X(spmm)           \
+    X(sparse_linear)  \
+    X(sparse_conv2d)
 
 #define TC_OP_ENUM(name) TC_OP_##name,
 typedef enum { TC_OP_LIST(TC_OP_ENUM) TC_OP_COUNT } tc_op_id;
