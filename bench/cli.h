@@ -7,6 +7,11 @@ int cli_check(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_params(int argc, char **argv);
+/* tinycl bench sparse (bench/sparse.c) */
+int cli_bench_sparse(int argc, char **argv);
+
+/* Sorts n times and writes their median and 90th percentile. */
+void cli_stats(double *t, int n, double *median, double *p90);
 
 /* Option parsing: returns the value of --name (or NULL) and removes nothing. */
 const char *cli_opt(int argc, char **argv, const char *name);

@@ -32,14 +32,25 @@ inline float sp_epilogue(float v, __global const float *bias, int row, int flags
     return v;
 }
 
-/* X^T [cols x ld] from x [B x cols] (row-major); columns B..ld-1 are zero. */
+/* X^T [cols x ld] from x [B x cols] (row-major); columns B..ld-1 are zero. A
+ * work-item reads 16 consecutive features of each batch row (contiguous) and
+ * writes them to 16 rows of X^T. */
 __kernel void sp_pack_xt(__global const float *x, const ulong x_off, const int B, const int cols, __global float *xt,
                          const int ld)
 {
     x += x_off;
-    const int k = get_global_id(0);
-    if (k >= cols) return;
-    for (int b = 0; b < ld; b++) xt[(size_t)k * ld + b] = b < B ? x[(size_t)b * cols + k] : 0.0f;
+    const int k0 = get_global_id(0) * 16;
+    if (k0 >= cols) return;
+    const int nk = min(16, cols - k0);
+    for (int b = 0; b < ld; b++) {
+        float t[16];
+        if (b < B && nk == 16) {
+            vstore16(vload16(0, x + (size_t)b * cols + k0), 0, t);
+        } else {
+            for (int i = 0; i < 16; i++) t[i] = b < B && i < nk ? x[(size_t)b * cols + k0 + i] : 0.0f;
+        }
+        for (int i = 0; i < nk; i++) xt[(size_t)(k0 + i) * ld + b] = t[i];
+    }
 }
 
 /* One block's contribution to accumulator set `s`: for each of its BC columns, NV
@@ -72,28 +83,36 @@ inline VEC load_tail(__global const float *p, int col, int N, int off)
     return VLOAD(0, t);
 }
 
-/* ---- CPU-shaped: a work-item owns `rows_per_item` block rows x TILE batch
- * columns; per block it does BC x NV vector loads of X^T and BR x BC x NV vector
- * FMAs into registers (U independent sets, so consecutive blocks do not wait on
- * one FMA chain). */
-__kernel void spmm_cpu(const int mb, const int M, const int N, const int rows_per_item, __global const int *rp,
-                       __global const int *ci, __global const float *val, __global const float *xt, const ulong xt_off,
-                       const int ld, __global float *y, const ulong y_off, const int ys_row, const int ys_col,
+/* ---- CPU-shaped: a work-item owns RPW block rows x TILE batch columns; per
+ * block it does BC x NV vector loads of X^T and BR x BC x NV vector FMAs into
+ * registers (U independent sets, so consecutive blocks do not wait on one FMA
+ * chain). The results are staged and stored along y's contiguous dimension: with
+ * y[b, row] (a dense layer) the rows of one batch column go out together, as
+ * stores one row at a time would stride by the layer's width (a power of two
+ * maps them all to one cache set). */
+#ifndef RPW
+#define RPW 8
+#endif
+__kernel void spmm_cpu(const int mb, const int M, const int N, __global const int *rp, __global const int *ci,
+                       __global const float *val, __global const float *xt, const ulong xt_off, const int ld,
+                       __global float *y, const ulong y_off, const int ys_row, const int ys_col,
                        __global const float *bias, const ulong bias_off, const int flags)
 {
     xt += xt_off;
     y += y_off;
     if (flags & EPI_BIAS) bias += bias_off;
-    const int col0 = get_global_id(0) * TILE, br0 = get_global_id(1) * rows_per_item;
-    if (col0 >= N) return;
-    const int full = col0 + TILE <= N;
-    for (int br = br0; br < min(mb, br0 + rows_per_item); br++) {
+    const int col0 = get_global_id(0) * TILE, br0 = get_global_id(1) * RPW;
+    if (col0 >= N || br0 >= mb) return;
+    const int full = col0 + TILE <= N, nbr = min(mb - br0, RPW);
+    float out[RPW * BR * TILE];
+    for (int i = 0; i < nbr; i++) {
+        const int br = br0 + i;
         VEC acc[U][BR][NV];
         _Pragma("unroll") for (int s = 0; s < U; s++)
         _Pragma("unroll") for (int r = 0; r < BR; r++)
         _Pragma("unroll") for (int v = 0; v < NV; v++) acc[s][r][v] = 0.0f;
-        const int j0 = rp[br], j1 = rp[br + 1];
-        int j = j0;
+        const int j1 = rp[br + 1];
+        int j = rp[br];
         if (full) {
             for (; j + U <= j1; j += U) {
                 _Pragma("unroll") for (int s = 0; s < U; s++) BLOCK_FMA(s, j + s, LOAD_FULL)
@@ -102,19 +121,23 @@ __kernel void spmm_cpu(const int mb, const int M, const int N, const int rows_pe
         } else {
             for (; j < j1; j++) BLOCK_FMA(0, j, LOAD_TAIL)
         }
-        float out[BR * TILE];
         _Pragma("unroll") for (int r = 0; r < BR; r++)
         _Pragma("unroll") for (int v = 0; v < NV; v++) {
             VEC sum = acc[0][r][v];
             _Pragma("unroll") for (int s = 1; s < U; s++) sum += acc[s][r][v];
-            VSTORE(sum, r * NV + v, out);
+            VSTORE(sum, (i * BR + r) * NV + v, out);
         }
-        for (int r = 0; r < BR && br * BR + r < M; r++) {
-            const int row = br * BR + r;
-            for (int q = 0; q < TILE && col0 + q < N; q++)
-                y[(size_t)row * ys_row + (size_t)(col0 + q) * ys_col] =
-                    sp_epilogue(out[r * TILE + q], bias, row, flags);
-        }
+    }
+    const int rows = min(M - br0 * BR, nbr * BR), cols = min(N - col0, TILE);
+    if (ys_row == 1) {
+        for (int q = 0; q < cols; q++)
+            for (int r = 0; r < rows; r++)
+                y[(size_t)(col0 + q) * ys_col + br0 * BR + r] = sp_epilogue(out[r * TILE + q], bias, br0 * BR + r, flags);
+    } else {
+        for (int r = 0; r < rows; r++)
+            for (int q = 0; q < cols; q++)
+                y[(size_t)(br0 * BR + r) * ys_row + (size_t)(col0 + q) * ys_col] =
+                    sp_epilogue(out[r * TILE + q], bias, br0 * BR + r, flags);
     }
 }
 

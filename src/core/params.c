@@ -153,7 +153,7 @@ static const row_desc pool_rows[] = {
 /* ---- sparse: spmv, spmm, sparse linear and conv plans ------------------------ */
 static const field_desc sparse_fields[] = {
     FIELD(sparse, cpu_vw, 2, 16, 1, "spmm_cpu floats per vector over batch columns"),
-    FIELD(sparse, cpu_rows, 1, 256, 0, "spmm_cpu block rows per work-item"),
+    FIELD(sparse, cpu_rows, 1, 32, 0, "spmm_cpu / spmv_cpu block rows per work-item"),
     FIELD(sparse, gpu_wg, 1, 1024, 1, "spmm_gpu / spmv_gpu work-items per group"),
     FIELD(sparse, breakeven_b1, 0, 100, 0, "sparse linear AUTO: sparse from this % at batch <= 8"),
     FIELD(sparse, breakeven_b32, 0, 100, 0, "sparse linear AUTO: sparse from this % at batch > 8"),

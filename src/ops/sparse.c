@@ -264,7 +264,8 @@ tc_status tc_spmm_cl(tc_ctx *ctx, const tc_sparse *a, tc_variant v, const tc_spm
     if (cpu) tc_spmm_tile(ctx, d->n, &vw, &nv);
     char opts[64];
     /* the spmv kernels ignore VW and NV: one build for every batch-1 call */
-    snprintf(opts, sizeof opts, "-DBR=%d -DBC=%d -DVW=%d -DNV=%d", a->br, a->bc, d->n == 1 ? 2 : vw, nv);
+    snprintf(opts, sizeof opts, "-DBR=%d -DBC=%d -DVW=%d -DNV=%d -DRPW=%d", a->br, a->bc, d->n == 1 ? 2 : vw, nv,
+             ctx->params.sparse.cpu_rows);
     const char *name = d->n == 1 ? (cpu ? "spmv_cpu" : "spmv_gpu") : cpu ? "spmm_cpu" : "spmm_gpu";
     cl_kernel k;
     tc_status st = tc_get_kernel(ctx, "sparse", opts, name, &k);
@@ -275,11 +276,11 @@ tc_status tc_spmm_cl(tc_ctx *ctx, const tc_sparse *a, tc_variant v, const tc_spm
     cl_int ysr = (cl_int)d->ys_row, ysc = (cl_int)d->ys_col;
     cl_mem rp = tc_buf(a->rowptr), ci = tc_buf(a->colidx), val = tc_buf(a->values);
     if (cpu) {
-        cl_int rpi = ctx->params.sparse.cpu_rows;
-        st = tc_set_args(ctx, k, 17, TC_ARG(mb), TC_ARG(m), TC_ARG(n), TC_ARG(rpi), TC_ARG(rp), TC_ARG(ci),
-                         TC_ARG(val), TC_ARG(d->xt), TC_ARG(d->xt_off), TC_ARG(ld), TC_ARG(d->y), TC_ARG(d->y_off),
-                         TC_ARG(ysr), TC_ARG(ysc), TC_ARG(d->bias), TC_ARG(d->bias_off), TC_ARG(fl));
-        const size_t items = ((size_t)a->mb + (size_t)rpi - 1) / (size_t)rpi;
+        const size_t rpi = (size_t)ctx->params.sparse.cpu_rows;
+        st = tc_set_args(ctx, k, 16, TC_ARG(mb), TC_ARG(m), TC_ARG(n), TC_ARG(rp), TC_ARG(ci), TC_ARG(val),
+                         TC_ARG(d->xt), TC_ARG(d->xt_off), TC_ARG(ld), TC_ARG(d->y), TC_ARG(d->y_off), TC_ARG(ysr),
+                         TC_ARG(ysc), TC_ARG(d->bias), TC_ARG(d->bias_off), TC_ARG(fl));
+        const size_t items = ((size_t)a->mb + rpi - 1) / rpi;
         size_t gws[2] = {((size_t)d->n + (size_t)(vw * nv) - 1) / (size_t)(vw * nv), round_up(items, CPU_GROUP)};
         size_t lws[2] = {1, CPU_GROUP};
         return st == TC_OK ? tc_launch(ctx, k, name, 2, gws, lws) : st;
@@ -390,7 +391,8 @@ tc_status tc_spmm_run(tc_ctx *ctx, const char *op, const tc_sparse *a, const tc_
         cl_int bi = (cl_int)b, cols = (cl_int)a->cols, ld = (cl_int)d.ld;
         if (st == TC_OK)
             st = tc_set_args(ctx, k, 6, TC_ARG(mx), TC_ARG(xo), TC_ARG(bi), TC_ARG(cols), TC_ARG(d.xt), TC_ARG(ld));
-        if (st == TC_OK) st = tc_launch_1d(ctx, k, "sp_pack_xt", (size_t)a->cols);
+        size_t gws[1] = {round_up(((size_t)a->cols + 15) / 16, 16)}, lws[1] = {16};
+        if (st == TC_OK) st = tc_launch(ctx, k, "sp_pack_xt", 1, gws, lws);
     }
     if (st == TC_OK) st = tc_spmm_cl(ctx, a, v, &d);
     return tc_op_end(ctx, st);
