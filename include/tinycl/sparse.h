@@ -102,8 +102,9 @@ tc_status tc_spmm(tc_ctx *ctx, const tc_sparse *a, const tc_tensor *x, tc_tensor
  * weights. With variant AUTO each batch class (up to 8 rows, and more) runs
  * dense (a tc_linear_plan) while w's sparsity is below the device's breakeven
  * for that class (the `sparse` kernel parameters, measured by `tinycl bench
- * sparse`), else sparse; REF, CPU and GPU always run sparse. The plan keeps
- * references as tc_linear_plan does. */
+ * sparse`), else sparse; REF, CPU and GPU always run sparse. The sparse format
+ * is a copy (w may change or go once the plan exists); a dense fallback keeps a
+ * reference to w as tc_linear_plan does. */
 typedef struct {
     int relu;
     tc_sparse_format format;
