@@ -4,8 +4,9 @@
  * spmm above) and the project's best dense kernel of the same shape (a
  * tc_linear_plan: packed weights, AUTO's variant; recorded as op "matmul") are
  * timed in alternation, one call each per round, so load from elsewhere falls on
- * both alike. The breakeven of a batch is the lowest sparsity of the sweep from
- * which sparse is faster at every higher sparsity too. */
+ * both alike; the speedup is the median over rounds of the round's dense time
+ * over its sparse time. The breakeven of a batch is the lowest sparsity of the
+ * sweep from which sparse is faster at every higher sparsity too. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +70,7 @@ static double max_rel(const float *got, const float *want, int64_t n)
 typedef struct {
     int64_t b;
     tc_tensor *x, *y_dense, *y_sparse;
-    double *t_dense, *t_sparse;
+    double *t_dense, *t_sparse, *ratio; /* per round; ratio: dense / sparse of that round */
 } batch_data;
 
 static int run_device(int dev, int64_t out, int64_t in, const double *sp, int nsp, const int64_t *bs, int nb,
@@ -102,7 +103,8 @@ static int run_device(int dev, int64_t out, int64_t in, const double *sp, int ns
         batch_data *d = &bd[i];
         d->b = bs[i];
         d->t_dense = calloc((size_t)reps, sizeof(double)), d->t_sparse = calloc((size_t)reps, sizeof(double));
-        failed = !d->t_dense || !d->t_sparse ||
+        d->ratio = calloc((size_t)reps, sizeof(double));
+        failed = !d->t_dense || !d->t_sparse || !d->ratio ||
                  tc_tensor_from_host(ctx, TC_DTYPE_F32, 2, (const int64_t[]){d->b, in}, hx, &d->x) != TC_OK ||
                  tc_tensor_create(ctx, TC_DTYPE_F32, 2, (const int64_t[]){d->b, out}, &d->y_dense) != TC_OK ||
                  tc_tensor_create(ctx, TC_DTYPE_F32, 2, (const int64_t[]){d->b, out}, &d->y_sparse) != TC_OK;
@@ -141,6 +143,7 @@ static int run_device(int dev, int64_t out, int64_t in, const double *sp, int ns
                 t = tc_now_ms();
                 failed = failed || tc_spmm(ctx, a, d->x, d->y_sparse, &p) != TC_OK || tc_ctx_finish(ctx) != TC_OK;
                 d->t_sparse[rep] = tc_now_ms() - t;
+                d->ratio[rep] = d->t_dense[rep] / d->t_sparse[rep];
             }
         for (int bi = 0; !failed && bi < nb; bi++) {
             batch_data *d = &bd[bi];
@@ -157,7 +160,8 @@ static int run_device(int dev, int64_t out, int64_t in, const double *sp, int ns
             cli_stats(d->t_dense, reps, &rd->median_ms, &rd->p90_ms);
             r->gflops = 2.0 * (double)d->b * (double)info.nnz / r->median_ms * 1e-6;
             rd->gflops = 2.0 * (double)d->b * (double)(out * in) / rd->median_ms * 1e-6;
-            r->speedup = rd->median_ms / r->median_ms;
+            double p90;
+            cli_stats(d->ratio, reps, &r->speedup, &p90);
             speed[si * nb + bi] = r->speedup;
             fprintf(stderr, "  %s batch %lld sparsity %g: sparse %.3f ms, dense %.3f ms (build %.0f ms)\n", name,
                     (long long)d->b, sp[si], r->median_ms, rd->median_ms, build_ms);
@@ -177,7 +181,7 @@ static int run_device(int dev, int64_t out, int64_t in, const double *sp, int ns
     }
     for (int i = 0; bd && i < nb; i++) {
         tc_tensor_free(bd[i].x), tc_tensor_free(bd[i].y_dense), tc_tensor_free(bd[i].y_sparse);
-        free(bd[i].t_dense), free(bd[i].t_sparse);
+        free(bd[i].t_dense), free(bd[i].t_sparse), free(bd[i].ratio);
     }
     tc_linear_plan_free(dense);
     tc_tensor_free(w);
@@ -257,7 +261,7 @@ int cli_bench_sparse(int argc, char **argv)
     double sp[MAX_LIST], bv[MAX_LIST];
     const int nsp = parse_list(sp_s ? sp_s : "0,50,70,80,90,95,99", sp, 0.0, 100.0);
     const int nb = parse_list(b_s ? b_s : "1,32", bv, 1.0, 65536.0);
-    const int reps = cli_opt(argc, argv, "--reps") ? atoi(cli_opt(argc, argv, "--reps")) : 10;
+    const int reps = cli_opt(argc, argv, "--reps") ? atoi(cli_opt(argc, argv, "--reps")) : 20;
     long long out = 4096, in = 4096;
     int used = 0;
     tc_sparse_format format = TC_SPARSE_CSR;
