@@ -296,25 +296,6 @@ tc_status tc_spmm_cl(tc_ctx *ctx, const tc_sparse *a, tc_variant v, const tc_spm
     return st == TC_OK ? tc_launch(ctx, k, name, 2, gws, lws) : st;
 }
 
-tc_status tc_sparse_host_get(const tc_sparse *a, tc_ref_bsr *h)
-{
-    void *rp = NULL, *ci = NULL, *val = NULL;
-    tc_status st = tc_host_get(a->rowptr, &rp);
-    if (st == TC_OK) st = tc_host_get(a->colidx, &ci);
-    if (st == TC_OK) st = tc_host_get(a->values, &val);
-    *h = (tc_ref_bsr){a->br, a->bc, a->rows, a->cols, a->mb, rp, ci, val};
-    if (st != TC_OK) tc_sparse_host_put(a, h);
-    return st;
-}
-
-void tc_sparse_host_put(const tc_sparse *a, tc_ref_bsr *h)
-{
-    tc_host_put(a->rowptr, (void *)h->rowptr);
-    tc_host_put(a->colidx, (void *)h->colidx);
-    tc_host_put(a->values, (void *)h->values);
-    h->rowptr = h->colidx = NULL, h->values = NULL;
-}
-
 typedef struct {
     tc_ref_bsr a;
     int64_t batch;

@@ -38,10 +38,6 @@ void tc_spmm_tile(const tc_ctx *ctx, int64_t n, int *vw, int *nv);
  * ops lack or an OpenCL one on ref fails with a message prefixed by op. */
 tc_status tc_sparse_variant(tc_ctx *ctx, const char *op, tc_variant v, tc_variant *out);
 
-/* Host copies of a's arrays (views of a's own on ref), released with tc_sparse_host_put. */
-tc_status tc_sparse_host_get(const tc_sparse *a, tc_ref_bsr *h);
-void tc_sparse_host_put(const tc_sparse *a, tc_ref_bsr *h);
-
 /* y [B, rows] = x [B, cols] A^T (+ bias) (ReLU) after checks, as one op named `op`. */
 tc_status tc_spmm_run(tc_ctx *ctx, const char *op, const tc_sparse *a, const tc_tensor *x, tc_tensor *y,
                       const tc_tensor *bias, int relu, tc_variant v);
