@@ -162,7 +162,7 @@ static const field_desc sparse_fields[] = {
  * devices not measured stay dense until 90% sparsity. */
 static const row_desc sparse_rows[] = {
     {"pthread", TC_DEVICE_CPU,
-     &(const tc_par_sparse){.cpu_vw = 16, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 50, .breakeven_b32 = 50}},
+     &(const tc_par_sparse){.cpu_vw = 16, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 70, .breakeven_b32 = 70}},
     {NULL, TC_DEVICE_CPU,
      &(const tc_par_sparse){.cpu_vw = 8, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 90, .breakeven_b32 = 90}},
     {NULL, TC_DEVICE_OTHER,
