@@ -94,6 +94,13 @@ tc_tensor *th_tensor(tc_ctx *ctx, int ndim, const int64_t *dims, float **host)
     return t;
 }
 
+size_t th_tensor_mem(const tc_ctx *ctx)
+{
+    size_t n = tc_ctx_mem_current(ctx);
+    for (int i = 0; i < TC_SCRATCH_SLOTS; i++) n -= ctx->scratch_bytes[i];
+    return n;
+}
+
 int th_unchanged(const tc_tensor *t, const float *host)
 {
     size_t bytes = tc_tensor_bytes(t);

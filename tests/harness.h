@@ -27,6 +27,9 @@ void th_expect_env_rejected(const char *name, const char *value, unsigned flags,
 char *th_printed(tc_ctx *ctx, tc_status (*fn)(tc_ctx *ctx, FILE *f));
 /* f32 tensor of dims filled with values from the seed; host copy in *host if given. */
 tc_tensor *th_tensor(tc_ctx *ctx, int ndim, const int64_t *dims, float **host);
+/* Bytes of ctx's live tensors: its memory counter less the scratch buffers that
+ * ops keep until the context is freed. */
+size_t th_tensor_mem(const tc_ctx *ctx);
 /* 1 when t still holds exactly `host` (numel floats). */
 int th_unchanged(const tc_tensor *t, const float *host);
 

@@ -19,6 +19,9 @@
     X(argmax)         \
     X(conv2d)         \
     X(conv2d_plan)    \
+    X(quantize)       \
+    X(dequantize)     \
+    X(igemm)          \
     X(spmv)           \
     X(spmm)           \
     X(sparse_linear)  \

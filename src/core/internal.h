@@ -43,6 +43,7 @@ struct tc_ctx {
     cl_mem scratch[TC_SCRATCH_SLOTS];
     size_t scratch_bytes[TC_SCRATCH_SLOTS];
     int used_clblast;
+    unsigned igemm_unbuilt; /* bit per variant whose igemm kernels failed to build: AUTO skips it */
     size_t mem_current, mem_peak;
     char err[TC_ERR_LEN];
     struct tc_prof *prof; /* with TC_CTX_PROFILE (src/prof/prof.h) */
@@ -56,6 +57,11 @@ typedef struct {
     float *scale;
     int32_t *zero_point;
 } tc_quant_meta;
+
+/* The checks of tc_tensor_set_quant for a tensor of dtype and dims; messages
+ * start with `what`. */
+tc_status tc_quant_check(tc_ctx *ctx, const char *what, tc_dtype dtype, int ndim, const int64_t *dims,
+                         const tc_quant *q);
 
 /* Refcounted storage shared by a tensor and its views. `guard` bytes of canary
  * live before and after the payload (tests only; 0 otherwise). */

@@ -42,6 +42,14 @@ typedef struct {
 } tc_par_embedding;
 
 typedef struct {
+    int vnni;     /* AUTO takes igemm's vnni, then vnni256, where PoCL's host CPU has them (0 or 1) */
+    int gpu;      /* AUTO takes igemm's tiled gpu kernel (0 or 1); with neither, the portable opencl */
+    int cpu_wg;   /* igemm_opencl, igemm_vnni: work-items per group along M, a power of two */
+    int gpu_tile; /* igemm_gpu: TS x TS outputs per work-group */
+    int gpu_wpt;  /* igemm_gpu: WPT x WPT outputs per work-item */
+} tc_par_igemm;
+
+typedef struct {
     int cpu_vw;        /* spmm_cpu: floats per vector over the batch columns, a power of two */
     int cpu_rows;      /* spmm_cpu: block rows per work-item */
     int gpu_wg;        /* spmm_gpu, spmv_gpu: work-items per group, a power of two */
@@ -57,6 +65,7 @@ typedef struct {
     tc_par_rows rows;
     tc_par_pool pool;
     tc_par_embedding embedding;
+    tc_par_igemm igemm;
     tc_par_sparse sparse;
 } tc_params;
 

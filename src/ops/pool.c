@@ -53,6 +53,22 @@ static tc_status check_axis(tc_ctx *ctx, const char *op, const char *axis, int64
     return TC_OK;
 }
 
+/* Both axes; ctx NULL puts the message in the thread's error. */
+static tc_status out_dims(tc_ctx *ctx, const char *op, const tc_pool2d_params *p, int64_t h, int64_t w, int64_t *oh,
+                          int64_t *ow)
+{
+    tc_status st = check_axis(ctx, op, "height", h, p->kernel_h, p->stride_h, p->pad_h, oh);
+    return st == TC_OK ? check_axis(ctx, op, "width", w, p->kernel_w, p->stride_w, p->pad_w, ow) : st;
+}
+
+tc_status tc_pool2d_out_dims(const tc_pool2d_params *p, int64_t h, int64_t w, int64_t *oh, int64_t *ow)
+{
+    if (!p || !oh || !ow) return tc_fail(NULL, TC_ERR_INVALID_ARG, "pool2d: params, oh or ow is NULL");
+    if (h < 1 || w < 1) return tc_fail(NULL, TC_ERR_SHAPE, "pool2d: input %lldx%lld must be at least 1x1", (long long)h,
+                                       (long long)w);
+    return out_dims(NULL, "pool2d", p, h, w, oh, ow);
+}
+
 static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p, int avg,
                         tc_variant v)
 {
@@ -62,8 +78,7 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
     if (st != TC_OK) return st;
     if (!p) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: params is NULL", op);
     host_args a = {x->dims[0] * x->dims[1], x->dims[2], x->dims[3], 0, 0, *p, avg};
-    if ((st = check_axis(ctx, op, "height", a.h, p->kernel_h, p->stride_h, p->pad_h, &a.oh)) != TC_OK) return st;
-    if ((st = check_axis(ctx, op, "width", a.w, p->kernel_w, p->stride_w, p->pad_w, &a.ow)) != TC_OK) return st;
+    if ((st = out_dims(ctx, op, p, a.h, a.w, &a.oh, &a.ow)) != TC_OK) return st;
     if (y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1] || y->dims[2] != a.oh || y->dims[3] != a.ow) {
         char dy[96];
         tc_dims_str(y, dy, sizeof dy);
