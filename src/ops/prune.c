@@ -65,16 +65,20 @@ static int64_t units_of(const tc_tensor *w, int bh, int bw)
     return ((rows + bh - 1) / bh) * ((cols + bw - 1) / bw);
 }
 
-/* Block scores of one tensor (squared L2 norm; |w| for 1x1) into key[]. */
+/* Unit scores of one tensor into key[]: |w| for elements, the squared L2 norm of blocks. */
 static void score_blocks(const float *w, int64_t rows, int64_t cols, int bh, int bw, uint32_t *key)
 {
+    if (bh * bw == 1) {
+        for (int64_t i = 0; i < rows * cols; i++) key[i] = key_of(fabsf(w[i]));
+        return;
+    }
     const int64_t nbc = (cols + bw - 1) / bw;
     for (int64_t I = 0; I < (rows + bh - 1) / bh; I++)
         for (int64_t J = 0; J < nbc; J++) {
             double s = 0;
             for (int64_t r = I * bh; r < I * bh + bh && r < rows; r++)
                 for (int64_t c = J * bw; c < J * bw + bw && c < cols; c++) s += (double)w[r * cols + c] * w[r * cols + c];
-            key[I * nbc + J] = key_of(bh * bw == 1 ? fabsf(w[I * cols + J]) : (float)s);
+            key[I * nbc + J] = key_of((float)s);
         }
 }
 
@@ -100,12 +104,17 @@ static tc_status check_weights(tc_ctx *ctx, tc_tensor *const *ws, int n, tc_prun
 {
     char name[32];
     for (int i = 0; i < n; i++) {
-        snprintf(name, sizeof name, "prune: w[%d]", i);
-        tc_status st = tc_check_tensor(ctx, ws[i], n == 1 ? "prune: w" : name, TC_DTYPE_F32, 0);
+        if (n == 1)
+            snprintf(name, sizeof name, "w");
+        else
+            snprintf(name, sizeof name, "w[%d]", i);
+        char what[48];
+        snprintf(what, sizeof what, "prune: %s", name);
+        tc_status st = tc_check_tensor(ctx, ws[i], what, TC_DTYPE_F32, 0);
         if (st != TC_OK) return st;
         if (pattern != TC_PRUNE_ELEMENT && ws[i]->ndim < 2)
             return tc_fail(ctx, TC_ERR_SHAPE, "prune: block patterns need weights of 2 or more dimensions (%s has 1)",
-                           n == 1 ? "w" : name + 7);
+                           name);
         for (int j = 0; j < i; j++)
             if (tc_tensors_overlap(ws[i], ws[j]))
                 return tc_fail(ctx, TC_ERR_INVALID_ARG, "prune: w[%d] and w[%d] share elements", j, i);
