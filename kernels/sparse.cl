@@ -132,7 +132,8 @@ __kernel void spmm_cpu(const int mb, const int M, const int N, __global const in
     if (ys_row == 1) {
         for (int q = 0; q < cols; q++)
             for (int r = 0; r < rows; r++)
-                y[(size_t)(col0 + q) * ys_col + br0 * BR + r] = sp_epilogue(out[r * TILE + q], bias, br0 * BR + r, flags);
+                y[(size_t)(col0 + q) * ys_col + br0 * BR + r] =
+                    sp_epilogue(out[r * TILE + q], bias, br0 * BR + r, flags);
     } else {
         for (int r = 0; r < rows; r++)
             for (int q = 0; q < cols; q++)

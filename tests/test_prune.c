@@ -246,9 +246,11 @@ static void test_prune_channels_conv(void **state)
     assert_int_equal(tc_tensor_dim(w3p, 1), 48);
     float *g2 = read_all(w2p), *g3 = read_all(w3p);
     for (int k = 0; k < 4; k++)
-        for (int i = 0; i < 3; i++) assert_memory_equal(g2 + (k * 3 + i) * 9, hw2 + (k * 6 + idx[i]) * 9, 9 * sizeof(float));
+        for (int i = 0; i < 3; i++)
+            assert_memory_equal(g2 + (k * 3 + i) * 9, hw2 + (k * 6 + idx[i]) * 9, 9 * sizeof(float));
     for (int r = 0; r < 10; r++)
-        for (int i = 0; i < 3; i++) assert_memory_equal(g3 + r * 48 + i * 16, hw3 + r * 96 + idx[i] * 16, 16 * sizeof(float));
+        for (int i = 0; i < 3; i++)
+            assert_memory_equal(g3 + r * 48 + i * 16, hw3 + r * 96 + idx[i] * 16, 16 * sizeof(float));
     free(g2), free(g3), free(hw2), free(hw3);
     tc_tensor *all[] = {w, w2, w3, wp, kept, w2p, w3p};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
@@ -290,9 +292,11 @@ static void test_prune_bad_input(void **state)
     assert_true(th_unchanged(nan_w, hn));
 
     tc_tensor *wp = w, *bp = w, *kept = w, *bias5 = th_tensor(ctx, 1, TH_DIMS(5), NULL);
-    th_expect(ctx, tc_prune_channels(ctx, w, bias5, 0.5, &wp, &bp, &kept), TC_ERR_SHAPE, "bias has 5 elements, expected 6");
+    th_expect(ctx, tc_prune_channels(ctx, w, bias5, 0.5, &wp, &bp, &kept), TC_ERR_SHAPE,
+              "bias has 5 elements, expected 6");
     assert_null(wp), assert_null(bp), assert_null(kept);
-    th_expect(ctx, tc_prune_channels(ctx, w, bias5, 0.5, &wp, NULL, &kept), TC_ERR_INVALID_ARG, "output pointer is NULL");
+    th_expect(ctx, tc_prune_channels(ctx, w, bias5, 0.5, &wp, NULL, &kept), TC_ERR_INVALID_ARG,
+              "output pointer is NULL");
     th_expect(ctx, tc_prune_channels(ctx, line, NULL, 0.5, &wp, NULL, &kept), TC_ERR_SHAPE, "1 dimension");
     th_expect(ctx, tc_prune_channels(ctx, w, NULL, 1.5, &wp, NULL, &kept), TC_ERR_INVALID_ARG, "outside [0, 1)");
     th_expect(ctx, tc_prune_channels(ctx, nan_w, NULL, 0.5, &wp, NULL, &kept), TC_ERR_INVALID_ARG, "NaN");

@@ -117,7 +117,8 @@ static void assert_plan_matches(tc_ctx *ctx, tc_sparse_linear_plan *plan, const 
     assert_int_equal(tc_sparse_linear_plan_run(plan, x, y), TC_OK);
     assert_int_equal(tc_linear(ctx, x, w, bias, y1, &(tc_linear_params){1, TC_VARIANT_AUTO}), TC_OK);
     float *got = read_all(y), *want = read_all(y1);
-    for (int64_t i = 0; i < b * tc_tensor_dim(w, 0); i++) assert_true(fabsf(got[i] - want[i]) <= 1e-4f * (1 + fabsf(want[i])));
+    for (int64_t i = 0; i < b * tc_tensor_dim(w, 0); i++)
+        assert_true(fabsf(got[i] - want[i]) <= 1e-4f * (1 + fabsf(want[i])));
     free(got), free(want);
     tc_tensor_free(x), tc_tensor_free(y), tc_tensor_free(y1);
 }
@@ -191,8 +192,10 @@ static void test_sparse_bad_input(void **state)
     th_expect(ctx, tc_sparse_from_dense(ctx, w3, TC_SPARSE_CSR, &a), TC_ERR_SHAPE, "w has 3 dimensions");
     th_expect(ctx, tc_sparse_from_dense(ctx, w_s8, TC_SPARSE_CSR, &a), TC_ERR_DTYPE, "w is s8");
     th_expect(ctx, tc_sparse_from_dense(ctx, w_other, TC_SPARSE_CSR, &a), TC_ERR_CONTEXT, "another context");
-    th_expect(ctx, tc_sparse_from_dense(ctx, w, (tc_sparse_format)42, &a), TC_ERR_INVALID_ARG, "invalid sparse format 42");
-    th_expect(ctx, tc_sparse_from_dense(ctx, w, TC_SPARSE_BSR_1X4, &a), TC_ERR_SHAPE, "bsr1x4 needs the 5 columns to be a multiple of 4");
+    th_expect(ctx, tc_sparse_from_dense(ctx, w, (tc_sparse_format)42, &a), TC_ERR_INVALID_ARG,
+              "invalid sparse format 42");
+    th_expect(ctx, tc_sparse_from_dense(ctx, w, TC_SPARSE_BSR_1X4, &a), TC_ERR_SHAPE,
+              "bsr1x4 needs the 5 columns to be a multiple of 4");
     tc_sparse_format f;
     th_expect(NULL, tc_sparse_format_parse("bsr2x2", &f), TC_ERR_INVALID_ARG, "unknown sparse format 'bsr2x2'");
     assert_int_equal(tc_sparse_from_dense(ctx, w, TC_SPARSE_CSR, &a), TC_OK);
@@ -238,8 +241,8 @@ static void test_sparse_bad_input(void **state)
     th_expect(ctx, tc_sparse_linear_plan_create(ctx, w, NULL, &(tc_sparse_linear_params){0, 0, TC_VARIANT_GEMV}, &lp),
               TC_ERR_UNSUPPORTED, "has no variant 'gemv'");
     th_expect(ctx,
-              tc_sparse_linear_plan_create(ctx, w, NULL, &(tc_sparse_linear_params){0, TC_SPARSE_BSR_1X8, TC_VARIANT_REF},
-                                           &lp),
+              tc_sparse_linear_plan_create(ctx, w, NULL,
+                                           &(tc_sparse_linear_params){0, TC_SPARSE_BSR_1X8, TC_VARIANT_REF}, &lp),
               TC_ERR_SHAPE, "bsr1x8 needs the 5 columns");
     assert_int_equal(tc_sparse_linear_plan_create(ctx, w, NULL, &(tc_sparse_linear_params){0, 0, TC_VARIANT_REF}, &lp),
                      TC_OK);

@@ -10,8 +10,10 @@
 #include "ops/host.h"
 #include "ops/sparse.h"
 
-static const int block_shape[TC_PRUNE_PATTERN_COUNT][2] = {
-    [TC_PRUNE_ELEMENT] = {1, 1}, [TC_PRUNE_BLOCK_1X4] = {1, 4}, [TC_PRUNE_BLOCK_1X8] = {1, 8}, [TC_PRUNE_BLOCK_4X4] = {4, 4}};
+static const int block_shape[TC_PRUNE_PATTERN_COUNT][2] = {[TC_PRUNE_ELEMENT] = {1, 1},
+                                                           [TC_PRUNE_BLOCK_1X4] = {1, 4},
+                                                           [TC_PRUNE_BLOCK_1X8] = {1, 8},
+                                                           [TC_PRUNE_BLOCK_4X4] = {4, 4}};
 
 static uint32_t key_of(float score)
 {
@@ -77,7 +79,8 @@ static void score_blocks(const float *w, int64_t rows, int64_t cols, int bh, int
         for (int64_t J = 0; J < nbc; J++) {
             double s = 0;
             for (int64_t r = I * bh; r < I * bh + bh && r < rows; r++)
-                for (int64_t c = J * bw; c < J * bw + bw && c < cols; c++) s += (double)w[r * cols + c] * w[r * cols + c];
+                for (int64_t c = J * bw; c < J * bw + bw && c < cols; c++)
+                    s += (double)w[r * cols + c] * w[r * cols + c];
             key[I * nbc + J] = key_of((float)s);
         }
 }
@@ -220,7 +223,8 @@ tc_status tc_prune_channels(tc_ctx *ctx, const tc_tensor *w, const tc_tensor *bi
     int32_t *idx = malloc((size_t)keep * sizeof *idx);
     uint32_t *key = calloc((size_t)out, sizeof *key);
     unsigned char *cut = malloc((size_t)out);
-    if (!nw || !nb || !idx || !key || !cut) st = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "prune channels: out of host memory");
+    if (!nw || !nb || !idx || !key || !cut)
+        st = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "prune channels: out of host memory");
     if (st == TC_OK) st = tc_host_get(w, (void **)&hw);
     if (st == TC_OK) st = tc_host_get(bias, (void **)&hb);
     if (st == TC_OK) st = check_finite_order(ctx, "prune channels", hw, w->numel);

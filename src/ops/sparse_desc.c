@@ -41,7 +41,8 @@ static tc_prune_pattern pattern_of(tc_sparse_format f)
 static tc_status prune_input(tc_ctx *ctx, tc_opdata *d, int i)
 {
     const tc_sparse_format f = case_format(&d->cs);
-    if (f == TC_SPARSE_FORMAT_COUNT) return tc_fail(ctx, TC_ERR_INVALID_ARG, "unknown format '%s'", tc_case_str(&d->cs, "format"));
+    if (f == TC_SPARSE_FORMAT_COUNT)
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "unknown format '%s'", tc_case_str(&d->cs, "format"));
     tc_status st = tc_prune_magnitude(ctx, d->in[i], tc_case_num(&d->cs, "sparsity"), pattern_of(f));
     return st == TC_OK ? tc_tensor_read(d->in[i], d->host_in[i], tc_tensor_bytes(d->in[i])) : st;
 }
@@ -61,15 +62,17 @@ static const tc_case spmv_cases[] = {
     TC_CASE({"batch", bt}, {"out", o}, {"in", i}, {"sparsity", s}, {"format", 0, f}, {"empty", e}, {"bias", b},  \
             {"relu", r})
 static const tc_case spmm_cases[] = {
-    SM(2, 17, 33, 0.5, "csr", 0, 1, 0),    SM(3, 127, 100, 0.9, "csr", 3, 0, 1),  SM(16, 64, 64, 0.9, "bsr1x4", 0, 1, 0),
-    SM(17, 33, 64, 0.5, "bsr4x4", 0, 1, 1), SM(32, 200, 256, 0.9, "csr", 0, 1, 1), SM(33, 40, 128, 0.99, "bsr1x8", 2, 0, 0),
-    SM(100, 96, 257, 0.7, "csr", 0, 0, 1),  SM(5, 9, 16, 0, "auto", 1, 1, 0),      SM(1, 50, 60, 0.9, "csr", 0, 1, 0),
-    SM(8, 300, 64, 0, "csr", 0, 0, 0),
+    SM(2, 17, 33, 0.5, "csr", 0, 1, 0),     SM(3, 127, 100, 0.9, "csr", 3, 0, 1),
+    SM(16, 64, 64, 0.9, "bsr1x4", 0, 1, 0), SM(17, 33, 64, 0.5, "bsr4x4", 0, 1, 1),
+    SM(32, 200, 256, 0.9, "csr", 0, 1, 1),  SM(33, 40, 128, 0.99, "bsr1x8", 2, 0, 0),
+    SM(100, 96, 257, 0.7, "csr", 0, 0, 1),  SM(5, 9, 16, 0, "auto", 1, 1, 0),
+    SM(1, 50, 60, 0.9, "csr", 0, 1, 0),     SM(8, 300, 64, 0, "csr", 0, 0, 0),
 };
 
 static const tc_case sparse_linear_cases[] = {
-    SM(1, 128, 64, 0.9, "csr", 0, 1, 1),   SM(3, 127, 17, 0.5, "auto", 0, 1, 0), SM(9, 33, 100, 0.99, "csr", 4, 0, 1),
-    SM(32, 64, 128, 0.9, "bsr4x4", 0, 1, 1), SM(17, 40, 64, 0, "csr", 0, 1, 0),  SM(8, 96, 256, 0.95, "bsr1x4", 0, 0, 0),
+    SM(1, 128, 64, 0.9, "csr", 0, 1, 1),  SM(3, 127, 17, 0.5, "auto", 0, 1, 0),
+    SM(9, 33, 100, 0.99, "csr", 4, 0, 1), SM(32, 64, 128, 0.9, "bsr4x4", 0, 1, 1),
+    SM(17, 40, 64, 0, "csr", 0, 1, 0),    SM(8, 96, 256, 0.95, "bsr1x4", 0, 0, 0),
 };
 
 /* ":SPARSITY[:FORMAT]" (format csr when left out) into the keys sparsity and format */
@@ -202,10 +205,14 @@ extern const tc_opdesc tc_opdesc_conv2d;
             {"stride_w", st_}, {"pad_h", pad_}, {"pad_w", pad_}, {"dil_h", dil_}, {"dil_w", dil_}, {"groups", g_},  \
             {"bias", bias_}, {"relu", relu_}, {"sparsity", sp_}, {"format", 0, f_})
 static const tc_case sparse_conv2d_cases[] = {
-    SC(1, 3, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 0, 0.5, "csr"),     SC(2, 8, 9, 9, 16, 3, 3, 2, 1, 1, 1, 1, 1, 0.9, "bsr4x4"),
-    SC(1, 16, 5, 5, 17, 1, 1, 1, 0, 1, 1, 0, 1, 0.9, "csr"),   SC(1, 8, 6, 6, 8, 3, 3, 1, 1, 1, 2, 1, 0, 0.7, "csr"),
-    SC(1, 8, 10, 10, 8, 3, 3, 1, 1, 1, 2, 0, 1, 0.9, "bsr4x4"), SC(2, 4, 1, 1, 6, 1, 1, 1, 0, 1, 1, 1, 0, 0.5, "csr"),
-    SC(1, 32, 14, 14, 32, 1, 1, 1, 0, 1, 1, 1, 0, 0.99, "bsr1x8"), SC(1, 3, 17, 17, 8, 3, 3, 1, 2, 2, 1, 0, 0, 0.8, "auto"),
+    SC(1, 3, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 0, 0.5, "csr"),
+    SC(2, 8, 9, 9, 16, 3, 3, 2, 1, 1, 1, 1, 1, 0.9, "bsr4x4"),
+    SC(1, 16, 5, 5, 17, 1, 1, 1, 0, 1, 1, 0, 1, 0.9, "csr"),
+    SC(1, 8, 6, 6, 8, 3, 3, 1, 1, 1, 2, 1, 0, 0.7, "csr"),
+    SC(1, 8, 10, 10, 8, 3, 3, 1, 1, 1, 2, 0, 1, 0.9, "bsr4x4"),
+    SC(2, 4, 1, 1, 6, 1, 1, 1, 0, 1, 1, 1, 0, 0.5, "csr"),
+    SC(1, 32, 14, 14, 32, 1, 1, 1, 0, 1, 1, 1, 0, 0.99, "bsr1x8"),
+    SC(1, 3, 17, 17, 8, 3, 3, 1, 2, 2, 1, 0, 0, 0.8, "auto"),
 };
 
 /* conv2d's spec, then :SPARSITY[:FORMAT], e.g. n1c64h56w56k64r3s3pad1:0.9:csr */

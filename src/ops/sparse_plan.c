@@ -198,9 +198,15 @@ tc_status tc_sparse_conv2d_plan_run(tc_sparse_conv2d_plan *plan, const tc_tensor
         return tc_op_end(c->ctx, tc_host_run(c->ctx, 5, in, y, conv_host_fn, &args));
     }
     for (int64_t n = 0; st == TC_OK && n < d->n; n++) {
-        tc_spmm_desc sd = {.y = tc_buf(y), .bias = plan->bias ? tc_buf(plan->bias) : NULL,
-                           .y_off = tc_off(y) + (cl_ulong)(n * d->k * pq), .bias_off = plan->bias ? tc_off(plan->bias) : 0,
-                           .n = pq, .ld = pq, .ys_row = pq, .ys_col = 1, .relu = c->relu};
+        tc_spmm_desc sd = {.y = tc_buf(y),
+                           .bias = plan->bias ? tc_buf(plan->bias) : NULL,
+                           .y_off = tc_off(y) + (cl_ulong)(n * d->k * pq),
+                           .bias_off = plan->bias ? tc_off(plan->bias) : 0,
+                           .n = pq,
+                           .ld = pq,
+                           .ys_row = pq,
+                           .ys_col = 1,
+                           .relu = c->relu};
         st = tc_conv_columns(c, x, n, &sd.xt, &sd.xt_off);
         if (st == TC_OK) st = tc_spmm_cl(c->ctx, a, plan->v, &sd);
     }
