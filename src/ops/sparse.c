@@ -288,10 +288,10 @@ tc_status tc_spmm_cl(tc_ctx *ctx, const tc_sparse *a, tc_variant v, const tc_spm
     st = tc_set_args(ctx, k, 16, TC_ARG(mb), TC_ARG(m), TC_ARG(n), TC_ARG(rp), TC_ARG(ci), TC_ARG(val), TC_ARG(d->xt),
                      TC_ARG(d->xt_off), TC_ARG(ld), TC_ARG(d->y), TC_ARG(d->y_off), TC_ARG(ysr), TC_ARG(ysc),
                      TC_ARG(d->bias), TC_ARG(d->bias_off), TC_ARG(fl));
-    /* batch columns along dimension 0 (as many as the batch needs), block rows fill the group */
+    /* 32 batch columns (a warp) along dimension 0, block rows fill the group: one
+     * group shape for every batch (smaller batches leave lanes idle) */
     const size_t wg = tc_fit_wg(ctx, k, name, &ctx->params.sparse.gpu_wg, (size_t)ctx->params.sparse.gpu_wg, 1);
-    size_t bx = 1;
-    while (bx < wg && bx < (size_t)d->n) bx *= 2;
+    const size_t bx = wg < 32 ? wg : 32;
     size_t gws[2] = {round_up((size_t)d->n, bx), round_up((size_t)a->mb, wg / bx)}, lws[2] = {bx, wg / bx};
     return st == TC_OK ? tc_launch(ctx, k, name, 2, gws, lws) : st;
 }
