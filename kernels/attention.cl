@@ -308,10 +308,13 @@ __kernel __attribute__((reqd_work_group_size(WD, 1, 1))) void attn_dec(
 #define HSUM(x) (x)
 #endif
 #define NV (HEAD_DIM / DV)
+/* s8 keys and values are only converted in the loops: k's scales are folded into q
+ * and its zero points into one offset per query (sum_d q[d] scale[d] zp[d]); v's
+ * parameters are applied once to the sums, o = scale * (sum_j p_j v_j - zp sum_j p_j) */
 #ifdef KV_S8
-#define KV_VLOAD(t, p, o) ((VCVT(VLOAD(t, p)) - VLOAD(t, kvq + (o) + HEAD_DIM)) * VLOAD(t, kvq + (o)))
+#define KV_LOAD(t, p) VCVT(VLOAD(t, p))
 #else
-#define KV_VLOAD(t, p, o) VLOAD(t, p)
+#define KV_LOAD(t, p) VLOAD(t, p)
 #endif
 
 inline float attn_hsum4(float4 x) { return (x.x + x.y) + (x.z + x.w); }
@@ -333,15 +336,22 @@ __kernel void attn_dec1(const int16 g, __global const int2 *seq, __global const 
     __global const KVT *kh = k + attn_kv_at(g, b, h), *vh = v + attn_kv_at(g, b, h);
     __global const float *qr = q + attn_q_at(g, b, h, i);
     VEC qv[NV], ov[NV];
+    float qz = 0.0f;
     for (int t = 0; t < NV; t++) qv[t] = VLOAD(t, qr) * scale, ov[t] = (VEC)(0.0f);
+#ifdef KV_S8
+    for (int t = 0; t < NV; t++) {
+        qv[t] *= VLOAD(t, kvq);
+        qz += HSUM(qv[t] * VLOAD(t, kvq + HEAD_DIM));
+    }
+#endif
     float m = -INFINITY, l = 0.0f, sc[16];
     for (int j0 = k0; j0 < k1; j0 += 16) {
         const int n = min(16, k1 - j0);
         for (int jj = 0; jj < 16; jj++) {
             __global const KVT *kr = kh + (size_t)(j0 + min(jj, n - 1)) * HEAD_DIM;
-            VEC acc = qv[0] * KV_VLOAD(0, kr, 0);
-            for (int t = 1; t < NV; t++) acc = fma(qv[t], KV_VLOAD(t, kr, 0), acc);
-            sc[jj] = jj < n ? HSUM(acc) : -INFINITY;
+            VEC acc = qv[0] * KV_LOAD(0, kr);
+            for (int t = 1; t < NV; t++) acc = fma(qv[t], KV_LOAD(t, kr), acc);
+            sc[jj] = jj < n ? HSUM(acc) - qz : -INFINITY;
         }
         const float16 s = vload16(0, sc);
         const float mt = fmax(m, fmax(fmax(fmax(s.s0, s.s1), fmax(s.s2, s.s3)), fmax(fmax(s.s4, s.s5), fmax(s.s6, s.s7))));
@@ -354,9 +364,12 @@ __kernel void attn_dec1(const int16 g, __global const int2 *seq, __global const 
         for (int t = 0; t < NV; t++) ov[t] *= alpha;
         for (int jj = 0; jj < n; jj++) {
             __global const KVT *vr = vh + (size_t)(j0 + jj) * HEAD_DIM;
-            for (int t = 0; t < NV; t++) ov[t] = fma((VEC)(sc[jj]), KV_VLOAD(t, vr, 2 * HEAD_DIM), ov[t]);
+            for (int t = 0; t < NV; t++) ov[t] = fma((VEC)(sc[jj]), KV_LOAD(t, vr), ov[t]);
         }
     }
+#ifdef KV_S8
+    for (int t = 0; t < NV; t++) ov[t] = (ov[t] - l * VLOAD(t, kvq + 3 * HEAD_DIM)) * VLOAD(t, kvq + 2 * HEAD_DIM);
+#endif
     if (ANSPLIT == 1) {
         const float inv = l > 0.0f ? 1.0f / l : 0.0f;
         __global float *orow = out + attn_q_at(g, b, h, i);

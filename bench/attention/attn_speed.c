@@ -6,6 +6,9 @@
  *            GFLOP/s, so load from other processes falls on both alike.
  *   decode:  one query per sequence against a context of each length, the opencl and
  *            split variants and AUTO; the least-squares line t = a + b * L per variant.
+ *   s8:      the same decode step (AUTO) on f32 and on s8 keys and values (symmetric,
+ *            per head_dim channel) quantized from the same numbers: time and how far
+ *            the s8 output is from the f32 one.
  *
  *   attn_speed [--device D] [--reps N] [--prefill BxHxLxDH] [--batch B] [--lengths L,...]
  */
@@ -117,14 +120,21 @@ static int prefill(tc_ctx *ctx, const char *shape, int reps)
     return bad;
 }
 
-static int decode(tc_ctx *ctx, const char *lengths, int64_t batch, int reps)
+/* "256,512,..." into len[] (at most 16); the count */
+static int parse_lengths(const char *lengths, int64_t *len)
 {
-    static const tc_variant vs[3] = {TC_VARIANT_OPENCL, TC_VARIANT_SPLIT, TC_VARIANT_AUTO};
-    int64_t len[16];
     char list[256];
     snprintf(list, sizeof list, "%s", lengths);
     int nl = 0;
     for (char *tok = strtok(list, ","); tok && nl < 16; tok = strtok(NULL, ",")) len[nl++] = atoll(tok);
+    return nl;
+}
+
+static int decode(tc_ctx *ctx, const char *lengths, int64_t batch, int reps)
+{
+    static const tc_variant vs[3] = {TC_VARIANT_OPENCL, TC_VARIANT_SPLIT, TC_VARIANT_AUTO};
+    int64_t len[16];
+    const int nl = parse_lengths(lengths, len);
     double med[16][3];
     double *t = calloc(3 * (size_t)reps, sizeof *t);
     int bad = !t || nl < 2;
@@ -164,6 +174,59 @@ static int decode(tc_ctx *ctx, const char *lengths, int64_t batch, int reps)
     return bad;
 }
 
+/* max |a - b| / max |b| and sum (a - b)^2 / sum b^2 of two outputs */
+static int compare(const tc_tensor *a, const tc_tensor *b, double *maxrel, double *nmse)
+{
+    const size_t n = (size_t)tc_tensor_numel(a);
+    float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    int bad = !x || !y || tc_tensor_read(a, x, n * sizeof *x) != TC_OK || tc_tensor_read(b, y, n * sizeof *y) != TC_OK;
+    double md = 0, mb = 0, sd = 0, sb = 0;
+    for (size_t i = 0; !bad && i < n; i++) {
+        const double d = (double)x[i] - y[i];
+        md = fmax(md, fabs(d)), mb = fmax(mb, fabs((double)y[i])), sd += d * d, sb += (double)y[i] * y[i];
+    }
+    *maxrel = md / mb, *nmse = sd / sb;
+    free(x), free(y);
+    return bad;
+}
+
+static int decode_s8(tc_ctx *ctx, const char *lengths, int64_t batch, int reps)
+{
+    int64_t len[16];
+    const int nl = parse_lengths(lengths, len);
+    double *t = calloc(2 * (size_t)reps, sizeof *t);
+    int bad = !t;
+    printf("\ns8 keys and values on %s: decode as above (AUTO), %d bytes of cache per token and layer against %d\n",
+           tc_ctx_device(ctx)->name, 2 * 8 * 64, 2 * 8 * 64 * 4);
+    printf("%8s %10s %10s %10s %12s %12s\n", "context", "f32 ms", "s8 ms", "s8 / f32", "max rel err", "nmse");
+    for (int l = 0; !bad && l < nl; l++) {
+        char spec[2][80];
+        snprintf(spec[0], 64, "%lldx8x1x%lldx64:causal", (long long)batch, (long long)len[l]);
+        snprintf(spec[1], sizeof spec[1], "%.64s:s8", spec[0]);
+        const tc_opdesc *desc;
+        tc_case cs[2];
+        tc_opdata d[2];
+        int made = 0;
+        for (; !bad && made < 2; made++) bad = make(ctx, "attention", spec[made], &desc, &cs[made], &d[made]);
+        for (int k = 0; !bad && k < 2; k++) bad = timed(ctx, desc, &d[k], TC_VARIANT_AUTO) < 0;
+        for (int i = 0; !bad && i < reps; i++)
+            for (int k = 0; !bad && k < 2; k++) {
+                const int which = (i + k) % 2;
+                t[which * reps + i] = timed(ctx, desc, &d[which], TC_VARIANT_AUTO);
+                bad = t[which * reps + i] < 0;
+            }
+        double maxrel = 0, nmse = 0;
+        if (!bad) bad = compare(d[1].out[0].t, d[0].out[0].t, &maxrel, &nmse);
+        if (!bad) {
+            const double f = median(t, reps), q = median(t + reps, reps);
+            printf("%8lld %10.4f %10.4f %9.2fx %12.2e %12.2e\n", (long long)len[l], f, q, q / f, maxrel, nmse);
+        }
+        for (int k = 0; k < made; k++) tc_opdata_free(&d[k]);
+    }
+    free(t);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     const int reps = atoi(opt(argc, argv, "--reps", "9"));
@@ -173,9 +236,10 @@ int main(int argc, char **argv)
         return 2;
     }
     int bad = prefill(ctx, opt(argc, argv, "--prefill", "1x8x1024x64"), reps);
-    if (!bad)
-        bad = decode(ctx, opt(argc, argv, "--lengths", "256,512,1024,2048,4096,8192"),
-                     atoll(opt(argc, argv, "--batch", "1")), reps);
+    const char *lengths = opt(argc, argv, "--lengths", "256,512,1024,2048,4096,8192");
+    const int64_t batch = atoll(opt(argc, argv, "--batch", "1"));
+    if (!bad) bad = decode(ctx, lengths, batch, reps);
+    if (!bad) bad = decode_s8(ctx, lengths, batch, reps);
     tc_ctx_free(ctx);
     return bad;
 }

@@ -44,8 +44,9 @@ tc_attention_params tc_attention_defaults(void);
  *           explicit vectors; for CPUs.
  *   GPU     tiled (flash-attention): a work-group per block of queries, key/value
  *           tiles staged in local memory; for GPUs.
- *   OPENCL  one work-group per (sequence, head, query) over all its keys: the short
- *           decode path.
+ *   OPENCL  one work-group (GPUs) or work-item (CPUs: head_dim in vectors; kernel
+ *           parameter attention.dec_vec) per (sequence, head, query) over all its
+ *           keys: the short decode path.
  *   SPLIT   flash-decoding: the keys of each (sequence, head, query) split across
  *           work-groups, their partial (max, sum, output) records merged by a second
  *           kernel, so one sequence fills the device.

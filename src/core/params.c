@@ -150,6 +150,31 @@ static const row_desc pool_rows[] = {
     {NULL, TC_DEVICE_OTHER, &(const tc_par_pool){.wg = 0}},
 };
 
+/* ---- igemm: the integer GEMM's variant for AUTO and its work-groups and tiles ---- */
+static const field_desc igemm_fields[] = {
+    FIELD(igemm, vnni, 0, 1, 0, "AUTO: vnni, then vnni256, where PoCL's host CPU has them"),
+    FIELD(igemm, gpu, 0, 1, 0, "AUTO: the tiled gpu kernel (with neither, the portable opencl)"),
+    FIELD(igemm, cpu_wg, 1, 1024, 1, "igemm_opencl / igemm_vnni work-items per group along M"),
+    FIELD(igemm, gpu_tile, 4, 128, 1, "igemm_gpu outputs per group edge (TS)"),
+    FIELD(igemm, gpu_wpt, 1, 8, 1, "igemm_gpu outputs per work-item edge (WPT)"),
+};
+/* CPUs try VNNI (only PoCL's device on a host with it runs it); GPUs the tiled kernel
+ * with the tiles of gemm_gpu; 16 work-items (128 rows) of a group share a B panel */
+static const row_desc igemm_rows[] = {
+    {"pthread", TC_DEVICE_CPU,
+     &(const tc_par_igemm){.vnni = 1, .gpu = 0, .cpu_wg = 16, .gpu_tile = 64, .gpu_wpt = 4}},
+    {"NVIDIA", TC_DEVICE_GPU, &(const tc_par_igemm){.vnni = 0, .gpu = 1, .cpu_wg = 32, .gpu_tile = 64, .gpu_wpt = 4}},
+    {"GeForce", TC_DEVICE_GPU, &(const tc_par_igemm){.vnni = 0, .gpu = 1, .cpu_wg = 32, .gpu_tile = 64, .gpu_wpt = 4}},
+    {NULL, TC_DEVICE_CPU, &(const tc_par_igemm){.vnni = 1, .gpu = 0, .cpu_wg = 32, .gpu_tile = 32, .gpu_wpt = 2}},
+    {NULL, TC_DEVICE_GPU, &(const tc_par_igemm){.vnni = 0, .gpu = 1, .cpu_wg = 32, .gpu_tile = 64, .gpu_wpt = 4}},
+    {NULL, TC_DEVICE_OTHER, &(const tc_par_igemm){.vnni = 0, .gpu = 0, .cpu_wg = 16, .gpu_tile = 32, .gpu_wpt = 2}},
+};
+static const char *igemm_rule(const void *v)
+{
+    const tc_par_igemm *p = v;
+    return tile_rule(p->gpu_tile, p->gpu_wpt);
+}
+
 /* ---- attention: tc_attention's cpu, gpu, opencl and split kernels -------------- */
 static const field_desc attention_fields[] = {
     FIELD(attention, cpu_wg, 0, 1024, 0, "attn_cpu work-items per group (16 queries each); 0 = driver's choice"),
@@ -173,6 +198,25 @@ static const row_desc attention_rows[] = {
                                .split_keys = 256, .split_groups = 4}},
 };
 
+/* ---- sparse: spmv, spmm, sparse linear and conv plans ------------------------ */
+static const field_desc sparse_fields[] = {
+    FIELD(sparse, cpu_vw, 2, 16, 1, "spmm_cpu floats per vector over batch columns"),
+    FIELD(sparse, cpu_rows, 1, 32, 0, "spmm_cpu / spmv_cpu block rows per work-item"),
+    FIELD(sparse, gpu_wg, 1, 1024, 1, "spmm_gpu / spmv_gpu work-items per group"),
+    FIELD(sparse, breakeven_b1, 0, 100, 0, "sparse linear AUTO: sparse from this % at batch <= 8"),
+    FIELD(sparse, breakeven_b32, 0, 100, 0, "sparse linear AUTO: sparse from this % at batch > 8"),
+};
+/* Breakevens measured by `tinycl bench sparse` (docs/performance.md, Sparse layers);
+ * devices not measured stay dense until 90% sparsity. */
+static const row_desc sparse_rows[] = {
+    {"pthread", TC_DEVICE_CPU,
+     &(const tc_par_sparse){.cpu_vw = 16, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 70, .breakeven_b32 = 70}},
+    {NULL, TC_DEVICE_CPU,
+     &(const tc_par_sparse){.cpu_vw = 8, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 90, .breakeven_b32 = 90}},
+    {NULL, TC_DEVICE_OTHER,
+     &(const tc_par_sparse){.cpu_vw = 4, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 90, .breakeven_b32 = 90}},
+};
+
 DESCRIBED(gemm);
 DESCRIBED(gemv);
 DESCRIBED(conv);
@@ -180,12 +224,16 @@ DESCRIBED(eltwise);
 DESCRIBED(rows);
 DESCRIBED(pool);
 DESCRIBED(embedding);
+DESCRIBED(igemm);
 DESCRIBED(attention);
+DESCRIBED(sparse);
 
 /* in the order of tc_params */
 static const family_desc families[] = {
     FAMILY(gemm, gemm_rule), FAMILY(gemv, NULL), FAMILY(conv, conv_rule), FAMILY(eltwise, NULL),
-    FAMILY(rows, NULL),      FAMILY(pool, NULL), FAMILY(embedding, NULL), FAMILY(attention, NULL),
+    FAMILY(rows, NULL),      FAMILY(pool, NULL), FAMILY(embedding, NULL), FAMILY(igemm, igemm_rule),
+    FAMILY(attention, NULL),
+    FAMILY(sparse, NULL),
 };
 _Static_assert(sizeof families / sizeof families[0] <= TC_PARAM_FAMILIES_MAX, "raise TC_PARAM_FAMILIES_MAX");
 _Static_assert(sizeof(tc_params) / sizeof(int) <= TC_PARAM_FIELDS_MAX, "raise TC_PARAM_FIELDS_MAX");

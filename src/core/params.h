@@ -42,6 +42,14 @@ typedef struct {
 } tc_par_embedding;
 
 typedef struct {
+    int vnni;     /* AUTO takes igemm's vnni, then vnni256, where PoCL's host CPU has them (0 or 1) */
+    int gpu;      /* AUTO takes igemm's tiled gpu kernel (0 or 1); with neither, the portable opencl */
+    int cpu_wg;   /* igemm_opencl, igemm_vnni: work-items per group along M, a power of two */
+    int gpu_tile; /* igemm_gpu: TS x TS outputs per work-group */
+    int gpu_wpt;  /* igemm_gpu: WPT x WPT outputs per work-item */
+} tc_par_igemm;
+
+typedef struct {
     int cpu_wg;       /* attn_cpu: work-items per group (16 queries each); 0 = the driver's choice */
     int gpu_wq;       /* attn_gpu: queries per work-group (one per work-item), a power of two */
     int gpu_tk;       /* attn_gpu: keys per local tile (halved to fit local memory), a power of two */
@@ -53,6 +61,14 @@ typedef struct {
 } tc_par_attention;
 
 typedef struct {
+    int cpu_vw;        /* spmm_cpu: floats per vector over the batch columns, a power of two */
+    int cpu_rows;      /* spmm_cpu: block rows per work-item */
+    int gpu_wg;        /* spmm_gpu, spmv_gpu: work-items per group, a power of two */
+    int breakeven_b1;  /* sparse linear plan, AUTO: sparse from this sparsity (percent) at batch <= 8 */
+    int breakeven_b32; /* ... and at larger batches; 100 = always dense */
+} tc_par_sparse;
+
+typedef struct {
     tc_par_gemm gemm;
     tc_par_gemv gemv;
     tc_par_conv conv;
@@ -60,7 +76,9 @@ typedef struct {
     tc_par_rows rows;
     tc_par_pool pool;
     tc_par_embedding embedding;
+    tc_par_igemm igemm;
     tc_par_attention attention;
+    tc_par_sparse sparse;
 } tc_params;
 
 #define TC_PARAM_FIELDS_MAX   32

@@ -67,24 +67,34 @@ static tc_attn_dims case_dims(const tc_case *cs, const int32_t *seq)
     return g;
 }
 
-/* "BxHxLQxLKxDH[:causal]": the queries are the last LQ of LK keys */
+/* "BxHxLQxLKxDH[:causal][:s8]": the queries are the last LQ of LK keys; s8 keys and
+ * values per head_dim channel */
 static int attention_parse(const char *spec, tc_case *c)
 {
     int64_t v[5];
     const char *colon = strchr(spec, ':');
     char dims[64];
+    int causal = 0, s8 = 0;
     memset(c, 0, sizeof *c);
-    if (colon && strcmp(colon, ":causal") != 0) return -1;
+    for (const char *o = colon; o; o = strchr(o + 1, ':')) {
+        const size_t len = strcspn(o + 1, ":");
+        if (len == 6 && strncmp(o + 1, "causal", 6) == 0)
+            causal = 1;
+        else if (len == 2 && strncmp(o + 1, "s8", 2) == 0)
+            s8 = 1;
+        else
+            return -1;
+    }
     snprintf(dims, sizeof dims, "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec), spec);
     if (tc_parse_dims(dims, v, 5) != 5 || v[2] > v[3]) return -1;
     static const char *const keys[5] = {"b", "h", "lq", "lk", "dh"};
     for (int i = 0; i < 5; i++) tc_case_set(c, keys[i], (double)v[i]);
     tc_case_set(c, "hkv", (double)v[1]);
-    tc_case_set(c, "causal", colon ? 1 : 0);
+    tc_case_set(c, "causal", causal);
     tc_case_set(c, "qpos", (double)(v[3] - v[2]));
     tc_case_set(c, "ragged", 0);
     tc_case_set(c, "blhd", 0);
-    tc_case_set(c, "s8", 0);
+    tc_case_set(c, "s8", s8);
     return tc_case_set(c, "qmax", 3);
 }
 
@@ -215,7 +225,7 @@ const tc_opdesc tc_opdesc_attention = {
     .nvariants = TC_COUNT(attention_variants),
     .cases = attention_cases,
     .ncases = TC_COUNT(attention_cases),
-    .syntax = "BxHxLQxLKxDH[:causal]",
+    .syntax = "BxHxLQxLKxDH[:causal][:s8]",
     .parse = attention_parse,
     .setup = attention_setup,
     .run = attention_run,

@@ -6,6 +6,7 @@
 
 #include "tinycl/attention.h"
 #include "tinycl/layers.h"
+#include "tinycl/tensor.h"
 
 /* Returns 0, or -1 when host memory runs out (C untouched). */
 /* C = alpha * op(A) * op(B) + beta * C (+ bias[N]) (ReLU); C is not read when beta == 0. */
@@ -45,6 +46,27 @@ void tc_ref_quantize(const float *x, void *y, tc_dtype dt, int64_t n, int64_t in
 void tc_ref_dequantize(const void *x, tc_dtype dt, float *y, int64_t n, int64_t inner, int64_t channels,
                        const float *scale, const int32_t *zero_point);
 
+/* ---- integer GEMM (include/tinycl/igemm.h) ---- */
+/* gemmlowp's fixed-point steps: SaturatingRoundingDoublingHighMul, RoundingDivideByPOT
+ * (0 <= exponent <= 31), and the requantization of v by (multiplier, shift) */
+int32_t tc_ref_srdhm(int32_t a, int32_t b);
+int32_t tc_ref_rdbpot(int32_t x, int exponent);
+int32_t tc_ref_requant(int32_t v, int32_t multiplier, int32_t shift);
+
+/* v[m x n] = sum_k (a - za)(b - zb[j]) + bias[j] (saturated to s32); a is u8 (s8 when
+ * a_signed) m x k, b is s8 k x n (n x k when trans_b), bias NULL or n. */
+void tc_ref_igemm_acc(const void *a, int a_signed, const int8_t *b, int trans_b, int32_t za, const int32_t *zb,
+                      const int32_t *bias, int32_t *v, int64_t m, int64_t n, int64_t k);
+/* The output stage, per output column j where it takes an array of n. */
+typedef struct {
+    const int32_t *mult, *shift; /* 8-bit C */
+    const float *scale;          /* f32 C: sa * sb[j] */
+    int32_t zc, qmin, qmax;      /* 8-bit C: zero point and clamp (relu already folded into qmin) */
+    int relu;                    /* s32 and f32 C */
+} tc_ref_igemm_out;
+/* C[m x n] (s32, s8, u8 or f32 by c_dtype) from v. */
+void tc_ref_igemm_stage(const int32_t *v, void *c, tc_dtype c_dtype, int64_t m, int64_t n, const tc_ref_igemm_out *o);
+
 /* Convolution geometry: x is n x c x h x w, weights k x (c / groups) x r x s, y is n x k x p x q. */
 typedef struct {
     int64_t n, c, h, w, k, r, s, p, q;
@@ -53,6 +75,26 @@ typedef struct {
 
 /* y = conv2d(x, w) (+ bias[k]) (ReLU), direct loops; what y held before is ignored. */
 void tc_ref_conv2d(const float *x, const float *w, const float *bias, float *y, const tc_conv_dims *d, int relu);
+/* Its steps: adds weight wv at tap (r, s) of input plane xp to output plane yp;
+ * then adds bias[k] (bias may be NULL) and applies ReLU over the plane. */
+void tc_ref_conv_tap(float *yp, const float *xp, float wv, int64_t r, int64_t s, const tc_conv_dims *d);
+void tc_ref_conv_finish(float *yp, int64_t plane, const float *bias, int64_t k, int relu);
+
+/* A block-sparse row matrix on the host (include/tinycl/sparse.h): br x bc blocks,
+ * rowptr[mb + 1] into the blocks, one block-column index per block, each block's
+ * values row-major; rows past `rows` in the last block row are zero. */
+typedef struct {
+    int br, bc;
+    int64_t rows, cols, mb;
+    const int32_t *rowptr, *colidx;
+    const float *values;
+} tc_ref_bsr;
+/* y[b, r] = sum_c x[b, c] A[r, c] (+ bias[r]) (ReLU) for b < batch. */
+void tc_ref_spmm(const tc_ref_bsr *a, const float *x, int64_t batch, const float *bias, int relu, float *y);
+/* conv2d whose filters are a's rows over the columns (c * R + r) * S + s, c counted
+ * over all C channels (a grouped filter's columns lie in its group's channels). */
+void tc_ref_sparse_conv2d(const tc_ref_bsr *a, const float *x, const float *bias, float *y, const tc_conv_dims *d,
+                          int relu);
 
 /* Attention geometry: q and out [b, h, lq, dh] at strides (qsb, qsh, qsl) per batch,
  * head and token (the layout), k and v [b, hkv, lk, dh] contiguous; query i of
