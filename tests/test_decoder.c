@@ -28,7 +28,7 @@
 /* Cached and uncached steps compute the same logits through different kernels
  * (prefill-shaped GEMMs and attention tiles against the decode path), so they
  * differ by f32 rounding only: the model's logits are O(10), and relative errors
- * of 1e-6 through 4 blocks give about 1e-5 (measured on PoCL: 1.2e-5). */
+ * of 1e-6 through 4 blocks give about 1e-5 (measured on PoCL: 1.9e-5). */
 #define LOGIT_TOL 1e-4
 
 static char tmpdir[64];
@@ -83,7 +83,7 @@ static void test_bits_per_byte_as_script(void **state)
     uint8_t *text = read_text(HELDOUT, &n);
     script_bpb(&windows, &bytes, &want);
     assert_int_equal(tc_decoder_bits_per_byte(d, text, n, in.trained_context, windows, 3, &got, &got_bytes), TC_OK);
-    print_message("bits per byte on %lld bytes: tinycl %.7f, script %.6f\n", (long long)got_bytes, got, want);
+    print_message("bits per byte on %lld bytes: tinycl %.7f, script %.7f\n", (long long)got_bytes, got, want);
     assert_int_equal(got_bytes, bytes);
     assert_true(fabs(got - want) <= BPB_TOL);
     free(text);
