@@ -7,8 +7,15 @@ the script measures on the held-out split.
     /usr/bin/python3 scripts/train_transformer.py [--out data] [--seed 20261122]
 
 Needs Debian's python3-torch and the fortunes package (apt-get install fortunes
-python3-torch). Deterministic: one seed fixes the initial weights and the batch
-order; the split depends on nothing random (every 10th fortune is held out).
+python3-torch). Debian's torch multiplies through the system's libblas.so.3; with
+the reference BLAS training is about 10x slower than with OpenBLAS, which one run
+can use without changing the system's choice:
+
+    LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread OPENBLAS_NUM_THREADS=2 \
+        /usr/bin/python3 scripts/train_transformer.py
+
+Deterministic: one seed fixes the initial weights and the batch order; the split
+depends on nothing random (every 10th fortune is held out).
 """
 import argparse
 import math
