@@ -161,22 +161,33 @@ static int64_t breakeven(const double *c, const double *u, int64_t n)
     return from;
 }
 
+/* Step time against the context it attends to, fitted (a line with the cache, a
+ * parabola without) to the medians of BINS equal ranges of steps: a busy
+ * machine stalls single steps, which a median ignores and a least-squares fit on
+ * every step would not. */
+#define BINS 16
 static void report_steps(double *const steps[2], const int64_t nsteps[2])
 {
     for (int v = 0; v < 2; v++) {
         const int64_t n = nsteps[v] - 1; /* the first step is the prompt's prefill */
-        if (n < 8) continue;
-        double *x = malloc((size_t)n * sizeof *x), c[3];
-        if (!x) return;
-        for (int64_t i = 0; i < n; i++) x[i] = (double)(PLEN + i + 1); /* context the step attends to */
-        const double r2 = fit(x, steps[v] + 1, (int)n, v == 0 ? 1 : 2, c);
+        if (n < 2 * BINS) continue;
+        double x[BINS], y[BINS], c[3], *t = malloc((size_t)n * sizeof *t);
+        if (!t) return;
+        for (int b = 0; b < BINS; b++) {
+            const int64_t lo = n * b / BINS, hi = n * (b + 1) / BINS;
+            memcpy(t, steps[v] + 1 + lo, (size_t)(hi - lo) * sizeof *t);
+            qsort(t, (size_t)(hi - lo), sizeof *t, cmp_double);
+            y[b] = t[(hi - lo) / 2];
+            x[b] = (double)(PLEN + 1 + (lo + hi - 1) / 2); /* context of the bin's middle step */
+        }
+        free(t);
+        const double r2 = fit(x, y, BINS, v == 0 ? 1 : 2, c);
         if (v == 0)
-            printf("  cached step time vs context (%lld steps): %.4f ms + %.3f us x context (R^2 %.3f)\n",
-                   (long long)n, c[0], 1e3 * c[1], r2);
+            printf("  cached step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.3f us x context "
+                   "(R^2 %.3f)\n", BINS, (long long)n, c[0], 1e3 * c[1], r2);
         else
-            printf("  uncached step time vs context (%lld steps): %.4f ms + %.4f us x context + %.5f us x context^2 "
-                   "(R^2 %.3f)\n", (long long)n, c[0], 1e3 * c[1], 1e3 * c[2], r2);
-        free(x);
+            printf("  uncached step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.4f us x context + "
+                   "%.5f us x context^2 (R^2 %.3f)\n", BINS, (long long)n, c[0], 1e3 * c[1], 1e3 * c[2], r2);
     }
 }
 
