@@ -34,38 +34,45 @@ static tc_status upload(tc_ctx *ctx, const tc_wtensor *w, tc_tensor **out)
     return w ? tc_tensor_from_host(ctx, TC_DTYPE_F32, w->ndim, w->dims, w->data, out) : TC_OK;
 }
 
-/* A plan of w and bias (either may be a row block of a larger file tensor: rows
- * [row0, row0 + rows) of w, elements of bias). */
-static tc_status plan_rows(tc_ctx *ctx, const tc_wtensor *w, const tc_wtensor *bias, int64_t row0, int64_t rows,
-                           tc_linear_plan **out)
+/* Plans of rows [row0, row0 + rows) of w (and those elements of bias), as views:
+ * the plans hold their own references, the caller's may go. */
+static tc_status plan_rows(tc_tensor *w, tc_tensor *bias, int64_t row0, int64_t rows, tc_linear_plan **out)
 {
-    const int64_t in = w->dims[1];
-    const float *wv = (const float *)w->data + row0 * in, *bv = bias ? (const float *)bias->data + row0 : NULL;
+    tc_tensor *vw = NULL, *vb = NULL;
+    tc_status s = tc_tensor_view(w, row0 * w->dims[1], 2, (const int64_t[]){rows, w->dims[1]}, &vw);
+    if (s == TC_OK && bias) s = tc_tensor_view(bias, row0, 1, &rows, &vb);
+    if (s == TC_OK) s = tc_linear_plan_create(w->ctx, vw, vb, NULL, out);
+    tc_tensor_free(vw);
+    tc_tensor_free(vb);
+    return s;
+}
+
+/* A plan of the file's w and bias; with `blocks`, also one plan per block of
+ * w->dims[0] / blocks rows (the same uploaded tensors). */
+static tc_status plan(tc_ctx *ctx, const tc_wtensor *w, const tc_wtensor *bias, tc_linear_plan **out, int blocks,
+                      tc_linear_plan **parts)
+{
     tc_tensor *tw = NULL, *tb = NULL;
-    tc_status s = tc_tensor_from_host(ctx, TC_DTYPE_F32, 2, (const int64_t[]){rows, in}, wv, &tw);
-    if (s == TC_OK && bv) s = tc_tensor_from_host(ctx, TC_DTYPE_F32, 1, &rows, bv, &tb);
-    if (s == TC_OK) s = tc_linear_plan_create(ctx, tw, tb, NULL, out);
-    tc_tensor_free(tw); /* the plan keeps its own references */
+    tc_status s = upload(ctx, w, &tw);
+    if (s == TC_OK) s = upload(ctx, bias, &tb);
+    if (s == TC_OK) s = plan_rows(tw, tb, 0, w->dims[0], out);
+    for (int j = 0; j < blocks && s == TC_OK; j++)
+        s = plan_rows(tw, tb, j * (w->dims[0] / blocks), w->dims[0] / blocks, &parts[j]);
+    tc_tensor_free(tw);
     tc_tensor_free(tb);
     return s;
 }
 
-static tc_status plan(tc_ctx *ctx, const tc_wtensor *w, const tc_wtensor *bias, tc_linear_plan **out)
-{
-    return plan_rows(ctx, w, bias, 0, w->dims[0], out);
-}
-
-static tc_status load_block(tc_ctx *ctx, const tc_dblock_desc *bd, int64_t dm, tc_dblock *b)
+static tc_status load_block(tc_ctx *ctx, const tc_dblock_desc *bd, tc_dblock *b)
 {
     tc_status s = upload(ctx, bd->ln1_g, &b->ln1_g);
     if (s == TC_OK) s = upload(ctx, bd->ln1_b, &b->ln1_b);
     if (s == TC_OK) s = upload(ctx, bd->ln2_g, &b->ln2_g);
     if (s == TC_OK) s = upload(ctx, bd->ln2_b, &b->ln2_b);
-    if (s == TC_OK) s = plan(ctx, bd->wqkv, bd->bqkv, &b->qkv);
-    for (int j = 0; j < 3 && s == TC_OK; j++) s = plan_rows(ctx, bd->wqkv, bd->bqkv, j * dm, dm, &b->proj[j]);
-    if (s == TC_OK) s = plan(ctx, bd->wo, bd->bo, &b->out);
-    if (s == TC_OK) s = plan(ctx, bd->w1, bd->b1, &b->fc1);
-    if (s == TC_OK) s = plan(ctx, bd->w2, bd->b2, &b->fc2);
+    if (s == TC_OK) s = plan(ctx, bd->wqkv, bd->bqkv, &b->qkv, 3, b->proj);
+    if (s == TC_OK) s = plan(ctx, bd->wo, bd->bo, &b->out, 0, NULL);
+    if (s == TC_OK) s = plan(ctx, bd->w1, bd->b1, &b->fc1, 0, NULL);
+    if (s == TC_OK) s = plan(ctx, bd->w2, bd->b2, &b->fc2, 0, NULL);
     b->gelu = (tc_gelu_mode)bd->gelu;
     return s;
 }
@@ -103,10 +110,10 @@ static tc_status build(tc_ctx *ctx, const tc_wfile *f, const tc_decoder_desc *de
     tc_status s = upload(ctx, desc->embed, &d->embed);
     if (s == TC_OK) s = positions(d);
     for (int64_t l = 0; l < d->info.layers && s == TC_OK; l++)
-        s = load_block(ctx, &desc->blocks[l], d->info.d_model, &d->blocks[l]);
+        s = load_block(ctx, &desc->blocks[l], &d->blocks[l]);
     if (s == TC_OK) s = upload(ctx, desc->lnf_g, &d->lnf_g);
     if (s == TC_OK) s = upload(ctx, desc->lnf_b, &d->lnf_b);
-    if (s == TC_OK) s = plan(ctx, desc->wl, desc->bl, &d->logits);
+    if (s == TC_OK) s = plan(ctx, desc->wl, desc->bl, &d->logits, 0, NULL);
     return s;
 }
 
