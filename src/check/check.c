@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check/opdesc.h"
+#include "tinycl/opencl.h"
 
 extern const tc_opdesc tc_opdesc_matmul;
 extern const tc_opdesc tc_opdesc_linear;
@@ -65,18 +66,59 @@ void tc_rand_f32(float *dst, size_t n, float lo, float hi, uint64_t *state)
         dst[i] = lo + (hi - lo) * (float)((double)(tc_rng_next(state) >> 11) * (1.0 / 9007199254740992.0));
 }
 
+/* Wrap mode: an application buffer [canary | payload | canary] wrapped at the
+ * payload's offset; *user keeps a reference when not NULL. */
+static tc_status wrap_new(tc_ctx *ctx, tc_dtype dt, int ndim, const int64_t *dims, cl_mem *user, tc_tensor **out)
+{
+    int64_t numel;
+    size_t bytes, guard = 1024;
+    tc_status s = tc_dims_count(ctx, dt, ndim, dims, &numel, &bytes);
+    if (s != TC_OK) return s;
+    cl_uint align_bits = 0;
+    clGetDeviceInfo(ctx->dev, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
+    if (align_bits / 8 > guard) guard = align_bits / 8;
+    cl_int err;
+    cl_mem m = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes + 2 * guard, NULL, &err);
+    if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clCreateBuffer (wrapped)");
+    const unsigned char pat = TC_CANARY;
+    err = clEnqueueFillBuffer(ctx->queue, m, &pat, 1, 0, bytes + 2 * guard, 0, NULL, NULL);
+    s = err == CL_SUCCESS ? tc_tensor_wrap(ctx, m, guard / tc_dtype_size(dt), dt, ndim, dims, out)
+                          : tc_fail_cl(ctx, err, "clEnqueueFillBuffer (wrapped)");
+    if (s == TC_OK && user)
+        *user = m;
+    else
+        clReleaseMemObject(m); /* the tensor holds its own reference */
+    return s;
+}
+
+/* 1 when the canaries around out in d->out_user are intact. */
+static int wrap_guards_intact(const tc_opdata *d)
+{
+    size_t total = 0;
+    if (clGetMemObjectInfo(d->out_user, CL_MEM_SIZE, sizeof total, &total, NULL) != CL_SUCCESS) return 0;
+    unsigned char *all = malloc(total);
+    int ok = all && clEnqueueReadBuffer(d->out->ctx->queue, d->out_user, CL_TRUE, 0, total, all, 0, NULL, NULL) ==
+                        CL_SUCCESS;
+    size_t guard = (total - d->out->bytes) / 2;
+    for (size_t i = 0; ok && i < guard; i++) ok = all[i] == TC_CANARY && all[guard + d->out->bytes + i] == TC_CANARY;
+    free(all);
+    return ok;
+}
+
 tc_status tc_opdata_input(tc_ctx *ctx, tc_opdata *d, tc_dtype dt, int ndim, const int64_t *dims, void *host)
 {
     if (d->nin == TC_OP_MAX_IN) return tc_fail(ctx, TC_ERR_INVALID_ARG, "too many inputs");
     d->host_in[d->nin] = host;
-    tc_status s = tc_tensor_from_host(ctx, dt, ndim, dims, host, &d->in[d->nin]);
-    d->nin++;
-    return s;
+    tc_tensor **t = &d->in[d->nin++];
+    if (!d->wrap) return tc_tensor_from_host(ctx, dt, ndim, dims, host, t);
+    tc_status s = wrap_new(ctx, dt, ndim, dims, NULL, t);
+    return s == TC_OK ? tc_tensor_write(*t, host, (*t)->bytes) : s;
 }
 
 tc_status tc_opdata_output(tc_ctx *ctx, tc_opdata *d, tc_dtype dt, int ndim, const int64_t *dims, uint64_t *rng)
 {
-    tc_status s = tc_tensor_create_guarded(ctx, dt, ndim, dims, 1024, &d->out);
+    tc_status s = d->wrap ? wrap_new(ctx, dt, ndim, dims, &d->out_user, &d->out)
+                          : tc_tensor_create_guarded(ctx, dt, ndim, dims, 1024, &d->out);
     if (s != TC_OK) return s;
     d->out_init = malloc(d->out->bytes);
     d->expected = malloc(d->out->bytes);
@@ -98,6 +140,7 @@ void tc_opdata_free(tc_opdata *d)
         free(d->host_in[i]);
     }
     tc_tensor_free(d->out);
+    if (d->out_user) clReleaseMemObject(d->out_user);
     free(d->out_init);
     free(d->expected);
     memset(d, 0, sizeof *d);
@@ -153,7 +196,7 @@ int tc_opdata_compare(const tc_opdesc *op, tc_opdata *d, double *err, char *msg,
         }
     }
     free(got);
-    if (ok && !tc_tensor_guards_intact(d->out)) {
+    if (ok && !(tc_tensor_guards_intact(d->out) && (!d->out_user || wrap_guards_intact(d)))) {
         snprintf(msg, n, "a guard canary around the output was overwritten");
         ok = 0;
     }
@@ -166,8 +209,8 @@ static uint64_t case_seed(uint64_t seed, int op, int cs)
     return tc_rng_next(&s);
 }
 
-tc_status tc_check_run(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t seed, tc_check_fn fn, void *user,
-                       int *failures)
+static tc_status run_checks(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t seed, tc_check_fn fn,
+                            void *user, int *failures, int wrap)
 {
     if (!ctx || !failures) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_check_run: NULL argument");
     if (op && !tc_opdesc_find(op)) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_check_run: unknown op '%s'", op);
@@ -186,6 +229,7 @@ tc_status tc_check_run(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t
             desc->describe(&desc->cases[c], r.shape, sizeof r.shape);
             tc_opdata d;
             memset(&d, 0, sizeof d);
+            d.wrap = wrap;
             tc_status s = desc->setup(ctx, &desc->cases[c], r.seed, &d);
             for (int vi = 0; vi < desc->nvariants; vi++) {
                 tc_variant v = desc->variants[vi];
@@ -214,4 +258,17 @@ tc_status tc_check_run(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t
         }
     }
     return TC_OK;
+}
+
+tc_status tc_check_run(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t seed, tc_check_fn fn, void *user,
+                       int *failures)
+{
+    return run_checks(ctx, op, variant, seed, fn, user, failures, 0);
+}
+
+tc_status tc_check_run_wrapped(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t seed, tc_check_fn fn,
+                               void *user, int *failures)
+{
+    if (ctx && ctx->is_ref) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_check_run_wrapped: ref has no OpenCL buffers");
+    return run_checks(ctx, op, variant, seed, fn, user, failures, 1);
 }

@@ -32,6 +32,8 @@ typedef struct {
     tc_tensor *out;               /* guarded output on the context */
     void *out_init;               /* what out held before the op (random, never zeros) */
     void *expected;               /* reference result on the host */
+    int wrap;                     /* tensors on application buffers (tc_tensor_wrap) at an offset */
+    cl_mem out_user;              /* wrap: the buffer around out, canaries on both sides */
 } tc_opdata;
 
 typedef struct {
@@ -58,6 +60,10 @@ typedef struct {
 int tc_opdesc_count(void);
 const tc_opdesc *tc_opdesc_get(int i);
 const tc_opdesc *tc_opdesc_find(const char *name);
+
+/* tc_check_run with every input and output on an application buffer wrapped at an offset. */
+tc_status tc_check_run_wrapped(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t seed, tc_check_fn fn,
+                               void *user, int *failures);
 
 /* helpers for descriptors */
 uint64_t tc_rng_next(uint64_t *state);

@@ -44,6 +44,7 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
             tc_fail(NULL, TC_ERR_OPENCL, "clCreateCommandQueue failed: %s", tc_cl_error_name(err));
             return TC_ERR_OPENCL;
         }
+        clRetainDevice(ctx->dev); /* released by tc_ctx_free, as for tc_ctx_wrap */
     }
     *out = ctx;
     return TC_OK;
@@ -69,6 +70,7 @@ void tc_ctx_free(tc_ctx *ctx)
     if (ctx->used_clblast) CLBlastClearCache();
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->cl) clReleaseContext(ctx->cl);
+    if (ctx->dev) clReleaseDevice(ctx->dev);
     free(ctx);
 }
 

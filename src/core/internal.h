@@ -17,6 +17,7 @@
 #define TC_ERR_LEN 8192
 #define TC_MAX_KERNELS 16
 #define TC_SCRATCH_SLOTS 4
+#define TC_CANARY 0xA5u /* guard byte around test outputs */
 
 /* Per-device kernel parameters (CLBlast-style database row). */
 typedef struct {
@@ -72,7 +73,8 @@ typedef struct {
     void *host;      /* ref: payload pointer (inside host_alloc) */
     void *host_alloc;
     cl_mem buf;      /* OpenCL: payload (a sub-buffer when guarded) */
-    cl_mem parent;   /* OpenCL guarded: whole allocation */
+    cl_mem parent;   /* OpenCL guarded: whole allocation; wrapped at an offset: the user's buffer */
+    int external;    /* wraps an application buffer: not counted in the memory statistics */
 } tc_storage;
 
 struct tc_tensor {
@@ -98,6 +100,9 @@ void tc_mem_sub(tc_ctx *ctx, size_t bytes);
 /* tensors */
 tc_status tc_tensor_create_guarded(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, size_t guard,
                                    tc_tensor **out);
+/* A tensor owning one reference to `st` (whose payload has exactly the elements of dims, already checked). */
+tc_status tc_tensor_on_storage(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, tc_storage *st,
+                               tc_tensor **out);
 /* 1 when both guard areas still hold the canary pattern. */
 int tc_tensor_guards_intact(const tc_tensor *t);
 /* Validation helper: checks non-NULL, context, dtype and ndim; writes a message. */
@@ -115,6 +120,10 @@ tc_status tc_scratch_get(tc_ctx *ctx, int slot, size_t bytes, cl_mem *out);
 /* kernels */
 const char *tc_kernel_source(const char *program); /* embedded kernels/<program>.cl */
 int tc_device_handles(int index, cl_platform_id *plat, cl_device_id *dev);
+/* Fills *info from OpenCL handles; `index` is stored as given. */
+void tc_device_fill_cl(int index, cl_platform_id platform, cl_device_id dev, tc_device_info *info);
+/* tinycl's index of an OpenCL device (>= 1), or -1 when it is not listed (a sub-device). */
+int tc_device_index_of(cl_device_id dev);
 /* Compiles `src` for the context's device; TC_ERR_BUILD with the log on failure. */
 tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *src, const char *options,
                                   cl_program *out);
