@@ -52,6 +52,7 @@ struct tc_ctx {
     cl_mem scratch[TC_SCRATCH_SLOTS];
     size_t scratch_bytes[TC_SCRATCH_SLOTS];
     int used_clblast;
+    int cache_hits, cache_writes; /* programs loaded from / written to the binary cache */
     size_t mem_current, mem_peak;
     char err[TC_ERR_LEN];
     /* profiling */
@@ -129,6 +130,18 @@ tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *
                                   cl_program *out);
 /* Kernel `kernel` of kernels/<program>.cl built with `options`; owned by the context. */
 tc_status tc_get_kernel(tc_ctx *ctx, const char *program, const char *options, const char *kernel, cl_kernel *out);
+/* Program binary cache (cache.c): the directory (TINYCL_CACHE_DIR, else the XDG
+ * cache directory; created), or 0 when off (TINYCL_CACHE=0) or unusable. */
+int tc_cache_dir(char *buf, size_t n);
+typedef struct {
+    char key[1400]; /* what the binary was built from, stored in the file */
+    uint64_t hash;  /* of the key: the file name */
+} tc_cache_entry;
+void tc_cache_key(tc_ctx *ctx, const char *const *srcs, int nsrcs, const char *options, tc_cache_entry *e);
+/* 1 and a malloc'd binary when a whole, matching entry exists. */
+int tc_cache_load(const char *dir, const char *program, const tc_cache_entry *e, unsigned char **bin, size_t *n);
+/* Best effort: a temporary file renamed into place; 1 when written. */
+int tc_cache_store(const char *dir, const char *program, const tc_cache_entry *e, const unsigned char *bin, size_t n);
 /* Sets arguments from (size, pointer) pairs; n pairs. */
 tc_status tc_set_args(tc_ctx *ctx, cl_kernel k, int n, ...);
 tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, const size_t *gws, const size_t *lws);
