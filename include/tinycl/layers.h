@@ -10,6 +10,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* y[B, out] = x[B, in] * w[out, in]^T (+ bias[out]) (ReLU): a dense layer (PyTorch's
  * weight layout), on the project's matmul. */
@@ -61,6 +62,7 @@ tc_status tc_embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor *ids
 /* An all-NaN row gives 0. y has x's dims without the last one, or with it as 1. */
 tc_status tc_argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef struct {
     char op[32];        /* "matmul" */
@@ -40,6 +41,7 @@ void tc_prof_reset(tc_ctx *ctx);
  * then current and peak memory. */
 void tc_prof_report(const tc_ctx *ctx, FILE *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

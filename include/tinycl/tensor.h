@@ -10,6 +10,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 #define TC_MAX_DIMS 4
 
@@ -40,6 +41,7 @@ int64_t tc_tensor_dim(const tc_tensor *t, int i); /* 0 when i is out of range */
 int64_t tc_tensor_numel(const tc_tensor *t);
 size_t tc_tensor_bytes(const tc_tensor *t);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@
 #define TINYCL_H
 
 #include "tinycl/status.h"
+#include "tinycl/version.h"
 #include "tinycl/device.h"
 #include "tinycl/context.h"
 #include "tinycl/tensor.h"

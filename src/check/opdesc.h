@@ -54,6 +54,7 @@ typedef struct {
     double (*bytes)(const tc_case *cs);
     tc_metric metric;
     double tol;
+    const char *size_syntax; /* what parse accepts, for `tinycl ops` and errors */
 } tc_opdesc;
 
 /* registry */

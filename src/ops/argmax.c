@@ -100,4 +100,5 @@ const tc_opdesc tc_opdesc_argmax = {
     argmax_describe, argmax_json,    tc_rows_parse,
     argmax_setup,   argmax_run,      argmax_flops,
     argmax_bytes,   TC_METRIC_EXACT, 0.0,
+    "ROWSxD",
 };

@@ -497,4 +497,6 @@ const tc_opdesc tc_opdesc_conv2d = {
     conv2d_describe, conv2d_json,     conv2d_parse,
     conv2d_setup,    conv2d_run,      conv2d_flops,
     conv2d_bytes,    TC_METRIC_MAXREL, 1e-4,
+    "n1c64h56w56k64r3s3[st2][pad1][dil2][g64][bias][relu] (batch n, channels c, height h, width w, "
+    "output channels k, kernel rows r and columns s; stride, padding, dilation, groups)",
 };

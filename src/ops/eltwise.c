@@ -168,7 +168,7 @@ static double eltwise_bytes(const tc_case *c) { return 4.0 * (c->v[0] <= K_MUL ?
         #name,         eltwise_variants, 2, name##_cases, (int)(sizeof name##_cases / sizeof name##_cases[0]), \
         eltwise_describe, eltwise_json,  name##_parse,    eltwise_setup,                                     \
         eltwise_run,   eltwise_flops,    eltwise_bytes,  TC_METRIC_MAXREL,                                    \
-        tol,                                                                                                  \
+        tol,           "N or ROWSxCOLS",                                                                      \
     }
 /* add, mul, relu are exact in IEEE single precision. GELU: float rounding of
  * u = sqrt(2 / pi) (x + 0.044715 x^3) is amplified by |2u| <= 17 for |x| <= 5 in

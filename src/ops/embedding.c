@@ -155,4 +155,5 @@ const tc_opdesc tc_opdesc_embedding = {
     embedding_describe, embedding_json,    embedding_parse,
     embedding_setup,   embedding_run,      embedding_flops,
     embedding_bytes,   TC_METRIC_EXACT,    0.0,
+    "VOCABxDIMxIDS",
 };

@@ -104,4 +104,5 @@ const tc_opdesc tc_opdesc_layernorm = {
     tc_rows_describe,  tc_rows_json,       tc_rows_parse,
     layernorm_setup,   layernorm_run,      layernorm_flops,
     layernorm_bytes,   TC_METRIC_MAXREL,   1e-5,
+    "ROWSxD",
 };

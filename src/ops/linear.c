@@ -156,4 +156,5 @@ const tc_opdesc tc_opdesc_linear = {
     linear_describe, linear_json,    linear_parse,
     linear_setup,   linear_run,      linear_flops,
     linear_bytes,   TC_METRIC_MAXREL, 1e-4,
+    "BATCHxINxOUT (with bias and ReLU)",
 };

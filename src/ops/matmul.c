@@ -396,4 +396,5 @@ const tc_opdesc tc_opdesc_matmul = {
     matmul_describe, matmul_json,   matmul_parse,
     matmul_setup,  matmul_run,      matmul_flops,
     matmul_bytes,  TC_METRIC_MAXREL, 1e-4,
+    "MxNxK[:ta][:tb] (C is MxN; :ta, :tb transpose A, B)",
 };

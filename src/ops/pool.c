@@ -239,14 +239,15 @@ static double pool_bytes(const tc_case *c)
 }
 
 /* max is exact; averages are float sums against double */
-#define POOL_DESC(name, variants, tol)                                                                         \
+#define POOL_DESC(name, variants, tol, sizes)                                                                  \
     const tc_opdesc tc_opdesc_##name = {                                                                      \
         #name,        variants,     (int)(sizeof variants / sizeof variants[0]),                              \
         name##_cases, (int)(sizeof name##_cases / sizeof name##_cases[0]),                                    \
         pool_describe, pool_json,   name##_parse,                                                             \
         pool_setup,   pool_run,     pool_flops,                                                               \
-        pool_bytes,   TC_METRIC_MAXREL, tol,                                                                  \
+        pool_bytes,   TC_METRIC_MAXREL, tol,        sizes,                                                    \
     }
-POOL_DESC(maxpool2d, pool2d_variants, 0.0);
-POOL_DESC(avgpool2d, pool2d_variants, 1e-5);
-POOL_DESC(global_avgpool, global_variants, 1e-5);
+#define POOL_SIZES "NxCxHxW[xKERNEL[xSTRIDE[xPAD]]] (kernel 2, stride = kernel, pad 0 unless given)"
+POOL_DESC(maxpool2d, pool2d_variants, 0.0, POOL_SIZES);
+POOL_DESC(avgpool2d, pool2d_variants, 1e-5, POOL_SIZES);
+POOL_DESC(global_avgpool, global_variants, 1e-5, "NxCxHxW");

@@ -64,4 +64,5 @@ const tc_opdesc tc_opdesc_softmax = {
     tc_rows_describe, tc_rows_json,    tc_rows_parse,
     softmax_setup,   softmax_run,      softmax_flops,
     softmax_bytes,   TC_METRIC_MAXREL, 1e-5,
+    "ROWSxD",
 };
