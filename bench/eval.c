@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/cli.h"
 #include "tinycl/tinycl.h"
@@ -112,40 +113,72 @@ static void report(const eval_run *r, const eval_run *ref, int dev)
         }
 }
 
-int cli_eval(int argc, char **argv)
+/* The folder holding the digit files: --data, $TINYCL_DATA_DIR, ./data, the
+ * share/tinycl beside an installed executable, the build tree's source, the
+ * install prefix. Lists where it looked when none has them. */
+static int find_data(const cli_args *a, const char *model, char *dir, size_t n)
 {
-    static const char *const known[] = {"--device", "--model", "--data", NULL};
-    if (!cli_known(argc, argv, known)) return 2;
-    const char *dev = cli_opt(argc, argv, "--device"), *model = cli_opt(argc, argv, "--model");
-    const char *dir = getenv("TINYCL_DATA_DIR") ? getenv("TINYCL_DATA_DIR") : "data";
-    char mlp[1024], cnn[1024], data[1024];
+    static const char *const files[] = {"digits_test.tcd", "mlp_digits.tcw", "cnn_digits.tcw"};
+    const int nfiles = model ? 1 : 3; /* --model names its own file */
+    char exe_dir[4096] = "", cand[6][4096], looked[8192] = "";
+    int nc = 0;
+    ssize_t len = readlink("/proc/self/exe", exe_dir, sizeof exe_dir - 1);
+    if (len > 0) {
+        exe_dir[len] = '\0';
+        char *slash = strrchr(exe_dir, '/');
+        if (slash) *slash = '\0';
+    }
+    if (cli_get(a, "--data")) {
+        snprintf(cand[nc++], sizeof cand[0], "%s", cli_get(a, "--data"));
+    } else if (getenv("TINYCL_DATA_DIR") && *getenv("TINYCL_DATA_DIR")) {
+        snprintf(cand[nc++], sizeof cand[0], "%s", getenv("TINYCL_DATA_DIR"));
+    } else {
+        snprintf(cand[nc++], sizeof cand[0], "data");
+        if (exe_dir[0]) {
+            snprintf(cand[nc++], sizeof cand[0], "%s/%s", exe_dir, TC_REL_DATADIR);
+            snprintf(cand[nc++], sizeof cand[0], "%s/../data", exe_dir);
+        }
+        snprintf(cand[nc++], sizeof cand[0], "%s", TC_INSTALL_DATADIR);
+    }
+    for (int c = 0; c < nc; c++) {
+        int all = 1;
+        for (int f = 0; f < nfiles && all; f++) {
+            char path[8192];
+            all = snprintf(path, sizeof path, "%s/%s", cand[c], files[f]) < (int)sizeof path && access(path, R_OK) == 0;
+        }
+        if (all && snprintf(dir, n, "%s", cand[c]) < (int)n) return 0;
+        size_t used = strlen(looked);
+        if (snprintf(looked + used, sizeof looked - used, "\n  %s", cand[c]) < 0) break;
+    }
+    fprintf(stderr, "tinycl eval: cannot find the digit models and test split (%s%s); looked in:%s\n"
+                    "give --data DIR or set TINYCL_DATA_DIR\n",
+            files[0], nfiles > 1 ? ", mlp_digits.tcw, cnn_digits.tcw" : "", looked);
+    return 2;
+}
+
+int cli_eval(const cli_args *a)
+{
+    const char *model = cli_get(a, "--model");
+    char dir[4096], mlp[4200], cnn[4200], data[4200];
+    if (find_data(a, model, dir, sizeof dir)) return 2;
     snprintf(mlp, sizeof mlp, "%s/mlp_digits.tcw", dir);
     snprintf(cnn, sizeof cnn, "%s/cnn_digits.tcw", dir);
     snprintf(data, sizeof data, "%s/digits_test.tcd", dir);
-    const char *data_path = cli_opt(argc, argv, "--data") ? cli_opt(argc, argv, "--data") : data;
     const char *models[2] = {model ? model : mlp, model ? NULL : cnn};
-
-    int first = 0, last = tc_device_count() - 1;
-    if (dev) {
-        if (tc_device_find(dev, &first) != TC_OK) {
-            fprintf(stderr, "tinycl eval: %s\n", tc_last_error(NULL));
-            return 2;
-        }
-        last = first;
-    }
     printf("%-12s %-44s %7s  %s\n", "model", "device", "accuracy", "(correct/total)");
     int failed = 0;
     for (int k = 0; k < 2 && models[k]; k++) {
         eval_run ref = {0};
-        if (evaluate(0, models[k], data_path, &ref)) { /* ref is what every device is compared with */
+        if (evaluate(0, models[k], data, &ref)) { /* ref is what every device is compared with */
             failed = 1;
             continue;
         }
-        for (int d = first; d <= last; d++) {
+        for (int i = 0; i < a->ndevices; i++) {
+            const int d = a->devices[i];
             eval_run r = {0};
             if (d == 0) {
                 report(&ref, &ref, 0);
-            } else if (evaluate(d, models[k], data_path, &r) == 0) {
+            } else if (evaluate(d, models[k], data, &r) == 0) {
                 report(&r, &ref, d);
                 run_free(&r);
             } else {

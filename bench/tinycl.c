@@ -1,44 +1,107 @@
-/* The `tinycl` command: devices, check, bench, eval. */
+/* The `tinycl` command: the table of subcommands and their flags, and dispatch. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "bench/cli.h"
+#include "tinycl/tinycl.h"
 
-static void usage(FILE *f)
+#define F_DEVICE                                                                                              \
+    {"--device", "D[,D...]", CLI_DEVICES,                                                                     \
+     "devices: ref, cl:N, N, cpu, gpu or a name substring (default: $TINYCL_DEVICE, else every device)", 0, 0, NULL}
+#define F_REPS(what) {"--reps", "N", CLI_INT, "timed runs " what " (default 10)", 1, 1000, NULL}
+#define F_SEED(dflt) {"--seed", "S", CLI_SEED, "seed of the random inputs (default " dflt ")", 0, 0, NULL}
+#define F_JSON {"--json", "FILE", CLI_OUTFILE, "also write the results with their meta object to FILE as JSON", 0, 0, NULL}
+#define F_FORMAT {"--format", "F", CLI_CHOICE, "how results are printed (default table)", 0, 0, "table|md|csv|json|jsonl"}
+#define F_OUT {"--out", "FILE", CLI_OUTFILE, "print the results to FILE instead of standard output", 0, 0, NULL}
+#define F_SAMPLES {"--samples", "", CLI_BOOL, "add the time of every run (\"samples\", ms) to each record", 0, 0, NULL}
+
+const cli_cmd cli_commands[] = {
+    {"devices", "", 0, "list the devices: ref, then every OpenCL device", NULL, cli_devices, {{0}}},
+    {"ops", "", 0, "list the ops with their variants and the size syntax of 'bench OP --sizes'", NULL, cli_ops, {{0}}},
+    {"check", "", 0, "run every op x variant on each device against the reference; exit 1 on a failure",
+     "Each case gets fresh seeded random inputs, guard canaries around the output and\n"
+     "the op's tolerance (max relative error, NMSE or exact).",
+     cli_check,
+     {F_DEVICE,
+      {"--op", "OP", CLI_TEXT, "only this op (see 'tinycl ops')", 0, 0, NULL},
+      {"--variant", "V", CLI_TEXT, "only this variant", 0, 0, NULL},
+      F_SEED("20261122")}},
+    {"bench", "OP", 1, "time every variant of OP on each device, with speedups over ref and CLBlast",
+     "OP is any op of 'tinycl ops' (conv is conv2d). Each variant is warmed up, then run\n"
+     "up to --reps times (stopping once --budget ms are spent after 3 runs); records\n"
+     "hold min, median, p90 and max ms, the run count, GFLOP/s, GB/s and the error\n"
+     "against the reference. Sizes: 'tinycl ops' lists each op's syntax; matmul and\n"
+     "conv2d have defaults.",
+     cli_bench,
+     {F_DEVICE,
+      {"--sizes", "S[,S...]", CLI_TEXT, "sizes in the op's syntax", 0, 0, NULL},
+      {"--variants", "V[,V...]", CLI_TEXT, "only these variants of the op", 0, 0, NULL},
+      F_REPS("per variant"),
+      {"--budget", "MS", CLI_MS, "time budget per variant and size, ms (default 3000)", 0, 0, NULL},
+      {"--profile", "on|off", CLI_CHOICE, "print each device's per-op device-time report", 0, 0, "on|off"},
+      F_SEED("12345"), F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+    {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, per device",
+     "The models and test split are found in --data DIR, else $TINYCL_DATA_DIR, else\n"
+     "./data, the share/tinycl folder beside an installed tinycl, or the install prefix.",
+     cli_eval,
+     {F_DEVICE,
+      {"--model", "FILE.tcw", CLI_INFILE, "evaluate this model file only", 0, 0, NULL},
+      {"--data", "DIR", CLI_DIR, "folder with the models and digits_test.tcd", 0, 0, NULL}}},
+    {"peak", "", 0, "device peaks (clpeak's figures): f32 FMA, int8 dot, read and transfer bandwidth, launch latency",
+     "Every figure comes from kernels and timers of the library (kernels/peak.cl): f32\n"
+     "FMA GFLOP/s for float, float2 ... float16; int8 dot-product GOP/s; global-memory\n"
+     "read GB/s; host-to-device and device-to-host GB/s; kernel launch latency in us.\n"
+     "Throughputs come from the fastest run, latency from the median. Not on ref.",
+     cli_peak,
+     {F_DEVICE, F_REPS("per figure"), F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+};
+const int cli_ncommands = (int)(sizeof cli_commands / sizeof cli_commands[0]);
+
+static const cli_cmd *find(const char *name)
 {
-    fprintf(f,
-            "usage: tinycl <command> [options]\n"
-            "  devices                                   list devices (ref, then every OpenCL device)\n"
-            "  check [--device D] [--op OP] [--variant V] [--seed S]\n"
-            "                                            every op x variant on D (default: every device) vs ref\n"
-            "  bench matmul [--device D] [--sizes MxNxK,...] [--variants V,...] [--reps N] [--budget MS]\n"
-            "               [--profile on] [--json FILE]\n"
-            "                                            median of N runs per variant; --profile on adds the\n"
-            "                                            per-op device-time report of each device\n"
-            "  bench conv [--device D] [--sizes SPEC,...] [...as matmul]\n"
-            "                                            SPEC: n1c64h56w56k64r3s3 (batch, channels, height, width,\n"
-            "                                            output channels, kernel rows, cols) then optionally\n"
-            "                                            st2 (stride) pad1 dil2 g64 (groups) bias relu\n"
-            "  bench OP --sizes S,... [...as matmul]    any op `tinycl check` runs (softmax, linear, pool ...);\n"
-            "                                            the size syntax is the op's (see its descriptor)\n"
-            "  eval [--device D] [--model FILE.tcw] [--data FILE.tcd]\n"
-            "                                            test-set accuracy of the digit models (default: both, every\n"
-            "                                            device; files from $TINYCL_DATA_DIR, else ./data)\n"
-            "devices: ref, cl:N, N, cpu, gpu, or a name substring; TINYCL_DEVICE sets the default\n");
+    for (int i = 0; i < cli_ncommands; i++)
+        if (strcmp(cli_commands[i].name, name) == 0) return &cli_commands[i];
+    return NULL;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        cli_usage(stderr);
+        return 2;
     }
-    if (strcmp(argv[1], "devices") == 0) return cli_devices(argc - 2, argv + 2);
-    if (strcmp(argv[1], "check") == 0) return cli_check(argc - 2, argv + 2);
-    if (strcmp(argv[1], "bench") == 0) return cli_bench(argc - 2, argv + 2);
-    if (strcmp(argv[1], "eval") == 0) return cli_eval(argc - 2, argv + 2);
-    fprintf(stderr, "tinycl: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return 2;
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("tinycl %s (commit %s)\n", tc_version(), tc_git_commit());
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0) {
+        if (argc == 2) {
+            cli_usage(stdout);
+            return 0;
+        }
+        const cli_cmd *cmd = find(argv[2]);
+        if (!cmd || argc > 3) {
+            fprintf(stderr, "tinycl help: %s '%s'\n", cmd ? "one command at a time, not" : "no command", argv[cmd ? 3 : 2]);
+            cli_usage(stderr);
+            return 2;
+        }
+        cli_help(cmd);
+        return 0;
+    }
+    const cli_cmd *cmd = find(argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "tinycl: unknown command '%s'\n", argv[1]);
+        cli_usage(stderr);
+        return 2;
+    }
+    cli_args a;
+    int rc = cli_parse(cmd, argc - 2, argv + 2, &a);
+    if (rc) return rc < 0 ? 0 : rc;
+    a.argc = argc;
+    a.argv = argv;
+    return cmd->run(&a);
 }

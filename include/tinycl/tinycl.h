@@ -13,6 +13,7 @@
 #include "tinycl/layers.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
+#include "tinycl/peak.h"
 #include "tinycl/check.h"
 
 #define TINYCL_VERSION_MAJOR 0
