@@ -29,8 +29,7 @@ static void test_every_metric(void **state)
             const int want_runs = m == TC_PEAK_LAUNCH_US ? 100 : 2;
             assert_int_equal(r.runs, want_runs);
             for (int i = 0; i < r.runs; i++) assert_true(r.samples_ms[i] > 0);
-            if (m != TC_PEAK_LAUNCH_US) /* a run is sized to at least 20 ms of work */
-                assert_true(r.samples_ms[0] >= 10.0);
+            assert_true(m == TC_PEAK_LAUNCH_US ? r.work == 0 : r.work > 0);
         }
     tc_ctx_free(ctx);
 }
