@@ -36,10 +36,13 @@ static int make_dirs(char *path)
     return (mkdir(path, 0755) == 0 || errno == EEXIST) && stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
-int tc_cache_dir(char *buf, size_t n)
+int tc_cache_dir(const tc_ctx *ctx, char *buf, size_t n)
 {
-    const char *off = getenv("TINYCL_CACHE");
-    if (off && strcmp(off, "0") == 0) return 0;
+    const char *mode = getenv("TINYCL_CACHE");
+    if (mode && strcmp(mode, "0") == 0) return 0;
+    /* PoCL keeps its own cache of compiled kernels, and handing out a binary makes it
+     * compile every kernel of the program first (docs/performance.md): on only when asked */
+    if (!(mode && strcmp(mode, "1") == 0) && strstr(ctx->info.platform, "Portable Computing Language")) return 0;
     const char *dir = getenv("TINYCL_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     int len = dir && *dir   ? snprintf(buf, n, "%s", dir)
               : xdg && *xdg ? snprintf(buf, n, "%s/tinycl", xdg)

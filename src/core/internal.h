@@ -130,9 +130,10 @@ tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *
                                   cl_program *out);
 /* Kernel `kernel` of kernels/<program>.cl built with `options`; owned by the context. */
 tc_status tc_get_kernel(tc_ctx *ctx, const char *program, const char *options, const char *kernel, cl_kernel *out);
-/* Program binary cache (cache.c): the directory (TINYCL_CACHE_DIR, else the XDG
- * cache directory; created), or 0 when off (TINYCL_CACHE=0) or unusable. */
-int tc_cache_dir(char *buf, size_t n);
+/* Program binary cache (cache.c): 1 and the directory (TINYCL_CACHE_DIR, else
+ * the XDG cache directory; created), or 0 when off (TINYCL_CACHE=0, or PoCL
+ * without TINYCL_CACHE=1) or unusable. */
+int tc_cache_dir(const tc_ctx *ctx, char *buf, size_t n);
 typedef struct {
     char key[1400]; /* what the binary was built from, stored in the file */
     uint64_t hash;  /* of the key: the file name */

@@ -60,7 +60,7 @@ tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *
     char opts[1024], dir[1024];
     snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable %s", options ? options : "");
     tc_cache_entry e;
-    const int cached = tc_cache_dir(dir, sizeof dir);
+    const int cached = tc_cache_dir(ctx, dir, sizeof dir);
     if (cached) {
         tc_cache_key(ctx, srcs, 2, opts, &e);
         if ((*out = from_cache(ctx, dir, program, &e, opts)) != NULL) return TC_OK;
