@@ -113,37 +113,38 @@ static void report(const eval_run *r, const eval_run *ref, int dev)
         }
 }
 
-/* The folder holding the digit files: --data, $TINYCL_DATA_DIR, ./data, the
- * share/tinycl beside an installed executable, the build tree's source, the
- * install prefix. Lists where it looked when none has them. */
+/* Where the digit files are looked for, in order: --data, $TINYCL_DATA_DIR,
+ * ./data, the share/tinycl beside an installed executable, the data folder
+ * above a build folder, the install prefix's. */
+static int candidates(const cli_args *a, char cand[][4096])
+{
+    const char *given = cli_get(a, "--data") ? cli_get(a, "--data") : getenv("TINYCL_DATA_DIR");
+    if (given && *given) return snprintf(cand[0], 4096, "%s", given) < 4096;
+    int n = 0;
+    snprintf(cand[n++], 4096, "data");
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = '\0';
+        if (snprintf(cand[n], 4096, "%s/%s", exe, TC_REL_DATADIR) < 4096) n++;
+        if (snprintf(cand[n], 4096, "%s/../data", exe) < 4096) n++;
+    }
+    snprintf(cand[n++], 4096, "%s", TC_INSTALL_DATADIR);
+    return n;
+}
+
+/* The first candidate folder holding the files; says where it looked when none does. */
 static int find_data(const cli_args *a, const char *model, char *dir, size_t n)
 {
     static const char *const files[] = {"digits_test.tcd", "mlp_digits.tcw", "cnn_digits.tcw"};
     const int nfiles = model ? 1 : 3; /* --model names its own file */
-    char exe_dir[4096] = "", cand[6][4096], looked[8192] = "";
-    int nc = 0;
-    ssize_t len = readlink("/proc/self/exe", exe_dir, sizeof exe_dir - 1);
-    if (len > 0) {
-        exe_dir[len] = '\0';
-        char *slash = strrchr(exe_dir, '/');
-        if (slash) *slash = '\0';
-    }
-    if (cli_get(a, "--data")) {
-        snprintf(cand[nc++], sizeof cand[0], "%s", cli_get(a, "--data"));
-    } else if (getenv("TINYCL_DATA_DIR") && *getenv("TINYCL_DATA_DIR")) {
-        snprintf(cand[nc++], sizeof cand[0], "%s", getenv("TINYCL_DATA_DIR"));
-    } else {
-        snprintf(cand[nc++], sizeof cand[0], "data");
-        if (exe_dir[0]) {
-            snprintf(cand[nc++], sizeof cand[0], "%s/%s", exe_dir, TC_REL_DATADIR);
-            snprintf(cand[nc++], sizeof cand[0], "%s/../data", exe_dir);
-        }
-        snprintf(cand[nc++], sizeof cand[0], "%s", TC_INSTALL_DATADIR);
-    }
+    char cand[5][4096], looked[8192] = "";
+    const int nc = candidates(a, cand);
     for (int c = 0; c < nc; c++) {
         int all = 1;
         for (int f = 0; f < nfiles && all; f++) {
-            char path[8192];
+            char path[4200];
             all = snprintf(path, sizeof path, "%s/%s", cand[c], files[f]) < (int)sizeof path && access(path, R_OK) == 0;
         }
         if (all && snprintf(dir, n, "%s", cand[c]) < (int)n) return 0;

@@ -52,7 +52,7 @@ static void kv(FILE *out, const char *key, const char *v, int last)
 
 void meta_write(FILE *out, const res_set *s, const cli_args *a)
 {
-    char buf[1024], os[512];
+    char buf[1024], os[1024];
     fprintf(out, "{\"schema_version\": %d, ", RES_SCHEMA_VERSION);
     kv(out, "tinycl_version", tc_version(), 0);
     kv(out, "git_commit", tc_git_commit(), 0);
@@ -71,12 +71,13 @@ void meta_write(FILE *out, const res_set *s, const cli_args *a)
     kv(out, "cpu_model", buf[0] ? buf : "unknown", 0);
     fprintf(out, "\"cores\": %ld, ", sysconf(_SC_NPROCESSORS_ONLN));
     struct utsname u;
-    file_value("/etc/os-release", "PRETTY_NAME", '=', buf, sizeof buf);
+    char pretty[256];
+    file_value("/etc/os-release", "PRETTY_NAME", '=', pretty, sizeof pretty);
     if (uname(&u) == 0)
-        snprintf(os, sizeof os, "%s %s %s%s%s%s", u.sysname, u.release, u.machine, buf[0] ? " (" : "", buf,
-                 buf[0] ? ")" : "");
+        snprintf(os, sizeof os, "%s %s %s%s%s%s", u.sysname, u.release, u.machine, pretty[0] ? " (" : "", pretty,
+                 pretty[0] ? ")" : "");
     else
-        snprintf(os, sizeof os, "%s", buf[0] ? buf : "unknown");
+        snprintf(os, sizeof os, "%s", pretty[0] ? pretty : "unknown");
     kv(out, "os", os, 1);
     fprintf(out, "}, \"devices\": [");
     for (int i = 0; i < a->ndevices; i++) {
