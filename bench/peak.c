@@ -7,8 +7,27 @@
 
 static const int fma_widths[] = {1, 2, 4, 8, 16};
 
+/* The metrics named by --metrics (all by default); 2 after a misuse message. */
+static int selected(const cli_args *a, int *want)
+{
+    const char *list = cli_get(a, "--metrics");
+    for (int m = 0; m < TC_PEAK_COUNT; m++) want[m] = !list;
+    if (!list) return 0;
+    char buf[256];
+    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf) return cli_misuse(a, "--metrics is too long");
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int m = 0;
+        while (m < TC_PEAK_COUNT && strcmp(tok, tc_peak_metric_name((tc_peak_metric)m)) != 0) m++;
+        if (m == TC_PEAK_COUNT) return cli_misuse(a, "unknown metric '%s'", tok);
+        want[m] = 1;
+    }
+    return 0;
+}
+
 int cli_peak(const cli_args *a)
 {
+    int want[TC_PEAK_COUNT];
+    if (selected(a, want)) return 2;
     const int reps = (int)cli_int(a, "--reps", 10), samples = cli_get(a, "--samples") != NULL;
     res_set rs = {NULL, 0, 0, reps, 0, 0, 0, 0};
     int failed = 0;
@@ -26,6 +45,7 @@ int cli_peak(const cli_args *a)
             continue;
         }
         for (int m = 0; m < TC_PEAK_COUNT; m++) {
+            if (!want[m]) continue;
             const int nw = m == TC_PEAK_F32_FMA ? (int)(sizeof fma_widths / sizeof fma_widths[0]) : 1;
             for (int w = 0; w < nw; w++) {
                 static tc_peak_result p; /* large: samples of every run */

@@ -53,7 +53,10 @@ const cli_cmd cli_commands[] = {
      "read GB/s; host-to-device and device-to-host GB/s; kernel launch latency in us.\n"
      "Throughputs come from the fastest run, latency from the median. Not on ref.",
      cli_peak,
-     {F_DEVICE, F_REPS("per figure"), F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+     {F_DEVICE, F_REPS("per figure"),
+      {"--metrics", "M[,M...]", CLI_TEXT,
+       "only these: f32_fma, int8_dot, read_bw, h2d_bw, d2h_bw, launch_us (default: all)", 0, 0, NULL},
+      F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
 };
 const int cli_ncommands = (int)(sizeof cli_commands / sizeof cli_commands[0]);
 

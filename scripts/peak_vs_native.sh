@@ -1,20 +1,23 @@
 #!/bin/sh
 # `tinycl peak` on a CPU device against native C on the same CPU (scripts/native_peak.c):
-# ROUNDS rounds, each running the native FMA loop and read, then tinycl peak, back
-# to back; prints every round and the best of each figure over all rounds with
-# the tinycl/native ratios (docs/performance.md).
+# ROUNDS rounds of native FMA, tinycl FMA (its best vector width), native read,
+# tinycl read, back to back, each the best of 10 runs of about 20 ms; prints every
+# round and the best of each figure over all rounds with the tinycl/native ratios
+# (docs/performance.md).
 # usage: scripts/peak_vs_native.sh [ROUNDS] [DEVICE]    (after `make build`)
 set -eu
 rounds=${1:-5} dev=${2:-pthread}
 cc -O2 -march=native -pthread -o build/native_peak scripts/native_peak.c
 best() { sort -g | tail -1; }
+values() { # the value column of tinycl's CSV
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "value") v = i; next } { print $v }'
+}
 : >build/peak_vs_native.txt
 for r in $(seq "$rounds"); do
   nf=$(build/native_peak fma | sed 's/.*: \([0-9.]*\) GFLOP.*/\1/')
+  tf=$(build/tinycl peak --device "$dev" --metrics f32_fma --format csv 2>/dev/null | values | best)
   nr=$(build/native_peak read 256 | sed 's/.*: \([0-9.]*\) GB.*/\1/')
-  build/tinycl peak --device "$dev" --reps 10 --format csv 2>/dev/null >build/peak_round.csv
-  tf=$(awk -F, '$3 == "f32_fma" { print $5 }' build/peak_round.csv | best)
-  tr=$(awk -F, '$3 == "read_bw" { print $5 }' build/peak_round.csv)
+  tr=$(build/tinycl peak --device "$dev" --metrics read_bw --format csv 2>/dev/null | values)
   echo "round $r: fma native $nf tinycl $tf GFLOP/s; read native $nr tinycl $tr GB/s" | tee -a build/peak_vs_native.txt
 done
 nf=$(sed 's/.*fma native \([0-9.]*\) .*/\1/' build/peak_vs_native.txt | best)

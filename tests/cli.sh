@@ -36,6 +36,7 @@ misuse "/nonexistent/dir/r.csv" peak --out /nonexistent/dir/r.csv --json "$tmp/r
 misuse "/nonexistent/dir/r.json" peak --json /nonexistent/dir/r.json
 misuse "unknown option '--frob'" eval --frob 1
 misuse "unknown option '--sizes'" peak --sizes 1 --json "$tmp/r.json"
+misuse "unknown metric 'flops'" peak --metrics read_bw,flops --json "$tmp/r.json"
 misuse "needs a value" bench matmul --reps
 misuse "--reps takes a whole number" bench matmul --reps ten --json "$tmp/r.json"
 misuse "--reps takes a whole number" peak --reps 0 --json "$tmp/r.json"
