@@ -57,8 +57,8 @@ __kernel void peak_fma(__global float *out, const VT vb, const VT vc, int iters)
  * The inputs change every step (one char16 add, not counted) so nothing is hoisted. */
 #define DOT16(acc, a, b)                                                                                      \
     do {                                                                                                      \
-        const short16 p = convert_short16(a) * convert_short16(b);                                            \
-        acc += convert_int8(p.even) + convert_int8(p.odd);                                                    \
+        const short16 x = convert_short16(a), y = convert_short16(b);                                         \
+        acc += convert_int8(x.even) * convert_int8(y.even) + convert_int8(x.odd) * convert_int8(y.odd);       \
     } while (0)
 
 __kernel void peak_int8(__global int *out, char16 b, char16 step, int iters)
