@@ -15,7 +15,7 @@ typedef struct {
     char device_name[256];
     tc_variant variant;
     int size;
-    char shape[96], shape_json[160];
+    char shape[160], shape_json[256];
     double *ms; /* run times */
     int runs;
     double median_ms, err;
@@ -23,43 +23,79 @@ typedef struct {
     char message[256];
 } timing;
 
-/* Times one variant: a warm-up (not for ref), then up to `reps` runs, stopping
- * after `budget_ms` once 3 runs are in. */
-static void time_variant(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, timing *r, int reps, double budget_ms)
+/* The warm-up call (not for ref, whose first call is as fast as any). */
+static void warm_up(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, timing *r)
 {
-    r->ms = calloc((size_t)reps, sizeof *r->ms);
-    if (!r->ms) {
-        r->status = TC_ERR_OUT_OF_MEMORY;
-        snprintf(r->message, sizeof r->message, "out of host memory");
-        return;
-    }
     r->status = TC_OK;
     if (r->variant != TC_VARIANT_REF) {
         r->status = op->run(ctx, d, r->variant);
         if (r->status == TC_OK) r->status = tc_ctx_finish(ctx);
     }
-    int n = 0;
-    double spent = 0;
-    while (r->status == TC_OK && n < reps && (n < 3 || spent < budget_ms)) {
-        if ((r->status = tc_opdata_reset_out(d)) != TC_OK) break;
-        double t0 = tc_now_ms();
-        r->status = op->run(ctx, d, r->variant);
-        if (r->status == TC_OK) r->status = tc_ctx_finish(ctx);
-        r->ms[n] = tc_now_ms() - t0;
-        spent += r->ms[n++];
-        if (r->variant == TC_VARIANT_REF && spent > budget_ms) break;
-    }
+}
+
+/* One timed call on a fresh output: its time goes into r->ms[r->runs]. */
+static double time_once(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, timing *r)
+{
+    if ((r->status = tc_opdata_reset_out(d)) != TC_OK) return 0;
+    double t0 = tc_now_ms();
+    r->status = op->run(ctx, d, r->variant);
+    if (r->status == TC_OK) r->status = tc_ctx_finish(ctx);
+    return r->ms[r->runs++] = tc_now_ms() - t0;
+}
+
+/* The median and the result's check once the runs are in. */
+static void summarize(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, timing *r)
+{
     if (r->status != TC_OK) {
         snprintf(r->message, sizeof r->message, "%s", tc_last_error(ctx));
         return;
     }
-    r->runs = n;
-    r->median_ms = res_median(r->ms, n);
+    r->median_ms = res_median(r->ms, r->runs);
     char msg[200];
     if (!tc_opdata_compare(op, d, &r->err, msg, sizeof msg)) {
         r->status = TC_ERR_CORRUPT;
         snprintf(r->message, sizeof r->message, "wrong result: %s", msg);
     }
+}
+
+static int alloc_times(timing *r, int reps)
+{
+    r->ms = calloc((size_t)reps, sizeof *r->ms);
+    if (r->ms) return 1;
+    r->status = TC_ERR_OUT_OF_MEMORY;
+    snprintf(r->message, sizeof r->message, "out of host memory");
+    return 0;
+}
+
+/* Times one variant: a warm-up, then up to `reps` runs, stopping after
+ * `budget_ms` once 3 runs are in. */
+static void time_variant(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, timing *r, int reps, double budget_ms)
+{
+    if (!alloc_times(r, reps)) return;
+    warm_up(ctx, op, d, r);
+    double spent = 0;
+    while (r->status == TC_OK && r->runs < reps && (r->runs < 3 || spent < budget_ms)) {
+        spent += time_once(ctx, op, d, r);
+        if (r->variant == TC_VARIANT_REF && spent > budget_ms) break;
+    }
+    summarize(ctx, op, d, r);
+}
+
+/* --interleave on: every (size, variant) of one device in turn, one call each per
+ * round, so that load from elsewhere falls on all of them alike and their ratios
+ * hold on a busy machine. Stops after `reps` rounds, or once 3 are in and the
+ * rounds took `budget_ms` per record. */
+static void time_interleaved(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *ds, timing *ts, int n, int reps,
+                             double budget_ms)
+{
+    for (int i = 0; i < n; i++)
+        if (alloc_times(&ts[i], reps)) warm_up(ctx, op, &ds[ts[i].size], &ts[i]);
+    double spent = 0;
+    for (int round = 0; round < reps && (round < 3 || spent < budget_ms * n); round++)
+        for (int i = 0; i < n; i++)
+            if (ts[i].status == TC_OK) spent += time_once(ctx, op, &ds[ts[i].size], &ts[i]);
+    for (int i = 0; i < n; i++)
+        if (ts[i].ms) summarize(ctx, op, &ds[ts[i].size], &ts[i]);
 }
 
 static const timing *find(const timing *ts, int n, int size, int device, tc_variant v)
@@ -109,11 +145,12 @@ int cli_bench(const cli_args *a)
     const tc_opdesc *op;
     if (cli_find_op(a, a->operand[0], &op)) return 2;
     const int profile = cli_get(a, "--profile") && strcmp(cli_get(a, "--profile"), "on") == 0;
+    const int interleave = cli_get(a, "--interleave") && strcmp(cli_get(a, "--interleave"), "on") == 0;
     const int reps = (int)cli_int(a, "--reps", 10), samples = cli_get(a, "--samples") != NULL;
     const double budget = cli_ms(a, "--budget", 3000.0);
     const uint64_t seed = cli_seed(a, "--seed", 12345u);
     const char *sizes = cli_get(a, "--sizes") ? cli_get(a, "--sizes") : default_sizes(op->name);
-    if (!sizes) return cli_misuse(a, "%s has no default sizes; give --sizes %s", op->name, op->size_syntax);
+    if (!sizes) return cli_misuse(a, "%s has no default sizes; give --sizes %s", op->name, op->syntax);
     tc_case cases[MAX_SIZES];
     int ncases = 0;
     char buf[1024];
@@ -121,7 +158,7 @@ int cli_bench(const cli_args *a)
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (ncases == MAX_SIZES) return cli_misuse(a, "at most %d sizes", MAX_SIZES);
         if (op->parse(tok, &cases[ncases]) != 0)
-            return cli_misuse(a, "bad %s size '%s'; the syntax is %s", op->name, tok, op->size_syntax);
+            return cli_misuse(a, "bad %s size '%s'; the syntax is %s", op->name, tok, op->syntax);
         ncases++;
     }
     if (!ncases) return cli_misuse(a, "--sizes names no size");
@@ -151,12 +188,13 @@ int cli_bench(const cli_args *a)
             failed = 1;
             continue;
         }
+        /* every size's data, then its timings (size-major) */
+        tc_opdata ds[MAX_SIZES];
+        memset(ds, 0, sizeof ds);
+        const int n0 = n;
         for (int c = 0; c < ncases; c++) {
-            tc_opdata d;
-            memset(&d, 0, sizeof d);
-            if (op->setup(ctx, &cases[c], seed + (uint64_t)c, &d) != TC_OK) {
+            if (op->setup(ctx, &cases[c], seed + (uint64_t)c, &ds[c]) != TC_OK) {
                 fprintf(stderr, "tinycl bench: setup failed on %s: %s\n", tc_ctx_device(ctx)->name, tc_last_error(ctx));
-                tc_opdata_free(&d);
                 failed = 1;
                 continue;
             }
@@ -166,15 +204,18 @@ int cli_bench(const cli_args *a)
                 snprintf(t->device_name, sizeof t->device_name, "%s", tc_ctx_device(ctx)->name);
                 t->variant = vars[v];
                 t->size = c;
-                op->describe(&cases[c], t->shape, sizeof t->shape);
-                op->describe_json(&cases[c], t->shape_json, sizeof t->shape_json);
-                time_variant(ctx, op, &d, t, reps, budget);
-                if (t->status != TC_OK && t->status != TC_ERR_UNSUPPORTED) failed = 1;
-                fprintf(stderr, "  %s %s %s: %s\n", t->device_name, tc_variant_name(t->variant), t->shape,
-                        t->status == TC_OK ? "done" : t->message);
+                tc_case_describe(&cases[c], t->shape, sizeof t->shape);
+                tc_case_json(&cases[c], t->shape_json, sizeof t->shape_json);
+                if (!interleave) time_variant(ctx, op, &ds[c], t, reps, budget);
             }
-            tc_opdata_free(&d);
         }
+        if (interleave) time_interleaved(ctx, op, ds, ts + n0, n - n0, reps, budget);
+        for (timing *t = ts + n0; t < ts + n; t++) {
+            if (t->status != TC_OK && t->status != TC_ERR_UNSUPPORTED) failed = 1;
+            fprintf(stderr, "  %s %s %s: %s\n", t->device_name, tc_variant_name(t->variant), t->shape,
+                    t->status == TC_OK ? "done" : t->message);
+        }
+        for (int c = 0; c < ncases; c++) tc_opdata_free(&ds[c]);
         if (profile) tc_prof_report(ctx, report);
         tc_ctx_free(ctx);
     }

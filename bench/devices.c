@@ -45,12 +45,17 @@ static void on_result(const tc_check_result *r, void *user)
         t->skipped++;
         return;
     }
+    char shape[200];
+    if (r->view_offset)
+        snprintf(shape, sizeof shape, "%s view+%lld", r->shape, (long long)r->view_offset);
+    else
+        snprintf(shape, sizeof shape, "%s", r->shape);
     if (r->passed) {
         t->passed++;
-        printf("  ok    %-10s %-8s %-40s err %.2e\n", r->op, tc_variant_name(r->variant), r->shape, r->err);
+        printf("  ok    %-10s %-8s %-40s err %.2e\n", r->op, tc_variant_name(r->variant), shape, r->err);
     } else {
         t->failed++;
-        printf("  FAIL  %-10s %-8s %-40s seed %llu: %s\n", r->op, tc_variant_name(r->variant), r->shape,
+        printf("  FAIL  %-10s %-8s %-40s seed %llu: %s\n", r->op, tc_variant_name(r->variant), shape,
                (unsigned long long)r->seed, r->message);
     }
 }
@@ -62,7 +67,7 @@ int cli_ops(const cli_args *a)
         const tc_opdesc *op = tc_opdesc_get(i);
         printf("%-15s variants:", op->name);
         for (int v = 0; v < op->nvariants; v++) printf("%s%s", v ? "," : " ", tc_variant_name(op->variants[v]));
-        printf("\n%-15s sizes:    %s\n", "", op->size_syntax);
+        printf("\n%-15s sizes:    %s\n", "", op->syntax);
     }
     printf("'tinycl bench OP --sizes S,...' takes sizes in the op's syntax; 'conv' stands for conv2d.\n");
     return 0;
@@ -71,6 +76,7 @@ int cli_ops(const cli_args *a)
 /* An op's variant by name; 2 (misuse, message printed) when the op has no such variant. */
 int cli_op_variant(const cli_args *a, const tc_opdesc *op, const char *name, tc_variant *v)
 {
+    if (tc_variant_parse(name, v) == TC_OK && *v == TC_VARIANT_AUTO) return 0; /* every op has AUTO */
     if (tc_variant_parse(name, v) == TC_OK)
         for (int i = 0; i < op->nvariants; i++)
             if (op->variants[i] == *v) return 0;
@@ -78,7 +84,7 @@ int cli_op_variant(const cli_args *a, const tc_opdesc *op, const char *name, tc_
     size_t used = 0;
     for (int i = 0; i < op->nvariants && used < sizeof list; i++)
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", tc_variant_name(op->variants[i]));
-    return cli_misuse(a, "%s has no variant '%s' (its variants: %s)", op->name, name, list);
+    return cli_misuse(a, "%s has no variant '%s' (its variants: auto, %s)", op->name, name, list);
 }
 
 /* An op by name ("conv" is conv2d); 2 (misuse, message printed) when unknown. */

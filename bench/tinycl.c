@@ -39,6 +39,8 @@ const cli_cmd cli_commands[] = {
       F_REPS("per variant"),
       {"--budget", "MS", CLI_MS, "time budget per variant and size, ms (default 3000)", 0, 0, NULL},
       {"--profile", "on|off", CLI_CHOICE, "print each device's per-op device-time report", 0, 0, "on|off"},
+      {"--interleave", "on|off", CLI_CHOICE,
+       "time every size x variant in turn, one call each per round (ratios hold on a busy machine)", 0, 0, "on|off"},
       F_SEED("12345"), F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
     {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, per device",
      "The models and test split are found in --data DIR, else $TINYCL_DATA_DIR, else\n"

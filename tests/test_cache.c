@@ -47,7 +47,7 @@ static tc_ctx *run_relu(void)
     float y[5];
     tc_tensor *t = NULL;
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 1, TH_DIMS(5), x, &t), TC_OK);
-    if (tc_relu(ctx, t, t) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    if (tc_relu(ctx, t, t, NULL) != TC_OK) fail_msg("%s", tc_last_error(ctx));
     assert_int_equal(tc_tensor_read(t, y, sizeof y), TC_OK);
     for (int i = 0; i < 5; i++) assert_true(y[i] == (x[i] > 0 ? x[i] : 0.0f));
     tc_tensor_free(t);

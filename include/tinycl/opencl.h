@@ -38,15 +38,14 @@ cl_command_queue tc_ctx_cl_queue(const tc_ctx *ctx);
 
 /* A tensor over an application buffer, without a copy: its elements start
  * `offset` elements (of dtype) into `buf`, which must belong to ctx's
- * cl_context and hold (offset + numel) elements. tinycl retains `buf`; the
- * tensor's memory is not counted in tc_ctx_mem_current. An offset whose byte
- * count is not a multiple of the device's base address alignment is
- * TC_ERR_UNSUPPORTED. */
+ * cl_context and hold (offset + numel) elements. Like a view (tc_tensor_view),
+ * any offset works and every op accepts the tensor. tinycl retains `buf`; the
+ * tensor's memory is not counted in tc_ctx_mem_current. */
 tc_status tc_tensor_wrap(tc_ctx *ctx, cl_mem buf, size_t offset, tc_dtype dtype, int ndim, const int64_t *dims,
                          tc_tensor **out);
 
 /* The buffer holding a tensor's elements (borrowed; NULL on `ref`) and the
- * element offset of its first element in that buffer. */
+ * element offset of its first element in that buffer (tc_tensor_offset). */
 cl_mem tc_tensor_cl_mem(const tc_tensor *t);
 size_t tc_tensor_cl_offset(const tc_tensor *t);
 

@@ -100,47 +100,27 @@ tc_status tc_tensor_wrap(tc_ctx *ctx, cl_mem buf, size_t offset, tc_dtype dtype,
     if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "tc_tensor_wrap: clGetMemObjectInfo(buf)");
     if (owner != ctx->cl) return tc_fail(ctx, TC_ERR_CONTEXT, "tc_tensor_wrap: buf belongs to another cl_context");
     size_t esize = tc_dtype_size(dtype), off_bytes, end;
-    if (__builtin_mul_overflow(offset, esize, &off_bytes) || __builtin_add_overflow(off_bytes, bytes, &end))
+    if (offset > (size_t)INT64_MAX || __builtin_mul_overflow(offset, esize, &off_bytes) ||
+        __builtin_add_overflow(off_bytes, bytes, &end))
         return tc_fail(ctx, TC_ERR_OVERFLOW, "tc_tensor_wrap: offset %zu + %lld elements overflows", offset,
                        (long long)numel);
     if (end > size)
         return tc_fail(ctx, TC_ERR_SHAPE, "tc_tensor_wrap: offset %zu + %lld %s elements need %zu bytes, buf has %zu",
                        offset, (long long)numel, tc_dtype_name(dtype), end, size);
-    cl_uint align_bits = 0;
-    clGetDeviceInfo(ctx->dev, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
-    const size_t align = align_bits >= 8 ? align_bits / 8 : 1;
-    if (off_bytes % align)
-        return tc_fail(ctx, TC_ERR_UNSUPPORTED,
-                       "tc_tensor_wrap: offset %zu bytes is not a multiple of the device's base address alignment "
-                       "(%zu bytes)", off_bytes, align);
     tc_storage *st = calloc(1, sizeof *st);
     if (!st) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     st->refs = 1;
-    st->bytes = bytes;
+    st->bytes = size; /* the whole buffer: ops check a tensor's extent against it */
     st->external = 1;
     st->buf = buf;
-    if (off_bytes) { /* the payload as a sub-buffer; the user's buffer stays retained as its parent */
-        cl_buffer_region r = {off_bytes, bytes};
-        st->buf = clCreateSubBuffer(buf, 0, CL_BUFFER_CREATE_TYPE_REGION, &r, &err);
-        if (err != CL_SUCCESS) {
-            free(st);
-            return tc_fail_cl(ctx, err, "tc_tensor_wrap: clCreateSubBuffer");
-        }
-        st->parent = buf;
-    }
     clRetainMemObject(buf);
-    s = tc_tensor_on_storage(ctx, dtype, ndim, dims, st, out);
+    s = tc_tensor_on_storage(ctx, dtype, ndim, dims, numel, (int64_t)offset, st, out); /* kernels add the offset */
     if (s != TC_OK) {
         clReleaseMemObject(buf);
-        if (st->parent) clReleaseMemObject(st->buf);
         free(st);
     }
     return s;
 }
 
 cl_mem tc_tensor_cl_mem(const tc_tensor *t) { return t ? t->st->buf : NULL; }
-size_t tc_tensor_cl_offset(const tc_tensor *t)
-{
-    (void)t; /* every tensor starts at the start of its buffer (a sub-buffer when wrapped at an offset) */
-    return 0;
-}
+size_t tc_tensor_cl_offset(const tc_tensor *t) { return t ? (size_t)t->offset : 0; }

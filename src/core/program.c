@@ -55,17 +55,18 @@ tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *
                                   cl_program *out)
 {
     cl_int err;
-    const char *common = tc_kernel_source("common"); /* kernels/common.clh, in front of every program */
-    const char *srcs[2] = {common ? common : "", src};
+    /* kernels/iface.h and kernels/common.clh go in front of every program */
+    const char *iface = tc_kernel_source("iface"), *common = tc_kernel_source("common");
+    const char *srcs[3] = {iface ? iface : "", common ? common : "", src};
     char opts[1024], dir[1024];
     snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable %s", options ? options : "");
     tc_cache_entry e;
     const int cached = tc_cache_dir(ctx, dir, sizeof dir);
     if (cached) {
-        tc_cache_key(ctx, srcs, 2, opts, &e);
+        tc_cache_key(ctx, srcs, 3, opts, &e);
         if ((*out = from_cache(ctx, dir, program, &e, opts)) != NULL) return TC_OK;
     }
-    cl_program prog = clCreateProgramWithSource(ctx->cl, 2, srcs, NULL, &err);
+    cl_program prog = clCreateProgramWithSource(ctx->cl, 3, srcs, NULL, &err);
     if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clCreateProgramWithSource");
     err = clBuildProgram(prog, 1, &ctx->dev, opts, NULL, NULL);
     if (err != CL_SUCCESS) {

@@ -6,13 +6,11 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "iface.h"
 #include "ops/gemm.h"
 #include "ops/host.h"
 #include "ref/ref.h"
 
-#define EPI_BIAS 1
-#define EPI_RELU 2
-#define EPI_BETA 4
 #define CPU_ROWS 8  /* rows per work-item of gemm_cpu (the A panel height) */
 #define CPU_COLS 32 /* columns per work-item (one B panel) */
 
@@ -48,7 +46,7 @@ static tc_status validate(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, c
     if (c->dims[0] != m || c->dims[1] != n)
         return tc_fail(ctx, TC_ERR_SHAPE, "matmul: C is %lldx%lld, expected %lldx%lld", (long long)c->dims[0],
                        (long long)c->dims[1], (long long)m, (long long)n);
-    if (c->st == a->st || c->st == b->st)
+    if (tc_tensors_overlap(c, a) || tc_tensors_overlap(c, b))
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "matmul: C must not share storage with A or B");
     if (p->bias) {
         if ((st = tc_check_tensor(ctx, p->bias, "matmul: bias", TC_DTYPE_F32, 0)) != TC_OK) return st;
@@ -56,10 +54,11 @@ static tc_status validate(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, c
             return tc_fail(ctx, TC_ERR_SHAPE, "matmul: bias has %lld elements, expected N = %lld",
                            (long long)p->bias->numel, (long long)n);
     }
-    /* kernels index with 32-bit ints for dimensions; padded sizes must fit too */
-    const int64_t lim = (int64_t)1 << 30;
-    if (!ctx->is_ref && (m >= lim || n >= lim || ka >= lim || a->numel >= lim || b->numel >= lim || c->numel >= lim))
-        return tc_fail(ctx, TC_ERR_OVERFLOW, "matmul: dimensions beyond 2^30 elements are not supported on OpenCL");
+    if ((st = tc_gemm_check_extent(ctx, "matmul: A", a)) != TC_OK ||
+        (st = tc_gemm_check_extent(ctx, "matmul: B", b)) != TC_OK ||
+        (st = tc_gemm_check_extent(ctx, "matmul: C", c)) != TC_OK ||
+        (p->bias && (st = tc_gemm_check_extent(ctx, "matmul: bias", p->bias)) != TC_OK))
+        return st;
     *s = (shape){m, n, ka,
                  (p->bias ? EPI_BIAS : 0) | (p->relu ? EPI_RELU : 0) | (p->beta != 0.0f ? EPI_BETA : 0)};
     return TC_OK;
@@ -93,7 +92,18 @@ static tc_status run_ref(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc
     return st;
 }
 
-#define EPI_BIAS_ROW 8
+tc_status tc_gemm_check_extent(tc_ctx *ctx, const char *what, const tc_tensor *t)
+{
+    int64_t end;
+    if (t->offset < 0 || __builtin_add_overflow(t->offset, t->numel, &end) ||
+        (uint64_t)end > (uint64_t)(t->st->bytes / tc_dtype_size(t->dtype)))
+        return tc_fail(ctx, TC_ERR_OVERFLOW, "%s: elements [%lld, %lld + %lld) overflow its storage", what,
+                       (long long)t->offset, (long long)t->offset, (long long)t->numel);
+    if (!ctx->is_ref && t->numel >= TC_GEMM_MAX_ELEMS)
+        return tc_fail(ctx, TC_ERR_OVERFLOW, "%s has %lld elements; OpenCL GEMMs take operands below 2^30",
+                       what, (long long)t->numel);
+    return TC_OK;
+}
 
 static int epi_flags(const tc_gemm_desc *g)
 {
@@ -110,10 +120,10 @@ static tc_status run_gpu(tc_ctx *ctx, const tc_gemm_desc *g)
     tc_status st = tc_get_kernel(ctx, "matmul", opts, "gemm_gpu", &k);
     if (st != TC_OK) return st;
     cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, ta = g->trans_a != 0, tb = g->trans_b != 0;
-    cl_int fl = epi_flags(g), ao = (cl_int)g->a_off, bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
-    st = tc_set_args(ctx, k, 15, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(ta), TC_ARG(tb), TC_ARG(g->a), TC_ARG(ao),
-                     TC_ARG(g->b), TC_ARG(bo), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha),
-                     TC_ARG(g->beta), TC_ARG(fl));
+    cl_int fl = epi_flags(g);
+    st = tc_set_args(ctx, k, 16, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(ta), TC_ARG(tb), TC_ARG(g->a),
+                     TC_ARG(g->a_off), TC_ARG(g->b), TC_ARG(g->b_off), TC_ARG(g->c), TC_ARG(g->c_off), TC_ARG(g->bias),
+                     TC_ARG(g->bias_off), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
     if (st != TC_OK) return st;
     size_t rts = (size_t)(ts / wpt);
     size_t lws[2] = {rts, rts};
@@ -125,16 +135,16 @@ static tc_status run_gpu(tc_ctx *ctx, const tc_gemm_desc *g)
 /* Packs X (rows x cols; X = src^T when `transposed`, else src, leading dimension
  * ld) into panels of ph rows with cols_p columns (see the kernels). `opts` names
  * the caller's build of matmul.cl, so packing adds no build. */
-static tc_status pack(tc_ctx *ctx, const char *opts, cl_mem src, size_t off, int64_t ld, int64_t rows, int64_t cols,
-                      int transposed, cl_mem dst, size_t rows_p, size_t cols_p, int ph)
+static tc_status pack(tc_ctx *ctx, const char *opts, cl_mem src, cl_ulong off, int64_t ld, int64_t rows,
+                      int64_t cols, int transposed, cl_mem dst, size_t rows_p, size_t cols_p, int ph)
 {
     const char *name = transposed ? "pack_copy" : "pack_tr";
     cl_kernel k;
     tc_status st = tc_get_kernel(ctx, "matmul", opts, name, &k);
     if (st != TC_OK) return st;
-    cl_int o = (cl_int)off, l = (cl_int)ld, r = (cl_int)rows, c = (cl_int)cols, rp = (cl_int)rows_p;
+    cl_int l = (cl_int)ld, r = (cl_int)rows, c = (cl_int)cols, rp = (cl_int)rows_p;
     cl_int cp = (cl_int)cols_p, p = ph;
-    st = tc_set_args(ctx, k, 9, TC_ARG(src), TC_ARG(o), TC_ARG(l), TC_ARG(r), TC_ARG(c), TC_ARG(dst), TC_ARG(rp),
+    st = tc_set_args(ctx, k, 9, TC_ARG(src), TC_ARG(off), TC_ARG(l), TC_ARG(r), TC_ARG(c), TC_ARG(dst), TC_ARG(rp),
                      TC_ARG(cp), TC_ARG(p));
     if (st != TC_OK) return st;
     /* pack_copy: (panel, column); pack_tr: (16 columns, panel). Fixed work-groups
@@ -162,7 +172,7 @@ static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
     tc_status st = tc_get_kernel(ctx, "matmul", opts, name, &k);
     if (st != TC_OK) return st;
     cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, fl = epi_flags(g);
-    cl_int ao = (cl_int)g->a_off, bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
+    cl_ulong ao = g->a_off;
     size_t items, wg = (size_t)ctx->params->gemv_wg;
     if (g->trans_b) {
         cl_mem a = g->a;
@@ -172,14 +182,15 @@ static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
                 return st;
             ao = 0;
         }
-        st = tc_set_args(ctx, k, 13, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(a), TC_ARG(ao), TC_ARG(g->b), TC_ARG(bo),
-                         TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
+        st = tc_set_args(ctx, k, 14, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(a), TC_ARG(ao), TC_ARG(g->b),
+                         TC_ARG(g->b_off), TC_ARG(g->c), TC_ARG(g->c_off), TC_ARG(g->bias), TC_ARG(g->bias_off),
+                         TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
         items = ((size_t)g->n + (size_t)rt - 1) / (size_t)rt;
     } else {
         cl_int sm = g->trans_a ? 1 : kk, sk = g->trans_a ? m : 1;
-        st = tc_set_args(ctx, k, 15, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(g->a), TC_ARG(ao), TC_ARG(sm), TC_ARG(sk),
-                         TC_ARG(g->b), TC_ARG(bo), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha),
-                         TC_ARG(g->beta), TC_ARG(fl));
+        st = tc_set_args(ctx, k, 16, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(g->a), TC_ARG(ao), TC_ARG(sm),
+                         TC_ARG(sk), TC_ARG(g->b), TC_ARG(g->b_off), TC_ARG(g->c), TC_ARG(g->c_off), TC_ARG(g->bias),
+                         TC_ARG(g->bias_off), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
         items = ((size_t)g->n + 16 * (size_t)nv - 1) / (16 * (size_t)nv);
         wg *= (size_t)(8 / nv); /* a group spans the same columns for every M */
     }
@@ -190,7 +201,20 @@ static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
     return tc_launch(ctx, k, name, 1, gws, lws);
 }
 
-/* Packs op(A) into 8-row panels and op(B) into 32-column panels, then runs gemm_cpu. */
+size_t tc_gemm_packed_b_elems(int64_t n, int64_t k)
+{
+    return round_up((size_t)n, CPU_COLS) * round_up((size_t)k, 16);
+}
+
+tc_status tc_gemm_pack_b(tc_ctx *ctx, const tc_gemm_desc *g, cl_mem dst)
+{
+    /* op(B)^T = B when trans_b */
+    return pack(ctx, "", g->b, g->b_off, g->trans_b ? g->k : g->n, g->n, g->k, !g->trans_b, dst,
+                round_up((size_t)g->n, CPU_COLS), round_up((size_t)g->k, 16), CPU_COLS);
+}
+
+/* Packs op(A) into 8-row panels and, unless the caller did, op(B) into 32-column
+ * panels, then runs gemm_cpu. */
 static tc_status run_cpu(tc_ctx *ctx, const tc_gemm_desc *g)
 {
     /* rows of work-items per group: the table's, or the power of two that covers a
@@ -201,22 +225,24 @@ static tc_status run_cpu(tc_ctx *ctx, const tc_gemm_desc *g)
     const size_t np = round_up((size_t)g->n, CPU_COLS), kp = round_up((size_t)g->k, 16);
     /* B panel rows staged in local memory at a time: 32 KB where the device has room */
     const cl_int kc = ctx->info.local_mem_bytes >= 64 * 1024 ? 256 : 128;
-    cl_mem ap, bp;
+    cl_mem ap, bp = g->b;
     cl_kernel kg;
     tc_status st = tc_scratch_get(ctx, 0, mp * kp * sizeof(float), &ap);
-    if (st == TC_OK) st = tc_scratch_get(ctx, 1, np * kp * sizeof(float), &bp);
     if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "gemm_cpu", &kg);
-    /* op(A) = A^T when trans_a; op(B)^T = B when trans_b */
+    /* op(A) = A^T when trans_a */
     if (st == TC_OK)
         st = pack(ctx, "", g->a, g->a_off, g->trans_a ? g->m : g->k, g->m, g->k, g->trans_a, ap, mp, kp, CPU_ROWS);
-    if (st == TC_OK)
-        st = pack(ctx, "", g->b, g->b_off, g->trans_b ? g->k : g->n, g->n, g->k, !g->trans_b, bp, np, kp, CPU_COLS);
+    if (st == TC_OK && !g->b_packed) {
+        st = tc_scratch_get(ctx, 1, np * kp * sizeof(float), &bp);
+        if (st == TC_OK) st = tc_gemm_pack_b(ctx, g, bp);
+    }
     if (st != TC_OK) return st;
-    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kpi = (cl_int)kp, fl = epi_flags(g), co = (cl_int)g->c_off;
-    st = tc_set_args(ctx, kg, 12, TC_ARG(m), TC_ARG(n), TC_ARG(kpi), TC_ARG(ap), TC_ARG(bp), TC_ARG(g->c), TC_ARG(co),
-                     TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl), TC_ARG(kc));
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kpi = (cl_int)kp, fl = epi_flags(g);
+    st = tc_set_args(ctx, kg, 13, TC_ARG(m), TC_ARG(n), TC_ARG(kpi), TC_ARG(ap), TC_ARG(bp), TC_ARG(g->c),
+                     TC_ARG(g->c_off), TC_ARG(g->bias), TC_ARG(g->bias_off), TC_ARG(g->alpha), TC_ARG(g->beta),
+                     TC_ARG(fl), TC_ARG(kc));
     if (st == TC_OK) {
-        cl_int err = clSetKernelArg(kg, 12, (size_t)kc * CPU_COLS * sizeof(float), NULL);
+        cl_int err = clSetKernelArg(kg, 13, (size_t)kc * CPU_COLS * sizeof(float), NULL);
         if (err != CL_SUCCESS) st = tc_fail_cl(ctx, err, "clSetKernelArg(panel)");
     }
     if (st != TC_OK) return st;
@@ -241,8 +267,9 @@ static tc_status run_clblast(tc_ctx *ctx, const tc_gemm_desc *g)
     cl_kernel k;
     st = tc_get_kernel(ctx, "matmul", "", "bias_relu", &k);
     if (st != TC_OK) return st;
-    cl_int m = (cl_int)g->m, n = (cl_int)g->n, fl = epi_flags(g), co = (cl_int)g->c_off;
-    st = tc_set_args(ctx, k, 6, TC_ARG(m), TC_ARG(n), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(fl));
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, fl = epi_flags(g);
+    st = tc_set_args(ctx, k, 7, TC_ARG(m), TC_ARG(n), TC_ARG(g->c), TC_ARG(g->c_off), TC_ARG(g->bias),
+                     TC_ARG(g->bias_off), TC_ARG(fl));
     if (st != TC_OK) return st;
     size_t gws[2] = {round_up((size_t)g->n, 16), (size_t)g->m}, lws[2] = {16, 1}; /* one group shape */
     return tc_launch(ctx, k, "bias_relu", 2, gws, lws);
@@ -258,6 +285,9 @@ tc_variant tc_gemm_auto(const tc_ctx *ctx, int64_t m, int64_t n, int64_t k)
 tc_status tc_gemm_cl(tc_ctx *ctx, tc_variant v, const tc_gemm_desc *g)
 {
     if (v == TC_VARIANT_AUTO) v = tc_gemm_auto(ctx, g->m, g->n, g->k);
+    /* the packed panels are read as float16: from the buffer's start */
+    if (g->b_packed && (v != TC_VARIANT_CPU || g->b_off != 0))
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "gemm: a packed B is for the cpu variant at offset 0");
     switch (v) {
     case TC_VARIANT_CPU: return run_cpu(ctx, g);
     case TC_VARIANT_GPU: return run_gpu(ctx, g);
@@ -286,8 +316,10 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
     if (v == TC_VARIANT_REF) {
         st = run_ref(ctx, a, b, c, p, &s);
     } else {
-        tc_gemm_desc g = {s.m, s.n, s.k, p->trans_a, p->trans_b, p->alpha, p->beta, tc_buf(a), tc_buf(b), tc_buf(c),
-                          p->bias ? tc_buf(p->bias) : NULL, 0, 0, 0, 0, p->relu};
+        const tc_gemm_desc g = {.m = s.m, .n = s.n, .k = s.k, .trans_a = p->trans_a, .trans_b = p->trans_b,
+                                .alpha = p->alpha, .beta = p->beta, .a = tc_buf(a), .b = tc_buf(b), .c = tc_buf(c),
+                                .bias = p->bias ? tc_buf(p->bias) : NULL, .a_off = tc_off(a), .b_off = tc_off(b),
+                                .c_off = tc_off(c), .bias_off = p->bias ? tc_off(p->bias) : 0, .relu = p->relu};
         st = tc_gemm_cl(ctx, v, &g);
         if (st == TC_ERR_UNSUPPORTED && v != TC_VARIANT_GEMV)
             st = tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul has no variant '%s'", tc_variant_name(v));
@@ -296,63 +328,61 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
 }
 
 /* ---- descriptor: cases, inputs and counts for tests, check and bench --------
- * case v[]: m, n, k, trans_a, trans_b, beta x100, bias, relu, alpha x100 (0 = 1) */
+ * case keys: m, n, k, trans_a, trans_b, alpha, beta, bias, relu */
 #include "check/opdesc.h"
 
 static const tc_variant matmul_variants[] = {TC_VARIANT_REF, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_GEMV,
                                              TC_VARIANT_CLBLAST};
 
+#define MM(m_, n_, k_, ta, tb, beta_, bias_, relu_, alpha_)                                                      \
+    TC_CASE({"m", m_}, {"n", n_}, {"k", k_}, {"trans_a", ta}, {"trans_b", tb}, {"alpha", alpha_}, {"beta", beta_}, \
+            {"bias", bias_}, {"relu", relu_})
 static const tc_case matmul_cases[] = {
-    {{1, 1, 1, 0, 0, 0, 0, 0, 0}},        {{1, 1000, 17, 0, 0, 0, 1, 0, 0}},    {{3, 17, 127, 1, 0, 50, 0, 0, 0}},
-    {{8, 127, 1000, 0, 1, 0, 1, 1, 0}},   {{5, 33, 64, 1, 1, 100, 0, 0, 150}},  {{17, 3, 1000, 0, 0, 0, 0, 0, 0}},
-    {{127, 1000, 3, 0, 1, 50, 1, 1, 0}},  {{1000, 17, 127, 1, 0, 0, 0, 1, 0}},  {{64, 64, 64, 0, 0, 0, 0, 0, 0}},
-    {{33, 65, 129, 1, 1, 0, 1, 0, 200}},  {{100, 96, 257, 0, 0, 75, 1, 1, 0}},  {{255, 31, 33, 0, 1, 0, 0, 0, 0}},
-    {{9, 4097, 5, 0, 0, 0, 1, 0, 0}},     {{2, 513, 300, 0, 1, 100, 0, 1, 0}},  {{6, 200, 100, 0, 0, 25, 1, 0, 0}},
-    {{7, 50, 40, 1, 1, 0, 1, 1, 0}},
+    MM(1, 1, 1, 0, 0, 0, 0, 0, 1),          MM(1, 1000, 17, 0, 0, 0, 1, 0, 1),
+    MM(3, 17, 127, 1, 0, 0.5, 0, 0, 1),     MM(8, 127, 1000, 0, 1, 0, 1, 1, 1),
+    MM(5, 33, 64, 1, 1, 1, 0, 0, 1.5),      MM(17, 3, 1000, 0, 0, 0, 0, 0, 1),
+    MM(127, 1000, 3, 0, 1, 0.5, 1, 1, 1),   MM(1000, 17, 127, 1, 0, 0, 0, 1, 1),
+    MM(64, 64, 64, 0, 0, 0, 0, 0, 1),       MM(33, 65, 129, 1, 1, 0, 1, 0, 2),
+    MM(100, 96, 257, 0, 0, 0.75, 1, 1, 1),  MM(255, 31, 33, 0, 1, 0, 0, 0, 1),
+    MM(9, 4097, 5, 0, 0, 0, 1, 0, 1),       MM(2, 513, 300, 0, 1, 1, 0, 1, 1),
+    MM(6, 200, 100, 0, 0, 0.25, 1, 0, 1),   MM(7, 50, 40, 1, 1, 0, 1, 1, 1),
 };
-
-static void matmul_describe(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "m=%lld n=%lld k=%lld%s%s%s%s%s", (long long)c->v[0], (long long)c->v[1], (long long)c->v[2],
-             c->v[3] ? " tA" : "", c->v[4] ? " tB" : "", c->v[5] ? " beta" : "", c->v[6] ? " bias" : "",
-             c->v[7] ? " relu" : "");
-}
-
-static void matmul_json(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "{\"m\":%lld,\"n\":%lld,\"k\":%lld,\"trans_a\":%d,\"trans_b\":%d}", (long long)c->v[0],
-             (long long)c->v[1], (long long)c->v[2], (int)c->v[3], (int)c->v[4]);
-}
 
 /* Bench size: MxNxK, optionally followed by :ta and/or :tb (op(A) = A^T, op(B) = B^T),
  * e.g. 1x4096x4096:tb is a GEMV against 4096 weight rows of 4096. */
 static int matmul_parse(const char *spec, tc_case *c)
 {
     long long m, n, k;
-    int used = 0;
+    int used = 0, ta = 0, tb = 0;
     memset(c, 0, sizeof *c);
     if (sscanf(spec, "%lldx%lldx%lld%n", &m, &n, &k, &used) != 3 || m < 1 || n < 1 || k < 1) return -1;
-    c->v[0] = m, c->v[1] = n, c->v[2] = k;
     for (const char *p = spec + used; *p; p += 3) {
         if (p[0] != ':' || p[1] != 't' || (p[2] != 'a' && p[2] != 'b')) return -1;
-        c->v[p[2] == 'a' ? 3 : 4] = 1;
+        *(p[2] == 'a' ? &ta : &tb) = 1;
     }
-    return 0;
+    tc_case_set(c, "m", (double)m);
+    tc_case_set(c, "n", (double)n);
+    tc_case_set(c, "k", (double)k);
+    tc_case_set(c, "trans_a", ta);
+    tc_case_set(c, "trans_b", tb);
+    return tc_case_set(c, "alpha", 1.0);
 }
 
 static tc_matmul_params matmul_case_params(const tc_opdata *d, tc_variant v)
 {
-    const int64_t *c = d->cs.v;
-    tc_matmul_params p = {(int)c[3], (int)c[4], c[8] ? (float)c[8] / 100.0f : 1.0f, (float)c[5] / 100.0f,
-                          c[6] ? d->in[2] : NULL, (int)c[7], v};
+    const tc_case *c = &d->cs;
+    tc_matmul_params p = {(int)tc_case_int(c, "trans_a"), (int)tc_case_int(c, "trans_b"), (float)tc_case_num(c, "alpha"),
+                          (float)tc_case_num(c, "beta"), tc_case_int(c, "bias") ? d->in[2] : NULL,
+                          (int)tc_case_int(c, "relu"), v};
     return p;
 }
 
 static tc_status matmul_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
 {
-    const int64_t m = cs->v[0], n = cs->v[1], k = cs->v[2];
+    const int64_t m = tc_case_int(cs, "m"), n = tc_case_int(cs, "n"), k = tc_case_int(cs, "k");
+    const int ta = tc_case_int(cs, "trans_a") != 0, tb = tc_case_int(cs, "trans_b") != 0;
     d->cs = *cs;
-    int64_t da[2] = {cs->v[3] ? k : m, cs->v[3] ? m : k}, db[2] = {cs->v[4] ? n : k, cs->v[4] ? k : n};
+    int64_t da[2] = {ta ? k : m, ta ? m : k}, db[2] = {tb ? n : k, tb ? k : n};
     int64_t dc[2] = {m, n}, dbias[1] = {n};
     float *ha = malloc((size_t)(m * k) * sizeof *ha), *hb = malloc((size_t)(k * n) * sizeof *hb);
     float *hbias = malloc((size_t)n * sizeof *hbias);
@@ -371,8 +401,8 @@ static tc_status matmul_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_
     if (s == TC_OK) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, 2, dc, &seed);
     if (s != TC_OK) return s;
     tc_matmul_params p = matmul_case_params(d, TC_VARIANT_REF);
-    if (tc_ref_matmul(ha, hb, d->expected, p.bias ? hbias : NULL, m, n, k, p.trans_a, p.trans_b, p.alpha, p.beta,
-                      p.relu) != 0)
+    if (tc_ref_matmul(ha, hb, d->out[0].expected, p.bias ? hbias : NULL, m, n, k, p.trans_a, p.trans_b, p.alpha,
+                      p.beta, p.relu) != 0)
         return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     return TC_OK;
 }
@@ -380,21 +410,32 @@ static tc_status matmul_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_
 static tc_status matmul_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
     tc_matmul_params p = matmul_case_params(d, v);
-    return tc_matmul(ctx, d->in[0], d->in[1], d->out, &p);
+    return tc_matmul(ctx, d->in[0], d->in[1], d->out[0].t, &p);
 }
 
-static double matmul_flops(const tc_case *c) { return 2.0 * (double)c->v[0] * (double)c->v[1] * (double)c->v[2]; }
+static double matmul_flops(const tc_case *c)
+{
+    return 2.0 * tc_case_num(c, "m") * tc_case_num(c, "n") * tc_case_num(c, "k");
+}
+
 static double matmul_bytes(const tc_case *c)
 {
-    return 4.0 * ((double)c->v[0] * (double)c->v[2] + (double)c->v[2] * (double)c->v[1] +
-                  (double)c->v[0] * (double)c->v[1] * (c->v[5] ? 2 : 1));
+    const double m = tc_case_num(c, "m"), n = tc_case_num(c, "n"), k = tc_case_num(c, "k");
+    return 4.0 * (m * k + k * n + m * n * (tc_case_num(c, "beta") != 0 ? 2 : 1));
 }
 
 const tc_opdesc tc_opdesc_matmul = {
-    "matmul",      matmul_variants, (int)(sizeof matmul_variants / sizeof matmul_variants[0]),
-    matmul_cases,  (int)(sizeof matmul_cases / sizeof matmul_cases[0]),
-    matmul_describe, matmul_json,   matmul_parse,
-    matmul_setup,  matmul_run,      matmul_flops,
-    matmul_bytes,  TC_METRIC_MAXREL, 1e-4,
-    "MxNxK[:ta][:tb] (C is MxN; :ta, :tb transpose A, B)",
+    .name = "matmul",
+    .variants = matmul_variants,
+    .nvariants = TC_COUNT(matmul_variants),
+    .cases = matmul_cases,
+    .ncases = TC_COUNT(matmul_cases),
+    .syntax = "MxNxK[:ta][:tb] (op(A) = A^T with :ta, op(B) = B^T with :tb)",
+    .parse = matmul_parse,
+    .setup = matmul_setup,
+    .run = matmul_run,
+    .flops = matmul_flops,
+    .bytes = matmul_bytes,
+    .metric = TC_METRIC_MAXREL,
+    .tol = 1e-4,
 };
