@@ -1,7 +1,7 @@
 #!/bin/sh
 # `tinycl peak` on a CPU device against native C on the same CPU (scripts/native_peak.c):
 # ROUNDS rounds of native FMA, tinycl FMA (its best vector width), native read,
-# tinycl read, back to back, each the best of 10 runs of about 20 ms; prints every
+# tinycl read, back to back, each the best of 30 runs of about 20 ms; prints every
 # round and the best of each figure over all rounds with the tinycl/native ratios
 # (docs/performance.md).
 # usage: scripts/peak_vs_native.sh [ROUNDS] [DEVICE]    (after `make build`)
@@ -15,9 +15,9 @@ values() { # the value column of tinycl's CSV
 : >build/peak_vs_native.txt
 for r in $(seq "$rounds"); do
   nf=$(build/native_peak fma | sed 's/.*: \([0-9.]*\) GFLOP.*/\1/')
-  tf=$(build/tinycl peak --device "$dev" --metrics f32_fma --format csv 2>/dev/null | values | best)
+  tf=$(build/tinycl peak --device "$dev" --metrics f32_fma --reps 30 --format csv 2>/dev/null | values | best)
   nr=$(build/native_peak read 256 | sed 's/.*: \([0-9.]*\) GB.*/\1/')
-  tr=$(build/tinycl peak --device "$dev" --metrics read_bw --format csv 2>/dev/null | values)
+  tr=$(build/tinycl peak --device "$dev" --metrics read_bw --reps 30 --format csv 2>/dev/null | values)
   echo "round $r: fma native $nf tinycl $tf GFLOP/s; read native $nr tinycl $tr GB/s" | tee -a build/peak_vs_native.txt
 done
 nf=$(sed 's/.*fma native \([0-9.]*\) .*/\1/' build/peak_vs_native.txt | best)
