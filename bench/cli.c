@@ -107,7 +107,7 @@ static int choice_ok(const char *choices, const char *v)
 }
 
 /* Resolves a comma list of device selections into a->devices (duplicates dropped). */
-static int resolve_devices(cli_args *a, const char *list, const char *source)
+int cli_resolve_devices(cli_args *a, const char *list, const char *source)
 {
     char buf[1024];
     if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf) return cli_misuse(a, "%s is too long", source);
@@ -156,7 +156,7 @@ static int check_value(cli_args *a, const cli_flag *f, const char *v)
         if (stat(v, &st) != 0 || !S_ISDIR(st.st_mode)) return cli_misuse(a, "%s %s: no such directory", f->name, v);
         return 0;
     }
-    case CLI_DEVICES: return resolve_devices(a, v, f->name);
+    case CLI_DEVICES: return cli_resolve_devices(a, v, f->name);
     default: return 0;
     }
 }
@@ -198,7 +198,7 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
     if (flag_index(cmd, "--device", 8) >= 0 && !a->device_source) {
         const char *env = getenv("TINYCL_DEVICE");
         if (env && *env) {
-            if (resolve_devices(a, env, "TINYCL_DEVICE")) return 2;
+            if (cli_resolve_devices(a, env, "TINYCL_DEVICE")) return 2;
         } else {
             for (int i = 0; i < tc_device_count() && i < CLI_MAX_DEVICES; i++) a->devices[a->ndevices++] = i;
         }

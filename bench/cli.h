@@ -78,6 +78,9 @@ uint64_t cli_seed(const cli_args *a, const char *flag, uint64_t dflt);
 double cli_ms(const cli_args *a, const char *flag, double dflt);
 /* Prints "tinycl CMD: message" and the help hint to stderr; returns 2. */
 int cli_misuse(const cli_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Resolves a comma list of device selections from `source` into a->devices;
+ * 2 after a misuse message. */
+int cli_resolve_devices(cli_args *a, const char *list, const char *source);
 /* "ref" or "cl:N" of a device index. */
 const char *cli_device_id(int index, char *buf, size_t n);
 /* An op by name ("conv" is conv2d), and one of its variants by name; 2 after a

@@ -8,7 +8,9 @@
 
 int cli_devices(const cli_args *a)
 {
-    (void)a;
+    cli_args sel = *a; /* what TINYCL_DEVICE selects, checked before printing */
+    const char *env = getenv("TINYCL_DEVICE");
+    if (env && *env && cli_resolve_devices(&sel, env, "TINYCL_DEVICE")) return 2;
     int n = tc_device_count();
     printf("%-6s %-5s %-58s %4s %10s %-16s %s\n", "id", "type", "name", "CUs", "memory", "driver", "extensions");
     for (int i = 0; i < n; i++) {
@@ -27,6 +29,14 @@ int cli_devices(const cli_args *a)
                mem, d.driver, ext);
         if (i) printf("%-6s       platform: %s; %s; local memory %llu KiB; max work-group %zu\n", "",
                       d.platform, d.version, (unsigned long long)(d.local_mem_bytes / 1024), d.max_work_group);
+    }
+    if (sel.ndevices) {
+        printf("TINYCL_DEVICE=%s selects", env);
+        for (int i = 0; i < sel.ndevices; i++) {
+            char id[16];
+            printf("%s %s", i ? "," : "", cli_device_id(sel.devices[i], id, sizeof id));
+        }
+        printf(" for check, bench, eval and peak\n");
     }
     const char *why = tc_device_probe_message();
     if (why[0]) printf("note: %s\n", why);

@@ -56,6 +56,7 @@ misuse "no command 'nope'" help nope
 TINYCL_DEVICE=nosuch misuse "TINYCL_DEVICE.*no device matches 'nosuch'" check
 TINYCL_DEVICE=nosuch misuse "TINYCL_DEVICE" eval
 TINYCL_DEVICE=nosuch misuse "TINYCL_DEVICE" peak --json "$tmp/r.json"
+TINYCL_DEVICE=nosuch misuse "TINYCL_DEVICE" devices
 
 # help for every command, three ways; the version
 "$tc" --version | grep -q "^tinycl [0-9][0-9.]* (commit [0-9a-z-]*)$" || bad "--version: $("$tc" --version)"
@@ -83,6 +84,7 @@ TINYCL_DEVICE=ref "$tc" check --op add >"$tmp/out" || bad "check on ref failed"
 [ "$(grep -c '^device ' "$tmp/out")" -eq 1 ] && grep -q '^device ref ' "$tmp/out" || bad "check ignores TINYCL_DEVICE"
 TINYCL_DEVICE=ref "$tc" bench add --sizes 10 --reps 2 --format csv >"$tmp/out" 2>/dev/null || bad "bench on ref"
 [ "$(cut -d, -f3 "$tmp/out" | sort -u | tr '\n' ' ')" = "device ref " ] || bad "bench ignores TINYCL_DEVICE: $(cat "$tmp/out")"
+TINYCL_DEVICE=ref,pthread "$tc" devices | grep -q "^TINYCL_DEVICE=ref,pthread selects ref, cl:" || bad "devices ignores TINYCL_DEVICE"
 TINYCL_DEVICE=ref "$tc" eval >"$tmp/out" || bad "eval on ref failed"
 [ "$(grep -c '_digits' "$tmp/out")" -eq 2 ] || bad "eval ignores TINYCL_DEVICE: $(cat "$tmp/out")"
 TINYCL_DEVICE=pthread "$tc" bench add --sizes 10 --reps 2 --device ref,pthread --format csv >"$tmp/out" 2>/dev/null
