@@ -131,6 +131,20 @@ static int to_records(const timing *ts, int n, const tc_opdesc *op, const tc_cas
     return 0;
 }
 
+/* The context's Chrome trace (every op, scope and launch) into path. */
+static int write_trace(tc_ctx *ctx, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    tc_status st = f ? tc_prof_write_trace(ctx, f) : TC_ERR_IO;
+    if (f && fclose(f) != 0 && st == TC_OK) st = TC_ERR_IO;
+    if (st != TC_OK) {
+        fprintf(stderr, "tinycl bench: cannot write the trace %s: %s\n", path, f ? tc_last_error(ctx) : "fopen failed");
+        return 1;
+    }
+    fprintf(stderr, "wrote %s\n", path);
+    return 0;
+}
+
 /* conv: a 3x3 layer, a pointwise, a depthwise and a strided 3x3 layer */
 static const char *default_sizes(const char *op)
 {
@@ -144,7 +158,10 @@ int cli_bench(const cli_args *a)
 {
     const tc_opdesc *op;
     if (cli_find_op(a, a->operand[0], &op)) return 2;
-    const int profile = cli_get(a, "--profile") && strcmp(cli_get(a, "--profile"), "on") == 0;
+    const int report_on = cli_get(a, "--profile") && strcmp(cli_get(a, "--profile"), "on") == 0;
+    const char *trace = cli_get(a, "--trace");
+    const int profile = report_on || trace;
+    if (trace && a->ndevices != 1) return cli_misuse(a, "--trace writes one device's trace: give one --device");
     const int interleave = cli_get(a, "--interleave") && strcmp(cli_get(a, "--interleave"), "on") == 0;
     const int reps = (int)cli_int(a, "--reps", 10), samples = cli_get(a, "--samples") != NULL;
     const double budget = cli_ms(a, "--budget", 3000.0);
@@ -216,7 +233,8 @@ int cli_bench(const cli_args *a)
                     t->status == TC_OK ? "done" : t->message);
         }
         for (int c = 0; c < ncases; c++) tc_opdata_free(&ds[c]);
-        if (profile) tc_prof_report(ctx, report);
+        if (report_on && tc_prof_report(ctx, report) != TC_OK) failed = 1;
+        if (trace && write_trace(ctx, trace) != 0) failed = 1;
         tc_ctx_free(ctx);
     }
     res_set rs = {NULL, 0, 0, reps, 1, 1, budget, seed};

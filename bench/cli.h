@@ -88,12 +88,18 @@ const char *cli_device_id(int index, char *buf, size_t n);
 int cli_find_op(const cli_args *a, const char *name, const tc_opdesc **op);
 int cli_op_variant(const cli_args *a, const tc_opdesc *op, const char *name, tc_variant *v);
 
+/* The folder (--data, $TINYCL_DATA_DIR, ./data, share/tinycl of the installation)
+ * holding every file of `files`; 2 after saying where it looked. */
+int cli_find_data(const cli_args *a, const char *const *files, int nfiles, char *dir, size_t n);
+
 /* Subcommands. */
 int cli_devices(const cli_args *a);
 int cli_ops(const cli_args *a);
 int cli_check(const cli_args *a);
 int cli_bench(const cli_args *a);
+int cli_bench_model(const cli_args *a);
 int cli_eval(const cli_args *a);
 int cli_peak(const cli_args *a);
+int cli_params(const cli_args *a);
 
 #endif

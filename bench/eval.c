@@ -134,12 +134,9 @@ static int candidates(const cli_args *a, char cand[][4096])
     return n;
 }
 
-/* The first candidate folder holding the files; says where it looked when none does. */
-static int find_data(const cli_args *a, const char *model, char *dir, size_t n)
+int cli_find_data(const cli_args *a, const char *const *files, int nfiles, char *dir, size_t n)
 {
-    static const char *const files[] = {"digits_test.tcd", "mlp_digits.tcw", "cnn_digits.tcw"};
-    const int nfiles = model ? 1 : 3; /* --model names its own file */
-    char cand[5][4096], looked[8192] = "";
+    char cand[5][4096], looked[8192] = "", names[512] = "";
     const int nc = candidates(a, cand);
     for (int c = 0; c < nc; c++) {
         int all = 1;
@@ -151,17 +148,21 @@ static int find_data(const cli_args *a, const char *model, char *dir, size_t n)
         size_t used = strlen(looked);
         if (snprintf(looked + used, sizeof looked - used, "\n  %s", cand[c]) < 0) break;
     }
-    fprintf(stderr, "tinycl eval: cannot find the digit models and test split (%s%s); looked in:%s\n"
-                    "give --data DIR or set TINYCL_DATA_DIR\n",
-            files[0], nfiles > 1 ? ", mlp_digits.tcw, cnn_digits.tcw" : "", looked);
+    for (int f = 0; f < nfiles; f++) {
+        size_t used = strlen(names);
+        if (snprintf(names + used, sizeof names - used, "%s%s", f ? ", " : "", files[f]) < 0) break;
+    }
+    fprintf(stderr, "tinycl %s: cannot find %s; looked in:%s\ngive --data DIR or set TINYCL_DATA_DIR\n",
+            a->cmd->name, names, looked);
     return 2;
 }
 
 int cli_eval(const cli_args *a)
 {
     const char *model = cli_get(a, "--model");
+    static const char *const files[] = {"digits_test.tcd", "mlp_digits.tcw", "cnn_digits.tcw"};
     char dir[4096], mlp[4200], cnn[4200], data[4200];
-    if (find_data(a, model, dir, sizeof dir)) return 2;
+    if (cli_find_data(a, files, model ? 1 : 3, dir, sizeof dir)) return 2; /* --model names its own file */
     snprintf(mlp, sizeof mlp, "%s/mlp_digits.tcw", dir);
     snprintf(cnn, sizeof cnn, "%s/cnn_digits.tcw", dir);
     snprintf(data, sizeof data, "%s/digits_test.tcd", dir);

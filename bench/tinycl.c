@@ -13,6 +13,7 @@
 #define F_JSON {"--json", "FILE", CLI_OUTFILE, "also write the results with their meta object to FILE as JSON", 0, 0, NULL}
 #define F_FORMAT {"--format", "F", CLI_CHOICE, "how results are printed (default table)", 0, 0, "table|md|csv|json|jsonl"}
 #define F_OUT {"--out", "FILE", CLI_OUTFILE, "print the results to FILE instead of standard output", 0, 0, NULL}
+#define F_DATA {"--data", "DIR", CLI_DIR, "folder with the models and digits_test.tcd", 0, 0, NULL}
 #define F_SAMPLES {"--samples", "", CLI_BOOL, "add the time of every run (\"samples\", ms) to each record", 0, 0, NULL}
 
 const cli_cmd cli_commands[] = {
@@ -39,16 +40,32 @@ const cli_cmd cli_commands[] = {
       F_REPS("per variant"),
       {"--budget", "MS", CLI_MS, "time budget per variant and size, ms (default 3000)", 0, 0, NULL},
       {"--profile", "on|off", CLI_CHOICE, "print each device's per-op device-time report", 0, 0, "on|off"},
+      {"--trace", "FILE", CLI_OUTFILE, "write a Chrome trace (Perfetto, chrome://tracing) of the one --device", 0, 0,
+       NULL},
       {"--interleave", "on|off", CLI_CHOICE,
        "time every size x variant in turn, one call each per round (ratios hold on a busy machine)", 0, 0, "on|off"},
       F_SEED("12345"), F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+    {"bench model", "", 0, "the digit models' forward pass with layer plans made at load against one-shot ops",
+     "Each size is a model and a batch of test images (MODEL:BATCH); its variants run in\n"
+     "turn, run after run, the order alternating, in one process. `plan` runs every layer\n"
+     "through the plan made at load, `oneshot` through the one-shot op (validate, choose\n"
+     "a variant, prepare the weights on every call); the speedup is the median of the\n"
+     "per-run ratios. `--variants oneshot,oneshot` times the method's own noise.",
+     cli_bench_model,
+     {F_DEVICE,
+      {"--sizes", "M:B[,M:B...]", CLI_TEXT,
+       "models and batches (default mlp_digits:1,mlp_digits:359,cnn_digits:1,cnn_digits:359)", 0, 0, NULL},
+      {"--variants", "V[,V]", CLI_TEXT, "oneshot, plan (default both)", 0, 0, NULL},
+      {"--reps", "N", CLI_INT, "timed runs per variant (default 50)", 1, 10000, NULL},
+      {"--budget", "MS", CLI_MS, "time budget per size, ms (default 3000)", 0, 0, NULL},
+      F_DATA, F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
     {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, per device",
      "The models and test split are found in --data DIR, else $TINYCL_DATA_DIR, else\n"
      "./data, the share/tinycl folder beside an installed tinycl, or the install prefix.",
      cli_eval,
      {F_DEVICE,
       {"--model", "FILE.tcw", CLI_INFILE, "evaluate this model file only", 0, 0, NULL},
-      {"--data", "DIR", CLI_DIR, "folder with the models and digits_test.tcd", 0, 0, NULL}}},
+      F_DATA}},
     {"peak", "", 0, "device peaks (clpeak's figures): f32 FMA, int8 dot, read and transfer bandwidth, launch latency",
      "Every figure comes from kernels and timers of the library (kernels/peak.cl): f32\n"
      "FMA GFLOP/s for float, float2 ... float16; int8 dot-product GOP/s; global-memory\n"
@@ -59,13 +76,27 @@ const cli_cmd cli_commands[] = {
       {"--metrics", "M[,M...]", CLI_TEXT,
        "only these: f32_fma, int8_dot, read_bw, h2d_bw, d2h_bw, launch_us (default: all)", 0, 0, NULL},
       F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+    {"params", "", 0, "each device's kernel parameters and where each came from",
+     "Values come from the parameter table's row for the device, from TINYCL_PARAMS\n"
+     "(\"gemm.cpu_wg=8,eltwise.vw=4\") or from tc_kernel_params_set; a work-group size a\n"
+     "kernel could not take shows with its reduction. ref runs no kernels.",
+     cli_params,
+     {F_DEVICE, {"--check", "on|off", CLI_CHOICE, "first run every op's checks with these parameters", 0, 0, "on|off"}}},
 };
 const int cli_ncommands = (int)(sizeof cli_commands / sizeof cli_commands[0]);
 
-static const cli_cmd *find(const char *name)
+/* The command named by argv[0] or, for two-word commands ("bench model"), by
+ * argv[0] and argv[1]; *words says how many it took. */
+static const cli_cmd *find(int argc, char **argv, int *words)
 {
-    for (int i = 0; i < cli_ncommands; i++)
-        if (strcmp(cli_commands[i].name, name) == 0) return &cli_commands[i];
+    char two[64];
+    snprintf(two, sizeof two, "%s %s", argv[0], argc > 1 ? argv[1] : "");
+    for (int w = 2; w >= 1; w--)
+        for (int i = 0; i < cli_ncommands; i++)
+            if (strcmp(cli_commands[i].name, w == 2 ? two : argv[0]) == 0) {
+                *words = w;
+                return &cli_commands[i];
+            }
     return NULL;
 }
 
@@ -88,23 +119,26 @@ int main(int argc, char **argv)
             cli_usage(stdout);
             return 0;
         }
-        const cli_cmd *cmd = find(argv[2]);
-        if (!cmd || argc > 3) {
-            fprintf(stderr, "tinycl help: %s '%s'\n", cmd ? "one command at a time, not" : "no command", argv[cmd ? 3 : 2]);
+        int words = 0;
+        const cli_cmd *cmd = find(argc - 2, argv + 2, &words);
+        if (!cmd || argc > 2 + words) {
+            fprintf(stderr, "tinycl help: %s '%s'\n", cmd ? "one command at a time, not" : "no command",
+                    argv[cmd ? 2 + words : 2]);
             cli_usage(stderr);
             return 2;
         }
         cli_help(cmd);
         return 0;
     }
-    const cli_cmd *cmd = find(argv[1]);
+    int words = 0;
+    const cli_cmd *cmd = find(argc - 1, argv + 1, &words);
     if (!cmd) {
         fprintf(stderr, "tinycl: unknown command '%s'\n", argv[1]);
         cli_usage(stderr);
         return 2;
     }
     cli_args a;
-    int rc = cli_parse(cmd, argc - 2, argv + 2, &a);
+    int rc = cli_parse(cmd, argc - 1 - words, argv + 1 + words, &a);
     if (rc) return rc < 0 ? 0 : rc;
     a.argc = argc;
     a.argv = argv;

@@ -110,9 +110,13 @@ static void test_matmul_profile(void **state)
     assert_true(st.host_ms > 0);
     if (!tc_ctx_is_ref(ctx)) {
         assert_true(st.launches >= 2);
+        tc_prof_info info;
+        assert_int_equal(tc_prof_info_get(ctx, &info), TC_OK);
+        assert_true(info.launches == st.launches && info.launches_logged == st.launches);
         tc_prof_launch l;
-        assert_int_equal(tc_prof_last_launch(ctx, &l), TC_OK);
+        assert_int_equal(tc_prof_get_launch(ctx, info.launches - 1, &l), TC_OK);
         assert_true(l.device_ms > 0);
+        assert_string_equal(l.op, "matmul");
     }
     th_expect(ctx, tc_prof_get(ctx, 1, &st), TC_ERR_INVALID_ARG, "index");
     tc_tensor_free(a);

@@ -8,6 +8,7 @@
 #include "tinycl/context.h"
 #include "tinycl/tensor.h"
 #include "tinycl/quant.h"
+#include "tinycl/quantize.h"
 #include "tinycl/variant.h"
 #include "tinycl/matmul.h"
 #include "tinycl/conv2d.h"
@@ -16,6 +17,7 @@
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
 #include "tinycl/peak.h"
+#include "tinycl/params.h"
 #include "tinycl/check.h"
 
 #define TINYCL_VERSION_MAJOR 0

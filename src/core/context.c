@@ -1,4 +1,5 @@
 /* Context: one device, an in-order queue, compiled programs, memory counters. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,9 +22,12 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
         free(ctx);
         return s;
     }
-    ctx->profiling = (flags & TC_CTX_PROFILE) != 0;
+    const int profiling = (flags & TC_CTX_PROFILE) != 0;
     ctx->is_ref = index == 0;
-    ctx->params = tc_params_for(ctx->info.name, ctx->info.type);
+    if ((s = tc_params_init(ctx)) != TC_OK) {
+        free(ctx);
+        return s;
+    }
     if (!ctx->is_ref) {
         cl_int err;
         if (!tc_device_handles(index, &ctx->platform, &ctx->dev)) {
@@ -37,7 +41,7 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
             tc_fail(NULL, TC_ERR_OPENCL, "clCreateContext failed: %s", tc_cl_error_name(err));
             return TC_ERR_OPENCL;
         }
-        ctx->queue = clCreateCommandQueue(ctx->cl, ctx->dev, ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
+        ctx->queue = clCreateCommandQueue(ctx->cl, ctx->dev, profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
         if (err != CL_SUCCESS) {
             clReleaseContext(ctx->cl);
             free(ctx);
@@ -46,14 +50,48 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
         }
         clRetainDevice(ctx->dev); /* released by tc_ctx_free, as for tc_ctx_wrap */
     }
+    if (profiling && (s = tc_prof_init(ctx)) != TC_OK) {
+        tc_ctx_free(ctx);
+        return s;
+    }
     *out = ctx;
     return TC_OK;
+}
+
+/* CLBlast keeps compiled kernels in one process-wide cache, which CLBlastClearCache
+ * empties for every context: only the last live context that used CLBlast clears it. */
+static pthread_mutex_t clblast_lock = PTHREAD_MUTEX_INITIALIZER;
+static int clblast_users;
+
+void tc_clblast_use(tc_ctx *ctx)
+{
+    if (ctx->used_clblast) return;
+    pthread_mutex_lock(&clblast_lock);
+    clblast_users++;
+    pthread_mutex_unlock(&clblast_lock);
+    ctx->used_clblast = 1;
+}
+
+int tc_clblast_users(void)
+{
+    pthread_mutex_lock(&clblast_lock);
+    const int n = clblast_users;
+    pthread_mutex_unlock(&clblast_lock);
+    return n;
+}
+
+static void clblast_release(void)
+{
+    pthread_mutex_lock(&clblast_lock);
+    if (--clblast_users == 0) CLBlastClearCache();
+    pthread_mutex_unlock(&clblast_lock);
 }
 
 void tc_ctx_free(tc_ctx *ctx)
 {
     if (!ctx) return;
     if (ctx->queue) clFinish(ctx->queue);
+    tc_prof_free(ctx);
     for (tc_program *p = ctx->programs, *next; p; p = next) {
         next = p->next;
         for (int i = 0; i < p->nkernels; i++) {
@@ -67,7 +105,7 @@ void tc_ctx_free(tc_ctx *ctx)
     }
     for (int i = 0; i < TC_SCRATCH_SLOTS; i++)
         if (ctx->scratch[i]) clReleaseMemObject(ctx->scratch[i]);
-    if (ctx->used_clblast) CLBlastClearCache();
+    if (ctx->used_clblast) clblast_release();
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->cl) clReleaseContext(ctx->cl);
     if (ctx->dev) clReleaseDevice(ctx->dev);

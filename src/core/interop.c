@@ -65,14 +65,21 @@ tc_status tc_ctx_wrap(cl_context cl, cl_device_id dev, cl_command_queue queue, u
         return tc_fail(NULL, TC_ERR_OUT_OF_MEMORY, "tc_ctx_wrap: out of host memory");
     }
     tc_device_fill_cl(tc_device_index_of(dev), platform, dev, &ctx->info);
-    ctx->profiling = profiling;
-    ctx->params = tc_params_for(ctx->info.name, ctx->info.type);
+    if ((s = tc_params_init(ctx)) != TC_OK) {
+        clReleaseCommandQueue(queue);
+        free(ctx);
+        return s;
+    }
     ctx->platform = platform;
     ctx->dev = dev;
     ctx->cl = cl;
     ctx->queue = queue;
     clRetainDevice(dev);
     clRetainContext(cl);
+    if (profiling && (s = tc_prof_init(ctx)) != TC_OK) {
+        tc_ctx_free(ctx);
+        return s;
+    }
     *out = ctx;
     return TC_OK;
 }
