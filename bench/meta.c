@@ -1,6 +1,7 @@
 /* The meta object: schema version, tinycl version and commit, the command, the
  * date, the host, each device with its drivers, and the settings. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -97,6 +98,8 @@ void meta_write(FILE *out, const res_set *s, const cli_args *a)
     if (s->has_budget) fprintf(out, "\"budget_ms\": %g, ", s->budget_ms);
     if (s->has_seed) fprintf(out, "\"seed\": %llu, ", (unsigned long long)s->seed);
     if (a->device_source) kv(out, "devices_from", a->device_source, 0);
+    const char *params = getenv("TINYCL_PARAMS"); /* kernel parameter overrides of every context */
+    if (params && *params) kv(out, "kernel_params", params, 0);
     /* every flag given that changes what is measured (not where the output goes) */
     fprintf(out, "\"overrides\": {");
     int n = 0;
