@@ -74,6 +74,10 @@ int cli_peak(const cli_args *a)
         }
         tc_ctx_free(ctx);
     }
+    if (!rs.n && !failed) {
+        const char *why = tc_device_probe_message();
+        fprintf(stderr, "tinycl peak: no OpenCL device selected%s%s\n", why[0] ? ": " : "", why);
+    }
     failed |= res_output(&rs, a);
     res_free(&rs);
     return failed;

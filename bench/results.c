@@ -151,6 +151,7 @@ static void print_table(const res_set *s, FILE *out, int md)
 {
     const res_field *cols[RES_MAX_FIELDS * 2];
     int nc = columns(s, 1, cols, RES_MAX_FIELDS * 2);
+    if (nc == 0) return; /* no records */
     size_t w[RES_MAX_FIELDS * 2];
     char buf[256];
     for (int c = 0; c < nc; c++) {
