@@ -108,7 +108,7 @@ static void test_wrapped_data_and_ownership(void **state)
     assert_int_equal(refcount_mem(buf), mem_refs + 1);
     assert_int_equal(tc_ctx_mem_current(ctx), 0); /* the application's memory is not tinycl's */
     assert_ptr_equal(tc_tensor_cl_mem(t), buf);
-    assert_int_equal(tc_tensor_cl_offset(t), OFF);
+    assert_int_equal(tc_tensor_offset(t), OFF);
     assert_int_equal(tc_tensor_read(t, back, sizeof back), TC_OK);
     assert_memory_equal(back, host, sizeof host);
 

@@ -44,10 +44,10 @@ cl_command_queue tc_ctx_cl_queue(const tc_ctx *ctx);
 tc_status tc_tensor_wrap(tc_ctx *ctx, cl_mem buf, size_t offset, tc_dtype dtype, int ndim, const int64_t *dims,
                          tc_tensor **out);
 
-/* The buffer holding a tensor's elements (borrowed; NULL on `ref`) and the
- * element offset of its first element in that buffer (tc_tensor_offset). */
+/* The buffer holding a tensor's elements (borrowed; NULL on `ref`); its first
+ * element is tc_tensor_offset(t) elements into the buffer (for a wrapped tensor:
+ * the offset it was wrapped at, plus that of any view of it). */
 cl_mem tc_tensor_cl_mem(const tc_tensor *t);
-size_t tc_tensor_cl_offset(const tc_tensor *t);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

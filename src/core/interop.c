@@ -130,4 +130,3 @@ tc_status tc_tensor_wrap(tc_ctx *ctx, cl_mem buf, size_t offset, tc_dtype dtype,
 }
 
 cl_mem tc_tensor_cl_mem(const tc_tensor *t) { return t ? t->st->buf : NULL; }
-size_t tc_tensor_cl_offset(const tc_tensor *t) { return t ? (size_t)t->offset : 0; }
