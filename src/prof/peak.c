@@ -10,8 +10,8 @@
 
 #define MIN_RUN_MS 20.0
 #define MAX_K 65536
-#define FMA_ITERS 64      /* loop iterations of peak_fma (64 FMAs each) */
-#define INT8_ITERS 64     /* loop iterations of peak_int8 (4 x 32 ops each) */
+#define FMA_ITERS 1024    /* loop iterations of peak_fma (64 FMAs each): long kernels, few launches */
+#define INT8_ITERS 512    /* loop iterations of peak_int8 (4 x 32 ops each) */
 #define READ_BYTES ((size_t)256 << 20)
 #define XFER_BYTES ((size_t)64 << 20)
 #define LAUNCH_RUNS 100   /* at least this many single launches */
