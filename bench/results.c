@@ -107,25 +107,40 @@ void res_free(res_set *s)
 
 /* ---- formats ---- */
 
-static const res_field *get(const res_record *r, const char *key)
+/* Two fields share a column: by key, or in the table and Markdown (by_head) by
+ * their header ("GOP/s" of one record's gflops and another's gops). */
+static int same_column(const res_field *a, const res_field *b, int by_head)
+{
+    return by_head ? strcmp(a->head, b->head) == 0 : strcmp(a->key, b->key) == 0;
+}
+
+static const res_field *get(const res_record *r, const res_field *col, int by_head)
 {
     for (int i = 0; i < r->n; i++)
-        if (strcmp(r->f[i].key, key) == 0) return &r->f[i];
+        if ((!by_head || r->f[i].head) && same_column(&r->f[i], col, by_head)) return &r->f[i];
     return NULL;
 }
 
-/* Column keys in order of first appearance; with_head: table columns only. */
-static int columns(const res_set *s, int with_head, const res_field **cols, int cap)
+/* The columns of every record, a field new to a later record placed after the
+ * column of the field before it in that record. */
+static int columns(const res_set *s, int by_head, const res_field **cols, int cap)
 {
     int n = 0;
-    for (int i = 0; i < s->n; i++)
+    for (int i = 0; i < s->n; i++) {
+        int after = -1; /* column of the previous field of this record */
         for (int j = 0; j < s->r[i].n; j++) {
             const res_field *f = &s->r[i].f[j];
-            if (with_head && !f->head) continue;
-            int seen = 0;
-            for (int k = 0; k < n && !seen; k++) seen = strcmp(cols[k]->key, f->key) == 0;
-            if (!seen && n < cap) cols[n++] = f;
+            if (by_head && !f->head) continue;
+            int k = 0;
+            while (k < n && !same_column(cols[k], f, by_head)) k++;
+            if (k == n && n < cap) {
+                memmove(cols + after + 2, cols + after + 1, (size_t)(n - after - 1) * sizeof *cols);
+                cols[k = after + 1] = f;
+                n++;
+            }
+            after = k;
         }
+    }
     return n;
 }
 
@@ -157,7 +172,7 @@ static void print_table(const res_set *s, FILE *out, int md)
     for (int c = 0; c < nc; c++) {
         w[c] = strlen(cols[c]->head);
         for (int i = 0; i < s->n; i++) {
-            text(get(&s->r[i], cols[c]->key), buf, sizeof buf);
+            text(get(&s->r[i], cols[c], 1), buf, sizeof buf);
             if (strlen(buf) > w[c]) w[c] = strlen(buf);
         }
     }
@@ -170,7 +185,7 @@ static void print_table(const res_set *s, FILE *out, int md)
             if (i < 0)
                 snprintf(buf, sizeof buf, "%s", cols[c]->head);
             else
-                text(get(&s->r[i], cols[c]->key), buf, sizeof buf);
+                text(get(&s->r[i], cols[c], 1), buf, sizeof buf);
             fprintf(out, "%s%*s", c ? sep : "", width, buf);
         }
         fprintf(out, "%s\n", md ? " |" : "");
@@ -202,7 +217,7 @@ static void print_csv(const res_set *s, FILE *out)
     fprintf(out, "\n");
     for (int i = 0; i < s->n; i++) {
         for (int c = 0; c < nc; c++) {
-            const res_field *f = get(&s->r[i], cols[c]->key);
+            const res_field *f = get(&s->r[i], cols[c], 0);
             if (c) fputc(',', out);
             if (!f) continue;
             if (f->kind == RES_NUM)

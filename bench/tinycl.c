@@ -59,6 +59,20 @@ const cli_cmd cli_commands[] = {
       {"--reps", "N", CLI_INT, "timed runs per variant (default 50)", 1, 10000, NULL},
       {"--budget", "MS", CLI_MS, "time budget per size, ms (default 3000)", 0, 0, NULL},
       F_DATA, F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+    {"bench quant", "", 0, "the int8 GEMM against the f32 matmul on the same data, with errors and weight bytes",
+     "Sizes are MxNxK[:tb] (default 1024x1024x1024,2048x2048x2048,256x4096x1024:tb). The\n"
+     "f32 inputs are quantized per column (B) and per tensor (A); each int8 variant runs\n"
+     "with and without a plan, interleaved with the f32 matmul, and each result's error\n"
+     "is taken against the exact (f64) product. Without --variants: every variant for\n"
+     "the device type but ref; without --device: every OpenCL device.",
+     cli_bench_quant,
+     {F_DEVICE,
+      {"--sizes", "S[,S...]", CLI_TEXT, "MxNxK[:tb] sizes", 0, 0, NULL},
+      {"--variants", "V[,V...]", CLI_TEXT, "int8 variants: ref, opencl, gpu, vnni, vnni256", 0, 0, NULL},
+      F_REPS("per variant"),
+      {"--budget", "MS", CLI_MS, "time budget per size, ms (default 3000)", 0, 0, NULL},
+      {"--dtype", "T", CLI_CHOICE, "the int8 op's output (default s8)", 0, 0, "s8|u8|f32"},
+      F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
     {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, per device",
      "The models and test split are found in --data DIR, else $TINYCL_DATA_DIR, else\n"
      "./data, the share/tinycl folder beside an installed tinycl, or the install prefix.",

@@ -203,7 +203,10 @@ static void test_uniform(void **state)
     assert_true(fabsf(pc->hi - (3.0f - 4e-4f)) < 4.0f / 2048 + 1e-3f);
     const float step = 4.0f / 255;
     assert_true(ms->lo >= mm->lo && ms->lo < mm->lo + 3 * step && ms->hi <= mm->hi && ms->hi > mm->hi - 3 * step);
-    assert_true(ms->mse <= mm->mse);
+    /* MSE minimizes the error the histogram predicts; on the samples themselves a clip
+     * within a bin of the ends can come out a hair worse than none (seen: 2.0521e-5
+     * against 2.0519e-5), so "no worse" holds to 1% */
+    assert_true(ms->mse <= mm->mse * 1.01);
     free(x);
     tc_ctx_free(ctx);
 }
