@@ -237,7 +237,7 @@ int cli_bench(const cli_args *a)
         if (trace && write_trace(ctx, trace) != 0) failed = 1;
         tc_ctx_free(ctx);
     }
-    res_set rs = {NULL, 0, 0, reps, 1, 1, budget, seed};
+    res_set rs = {.reps = reps, .has_budget = 1, .has_seed = 1, .budget_ms = budget, .seed = seed};
     failed |= to_records(ts, n, op, cases, samples, &rs) || res_output(&rs, a);
     res_free(&rs);
     for (int i = 0; i < n; i++) free(ts[i].ms);

@@ -220,7 +220,7 @@ int cli_bench_model(const cli_args *a)
         tc_tensor_free(labels);
         tc_ctx_free(ctx);
     }
-    res_set rs = {NULL, 0, 0, reps, 1, 0, budget, 0};
+    res_set rs = {.reps = reps, .has_budget = 1, .budget_ms = budget};
     failed |= to_records(recs, n, samples, &rs) || res_output(&rs, a);
     res_free(&rs);
     for (int i = 0; i < n; i++) free(recs[i].ms);

@@ -29,7 +29,7 @@ int cli_peak(const cli_args *a)
     int want[TC_PEAK_COUNT];
     if (selected(a, want)) return 2;
     const int reps = (int)cli_int(a, "--reps", 10), samples = cli_get(a, "--samples") != NULL;
-    res_set rs = {NULL, 0, 0, reps, 0, 0, 0, 0};
+    res_set rs = {.reps = reps};
     int failed = 0;
     for (int k = 0; k < a->ndevices; k++) {
         if (a->devices[k] == 0) {

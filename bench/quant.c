@@ -398,7 +398,7 @@ int cli_bench_quant(const cli_args *a)
         }
         tc_ctx_free(ctx);
     }
-    res_set rs = {NULL, 0, 0, o.reps, 1, 0, o.budget_ms, 0};
+    res_set rs = {.reps = o.reps, .has_budget = 1, .budget_ms = o.budget_ms};
     failed |= to_records(&l, cli_get(a, "--samples") != NULL, &rs) || res_output(&rs, a);
     res_free(&rs);
     free(l.recs);

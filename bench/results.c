@@ -263,7 +263,9 @@ static void print_json(const res_set *s, const cli_args *a, FILE *out, int lines
         json_record(out, &s->r[i]);
         if (lines) fprintf(out, "\n");
     }
-    if (!lines) fprintf(out, "\n ]}\n");
+    if (!lines) fprintf(out, "\n ]");
+    if (s->extra_json) fprintf(out, lines ? "{\"%s\": %s}\n" : ",\n \"%s\": %s", s->extra_key, s->extra_json);
+    if (!lines) fprintf(out, "}\n");
 }
 
 static void print_format(const res_set *s, const cli_args *a, FILE *out, const char *format)

@@ -38,6 +38,9 @@ typedef struct {
     int reps, has_budget, has_seed;
     double budget_ms;
     uint64_t seed;
+    /* JSON beside "records" (a summary, such as sparse's breakevens), or NULL */
+    const char *extra_key;
+    char *extra_json;
 } res_set;
 
 /* A new empty record, or NULL when out of memory. */

@@ -73,6 +73,21 @@ const cli_cmd cli_commands[] = {
       {"--budget", "MS", CLI_MS, "time budget per size, ms (default 3000)", 0, 0, NULL},
       {"--dtype", "T", CLI_CHOICE, "the int8 op's output (default s8)", 0, 0, "s8|u8|f32"},
       F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+    {"bench sparse", "", 0, "where pruned weights start to pay: sparse products against the dense kernel",
+     "One random OUT x IN weight is pruned to each sparsity of the sweep (magnitude, the\n"
+     "storage format's block pattern); at each batch the sparse product (spmv at batch 1,\n"
+     "spmm above) and the best dense kernel of the same shape (a linear plan, recorded as\n"
+     "op matmul) run in alternation; the speedup is the median of the rounds' ratios. The\n"
+     "breakeven of a batch is the lowest sparsity from which sparse wins at every higher\n"
+     "one (JSON: \"breakeven\" beside the records). Every OpenCL device unless --device.",
+     cli_bench_sparse,
+     {F_DEVICE,
+      {"--sparsity", "P[,P...]", CLI_TEXT, "percentages in [0, 100) (default 0,50,70,80,90,95,99)", 0, 0, NULL},
+      {"--batch", "B[,B...]", CLI_TEXT, "batch sizes (default 1,32)", 0, 0, NULL},
+      {"--shape", "OUTxIN", CLI_TEXT, "the weight's shape (default 4096x4096)", 0, 0, NULL},
+      {"--sparse-format", "F", CLI_TEXT, "storage: csr, bsr1x4, bsr1x8, bsr4x4 or auto (default csr)", 0, 0, NULL},
+      {"--reps", "N", CLI_INT, "rounds (default 20)", 1, 10000, NULL},
+      F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
     {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, per device",
      "The models and test split are found in --data DIR, else $TINYCL_DATA_DIR, else\n"
      "./data, the share/tinycl folder beside an installed tinycl, or the install prefix.",

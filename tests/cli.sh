@@ -41,6 +41,9 @@ misuse "--variants takes oneshot and plan" bench model --variants fast --json "$
 misuse "cannot find.*nosuch.tcw" bench model --sizes nosuch:1 --json "$tmp/r.json"
 misuse "one --device" bench matmul --trace "$tmp/t.json" --device ref,pthread --json "$tmp/r.json"
 misuse "--check takes" params --check maybe
+misuse "--dtype takes" bench quant --dtype s4 --json "$tmp/r.json"
+misuse "--sparse-format takes" bench sparse --sparse-format coo --json "$tmp/r.json"
+misuse "--sparsity takes" bench sparse --sparsity 100 --json "$tmp/r.json"
 misuse "needs a value" bench matmul --reps
 misuse "--reps takes a whole number" bench matmul --reps ten --json "$tmp/r.json"
 misuse "--reps takes a whole number" peak --reps 0 --json "$tmp/r.json"
@@ -65,7 +68,7 @@ TINYCL_DEVICE=nosuch misuse "TINYCL_DEVICE" devices
 # help for every command, three ways; the version
 "$tc" --version | grep -q "^tinycl [0-9][0-9.]* (commit [0-9a-z-]*)$" || bad "--version: $("$tc" --version)"
 "$tc" --help | grep -q "^usage: tinycl <command>" || bad "--help"
-for cmd in devices ops check bench "bench model" eval peak params; do
+for cmd in devices ops check bench "bench model" "bench quant" "bench sparse" eval peak params; do
   # shellcheck disable=SC2086
   "$tc" help $cmd >"$tmp/h1" && "$tc" $cmd --help >"$tmp/h2" && "$tc" $cmd -h >"$tmp/h3" ||
     bad "help for $cmd exits non-zero"

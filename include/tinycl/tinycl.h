@@ -16,6 +16,7 @@
 #include "tinycl/plan.h"
 #include "tinycl/igemm.h"
 #include "tinycl/attention.h"
+#include "tinycl/sparse.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
 #include "tinycl/peak.h"

@@ -198,6 +198,25 @@ static const row_desc attention_rows[] = {
                                .split_keys = 256, .split_groups = 4}},
 };
 
+/* ---- sparse: spmv, spmm, sparse linear and conv plans ------------------------ */
+static const field_desc sparse_fields[] = {
+    FIELD(sparse, cpu_vw, 2, 16, 1, "spmm_cpu floats per vector over batch columns"),
+    FIELD(sparse, cpu_rows, 1, 32, 0, "spmm_cpu / spmv_cpu block rows per work-item"),
+    FIELD(sparse, gpu_wg, 1, 1024, 1, "spmm_gpu / spmv_gpu work-items per group"),
+    FIELD(sparse, breakeven_b1, 0, 100, 0, "sparse linear AUTO: sparse from this % at batch <= 8"),
+    FIELD(sparse, breakeven_b32, 0, 100, 0, "sparse linear AUTO: sparse from this % at batch > 8"),
+};
+/* Breakevens measured by `tinycl bench sparse` (docs/performance.md, Sparse layers);
+ * devices not measured stay dense until 90% sparsity. */
+static const row_desc sparse_rows[] = {
+    {"pthread", TC_DEVICE_CPU,
+     &(const tc_par_sparse){.cpu_vw = 16, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 70, .breakeven_b32 = 70}},
+    {NULL, TC_DEVICE_CPU,
+     &(const tc_par_sparse){.cpu_vw = 8, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 90, .breakeven_b32 = 90}},
+    {NULL, TC_DEVICE_OTHER,
+     &(const tc_par_sparse){.cpu_vw = 4, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 90, .breakeven_b32 = 90}},
+};
+
 DESCRIBED(gemm);
 DESCRIBED(gemv);
 DESCRIBED(conv);
@@ -207,12 +226,14 @@ DESCRIBED(pool);
 DESCRIBED(embedding);
 DESCRIBED(igemm);
 DESCRIBED(attention);
+DESCRIBED(sparse);
 
 /* in the order of tc_params */
 static const family_desc families[] = {
     FAMILY(gemm, gemm_rule), FAMILY(gemv, NULL), FAMILY(conv, conv_rule), FAMILY(eltwise, NULL),
     FAMILY(rows, NULL),      FAMILY(pool, NULL), FAMILY(embedding, NULL), FAMILY(igemm, igemm_rule),
     FAMILY(attention, NULL),
+    FAMILY(sparse, NULL),
 };
 _Static_assert(sizeof families / sizeof families[0] <= TC_PARAM_FAMILIES_MAX, "raise TC_PARAM_FAMILIES_MAX");
 _Static_assert(sizeof(tc_params) / sizeof(int) <= TC_PARAM_FIELDS_MAX, "raise TC_PARAM_FIELDS_MAX");

@@ -61,6 +61,14 @@ typedef struct {
 } tc_par_attention;
 
 typedef struct {
+    int cpu_vw;        /* spmm_cpu: floats per vector over the batch columns, a power of two */
+    int cpu_rows;      /* spmm_cpu: block rows per work-item */
+    int gpu_wg;        /* spmm_gpu, spmv_gpu: work-items per group, a power of two */
+    int breakeven_b1;  /* sparse linear plan, AUTO: sparse from this sparsity (percent) at batch <= 8 */
+    int breakeven_b32; /* ... and at larger batches; 100 = always dense */
+} tc_par_sparse;
+
+typedef struct {
     tc_par_gemm gemm;
     tc_par_gemv gemv;
     tc_par_conv conv;
@@ -70,6 +78,7 @@ typedef struct {
     tc_par_embedding embedding;
     tc_par_igemm igemm;
     tc_par_attention attention;
+    tc_par_sparse sparse;
 } tc_params;
 
 #define TC_PARAM_FIELDS_MAX   32

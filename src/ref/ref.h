@@ -75,6 +75,26 @@ typedef struct {
 
 /* y = conv2d(x, w) (+ bias[k]) (ReLU), direct loops; what y held before is ignored. */
 void tc_ref_conv2d(const float *x, const float *w, const float *bias, float *y, const tc_conv_dims *d, int relu);
+/* Its steps: adds weight wv at tap (r, s) of input plane xp to output plane yp;
+ * then adds bias[k] (bias may be NULL) and applies ReLU over the plane. */
+void tc_ref_conv_tap(float *yp, const float *xp, float wv, int64_t r, int64_t s, const tc_conv_dims *d);
+void tc_ref_conv_finish(float *yp, int64_t plane, const float *bias, int64_t k, int relu);
+
+/* A block-sparse row matrix on the host (include/tinycl/sparse.h): br x bc blocks,
+ * rowptr[mb + 1] into the blocks, one block-column index per block, each block's
+ * values row-major; rows past `rows` in the last block row are zero. */
+typedef struct {
+    int br, bc;
+    int64_t rows, cols, mb;
+    const int32_t *rowptr, *colidx;
+    const float *values;
+} tc_ref_bsr;
+/* y[b, r] = sum_c x[b, c] A[r, c] (+ bias[r]) (ReLU) for b < batch. */
+void tc_ref_spmm(const tc_ref_bsr *a, const float *x, int64_t batch, const float *bias, int relu, float *y);
+/* conv2d whose filters are a's rows over the columns (c * R + r) * S + s, c counted
+ * over all C channels (a grouped filter's columns lie in its group's channels). */
+void tc_ref_sparse_conv2d(const tc_ref_bsr *a, const float *x, const float *bias, float *y, const tc_conv_dims *d,
+                          int relu);
 
 /* Attention geometry: q and out [b, h, lq, dh] at strides (qsb, qsh, qsl) per batch,
  * head and token (the layout), k and v [b, hkv, lk, dh] contiguous; query i of
