@@ -8,22 +8,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/cli.h"
+#include "bench/meta.h"
+#include "bench/results.h"
 #include "core/internal.h"
 
 #define MAX_LENGTHS 16
 #define PROMPT "The "
 #define PLEN 4
+#define BINS 16 /* context ranges of the step-time fits */
+
+static const char *const vname[2] = {"cached", "uncached"};
 
 typedef struct {
     int64_t tokens;
-    double ms[2];     /* median per variant: 0 cached, 1 uncached; < 0: skipped */
-    int reps[2];
-    double agree;     /* fraction of equal tokens; < 0 when a variant was skipped */
+    double *ms[2]; /* per variant: 0 cached, 1 uncached; reps[v] times */
+    int reps[2];   /* 0: skipped */
+    double agree;  /* fraction of equal tokens; < 0 when a variant was skipped */
     size_t cache_bytes;
 } row;
 
-static const char *const vname[2] = {"cached", "uncached"};
+/* What a device's run adds to the records: its summary. */
+typedef struct {
+    char device[256];
+    double launches[2]; /* per generated token; < 0: not counted (ref) */
+    int64_t breakeven, compared;
+    double fit[2][3], r2[2]; /* r2 < 0: too few steps */
+    int64_t fit_steps[2];
+} summary;
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -108,42 +119,34 @@ static void launches_per_token(int dev, const char *path, double lpt[2])
 static tc_status time_lengths(tc_decoder *d, row *rows, int nrows, int reps, double max_ms, double *steps[2],
                               int64_t nsteps[2])
 {
-    int64_t most = rows[nrows - 1].tokens;
+    const int64_t most = rows[nrows - 1].tokens;
     int32_t *out[2] = {malloc((size_t)most * sizeof(int32_t)), malloc((size_t)most * sizeof(int32_t))};
-    double *sm = malloc((size_t)most * sizeof *sm), *t = malloc((size_t)(2 * reps) * sizeof *t);
-    tc_status s = out[0] && out[1] && sm && t ? TC_OK : TC_ERR_OUT_OF_MEMORY;
+    double *sm = malloc((size_t)most * sizeof *sm), ms;
+    tc_status s = out[0] && out[1] && sm ? TC_OK : TC_ERR_OUT_OF_MEMORY;
     int skip[2] = {0, 0};
-    double ms;
     /* untimed: every kernel either variant uses gets built (PoCL compiles on first use) */
     if (s == TC_OK) s = gen(d, 1, most, out[0], NULL, &ms);
     if (s == TC_OK) s = gen(d, 0, most < 32 ? most : 32, out[1], NULL, &ms);
     for (int i = 0; i < nrows && s == TC_OK; i++) {
         row *r = &rows[i];
         r->cache_bytes = tc_decoder_cache_bytes(d, 1, PLEN + r->tokens - 1);
-        for (int v = 0; v < 2; v++) r->ms[v] = -1.0, r->reps[v] = 0;
         for (int k = 0; k < reps && s == TC_OK; k++) {
             for (int j = 0; j < 2 && s == TC_OK; j++) {
                 const int v = (k + j) % 2; /* alternate which goes first */
-                if (skip[v] || (k > 0 && t[v * reps] > max_ms)) continue;
-                s = gen(d, v == 0, r->tokens, out[v], sm, &ms);
-                t[v * reps + r->reps[v]++] = ms;
+                if (skip[v] || (k > 0 && r->ms[v][0] > max_ms)) continue;
+                s = gen(d, v == 0, r->tokens, out[v], sm, &r->ms[v][r->reps[v]++]);
                 if (s == TC_OK && r->tokens >= nsteps[v]) {
                     memcpy(steps[v], sm, (size_t)r->tokens * sizeof *sm);
                     nsteps[v] = r->tokens;
                 }
             }
         }
-        for (int v = 0; v < 2; v++) {
-            if (!r->reps[v]) continue;
-            qsort(t + v * reps, (size_t)r->reps[v], sizeof *t, cmp_double);
-            r->ms[v] = t[v * reps + r->reps[v] / 2];
-            if (t[v * reps] > max_ms) skip[v] = 1; /* longer lengths would take longer still */
-        }
+        for (int v = 0; v < 2; v++) skip[v] |= r->reps[v] && r->ms[v][0] > max_ms; /* longer ones take longer */
         int same = 0;
         for (int64_t j = 0; j < r->tokens; j++) same += out[0][j] == out[1][j];
         r->agree = r->reps[0] && r->reps[1] ? (double)same / (double)r->tokens : -1.0;
     }
-    free(out[0]), free(out[1]), free(sm), free(t);
+    free(out[0]), free(out[1]), free(sm);
     return s;
 }
 
@@ -162,166 +165,190 @@ static int64_t breakeven(const double *c, const double *u, int64_t n)
 }
 
 /* Step time against the context it attends to, fitted (a line with the cache, a
- * parabola without) to the medians of BINS equal ranges of steps: a busy
- * machine stalls single steps, which a median ignores and a least-squares fit on
- * every step would not. */
-#define BINS 16
-static void report_steps(double *const steps[2], const int64_t nsteps[2])
+ * parabola without) to the medians of BINS equal ranges of steps: a busy machine
+ * stalls single steps, which a median ignores and a fit over every step would not. */
+static void fit_steps(double *const steps[2], const int64_t nsteps[2], summary *sm)
 {
     for (int v = 0; v < 2; v++) {
         const int64_t n = nsteps[v] - 1; /* the first step is the prompt's prefill */
-        if (n < 2 * BINS) continue;
-        double x[BINS], y[BINS], c[3], *t = malloc((size_t)n * sizeof *t);
-        if (!t) return;
+        double x[BINS], y[BINS], *t = n >= 2 * BINS ? malloc((size_t)n * sizeof *t) : NULL;
+        sm->r2[v] = -1.0;
+        sm->fit_steps[v] = n;
+        if (!t) continue;
         for (int b = 0; b < BINS; b++) {
             const int64_t lo = n * b / BINS, hi = n * (b + 1) / BINS;
             memcpy(t, steps[v] + 1 + lo, (size_t)(hi - lo) * sizeof *t);
             qsort(t, (size_t)(hi - lo), sizeof *t, cmp_double);
             y[b] = t[(hi - lo) / 2];
-            x[b] = (double)(PLEN + 1 + (lo + hi - 1) / 2); /* context of the bin's middle step */
+            x[b] = (double)(PLEN + 1 + (lo + hi - 1) / 2); /* context of the range's middle step */
         }
         free(t);
-        const double r2 = fit(x, y, BINS, v == 0 ? 1 : 2, c);
-        if (v == 0)
-            printf("  cached step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.3f us x context "
-                   "(R^2 %.3f)\n", BINS, (long long)n, c[0], 1e3 * c[1], r2);
-        else
-            printf("  uncached step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.4f us x context + "
-                   "%.5f us x context^2 (R^2 %.3f)\n", BINS, (long long)n, c[0], 1e3 * c[1], 1e3 * c[2], r2);
+        sm->r2[v] = fit(x, y, BINS, v == 0 ? 1 : 2, sm->fit[v]);
     }
 }
 
-static void print_device(const char *name, const tc_decoder_info *in, const row *rows, int n, const double lpt[2])
+static void print_summary(FILE *f, const summary *s)
 {
-    printf("\n%s: d_model %lld, %lld layers, %lld heads, batch 1, prompt \"%s\"\n", name, (long long)in->d_model,
-           (long long)in->layers, (long long)in->heads, PROMPT);
-    printf("%7s %12s %10s %12s %10s %9s %7s %10s\n", "tokens", "cached ms", "tok/s", "uncached ms", "tok/s",
-           "speedup", "agree", "cache KiB");
-    for (int i = 0; i < n; i++) {
-        const row *r = &rows[i];
-        char c[2][2][32];
-        for (int v = 0; v < 2; v++) {
-            snprintf(c[v][0], 32, r->ms[v] < 0 ? "skipped" : "%.2f", r->ms[v]);
-            snprintf(c[v][1], 32, r->ms[v] < 0 ? "-" : "%.1f", 1e3 * (double)r->tokens / r->ms[v]);
-        }
-        char sp[32] = "-", ag[32] = "-";
-        if (r->agree >= 0) {
-            snprintf(sp, sizeof sp, "%.2fx", r->ms[1] / r->ms[0]);
-            snprintf(ag, sizeof ag, "%.3f", r->agree);
-        }
-        printf("%7lld %12s %10s %12s %10s %9s %7s %10.1f\n", (long long)r->tokens, c[0][0], c[0][1], c[1][0], c[1][1],
-               sp, ag, (double)r->cache_bytes / 1024.0);
-    }
-    if (lpt[0] >= 0)
-        printf("  launches per generated token: %.1f cached, %.1f uncached\n", lpt[0], lpt[1]);
+    fprintf(f, "%s:\n", s->device);
+    if (s->launches[0] >= 0)
+        fprintf(f, "  launches per generated token: %.1f cached, %.1f uncached\n", s->launches[0], s->launches[1]);
+    if (s->breakeven) fprintf(f, "  breakeven: the cache is faster from %lld generated tokens on\n", (long long)s->breakeven);
+    else fprintf(f, "  breakeven: the cache is not faster within %lld generated tokens\n", (long long)s->compared);
+    if (s->r2[0] >= 0)
+        fprintf(f, "  cached step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.3f us x context "
+                   "(R^2 %.3f)\n", BINS, (long long)s->fit_steps[0], s->fit[0][0], 1e3 * s->fit[0][1], s->r2[0]);
+    if (s->r2[1] >= 0)
+        fprintf(f, "  uncached step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.4f us x context "
+                   "+ %.5f us x context^2 (R^2 %.3f)\n", BINS, (long long)s->fit_steps[1], s->fit[1][0],
+                1e3 * s->fit[1][1], 1e3 * s->fit[1][2], s->r2[1]);
 }
 
-static void json_rows(FILE *f, int *first, const char *dev, const tc_decoder_info *in, const row *rows, int n,
-                      const double lpt[2])
+/* "generation": [{"device", "launches_per_token", "breakeven_tokens", "step_fits"}] */
+static char *summary_json(const summary *s, int n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    fprintf(f, "[");
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "%s{\"device\": ", i ? ", " : "");
+        meta_json_string(f, s[i].device);
+        if (s[i].launches[0] >= 0)
+            fprintf(f, ", \"launches_per_token\": {\"cached\": %.1f, \"uncached\": %.1f}", s[i].launches[0],
+                    s[i].launches[1]);
+        fprintf(f, ", \"breakeven_tokens\": ");
+        if (s[i].breakeven) fprintf(f, "%lld", (long long)s[i].breakeven);
+        else fprintf(f, "null");
+        if (s[i].r2[0] >= 0)
+            fprintf(f, ", \"cached_step_ms\": {\"a\": %.6g, \"b_per_context\": %.6g, \"r2\": %.4f}", s[i].fit[0][0],
+                    s[i].fit[0][1], s[i].r2[0]);
+        if (s[i].r2[1] >= 0)
+            fprintf(f, ", \"uncached_step_ms\": {\"a\": %.6g, \"b_per_context\": %.6g, \"c_per_context2\": %.6g, "
+                       "\"r2\": %.4f}", s[i].fit[1][0], s[i].fit[1][1], s[i].fit[1][2], s[i].r2[1]);
+        fprintf(f, "}");
+    }
+    fprintf(f, "]");
+    return fclose(f) == 0 ? buf : (free(buf), NULL);
+}
+
+static int to_records(const char *dev, const tc_decoder_info *in, const row *rows, int n, const double lpt[2],
+                      int samples, res_set *rs)
 {
     for (int i = 0; i < n; i++)
         for (int v = 0; v < 2; v++) {
             const row *r = &rows[i];
-            if (r->ms[v] < 0) continue;
-            fprintf(f,
-                    "%s  {\"op\": \"generate\", \"variant\": \"%s\", \"device\": \"%s\", \"shape\": {\"tokens\": %lld, "
-                    "\"prompt\": %d, \"d_model\": %lld, \"layers\": %lld, \"heads\": %lld, \"batch\": 1}, "
-                    "\"median_ms\": %.6f, \"tokens_per_s\": %.3f, \"reps\": %d",
-                    *first ? "" : ",\n", vname[v], dev, (long long)r->tokens, PLEN, (long long)in->d_model,
-                    (long long)in->layers, (long long)in->heads, r->ms[v], 1e3 * (double)r->tokens / r->ms[v],
-                    r->reps[v]);
-            if (r->agree >= 0) fprintf(f, ", \"agree\": %.6f", r->agree);
-            if (v == 0 && r->agree >= 0) fprintf(f, ", \"speedup_vs_uncached\": %.3f", r->ms[1] / r->ms[0]);
-            if (v == 0) fprintf(f, ", \"cache_bytes\": %zu", r->cache_bytes);
-            if (lpt[v] >= 0) fprintf(f, ", \"launches_per_token\": %.1f", lpt[v]);
-            fprintf(f, "}");
-            *first = 0;
+            if (!r->reps[v]) continue;
+            res_record *o = res_add(rs);
+            if (!o) return 1;
+            char text[96], json[256];
+            snprintf(text, sizeof text, "tokens=%lld", (long long)r->tokens);
+            snprintf(json, sizeof json,
+                     "{\"tokens\": %lld, \"prompt\": %d, \"d_model\": %lld, \"layers\": %lld, \"heads\": %lld, "
+                     "\"batch\": 1}", (long long)r->tokens, PLEN, (long long)in->d_model, (long long)in->layers,
+                     (long long)in->heads);
+            res_str(o, "op", "op", "generate");
+            res_str(o, "variant", "variant", vname[v]);
+            res_str(o, "device", "device", dev);
+            res_obj(o, "shape", "shape", text, json);
+            res_times(o, r->ms[v], r->reps[v], samples);
+            res_num(o, "tokens_per_s", "tokens/s", "%.1f", 1e3 * (double)r->tokens / res_median(r->ms[v], r->reps[v]));
+            if (r->agree >= 0) res_num(o, "agree", "agree", "%.3f", r->agree);
+            if (v == 0 && r->agree >= 0)
+                res_num(o, "speedup_vs_uncached", "vs uncached", "%.2fx",
+                        res_median(r->ms[1], r->reps[1]) / res_median(r->ms[0], r->reps[0]));
+            if (v == 0) res_num(o, "cache_bytes", "cache bytes", "%.0f", (double)r->cache_bytes);
+            if (lpt[v] >= 0) res_num(o, "launches_per_token", "launches/token", "%.1f", lpt[v]);
         }
+    return 0;
 }
 
-static int parse_lengths(const char *s, row *rows, int *n)
+static int parse_lengths(const char *s, int64_t *len, int *n)
 {
     *n = 0;
     for (const char *p = s; *p;) {
         char *end;
         const long long v = strtoll(p, &end, 10);
-        if (end == p || v < 1 || v > 1 << 20 || *n == MAX_LENGTHS || (*n && v <= rows[*n - 1].tokens)) return -1;
-        rows[(*n)++].tokens = v;
-        p = *end == ',' ? end + 1 : end;
+        if (end == p || v < 1 || v > 1 << 20 || *n == MAX_LENGTHS || (*n && v <= len[*n - 1])) return -1;
+        len[(*n)++] = v;
         if (*end && *end != ',') return -1;
+        p = *end ? end + 1 : end;
     }
     return *n ? 0 : -1;
 }
 
-int cli_bench_kvcache(int argc, char **argv)
+/* One device: its records and summary; 1 on failure. */
+static int run_device(int dev, const char *path, const int64_t *lengths, int nl, int reps, double max_ms, int samples,
+                      double *steps[2], res_set *rs, summary *sm)
 {
-    static const char *const known[] = {"--device", "--lengths", "--reps", "--max-ms", "--json", "--model", NULL};
-    if (!cli_known(argc, argv, known)) return 2;
-    const char *dev = cli_opt(argc, argv, "--device"), *json = cli_opt(argc, argv, "--json");
-    const char *len_s = cli_opt(argc, argv, "--lengths") ? cli_opt(argc, argv, "--lengths") : "16,32,64,128,256,512,1024";
-    const int reps = cli_opt(argc, argv, "--reps") ? atoi(cli_opt(argc, argv, "--reps")) : 3;
-    const double max_ms = cli_opt(argc, argv, "--max-ms") ? atof(cli_opt(argc, argv, "--max-ms")) : 60000.0;
-    row proto[MAX_LENGTHS];
-    int nrows = 0;
-    if (parse_lengths(len_s, proto, &nrows) || reps < 1 || reps > 1000 || !(max_ms > 0)) {
-        fprintf(stderr, "tinycl bench kvcache: --lengths N,N,... (increasing, 1..%d, at most %d), --reps 1..1000, "
-                        "--max-ms MS > 0\n", 1 << 20, MAX_LENGTHS);
-        return 2;
+    char spec[16];
+    snprintf(spec, sizeof spec, "%d", dev);
+    tc_ctx *ctx = NULL;
+    tc_decoder *d = NULL;
+    row rows[MAX_LENGTHS];
+    memset(rows, 0, sizeof rows);
+    int64_t nsteps[2] = {0, 0};
+    tc_status s = tc_ctx_create(spec, 0, &ctx);
+    for (int i = 0; i < nl && s == TC_OK; i++) {
+        rows[i].tokens = lengths[i];
+        for (int v = 0; v < 2; v++)
+            if (!(rows[i].ms[v] = malloc((size_t)reps * sizeof(double)))) s = TC_ERR_OUT_OF_MEMORY;
     }
-    int first = 0, last = tc_device_count() - 1;
-    if (dev) {
-        if (tc_device_find(dev, &first) != TC_OK) {
-            fprintf(stderr, "tinycl bench kvcache: %s\n", tc_last_error(NULL));
-            return 2;
-        }
-        last = first;
+    if (s == TC_OK) s = tc_decoder_load(ctx, path, PLEN + lengths[nl - 1], &d);
+    if (s == TC_OK) s = time_lengths(d, rows, nl, reps, max_ms, steps, nsteps);
+    int failed = s != TC_OK;
+    if (failed) {
+        fprintf(stderr, "tinycl bench kvcache: device %s: %s\n", spec,
+                s == TC_ERR_OUT_OF_MEMORY ? "out of memory" : ctx ? tc_last_error(ctx) : tc_last_error(NULL));
+    } else {
+        const tc_decoder_info in = tc_decoder_info_of(d);
+        snprintf(sm->device, sizeof sm->device, "%s", tc_ctx_device(ctx)->name);
+        launches_per_token(dev, path, sm->launches);
+        sm->compared = nsteps[0] < nsteps[1] ? nsteps[0] : nsteps[1];
+        sm->breakeven = breakeven(steps[0], steps[1], sm->compared);
+        fit_steps(steps, nsteps, sm);
+        failed = to_records(sm->device, &in, rows, nl, sm->launches, samples, rs);
+        for (int i = 0; i < nl; i++)
+            if (rows[i].agree >= 0 && rows[i].agree < 1.0) {
+                fprintf(stderr, "tinycl bench kvcache: %s, %lld tokens: cached and uncached tokens differ\n",
+                        sm->device, (long long)rows[i].tokens);
+                failed = 1;
+            }
     }
-    char path[1024];
-    cli_decoder_path(cli_opt(argc, argv, "--model"), path, sizeof path);
-    FILE *jf = json ? fopen(json, "w") : NULL;
-    if (json && !jf) {
-        fprintf(stderr, "tinycl bench kvcache: cannot write %s\n", json);
-        return 2;
+    for (int i = 0; i < nl; i++) free(rows[i].ms[0]), free(rows[i].ms[1]);
+    tc_decoder_free(d);
+    tc_ctx_free(ctx);
+    return failed;
+}
+
+int cli_bench_kvcache(const cli_args *a)
+{
+    const char *len_s = cli_get(a, "--lengths") ? cli_get(a, "--lengths") : "16,32,64,128,256,512,1024";
+    int64_t lengths[MAX_LENGTHS];
+    int nl = 0;
+    if (parse_lengths(len_s, lengths, &nl))
+        return cli_misuse(a, "--lengths takes up to %d increasing token counts in 1..%d, not '%s'", MAX_LENGTHS,
+                          1 << 20, len_s);
+    const int reps = (int)cli_int(a, "--reps", 3);
+    const double max_ms = cli_ms(a, "--max-ms", 60000.0);
+    char path[4200];
+    if (cli_decoder_path(a, path, sizeof path)) return 2;
+    double *steps[2] = {malloc((size_t)lengths[nl - 1] * sizeof(double)),
+                        malloc((size_t)lengths[nl - 1] * sizeof(double))};
+    summary *sm = calloc((size_t)a->ndevices + 1, sizeof *sm);
+    res_set rs = {.reps = reps, .extra_key = "generation"};
+    int failed = !steps[0] || !steps[1] || !sm, ns = 0;
+    for (int k = 0; k < a->ndevices && !failed; k++) {
+        if (a->devices[k] == 0 && !a->device_source) continue; /* every OpenCL device; ref when asked for */
+        failed |= run_device(a->devices[k], path, lengths, nl, reps, max_ms, cli_get(a, "--samples") != NULL, steps,
+                             &rs, &sm[ns]);
+        ns += !failed;
     }
-    if (jf) fprintf(jf, "{\"records\": [\n");
-    const int64_t most = proto[nrows - 1].tokens;
-    double *steps[2] = {malloc((size_t)most * sizeof(double)), malloc((size_t)most * sizeof(double))};
-    int failed = !steps[0] || !steps[1], jfirst = 1;
-    for (int dv = first; dv <= last && !failed; dv++) {
-        char spec[16];
-        snprintf(spec, sizeof spec, "%d", dv);
-        tc_ctx *ctx = NULL;
-        tc_decoder *d = NULL;
-        row rows[MAX_LENGTHS];
-        memcpy(rows, proto, sizeof rows);
-        int64_t nsteps[2] = {0, 0};
-        double lpt[2];
-        tc_status s = tc_ctx_create(spec, 0, &ctx);
-        if (s == TC_OK) s = tc_decoder_load(ctx, path, PLEN + most, &d);
-        if (s == TC_OK) s = time_lengths(d, rows, nrows, reps, max_ms, steps, nsteps);
-        if (s != TC_OK) {
-            fprintf(stderr, "tinycl bench kvcache: device %s: %s\n", spec, ctx ? tc_last_error(ctx) : tc_last_error(NULL));
-            failed = 1;
-        } else {
-            const tc_decoder_info in = tc_decoder_info_of(d);
-            launches_per_token(dv, path, lpt);
-            print_device(tc_ctx_device(ctx)->name, &in, rows, nrows, lpt);
-            const int64_t n = nsteps[0] < nsteps[1] ? nsteps[0] : nsteps[1];
-            const int64_t be = breakeven(steps[0], steps[1], n);
-            if (be) printf("  breakeven: the cache is faster from %lld generated tokens on\n", (long long)be);
-            else printf("  breakeven: the cache is not faster within %lld generated tokens\n", (long long)n);
-            report_steps(steps, nsteps);
-            if (jf) json_rows(jf, &jfirst, tc_ctx_device(ctx)->name, &in, rows, nrows, lpt);
-            for (int i = 0; i < nrows; i++) failed |= rows[i].agree >= 0 && rows[i].agree < 1.0;
-        }
-        tc_decoder_free(d);
-        tc_ctx_free(ctx);
-    }
-    if (jf) {
-        fprintf(jf, "\n]}\n");
-        fclose(jf);
-        if (!failed) printf("wrote %s\n", json);
-    }
-    free(steps[0]), free(steps[1]);
+    if (!ns && !failed) printf("no OpenCL device: %s (--device ref runs the reference)\n", tc_device_probe_message());
+    if (sm) rs.extra_json = summary_json(sm, ns);
+    failed |= !rs.extra_json || res_output(&rs, a);
+    for (int i = 0; i < ns; i++) print_summary(cli_get(a, "--format") || cli_get(a, "--out") ? stderr : stdout, &sm[i]);
+    res_free(&rs);
+    free(steps[0]), free(steps[1]), free(sm);
     return failed;
 }

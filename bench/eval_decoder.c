@@ -42,8 +42,9 @@ static uint8_t *slurp(const char *path, int64_t *n)
     return b;
 }
 
-int cli_eval_decoder(int first, int last, const char *dir, int64_t windows)
+int cli_eval_decoder(const cli_args *a, const char *dir)
 {
+    const int64_t windows = cli_int(a, "--windows", 0);
     char model[1100], text[1100], fig[1100];
     snprintf(model, sizeof model, "%s/fortunes_decoder.tcw", dir);
     snprintf(text, sizeof text, "%s/fortunes_heldout.txt", dir);
@@ -57,7 +58,8 @@ int cli_eval_decoder(int first, int last, const char *dir, int64_t windows)
     const double want = script_bpb(fig, windows, &script_bytes);
     printf("\n%-17s %-44s %9s  %-9s %9s %8s\n", "model", "device", "bits/byte", "(bytes)", "script", "|diff|");
     int failed = 0;
-    for (int d = first; d <= last; d++) {
+    for (int i = 0; i < a->ndevices; i++) {
+        const int d = a->devices[i];
         char spec[16];
         snprintf(spec, sizeof spec, "%d", d);
         tc_ctx *ctx = NULL;

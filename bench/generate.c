@@ -10,15 +10,16 @@
 #define DEFAULT_PROMPT "The "
 #define DEFAULT_TOKENS 200
 
-/* The model file: --model, else $TINYCL_DATA_DIR or ./data. */
-void cli_decoder_path(const char *model, char *buf, size_t n)
+int cli_decoder_path(const cli_args *a, char *buf, size_t n)
 {
-    const char *dir = getenv("TINYCL_DATA_DIR") ? getenv("TINYCL_DATA_DIR") : "data";
-    if (model) snprintf(buf, n, "%s", model);
-    else snprintf(buf, n, "%s/fortunes_decoder.tcw", dir);
+    if (cli_get(a, "--model")) return snprintf(buf, n, "%s", cli_get(a, "--model")) < (int)n ? 0 : 2;
+    static const char *const files[] = {"fortunes_decoder.tcw"};
+    char dir[4096];
+    if (cli_find_data(a, files, 1, dir, sizeof dir)) return 2;
+    return snprintf(buf, n, "%s/%s", dir, files[0]) < (int)n ? 0 : 2;
 }
 
-/* Bytes as text; other bytes than printable ASCII, newline and tab as \xNN. */
+/* Bytes as text; bytes other than printable ASCII, newline and tab as \xNN. */
 static void print_bytes(const int32_t *t, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
@@ -27,71 +28,68 @@ static void print_bytes(const int32_t *t, int64_t n)
     }
 }
 
-int cli_generate(int argc, char **argv)
+/* Loads the model on device spec (NULL: the default device) and generates. */
+static int run(const char *spec, const char *path, const int32_t *ids, int64_t len, int64_t tokens,
+               const tc_generate_params *p)
 {
-    static const char *const known[] = {"--prompt", "--tokens",      "--no-cache", "--device", "--model",
-                                        "--top-k",  "--temperature", "--seed",     NULL};
-    /* --no-cache takes no value: take it out before the --option VALUE check */
-    int cache = 1, n = 0;
-    char **args = malloc((size_t)(argc > 0 ? argc : 1) * sizeof *args);
-    if (!args) return 1;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--no-cache") == 0) cache = 0;
-        else args[n++] = argv[i];
-    }
-    int rc = 2;
-    const char *prompt = cli_opt(n, args, "--prompt") ? cli_opt(n, args, "--prompt") : DEFAULT_PROMPT;
-    const char *tok_s = cli_opt(n, args, "--tokens"), *topk_s = cli_opt(n, args, "--top-k");
-    const char *temp_s = cli_opt(n, args, "--temperature"), *seed_s = cli_opt(n, args, "--seed");
-    const long long tokens = tok_s ? atoll(tok_s) : DEFAULT_TOKENS;
-    tc_generate_params p = tc_generate_defaults();
-    p.use_cache = cache;
-    if (topk_s || temp_s) {
-        p.sample = TC_SAMPLE_TOP_K;
-        p.top_k = topk_s ? atoll(topk_s) : 0;
-        p.temperature = temp_s ? (float)atof(temp_s) : 1.0f;
-        p.seed = seed_s ? strtoull(seed_s, NULL, 10) : 20261122u;
-    }
     tc_ctx *ctx = NULL;
     tc_decoder *d = NULL;
-    int64_t len = (int64_t)strlen(prompt);
-    int32_t *ids = malloc((size_t)(len > 0 ? len : 1) * sizeof *ids), *out = NULL;
-    char path[1024];
-    cli_decoder_path(cli_opt(n, args, "--model"), path, sizeof path);
-    if (!cli_known(n, args, known) || !ids) goto done;
-    if (tokens < 1 || tokens > 1 << 20) {
-        fprintf(stderr, "tinycl generate: --tokens must be in 1..%d\n", 1 << 20);
-        goto done;
-    }
-    for (int64_t i = 0; i < len; i++) ids[i] = (unsigned char)prompt[i];
-    rc = 1;
-    if (tc_ctx_create(cli_opt(n, args, "--device"), 0, &ctx) != TC_OK) {
-        fprintf(stderr, "tinycl generate: %s\n", tc_last_error(NULL));
-        goto done;
+    int32_t *out = malloc((size_t)tokens * sizeof *out);
+    if (!out || tc_ctx_create(spec, 0, &ctx) != TC_OK) {
+        fprintf(stderr, "tinycl generate: %s\n", out ? tc_last_error(NULL) : "out of memory");
+        free(out);
+        return 1;
     }
     const int32_t *prompts[1] = {ids};
     const double t0 = tc_now_ms();
     tc_status s = tc_decoder_load(ctx, path, len + tokens, &d);
-    out = malloc((size_t)tokens * sizeof *out);
-    if (s == TC_OK && !out) s = TC_ERR_OUT_OF_MEMORY;
     const double t1 = tc_now_ms();
-    if (s == TC_OK) s = tc_decoder_generate(d, 1, prompts, &len, tokens, &p, out);
+    if (s == TC_OK) s = tc_decoder_generate(d, 1, prompts, &len, tokens, p, out);
     const double t2 = tc_now_ms();
-    if (s != TC_OK) {
+    if (s == TC_OK) {
+        print_bytes(ids, len);
+        print_bytes(out, tokens);
+        printf("\n-- %lld tokens in %.1f ms: %.1f tokens/s (%s, %s; model loaded in %.1f ms) on %s\n",
+               (long long)tokens, t2 - t1, 1e3 * (double)tokens / (t2 - t1),
+               p->use_cache ? "KV cache" : "no cache, recomputed every step",
+               p->sample == TC_SAMPLE_GREEDY ? "greedy" : "top-k sampling", t1 - t0, tc_ctx_device(ctx)->name);
+    } else {
         fprintf(stderr, "tinycl generate: %s\n", tc_last_error(ctx));
-        goto done;
     }
-    print_bytes(ids, len);
-    print_bytes(out, tokens);
-    printf("\n-- %lld tokens in %.1f ms: %.1f tokens/s (%s, %s; model loaded in %.1f ms) on %s\n", tokens, t2 - t1,
-           1e3 * (double)tokens / (t2 - t1), cache ? "KV cache" : "no cache, recomputed every step",
-           p.sample == TC_SAMPLE_GREEDY ? "greedy" : "top-k sampling", t1 - t0, tc_ctx_device(ctx)->name);
-    rc = 0;
-done:
     tc_decoder_free(d);
     tc_ctx_free(ctx);
-    free(ids);
     free(out);
-    free(args);
+    return s == TC_OK ? 0 : 1;
+}
+
+int cli_generate(const cli_args *a)
+{
+    const char *prompt = cli_get(a, "--prompt") ? cli_get(a, "--prompt") : DEFAULT_PROMPT;
+    const int64_t len = (int64_t)strlen(prompt), tokens = cli_int(a, "--tokens", DEFAULT_TOKENS);
+    if (len < 1) return cli_misuse(a, "--prompt needs at least one byte");
+    tc_generate_params p = tc_generate_defaults();
+    p.use_cache = cli_get(a, "--no-cache") == NULL;
+    if (cli_get(a, "--top-k") || cli_get(a, "--temperature")) {
+        p.sample = TC_SAMPLE_TOP_K;
+        p.top_k = cli_int(a, "--top-k", 0);
+        p.temperature = (float)cli_ms(a, "--temperature", 1.0);
+        p.seed = cli_seed(a, "--seed", 20261122u);
+    }
+    char path[4200];
+    if (cli_decoder_path(a, path, sizeof path)) return 2;
+    int32_t *ids = malloc((size_t)len * sizeof *ids);
+    if (!ids) return 1;
+    for (int64_t i = 0; i < len; i++) ids[i] = (unsigned char)prompt[i];
+    int rc = 0;
+    if (!a->device_source) {
+        rc = run(NULL, path, ids, len, tokens, &p);
+    } else {
+        for (int i = 0; i < a->ndevices; i++) {
+            char spec[16];
+            snprintf(spec, sizeof spec, "%d", a->devices[i]);
+            rc |= run(spec, path, ids, len, tokens, &p);
+        }
+    }
+    free(ids);
     return rc;
 }

@@ -3,6 +3,7 @@
 #define TINYCL_H
 
 #include "tinycl/status.h"
+#include "tinycl/version.h"
 #include "tinycl/device.h"
 #include "tinycl/context.h"
 #include "tinycl/tensor.h"
@@ -19,6 +20,7 @@
 #include "tinycl/model.h"
 #include "tinycl/decoder.h"
 #include "tinycl/profile.h"
+#include "tinycl/peak.h"
 #include "tinycl/params.h"
 #include "tinycl/check.h"
 
