@@ -13,9 +13,9 @@
 #include "core/internal.h"
 
 #define MAX_LENGTHS 16
-#define PROMPT "The "
-#define PLEN 4
-#define BINS 16 /* context ranges of the step-time fits */
+#define PROMPT      "The "
+#define PLEN        4
+#define BINS        16 /* context ranges of the step-time fits */
 
 static const char *const vname[2] = {"cached", "uncached"};
 
@@ -45,7 +45,8 @@ static int cmp_double(const void *a, const void *b)
 static tc_status gen(tc_decoder *d, int use_cache, int64_t n, int32_t *out, double *step_ms, double *ms)
 {
     int32_t ids[PLEN];
-    for (int i = 0; i < PLEN; i++) ids[i] = (unsigned char)PROMPT[i];
+    for (int i = 0; i < PLEN; i++)
+        ids[i] = (unsigned char)PROMPT[i];
     const int32_t *prompts[1] = {ids};
     const int64_t len = PLEN;
     tc_generate_params p = tc_generate_defaults();
@@ -64,7 +65,8 @@ static double fit(const double *x, const double *y, int n, int deg, double *c)
     for (int i = 0; i < n; i++) {
         const double p[3] = {1.0, x[i], x[i] * x[i]};
         for (int r = 0; r <= deg; r++) {
-            for (int k = 0; k <= deg; k++) a[r][k] += p[r] * p[k];
+            for (int k = 0; k <= deg; k++)
+                a[r][k] += p[r] * p[k];
             a[r][3] += p[r] * y[i];
         }
     }
@@ -72,11 +74,14 @@ static double fit(const double *x, const double *y, int n, int deg, double *c)
         for (int q = 0; q <= deg; q++) {
             if (q == r) continue;
             const double f = a[q][r] / a[r][r];
-            for (int k = 0; k < 4; k++) a[q][k] -= f * a[r][k];
+            for (int k = 0; k < 4; k++)
+                a[q][k] -= f * a[r][k];
         }
-    for (int r = 0; r <= deg; r++) c[r] = a[r][3] / a[r][r];
+    for (int r = 0; r <= deg; r++)
+        c[r] = a[r][3] / a[r][r];
     double mean = 0.0, ss = 0.0, res = 0.0;
-    for (int i = 0; i < n; i++) mean += y[i] / n;
+    for (int i = 0; i < n; i++)
+        mean += y[i] / n;
     for (int i = 0; i < n; i++) {
         const double f = c[0] + c[1] * x[i] + (deg == 2 ? c[2] * x[i] * x[i] : 0.0);
         ss += (y[i] - mean) * (y[i] - mean);
@@ -141,9 +146,11 @@ static tc_status time_lengths(tc_decoder *d, row *rows, int nrows, int reps, dou
                 }
             }
         }
-        for (int v = 0; v < 2; v++) skip[v] |= r->reps[v] && r->ms[v][0] > max_ms; /* longer ones take longer */
+        for (int v = 0; v < 2; v++)
+            skip[v] |= r->reps[v] && r->ms[v][0] > max_ms; /* longer ones take longer */
         int same = 0;
-        for (int64_t j = 0; j < r->tokens; j++) same += out[0][j] == out[1][j];
+        for (int64_t j = 0; j < r->tokens; j++)
+            same += out[0][j] == out[1][j];
         r->agree = r->reps[0] && r->reps[1] ? (double)same / (double)r->tokens : -1.0;
     }
     free(out[0]), free(out[1]), free(sm);
@@ -192,15 +199,20 @@ static void print_summary(FILE *f, const summary *s)
     fprintf(f, "%s:\n", s->device);
     if (s->launches[0] >= 0)
         fprintf(f, "  launches per generated token: %.1f cached, %.1f uncached\n", s->launches[0], s->launches[1]);
-    if (s->breakeven) fprintf(f, "  breakeven: the cache is faster from %lld generated tokens on\n", (long long)s->breakeven);
-    else fprintf(f, "  breakeven: the cache is not faster within %lld generated tokens\n", (long long)s->compared);
+    if (s->breakeven)
+        fprintf(f, "  breakeven: the cache is faster from %lld generated tokens on\n", (long long)s->breakeven);
+    else
+        fprintf(f, "  breakeven: the cache is not faster within %lld generated tokens\n", (long long)s->compared);
     if (s->r2[0] >= 0)
-        fprintf(f, "  cached step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.3f us x context "
-                   "(R^2 %.3f)\n", BINS, (long long)s->fit_steps[0], s->fit[0][0], 1e3 * s->fit[0][1], s->r2[0]);
+        fprintf(f,
+                "  cached step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.3f us x context "
+                "(R^2 %.3f)\n",
+                BINS, (long long)s->fit_steps[0], s->fit[0][0], 1e3 * s->fit[0][1], s->r2[0]);
     if (s->r2[1] >= 0)
-        fprintf(f, "  uncached step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.4f us x context "
-                   "+ %.5f us x context^2 (R^2 %.3f)\n", BINS, (long long)s->fit_steps[1], s->fit[1][0],
-                1e3 * s->fit[1][1], 1e3 * s->fit[1][2], s->r2[1]);
+        fprintf(f,
+                "  uncached step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.4f us x context "
+                "+ %.5f us x context^2 (R^2 %.3f)\n",
+                BINS, (long long)s->fit_steps[1], s->fit[1][0], 1e3 * s->fit[1][1], 1e3 * s->fit[1][2], s->r2[1]);
 }
 
 /* "generation": [{"device", "launches_per_token", "breakeven_tokens", "step_fits"}] */
@@ -218,14 +230,18 @@ static char *summary_json(const summary *s, int n)
             fprintf(f, ", \"launches_per_token\": {\"cached\": %.1f, \"uncached\": %.1f}", s[i].launches[0],
                     s[i].launches[1]);
         fprintf(f, ", \"breakeven_tokens\": ");
-        if (s[i].breakeven) fprintf(f, "%lld", (long long)s[i].breakeven);
-        else fprintf(f, "null");
+        if (s[i].breakeven)
+            fprintf(f, "%lld", (long long)s[i].breakeven);
+        else
+            fprintf(f, "null");
         if (s[i].r2[0] >= 0)
             fprintf(f, ", \"cached_step_ms\": {\"a\": %.6g, \"b_per_context\": %.6g, \"r2\": %.4f}", s[i].fit[0][0],
                     s[i].fit[0][1], s[i].r2[0]);
         if (s[i].r2[1] >= 0)
-            fprintf(f, ", \"uncached_step_ms\": {\"a\": %.6g, \"b_per_context\": %.6g, \"c_per_context2\": %.6g, "
-                       "\"r2\": %.4f}", s[i].fit[1][0], s[i].fit[1][1], s[i].fit[1][2], s[i].r2[1]);
+            fprintf(f,
+                    ", \"uncached_step_ms\": {\"a\": %.6g, \"b_per_context\": %.6g, \"c_per_context2\": %.6g, "
+                    "\"r2\": %.4f}",
+                    s[i].fit[1][0], s[i].fit[1][1], s[i].fit[1][2], s[i].r2[1]);
         fprintf(f, "}");
     }
     fprintf(f, "]");
@@ -245,8 +261,8 @@ static int to_records(const char *dev, const tc_decoder_info *in, const row *row
             snprintf(text, sizeof text, "tokens=%lld", (long long)r->tokens);
             snprintf(json, sizeof json,
                      "{\"tokens\": %lld, \"prompt\": %d, \"d_model\": %lld, \"layers\": %lld, \"heads\": %lld, "
-                     "\"batch\": 1}", (long long)r->tokens, PLEN, (long long)in->d_model, (long long)in->layers,
-                     (long long)in->heads);
+                     "\"batch\": 1}",
+                     (long long)r->tokens, PLEN, (long long)in->d_model, (long long)in->layers, (long long)in->heads);
             res_str(o, "op", "op", "generate");
             res_str(o, "variant", "variant", vname[v]);
             res_str(o, "device", "device", dev);
@@ -299,7 +315,9 @@ static int run_device(int dev, const char *path, const int64_t *lengths, int nl,
     int failed = s != TC_OK;
     if (failed) {
         fprintf(stderr, "tinycl bench kvcache: device %s: %s\n", spec,
-                s == TC_ERR_OUT_OF_MEMORY ? "out of memory" : ctx ? tc_last_error(ctx) : tc_last_error(NULL));
+                s == TC_ERR_OUT_OF_MEMORY ? "out of memory"
+                : ctx                     ? tc_last_error(ctx)
+                                          : tc_last_error(NULL));
     } else {
         const tc_decoder_info in = tc_decoder_info_of(d);
         snprintf(sm->device, sizeof sm->device, "%s", tc_ctx_device(ctx)->name);
@@ -315,7 +333,8 @@ static int run_device(int dev, const char *path, const int64_t *lengths, int nl,
                 failed = 1;
             }
     }
-    for (int i = 0; i < nl; i++) free(rows[i].ms[0]), free(rows[i].ms[1]);
+    for (int i = 0; i < nl; i++)
+        free(rows[i].ms[0]), free(rows[i].ms[1]);
     tc_decoder_free(d);
     tc_ctx_free(ctx);
     return failed;
@@ -347,7 +366,8 @@ int cli_bench_kvcache(const cli_args *a)
     if (!ns && !failed) printf("no OpenCL device: %s (--device ref runs the reference)\n", tc_device_probe_message());
     if (sm) rs.extra_json = summary_json(sm, ns);
     failed |= !rs.extra_json || res_output(&rs, a);
-    for (int i = 0; i < ns; i++) print_summary(cli_get(a, "--format") || cli_get(a, "--out") ? stderr : stdout, &sm[i]);
+    for (int i = 0; i < ns; i++)
+        print_summary(cli_get(a, "--format") || cli_get(a, "--out") ? stderr : stdout, &sm[i]);
     res_free(&rs);
     free(steps[0]), free(steps[1]), free(sm);
     return failed;

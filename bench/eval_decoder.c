@@ -14,8 +14,10 @@ static double script_bpb(const char *path, int64_t windows, int64_t *bytes)
     FILE *f = fopen(path, "r");
     char line[256], want[32];
     double v = NAN;
-    if (windows) snprintf(want, sizeof want, "%lld", (long long)windows);
-    else snprintf(want, sizeof want, "all");
+    if (windows)
+        snprintf(want, sizeof want, "%lld", (long long)windows);
+    else
+        snprintf(want, sizeof want, "all");
     while (f && fgets(line, sizeof line, f)) {
         char w[32];
         long long b;
@@ -44,7 +46,7 @@ static uint8_t *slurp(const char *path, int64_t *n)
 
 int cli_eval_decoder(const cli_args *a, const char *dir)
 {
-    const int64_t windows = cli_int(a, "--windows", 0);
+    const int64_t windows = cli_int(a, "--windows", 16);
     char model[1100], text[1100], fig[1100];
     snprintf(model, sizeof model, "%s/fortunes_decoder.tcw", dir);
     snprintf(text, sizeof text, "%s/fortunes_heldout.txt", dir);

@@ -23,8 +23,10 @@ int cli_decoder_path(const cli_args *a, char *buf, size_t n)
 static void print_bytes(const int32_t *t, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
-        if ((t[i] >= 0x20 && t[i] < 0x7f) || t[i] == '\n' || t[i] == '\t') putchar(t[i]);
-        else printf("\\x%02x", (unsigned)t[i]);
+        if ((t[i] >= 0x20 && t[i] < 0x7f) || t[i] == '\n' || t[i] == '\t')
+            putchar(t[i]);
+        else
+            printf("\\x%02x", (unsigned)t[i]);
     }
 }
 
@@ -79,7 +81,8 @@ int cli_generate(const cli_args *a)
     if (cli_decoder_path(a, path, sizeof path)) return 2;
     int32_t *ids = malloc((size_t)len * sizeof *ids);
     if (!ids) return 1;
-    for (int64_t i = 0; i < len; i++) ids[i] = (unsigned char)prompt[i];
+    for (int64_t i = 0; i < len; i++)
+        ids[i] = (unsigned char)prompt[i];
     int rc = 0;
     if (!a->device_source) {
         rc = run(NULL, path, ids, len, tokens, &p);

@@ -111,12 +111,13 @@ const cli_cmd cli_commands[] = {
      "The models and test splits are found in --data DIR, else $TINYCL_DATA_DIR, else\n"
      "./data, the share/tinycl folder beside an installed tinycl, or the install prefix.\n"
      "After the digit classifiers, the fortunes transformer's bits per byte on the\n"
-     "held-out fortunes, next to the training script's figure.",
+     "held-out fortunes (its first --windows windows), next to the training script's\n"
+     "figure for the same bytes.",
      cli_eval,
      {F_DEVICE,
       {"--model", "FILE.tcw", CLI_INFILE, "evaluate this digit model file only", 0, 0, NULL},
-      {"--windows", "N", CLI_INT, "only the first N windows of the held-out fortunes (default all: minutes on ref)",
-       1, 1 << 30, NULL},
+      {"--windows", "N", CLI_INT,
+       "windows of 128 held-out bytes for the transformer (default 16; 0: all, minutes on ref)", 0, 1 << 30, NULL},
       F_DATA}},
     {"generate", "", 0, "continue a text with the byte-level transformer trained on the fortunes",
      "Prints the prompt, the continuation and tokens/s. Greedy unless --top-k or\n"

@@ -40,7 +40,7 @@ LN_EPS = 1e-5
 
 SEPARATOR = b"%\n"  # the fortune files' own separator line
 HOLD_OUT_EVERY = 10  # fortune i is held out when i % 10 == 9
-CHECK_WINDOWS = 4  # the prefix of the held-out split that the tests recompute
+PREFIXES = (4, 16, None)  # windows the figures are written for: the tests' prefix, tinycl eval's default, all
 
 
 # ---------------------------------------------------------------- data
@@ -231,6 +231,48 @@ def write_weights(path, name, model, heads, ctx):
         f.write(body + u32(zlib.crc32(body) & 0xFFFFFFFF))
 
 
+def read_weights(path, model):
+    """Loads a decoder file written by write_weights into model (same shape)."""
+    with open(path, "rb") as f:
+        buf = f.read()
+    assert buf[:4] == MAGIC and zlib.crc32(buf[:-4]) & 0xFFFFFFFF == struct.unpack("<I", buf[-4:])[0], path
+    nrec = struct.unpack_from("<I", buf, 8)[0]
+    at, recs = 60, []
+    for _ in range(nrec):
+        typ, _flags, npar, nten = struct.unpack_from("<4I", buf, at)
+        at += 16 + 4 * npar
+        tensors = {}
+        for _ in range(nten):
+            role, _dt, _qm, _qa, ndim, *dims = struct.unpack_from("<9I", buf, at)
+            at += 36
+            shape = dims[:ndim]
+            n = int(np.prod(shape))
+            tensors[role] = torch.from_numpy(np.frombuffer(buf, "<f4", n, at).reshape(shape).copy())
+            at += 4 * n
+        recs.append((typ, tensors))
+    params = [model.embed.weight]
+    for blk in model.blocks:
+        params += [blk.ln1.weight, blk.ln1.bias, blk.qkv.weight, blk.qkv.bias, blk.out.weight, blk.out.bias,
+                   blk.ln2.weight, blk.ln2.bias, blk.fc1.weight, blk.fc1.bias, blk.fc2.weight, blk.fc2.bias]
+    params += [model.ln_f.weight, model.ln_f.bias, model.logits.weight, model.logits.bias]
+    values = [t[r] for _, t in recs for r in sorted(t)]  # weight, bias / gamma, beta: roles in order
+    assert len(values) == len(params), path
+    with torch.no_grad():
+        for p, v in zip(params, values):
+            p.copy_(v)
+
+
+def write_figures(model, held, ctx, out):
+    lines = []
+    for w in PREFIXES:
+        bpb, n = bits_per_byte(model, held, ctx, w)
+        lines.append(f"windows {w or 'all'} bytes {n} bpb {bpb:.7f}\n")
+        print(f"held-out: {bpb:.7f} bits/byte on {'the first ' + str(w) if w else 'all'} windows ({n} bytes)")
+    with open(os.path.join(out, "fortunes_decoder_bpb.txt"), "w") as f:
+        f.write("# bits per byte of fortunes_decoder.tcw on fortunes_heldout.txt (PyTorch, f32 forward)\n")
+        f.writelines(lines)
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -246,6 +288,8 @@ def main():
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--figures-only", action="store_true",
+                    help="no training: recompute the bits-per-byte file from the weight file in --out")
     args = ap.parse_args()
     torch.set_num_threads(1)  # the BLAS library does the parallel work; two thread pools on two cores fight
     torch.manual_seed(args.seed)
@@ -259,21 +303,16 @@ def main():
     model = Decoder(256, args.d_model, args.layers, args.heads, 4 * args.d_model)
     init_weights(model)
     print(f"parameters: {sum(p.numel() for p in model.parameters())}")
-    data = torch.tensor(list(train_bytes), dtype=torch.long)
     held = torch.tensor(list(held_bytes), dtype=torch.long)
-    model.train()
-    train(model, data, args)
+    weights = os.path.join(args.out, "fortunes_decoder.tcw")
+    if args.figures_only:
+        read_weights(weights, model)
+    else:
+        model.train()
+        train(model, torch.tensor(list(train_bytes), dtype=torch.long), args)
+        write_weights(weights, "fortunes_decoder", model, args.heads, args.ctx)
     model.eval()
-
-    write_weights(os.path.join(args.out, "fortunes_decoder.tcw"), "fortunes_decoder", model, args.heads, args.ctx)
-    prefix, prefix_n = bits_per_byte(model, held, args.ctx, CHECK_WINDOWS)
-    full, full_n = bits_per_byte(model, held, args.ctx)
-    with open(os.path.join(args.out, "fortunes_decoder_bpb.txt"), "w") as f:
-        f.write("# bits per byte of fortunes_decoder.tcw on fortunes_heldout.txt (PyTorch, f32 forward)\n")
-        f.write(f"windows {CHECK_WINDOWS} bytes {prefix_n} bpb {prefix:.7f}\n")
-        f.write(f"windows all bytes {full_n} bpb {full:.7f}\n")
-    print(f"held-out: {prefix:.6f} bits/byte on the first {CHECK_WINDOWS} windows ({prefix_n} bytes), "
-          f"{full:.6f} on all {full_n} bytes")
+    write_figures(model, held, args.ctx, args.out)
 
 
 if __name__ == "__main__":

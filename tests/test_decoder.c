@@ -16,8 +16,8 @@
 #ifndef TINYCL_DATA_DIR
 #error "tests/CMakeLists.txt defines TINYCL_DATA_DIR"
 #endif
-#define MODEL TINYCL_DATA_DIR "/fortunes_decoder.tcw"
-#define HELDOUT TINYCL_DATA_DIR "/fortunes_heldout.txt"
+#define MODEL      TINYCL_DATA_DIR "/fortunes_decoder.tcw"
+#define HELDOUT    TINYCL_DATA_DIR "/fortunes_heldout.txt"
 #define SCRIPT_BPB TINYCL_DATA_DIR "/fortunes_decoder_bpb.txt"
 
 /* The script prints 7 decimals (rounding: 5e-8) of PyTorch's f32 forward; tinycl's
@@ -97,21 +97,23 @@ static void prompts_from(const uint8_t *text, int nb, const int64_t *lens, int32
     for (int b = 0; b < nb; b++) {
         p[b] = malloc((size_t)lens[b] * sizeof **p);
         assert_non_null(p[b]);
-        for (int64_t i = 0; i < lens[b]; i++) p[b][i] = text[1000 * b + 37 + i];
+        for (int64_t i = 0; i < lens[b]; i++)
+            p[b][i] = text[1000 * b + 37 + i];
     }
 }
 
 static double max_diff(const float *a, const float *b, int64_t n)
 {
     double m = 0.0;
-    for (int64_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - b[i]));
+    for (int64_t i = 0; i < n; i++)
+        m = fmax(m, fabs((double)a[i] - b[i]));
     return m;
 }
 
 /* Generates from the prompts with and without the cache; both must give the same
  * tokens and logits within LOGIT_TOL. Returns the cached tokens (to free). */
-static int32_t *cached_vs_uncached(tc_ctx *ctx, tc_decoder *d, int nb, int32_t *const *prompts, const int64_t *lens, int64_t n_new,
-                                   const tc_generate_params *base)
+static int32_t *cached_vs_uncached(tc_ctx *ctx, tc_decoder *d, int nb, int32_t *const *prompts, const int64_t *lens,
+                                   int64_t n_new, const tc_generate_params *base)
 {
     const int64_t v = tc_decoder_info_of(d).vocab, nt = nb * n_new;
     int32_t *tok[2];
@@ -152,7 +154,8 @@ static void test_cache_agrees_ragged_batch(void **state)
                          TC_OK);
         assert_memory_equal(alone, batch + b * n_new, sizeof alone);
     }
-    for (int b = 0; b < 3; b++) free(prompts[b]);
+    for (int b = 0; b < 3; b++)
+        free(prompts[b]);
     free(batch);
     free(text);
     tc_decoder_free(d);
@@ -184,7 +187,8 @@ static void test_sampling(void **state)
     assert_memory_equal(again, tok, sizeof again);
     for (int64_t i = 0; i < 2 * n_new; i++) {
         int larger = 0;
-        for (int64_t j = 0; j < v; j++) larger += lg[i * v + j] > lg[i * v + tok[i]];
+        for (int64_t j = 0; j < v; j++)
+            larger += lg[i * v + j] > lg[i * v + tok[i]];
         assert_true(larger < k);
     }
     int32_t greedy[24], top1[24];
@@ -194,7 +198,8 @@ static void test_sampling(void **state)
     p.logits = NULL;
     assert_int_equal(tc_decoder_generate(d, 2, (const int32_t *const *)prompts, lens, n_new, &p, top1), TC_OK);
     assert_memory_equal(greedy, top1, sizeof greedy);
-    for (int b = 0; b < 2; b++) free(prompts[b]);
+    for (int b = 0; b < 2; b++)
+        free(prompts[b]);
     free(tok), free(lg), free(text);
     tc_decoder_free(d);
     tc_ctx_free(ctx);
@@ -221,7 +226,8 @@ static void add_tensor(wbuild *w, int i, tc_tensor_role role, int64_t d0, int64_
     const int64_t numel = d0 * (d1 ? d1 : 1);
     float *v = malloc((size_t)numel * sizeof *v);
     assert_non_null(v);
-    for (int64_t j = 0; j < numel; j++) v[j] = base + scale * rnd(seed);
+    for (int64_t j = 0; j < numel; j++)
+        v[j] = base + scale * rnd(seed);
     w->vals[i][l->ntensors++] = v;
     t->role = role, t->dtype = TC_DTYPE_F32, t->ndim = d1 ? 2 : 1, t->numel = numel, t->data = v;
     t->dims[0] = d0, t->dims[1] = d1;
@@ -277,7 +283,8 @@ static void build_decoder(wbuild *w, int64_t v, int64_t d, int64_t h, int64_t ff
 
 static void build_free(wbuild *w)
 {
-    for (int i = 0; i < TC_W_MAX_LAYERS; i++) free(w->vals[i][0]), free(w->vals[i][1]);
+    for (int i = 0; i < TC_W_MAX_LAYERS; i++)
+        free(w->vals[i][0]), free(w->vals[i][1]);
 }
 
 static void write_decoder(tc_ctx *ctx, const wbuild *w, const char *path)
@@ -306,10 +313,12 @@ static void test_cache_agrees_head_dims(void **state)
         uint64_t s = th_seed();
         for (int b = 0; b < 3; b++) {
             prompts[b] = malloc((size_t)lens[b] * sizeof **prompts);
-            for (int64_t i = 0; i < lens[b]; i++) prompts[b][i] = (int32_t)((rnd(&s) + 1.0f) * 24.9f);
+            for (int64_t i = 0; i < lens[b]; i++)
+                prompts[b][i] = (int32_t)((rnd(&s) + 1.0f) * 24.9f);
         }
         free(cached_vs_uncached(ctx, d, 3, prompts, lens, 30, &(tc_generate_params){.use_cache = 1, .temperature = 1}));
-        for (int b = 0; b < 3; b++) free(prompts[b]);
+        for (int b = 0; b < 3; b++)
+            free(prompts[b]);
         tc_decoder_free(d);
     }
     tc_ctx_free(ctx);
@@ -327,7 +336,8 @@ static void test_bad_calls(void **state)
     const int32_t *one[1] = {ok_ids}, *hi[1] = {bad_hi}, *lo[1] = {bad_lo}, *none[1] = {NULL};
     const int32_t *two[2] = {ok_ids, bad_hi};
     int32_t out[128];
-    for (int i = 0; i < 128; i++) out[i] = -7;
+    for (int i = 0; i < 128; i++)
+        out[i] = -7;
     int64_t len4 = 4, len0 = 0, len2 = 2, len64 = 64, lens2[2] = {4, 2};
     tc_generate_params p = tc_generate_defaults();
     struct {
@@ -340,7 +350,8 @@ static void test_bad_calls(void **state)
     } cases[] = {
         {1, one, &len0, 4, TC_ERR_INVALID_ARG, "prompt 0 is empty"},
         {1, none, &len4, 4, TC_ERR_INVALID_ARG, "prompt 0 is empty (NULL)"},
-        {1, one, &len64, 1, TC_ERR_FULL, "prompt 0 has 64 tokens; with 1 new ones that is over the decoder's capacity of 64"},
+        {1, one, &len64, 1, TC_ERR_FULL,
+         "prompt 0 has 64 tokens; with 1 new ones that is over the decoder's capacity of 64"},
         {1, one, &len4, 61, TC_ERR_FULL, "over the decoder's capacity of 64"},
         {1, hi, &len2, 4, TC_ERR_INVALID_ARG, "prompt 0: id 256 at position 1 is outside [0, 256)"},
         {1, lo, &len2, 4, TC_ERR_INVALID_ARG, "prompt 0: id -1 at position 0"},
@@ -352,7 +363,8 @@ static void test_bad_calls(void **state)
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         for (int cache = 0; cache < 2; cache++) {
             p.use_cache = cache;
-            th_expect(ctx, tc_decoder_generate(d, cases[c].batch, cases[c].prompts, cases[c].lens, cases[c].n_new, &p, out),
+            th_expect(ctx,
+                      tc_decoder_generate(d, cases[c].batch, cases[c].prompts, cases[c].lens, cases[c].n_new, &p, out),
                       cases[c].want, cases[c].needle);
         }
     }
@@ -368,9 +380,11 @@ static void test_bad_calls(void **state)
         {{.use_cache = 1, .sample = TC_SAMPLE_TOP_K, .temperature = 1, .top_k = -1}, "top_k -1"},
     };
     for (size_t c = 0; c < sizeof params / sizeof *params; c++)
-        th_expect(ctx, tc_decoder_generate(d, 1, one, &len4, 4, &params[c].p, out), TC_ERR_INVALID_ARG, params[c].needle);
+        th_expect(ctx, tc_decoder_generate(d, 1, one, &len4, 4, &params[c].p, out), TC_ERR_INVALID_ARG,
+                  params[c].needle);
     th_expect(NULL, tc_decoder_generate(NULL, 1, one, &len4, 4, &p, out), TC_ERR_INVALID_ARG, "decoder is NULL");
-    for (int i = 0; i < 128; i++) assert_int_equal(out[i], -7);
+    for (int i = 0; i < 128; i++)
+        assert_int_equal(out[i], -7);
 
     float lg[2 * 256];
     th_expect(ctx, tc_decoder_forward(d, 1, 2, bad_hi, lg), TC_ERR_INVALID_ARG, "sequence 0: id 256");
@@ -390,16 +404,46 @@ static void test_bad_calls(void **state)
 /* ------------------------------------------------------------ bad files */
 
 typedef void (*mutate_fn)(wbuild *w);
-static void m_order(wbuild *w) { w->f.layers[1].type = TC_LAYER_GELU; }
-static void m_heads(wbuild *w) { w->f.layers[3].p[1] = 3; }
-static void m_heads_later(wbuild *w) { w->f.layers[10].p[1] = 4; }
-static void m_odd(wbuild *w) { w->f.layers[1].p[0] = 15; }
-static void m_bias(wbuild *w) { w->f.layers[3].t[1].dims[0] = 47, w->f.layers[3].t[1].numel = 47; }
-static void m_count(wbuild *w) { w->f.nlayers -= 1; }
-static void m_vocab(wbuild *w) { w->f.layers[w->f.nlayers - 1].p[1] = 40; }
-static void m_rank(wbuild *w) { w->f.in = (tc_shape){2, {64, 2}}; }
-static void m_gelu(wbuild *w) { w->f.layers[7].p[0] = 2; }
-static void m_missing(wbuild *w) { w->f.layers[2].ntensors = 1; }
+static void m_order(wbuild *w)
+{
+    w->f.layers[1].type = TC_LAYER_GELU;
+}
+static void m_heads(wbuild *w)
+{
+    w->f.layers[3].p[1] = 3;
+}
+static void m_heads_later(wbuild *w)
+{
+    w->f.layers[10].p[1] = 4;
+}
+static void m_odd(wbuild *w)
+{
+    w->f.layers[1].p[0] = 15;
+}
+static void m_bias(wbuild *w)
+{
+    w->f.layers[3].t[1].dims[0] = 47, w->f.layers[3].t[1].numel = 47;
+}
+static void m_count(wbuild *w)
+{
+    w->f.nlayers -= 1;
+}
+static void m_vocab(wbuild *w)
+{
+    w->f.layers[w->f.nlayers - 1].p[1] = 40;
+}
+static void m_rank(wbuild *w)
+{
+    w->f.in = (tc_shape){2, {64, 2}};
+}
+static void m_gelu(wbuild *w)
+{
+    w->f.layers[7].p[0] = 2;
+}
+static void m_missing(wbuild *w)
+{
+    w->f.layers[2].ntensors = 1;
+}
 
 static void test_bad_files(void **state)
 {
@@ -482,9 +526,12 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bits_per_byte_as_script), cmocka_unit_test(test_cache_agrees_ragged_batch),
-        cmocka_unit_test(test_sampling),                cmocka_unit_test(test_cache_agrees_head_dims),
-        cmocka_unit_test(test_bad_calls),               cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_bits_per_byte_as_script),
+        cmocka_unit_test(test_cache_agrees_ragged_batch),
+        cmocka_unit_test(test_sampling),
+        cmocka_unit_test(test_cache_agrees_head_dims),
+        cmocka_unit_test(test_bad_calls),
+        cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

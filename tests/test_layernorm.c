@@ -23,22 +23,37 @@ static void test_layernorm_bad_input(void **state)
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S8, 1, TH_DIMS(6), &b_s8), TC_OK);
     assert_int_equal(tc_tensor_reshape(g, 2, TH_DIMS(1, 6), &g_view), TC_OK);
 
-    th_expect(NULL, tc_layernorm(NULL, x, g, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: ctx is NULL");
-    th_expect(ctx, tc_layernorm(ctx, NULL, g, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: x is NULL");
-    th_expect(ctx, tc_layernorm(ctx, x, NULL, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: gamma is NULL");
-    th_expect(ctx, tc_layernorm(ctx, x, g, NULL, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: beta is NULL");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b, NULL, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: y is NULL");
-    th_expect(ctx, tc_layernorm(ctx, x_wrong, g, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_SHAPE, "y is 1x6, expected 2x3");
-    th_expect(ctx, tc_layernorm(ctx, x, g5, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_SHAPE, "gamma has 5 elements, expected D = 6");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b_s8, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_DTYPE, "beta is s8");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b_other, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_CONTEXT, "beta belongs to another context");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){.eps = NAN, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "eps");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){.eps = -1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "eps");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b, g_view, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "y must not share storage with gamma");
+    th_expect(NULL, tc_layernorm(NULL, x, g, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}),
+              TC_ERR_INVALID_ARG, "layernorm: ctx is NULL");
+    th_expect(ctx, tc_layernorm(ctx, NULL, g, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}),
+              TC_ERR_INVALID_ARG, "layernorm: x is NULL");
+    th_expect(ctx, tc_layernorm(ctx, x, NULL, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}),
+              TC_ERR_INVALID_ARG, "layernorm: gamma is NULL");
+    th_expect(ctx, tc_layernorm(ctx, x, g, NULL, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}),
+              TC_ERR_INVALID_ARG, "layernorm: beta is NULL");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, NULL, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}),
+              TC_ERR_INVALID_ARG, "layernorm: y is NULL");
+    th_expect(ctx,
+              tc_layernorm(ctx, x_wrong, g, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}),
+              TC_ERR_SHAPE, "y is 1x6, expected 2x3");
+    th_expect(ctx, tc_layernorm(ctx, x, g5, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}),
+              TC_ERR_SHAPE, "gamma has 5 elements, expected D = 6");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b_s8, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}),
+              TC_ERR_DTYPE, "beta is s8");
+    th_expect(ctx,
+              tc_layernorm(ctx, x, g, b_other, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}),
+              TC_ERR_CONTEXT, "beta belongs to another context");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){.eps = NAN, .variant = TC_VARIANT_AUTO}),
+              TC_ERR_INVALID_ARG, "eps");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){.eps = -1e-5f, .variant = TC_VARIANT_AUTO}),
+              TC_ERR_INVALID_ARG, "eps");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, g_view, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}),
+              TC_ERR_INVALID_ARG, "y must not share storage with gamma");
     assert_true(th_unchanged(y, hy));
 
     tc_tensor *all[] = {x, y, g, b, g5, x_wrong, b_s8, g_view};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        tc_tensor_free(all[i]);
     tc_tensor_free(b_other);
     free(hy);
     assert_int_equal(tc_ctx_mem_current(ctx), 0);
@@ -54,8 +69,10 @@ static void test_layernorm_in_place_and_known(void **state)
     tc_ctx *ctx = th_ctx();
     tc_tensor *x = th_tensor(ctx, 2, TH_DIMS(5, 37), NULL), *y = th_tensor(ctx, 2, TH_DIMS(5, 37), NULL);
     tc_tensor *g = th_tensor(ctx, 1, TH_DIMS(37), NULL), *b = th_tensor(ctx, 1, TH_DIMS(37), NULL);
-    assert_int_equal(tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_OK);
-    assert_int_equal(tc_layernorm(ctx, x, g, b, x, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_OK);
+    assert_int_equal(tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}),
+                     TC_OK);
+    assert_int_equal(tc_layernorm(ctx, x, g, b, x, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}),
+                     TC_OK);
     float got[5 * 37], want[5 * 37];
     assert_int_equal(tc_tensor_read(x, got, sizeof got), TC_OK);
     assert_int_equal(tc_tensor_read(y, want, sizeof want), TC_OK);
@@ -68,13 +85,16 @@ static void test_layernorm_in_place_and_known(void **state)
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 1, TH_DIMS(4), hg, &g4), TC_OK);
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 1, TH_DIMS(4), hb, &b4), TC_OK);
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 1, TH_DIMS(4), &y4), TC_OK);
-    assert_int_equal(tc_layernorm(ctx, x4, g4, b4, y4, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_OK);
+    assert_int_equal(
+        tc_layernorm(ctx, x4, g4, b4, y4, &(tc_layernorm_params){.eps = 1e-5f, .variant = TC_VARIANT_AUTO}), TC_OK);
     float r[4];
     assert_int_equal(tc_tensor_read(y4, r, sizeof r), TC_OK);
     const double inv = 1.0 / sqrt(1.25 + 1e-5);
-    for (int j = 0; j < 4; j++) assert_true(fabs(r[j] - ((j - 1.5) * inv * hg[j] + hb[j])) <= 1e-5);
+    for (int j = 0; j < 4; j++)
+        assert_true(fabs(r[j] - ((j - 1.5) * inv * hg[j] + hb[j])) <= 1e-5);
     tc_tensor *all[] = {x, y, g, b, x4, g4, b4, y4};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        tc_tensor_free(all[i]);
     tc_ctx_free(ctx);
 }
 
@@ -123,10 +143,12 @@ static void test_layernorm_residual(void **state)
         assert_int_equal(tc_tensor_read(x, got_s, sizeof got_s), TC_OK);
         assert_int_equal(tc_tensor_read(y, got_y, sizeof got_y), TC_OK);
         assert_memory_equal(got_s, want_s, sizeof got_s);
-        for (int j = 0; j < 9 * 70; j++) assert_true(fabsf(got_y[j] - want_y[j]) <= 1e-6f * (1.0f + fabsf(want_y[j])));
+        for (int j = 0; j < 9 * 70; j++)
+            assert_true(fabsf(got_y[j] - want_y[j]) <= 1e-6f * (1.0f + fabsf(want_y[j])));
     }
     tc_tensor *all[] = {x, r, y, s, g, b, r_small, x_part};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        tc_tensor_free(all[i]);
     free(hx), free(hy);
     tc_ctx_free(ctx);
 }

@@ -12,6 +12,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef struct tc_decoder tc_decoder;
 
@@ -70,9 +71,10 @@ size_t tc_decoder_cache_bytes(const tc_decoder *d, int64_t batch, int64_t positi
  * last window is shorter), so every byte but the first is predicted once; at most
  * max_windows windows (0: all), run `batch` windows at a time. *bpb is the mean of
  * -log2 p(byte) and *predicted the number of bytes it covers. */
-tc_status tc_decoder_bits_per_byte(tc_decoder *d, const uint8_t *text, int64_t n, int64_t window,
-                                   int64_t max_windows, int64_t batch, double *bpb, int64_t *predicted);
+tc_status tc_decoder_bits_per_byte(tc_decoder *d, const uint8_t *text, int64_t n, int64_t window, int64_t max_windows,
+                                   int64_t batch, double *bpb, int64_t *predicted);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

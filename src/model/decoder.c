@@ -17,13 +17,15 @@ void tc_decoder_free(tc_decoder *d)
 {
     if (!d) return;
     tc_tensor *t[] = {d->embed, d->pe, d->lnf_g, d->lnf_b};
-    for (size_t i = 0; i < sizeof t / sizeof *t; i++) tc_tensor_free(t[i]);
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        tc_tensor_free(t[i]);
     tc_linear_plan_free(d->logits);
     for (int64_t l = 0; l < d->info.layers; l++) {
         tc_dblock *b = &d->blocks[l];
         tc_tensor_free(b->ln1_g), tc_tensor_free(b->ln1_b), tc_tensor_free(b->ln2_g), tc_tensor_free(b->ln2_b);
         tc_linear_plan *p[] = {b->qkv, b->proj[0], b->proj[1], b->proj[2], b->out, b->fc1, b->fc2};
-        for (size_t i = 0; i < sizeof p / sizeof *p; i++) tc_linear_plan_free(p[i]);
+        for (size_t i = 0; i < sizeof p / sizeof *p; i++)
+            tc_linear_plan_free(p[i]);
     }
     free(d);
 }
@@ -100,8 +102,7 @@ static tc_status positions(tc_decoder *d)
     return s;
 }
 
-static tc_status build(tc_ctx *ctx, const tc_wfile *f, const tc_decoder_desc *desc, int64_t capacity,
-                       tc_decoder *d)
+static tc_status build(tc_ctx *ctx, const tc_wfile *f, const tc_decoder_desc *desc, int64_t capacity, tc_decoder *d)
 {
     d->ctx = ctx;
     memcpy(d->name, f->name, sizeof d->name);
@@ -153,7 +154,10 @@ tc_decoder_info tc_decoder_info_of(const tc_decoder *d)
     return d ? d->info : z;
 }
 
-const char *tc_decoder_name(const tc_decoder *d) { return d ? d->name : ""; }
+const char *tc_decoder_name(const tc_decoder *d)
+{
+    return d ? d->name : "";
+}
 
 /* ------------------------------------------------------------ a run: activations and the cache */
 
@@ -161,7 +165,8 @@ void tc_decoder_run_free(tc_decoder_run *r)
 {
     if (!r) return;
     tc_tensor *t[] = {r->ids, r->pos, r->x, r->h, r->qkv, r->att, r->f, r->logits};
-    for (size_t i = 0; i < sizeof t / sizeof *t; i++) tc_tensor_free(t[i]);
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        tc_tensor_free(t[i]);
     tc_kv_cache_free(r->kv);
     free(r->hids);
     free(r->hpos);
@@ -219,7 +224,8 @@ static tc_tensor *view(views *vs, tc_tensor *t, int64_t offset, int ndim, const 
 
 static void views_free(views *vs)
 {
-    for (int i = 0; i < vs->n; i++) tc_tensor_free(vs->v[i]);
+    for (int i = 0; i < vs->n; i++)
+        tc_tensor_free(vs->v[i]);
 }
 
 /* y = LayerNorm(x += h): the residual add of what the last sublayer left in h,
@@ -236,8 +242,7 @@ static tc_status add_norm(tc_ctx *ctx, tc_tensor *x, const tc_tensor *h, const t
 /* Block l (rows = batch * t): the residual stream is x plus the pending h; the
  * block leaves its MLP's output pending in h. a: the normalized rows, then the
  * heads' outputs. */
-static tc_status run_block(tc_decoder_run *r, views *vs, int64_t l, int64_t t, tc_tensor *x, tc_tensor *h,
-                           tc_tensor *a)
+static tc_status run_block(tc_decoder_run *r, views *vs, int64_t l, int64_t t, tc_tensor *x, tc_tensor *h, tc_tensor *a)
 {
     tc_decoder *d = r->d;
     tc_ctx *ctx = d->ctx;

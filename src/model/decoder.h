@@ -29,12 +29,12 @@ struct tc_decoder {
 
 typedef struct {
     tc_decoder *d;
-    int64_t batch, rows;                            /* rows: the most batch x t a step may have */
-    tc_tensor *ids, *pos;                           /* s32 [rows] */
-    tc_tensor *x, *h, *qkv, *att, *f, *logits;      /* [rows, d], q k v blocks [3 rows, d], [rows, d_ff], [rows, vocab] */
-    struct tc_kv_cache *kv;                         /* [batch, heads, positions, head_dim] per layer */
-    int32_t *hids, *hpos;                           /* [rows], row b * t + i: sequence b's position i */
-    int32_t *counts;                                /* [batch]: positions of each sequence this step appends */
+    int64_t batch, rows;                       /* rows: the most batch x t a step may have */
+    tc_tensor *ids, *pos;                      /* s32 [rows] */
+    tc_tensor *x, *h, *qkv, *att, *f, *logits; /* [rows, d], q k v blocks [3 rows, d], [rows, d_ff], [rows, vocab] */
+    struct tc_kv_cache *kv;                    /* [batch, heads, positions, head_dim] per layer */
+    int32_t *hids, *hpos;                      /* [rows], row b * t + i: sequence b's position i */
+    int32_t *counts;                           /* [batch]: positions of each sequence this step appends */
 } tc_decoder_run;
 
 tc_status tc_decoder_run_init(tc_decoder *d, int64_t batch, int64_t rows, int64_t positions, tc_decoder_run *r);

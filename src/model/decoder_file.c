@@ -6,9 +6,9 @@
 #include "model/kind.h"
 #include "ops/attention.h"
 
-#define BEFORE 2 /* token_embedding, sinusoidal_positions */
+#define BEFORE    2 /* token_embedding, sinusoidal_positions */
 #define PER_BLOCK 7
-#define AFTER 2 /* layernorm, linear */
+#define AFTER     2 /* layernorm, linear */
 
 typedef struct {
     tc_ctx *ctx;
@@ -148,9 +148,12 @@ tc_status tc_decoder_file_check(tc_ctx *ctx, const char *path, tc_wfile *f, tc_d
     if (s == TC_OK) s = record(&r, 1, TC_LAYER_SINUSOIDAL_POSITIONS, &l);
     if (s == TC_OK) s = param_is(&r, 1, 0, d, "d_model");
     if (s == TC_OK && d % 2)
-        return tc_wfail(ctx, path, "layer 1 (sinusoidal_positions): d_model %lld is odd; positions come in sin/cos "
-                        "pairs", (long long)d);
-    for (int b = 0; s == TC_OK && b < blocks; b++) s = block(&r, BEFORE + PER_BLOCK * b, info, &out->blocks[b]);
+        return tc_wfail(ctx, path,
+                        "layer 1 (sinusoidal_positions): d_model %lld is odd; positions come in sin/cos "
+                        "pairs",
+                        (long long)d);
+    for (int b = 0; s == TC_OK && b < blocks; b++)
+        s = block(&r, BEFORE + PER_BLOCK * b, info, &out->blocks[b]);
     const int at = BEFORE + PER_BLOCK * blocks;
     int64_t vocab = info->vocab;
     if (s == TC_OK) s = layernorm(&r, at, d, &out->lnf_g, &out->lnf_b);

@@ -10,7 +10,8 @@
 #define TC_DECODER_MAX_BLOCKS ((TC_W_MAX_LAYERS - 4) / 7)
 
 typedef struct {
-    const tc_wtensor *ln1_g, *ln1_b, *wqkv, *bqkv, *wo, *bo, *ln2_g, *ln2_b, *w1, *b1, *w2, *b2; /* biases may be NULL */
+    const tc_wtensor *ln1_g, *ln1_b, *wqkv, *bqkv, *wo, *bo, *ln2_g, *ln2_b, *w1, *b1, *w2,
+        *b2;  /* biases may be NULL */
     int gelu; /* a tc_gelu_mode */
 } tc_dblock_desc;
 

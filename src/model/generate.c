@@ -34,8 +34,8 @@ static tc_status check_rows(tc_ctx *ctx, const char *fn, int64_t batch, int64_t 
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: batch %lld and tokens %lld must be >= 1", fn, (long long)batch,
                        (long long)t);
     if (__builtin_mul_overflow(batch, t, rows) || *rows > INT_MAX)
-        return tc_fail(ctx, TC_ERR_OVERFLOW, "%s: batch %lld x %lld tokens is over 2^31-1 rows", fn,
-                       (long long)batch, (long long)t);
+        return tc_fail(ctx, TC_ERR_OVERFLOW, "%s: batch %lld x %lld tokens is over 2^31-1 rows", fn, (long long)batch,
+                       (long long)t);
     return TC_OK;
 }
 
@@ -52,13 +52,16 @@ tc_status tc_decoder_forward(tc_decoder *d, int64_t batch, int64_t tokens, const
     if (tokens > in.capacity)
         return tc_fail(ctx, TC_ERR_FULL, "%s: %lld tokens; the decoder holds %lld (its capacity)", fn,
                        (long long)tokens, (long long)in.capacity);
-    for (int64_t b = 0; b < batch && s == TC_OK; b++) s = check_ids(ctx, fn, "sequence", b, ids + b * tokens, tokens, in.vocab);
+    for (int64_t b = 0; b < batch && s == TC_OK; b++)
+        s = check_ids(ctx, fn, "sequence", b, ids + b * tokens, tokens, in.vocab);
     if (s != TC_OK) return s;
     tc_decoder_run r;
     if ((s = tc_decoder_run_init(d, batch, rows, tokens, &r)) != TC_OK) return s;
     memcpy(r.hids, ids, (size_t)rows * sizeof *ids);
-    for (int64_t i = 0; i < rows; i++) r.hpos[i] = (int32_t)(i % tokens);
-    for (int64_t b = 0; b < batch; b++) r.counts[b] = (int32_t)tokens;
+    for (int64_t i = 0; i < rows; i++)
+        r.hpos[i] = (int32_t)(i % tokens);
+    for (int64_t b = 0; b < batch; b++)
+        r.counts[b] = (int32_t)tokens;
     s = tc_decoder_step(&r, tokens);
     if (s == TC_OK) s = tc_decoder_read_rows(&r, 0, rows, logits);
     tc_decoder_run_free(&r);
@@ -76,7 +79,10 @@ static uint64_t splitmix64(uint64_t *x)
 }
 
 /* NaN sorts below everything */
-static int above(float a, float b) { return a > b || (!isnan(a) && isnan(b)); }
+static int above(float a, float b)
+{
+    return a > b || (!isnan(a) && isnan(b));
+}
 
 static int32_t greedy(const float *l, int64_t v)
 {
@@ -93,7 +99,8 @@ static void top_ids(const float *l, int64_t v, int64_t k, int32_t *top)
     for (int64_t i = 0; i < v; i++) {
         if (n == k && !above(l[i], l[top[k - 1]])) continue;
         int64_t j = n < k ? n++ : k - 1;
-        for (; j > 0 && above(l[i], l[top[j - 1]]); j--) top[j] = top[j - 1];
+        for (; j > 0 && above(l[i], l[top[j - 1]]); j--)
+            top[j] = top[j - 1];
         top[j] = (int32_t)i;
     }
 }
@@ -104,7 +111,8 @@ static int32_t draw(const float *l, int64_t v, const tc_generate_params *p, uint
     top_ids(l, v, k, top);
     const double m = l[top[0]], t = p->temperature;
     double sum = 0.0;
-    for (int64_t i = 0; i < k; i++) sum += isnan(l[top[i]]) ? 0.0 : exp(((double)l[top[i]] - m) / t);
+    for (int64_t i = 0; i < k; i++)
+        sum += isnan(l[top[i]]) ? 0.0 : exp(((double)l[top[i]] - m) / t);
     double u = (double)(splitmix64(rng) >> 11) * 0x1.0p-53 * sum;
     for (int64_t i = 0; i < k; i++) {
         u -= isnan(l[top[i]]) ? 0.0 : exp(((double)l[top[i]] - m) / t);
@@ -144,7 +152,8 @@ static tc_status check_generate(tc_decoder *d, int64_t batch, const int32_t *con
         if (lens[b] > in.capacity - n_new)
             return tc_fail(ctx, TC_ERR_FULL,
                            "%s: prompt %lld has %lld tokens; with %lld new ones that is over the decoder's capacity "
-                           "of %lld", fn, (long long)b, (long long)lens[b], (long long)n_new, (long long)in.capacity);
+                           "of %lld",
+                           fn, (long long)b, (long long)lens[b], (long long)n_new, (long long)in.capacity);
         tc_status s = check_ids(ctx, fn, "prompt", b, prompts[b], lens[b], in.vocab);
         if (s != TC_OK) return s;
         if (lens[b] > *longest) *longest = lens[b];
@@ -232,7 +241,8 @@ tc_status tc_decoder_generate(tc_decoder *d, int64_t batch, const int32_t *const
         if (p->logits) memcpy(p->logits, lall, (size_t)(batch * n_new * v) * sizeof *lall);
         if (p->step_ms) memcpy(p->step_ms, ms, (size_t)n_new * sizeof *ms);
     }
-    for (int64_t b = 0; seq && b < batch; b++) free(seq[b]);
+    for (int64_t b = 0; seq && b < batch; b++)
+        free(seq[b]);
     free(seq), free(tokens), free(top), free(len), free(lrow), free(lall), free(ms);
     tc_decoder_run_free(&r);
     return s;
@@ -242,8 +252,8 @@ size_t tc_decoder_cache_bytes(const tc_decoder *d, int64_t batch, int64_t positi
 {
     if (!d || batch < 1 || positions < 1) return 0;
     const tc_decoder_info in = d->info;
-    const uint64_t f[5] = {(uint64_t)batch, (uint64_t)positions, (uint64_t)in.layers, (uint64_t)(in.heads * in.head_dim),
-                           2 * sizeof(float)};
+    const uint64_t f[5] = {(uint64_t)batch, (uint64_t)positions, (uint64_t)in.layers,
+                           (uint64_t)(in.heads * in.head_dim), 2 * sizeof(float)};
     uint64_t n = 1;
     for (int i = 0; i < 5; i++)
         if (__builtin_mul_overflow(n, f[i], &n) || n > SIZE_MAX) return SIZE_MAX;
@@ -259,15 +269,17 @@ static double bits(const float *logits, const uint8_t *target, int64_t n, int64_
     for (int64_t i = 0; i < n; i++) {
         const float *l = logits + i * v;
         double m = l[0], z = 0.0;
-        for (int64_t j = 1; j < v; j++) m = l[j] > m ? l[j] : m;
-        for (int64_t j = 0; j < v; j++) z += exp((double)l[j] - m);
+        for (int64_t j = 1; j < v; j++)
+            m = l[j] > m ? l[j] : m;
+        for (int64_t j = 0; j < v; j++)
+            z += exp((double)l[j] - m);
         sum += (m + log(z) - (double)l[target[i]]) / log(2.0);
     }
     return sum;
 }
 
-tc_status tc_decoder_bits_per_byte(tc_decoder *d, const uint8_t *text, int64_t n, int64_t window,
-                                   int64_t max_windows, int64_t batch, double *bpb, int64_t *predicted)
+tc_status tc_decoder_bits_per_byte(tc_decoder *d, const uint8_t *text, int64_t n, int64_t window, int64_t max_windows,
+                                   int64_t batch, double *bpb, int64_t *predicted)
 {
     static const char fn[] = "tc_decoder_bits_per_byte";
     if (!d) return tc_fail(NULL, TC_ERR_INVALID_ARG, "%s: decoder is NULL", fn);
@@ -275,8 +287,10 @@ tc_status tc_decoder_bits_per_byte(tc_decoder *d, const uint8_t *text, int64_t n
     const int64_t v = d->info.vocab;
     if (!text || !bpb || !predicted) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: text, bpb or predicted is NULL", fn);
     if (n < 2) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: %lld bytes; at least 2 are needed", fn, (long long)n);
-    if (v < 256) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: the vocabulary has %lld ids, not every byte", fn, (long long)v);
-    if (max_windows < 0) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: max_windows %lld < 0", fn, (long long)max_windows);
+    if (v < 256)
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: the vocabulary has %lld ids, not every byte", fn, (long long)v);
+    if (max_windows < 0)
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: max_windows %lld < 0", fn, (long long)max_windows);
     int64_t rows = 0;
     tc_status s = check_rows(ctx, fn, batch, window, &rows);
     if (s != TC_OK) return s;
@@ -294,10 +308,13 @@ tc_status tc_decoder_bits_per_byte(tc_decoder *d, const uint8_t *text, int64_t n
     for (int64_t w = 0; w < windows && s == TC_OK;) {
         const int64_t start = w * window, t = n - 1 - start < window ? n - 1 - start : window;
         int64_t g = 1; /* windows of length t in this group: a short last window runs alone */
-        while (t == window && g < batch && w + g < windows && n - 1 - (start + g * window) >= window) g++;
-        for (int64_t i = 0; i < g * t; i++) ids[i] = text[start + (i / t) * window + i % t];
+        while (t == window && g < batch && w + g < windows && n - 1 - (start + g * window) >= window)
+            g++;
+        for (int64_t i = 0; i < g * t; i++)
+            ids[i] = text[start + (i / t) * window + i % t];
         s = tc_decoder_forward(d, g, t, ids, logits);
-        for (int64_t j = 0; j < g && s == TC_OK; j++) sum += bits(logits + j * t * v, text + start + j * window + 1, t, v);
+        for (int64_t j = 0; j < g && s == TC_OK; j++)
+            sum += bits(logits + j * t * v, text + start + j * window + 1, t, v);
         count += g * t;
         w += g;
     }

@@ -26,13 +26,16 @@ static tc_status check_param(tc_ctx *ctx, const tc_tensor *p, const char *name, 
     snprintf(full, sizeof full, "layernorm: %s", name);
     tc_status st = tc_check_tensor(ctx, p, full, TC_DTYPE_F32, 0);
     if (st == TC_OK && p->numel != d)
-        st = tc_fail(ctx, TC_ERR_SHAPE, "layernorm: %s has %lld elements, expected D = %lld", name,
-                     (long long)p->numel, (long long)d);
+        st = tc_fail(ctx, TC_ERR_SHAPE, "layernorm: %s has %lld elements, expected D = %lld", name, (long long)p->numel,
+                     (long long)d);
     if (st == TC_OK) st = tc_check_no_alias(ctx, "layernorm", y, "y", p, name);
     return st;
 }
 
-static int same_elements(const tc_tensor *a, const tc_tensor *b) { return a->st == b->st && a->offset == b->offset; }
+static int same_elements(const tc_tensor *a, const tc_tensor *b)
+{
+    return a->st == b->st && a->offset == b->offset;
+}
 
 /* residual and sum have x's dims; sum is x, residual, or apart from both; y overlaps none of them. */
 static tc_status check_residual(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *res, const tc_tensor *sum,
@@ -40,11 +43,14 @@ static tc_status check_residual(tc_ctx *ctx, const tc_tensor *x, const tc_tensor
 {
     tc_status st;
     if ((st = tc_check_tensor(ctx, res, "layernorm: residual", TC_DTYPE_F32, 0)) != TC_OK) return st;
-    if (!sum) return tc_fail(ctx, TC_ERR_INVALID_ARG, "layernorm: residual without sum (x + residual goes there; it may be x)");
+    if (!sum)
+        return tc_fail(ctx, TC_ERR_INVALID_ARG,
+                       "layernorm: residual without sum (x + residual goes there; it may be x)");
     if ((st = tc_check_tensor(ctx, sum, "layernorm: sum", TC_DTYPE_F32, 0)) != TC_OK) return st;
     if ((st = tc_check_same_dims(ctx, "layernorm", x, "x", res, "residual")) != TC_OK) return st;
     if ((st = tc_check_same_dims(ctx, "layernorm", x, "x", sum, "sum")) != TC_OK) return st;
-    if (!same_elements(sum, x) && (st = tc_check_no_alias(ctx, "layernorm", sum, "sum", x, "x (unless it is x)")) != TC_OK)
+    if (!same_elements(sum, x) &&
+        (st = tc_check_no_alias(ctx, "layernorm", sum, "sum", x, "x (unless it is x)")) != TC_OK)
         return st;
     if (!same_elements(sum, res) &&
         (st = tc_check_no_alias(ctx, "layernorm", sum, "sum", res, "residual (unless it is residual)")) != TC_OK)
@@ -68,8 +74,8 @@ static tc_status run_ref(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gamma
     return st == TC_OK ? tc_host_run(ctx, 3, in, y, host_fn, a) : st;
 }
 
-static tc_status layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gamma, const tc_tensor *beta,
-                           tc_tensor *y, const tc_layernorm_params *p)
+static tc_status layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gamma, const tc_tensor *beta, tc_tensor *y,
+                           const tc_layernorm_params *p)
 {
     if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "layernorm: ctx is NULL");
     tc_status st;
@@ -94,8 +100,10 @@ static tc_status layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gam
     } else {
         cl_kernel k;
         const tc_tensor *res = p->residual ? p->residual : x, *sum = p->sum ? p->sum : y; /* unused without residual */
-        cl_mem mx = tc_buf(x), mg = tc_buf(gamma), mb = tc_buf(beta), my = tc_buf(y), mr = tc_buf(res), ms = tc_buf(sum);
-        cl_ulong xo = tc_off(x), go = tc_off(gamma), bo = tc_off(beta), yo = tc_off(y), ro = tc_off(res), so = tc_off(sum);
+        cl_mem mx = tc_buf(x), mg = tc_buf(gamma), mb = tc_buf(beta), my = tc_buf(y), mr = tc_buf(res),
+               ms = tc_buf(sum);
+        cl_ulong xo = tc_off(x), go = tc_off(gamma), bo = tc_off(beta), yo = tc_off(y), ro = tc_off(res),
+                 so = tc_off(sum);
         cl_int rows = (cl_int)a.rows, d = (cl_int)a.d, has_res = p->residual != NULL;
         st = tc_row_kernel(ctx, "layernorm", v, &k);
         if (st == TC_OK)
@@ -124,12 +132,11 @@ tc_status tc_layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gamma, 
  * res 1: a residual (uniform in +-1) added first, its sum a second output */
 static const tc_variant layernorm_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL, TC_VARIANT_GPU};
 
-#define LN(r, d_, c) TC_CASE({"rows", r}, {"d", d_}, {"center", c}, {"eps", 1e-5})
+#define LN(r, d_, c)  TC_CASE({"rows", r}, {"d", d_}, {"center", c}, {"eps", 1e-5})
 #define LNR(r, d_, c) TC_CASE({"rows", r}, {"d", d_}, {"center", c}, {"eps", 1e-5}, {"res", 1})
 static const tc_case layernorm_cases[] = {
-    LN(1, 1, 0),      LN(3, 17, 0),    LN(17, 3, 10),   LN(127, 2, -3), LN(1, 1000, 50),
-    LN(64, 127, 100), LN(5, 768, -20), LN(2, 4097, 0),  LN(300, 16, 7), LNR(1, 1, 0),
-    LNR(3, 17, 5),    LNR(1, 256, 0),  LNR(7, 1031, -9), LNR(130, 64, 0),
+    LN(1, 1, 0),    LN(3, 17, 0),   LN(17, 3, 10), LN(127, 2, -3), LN(1, 1000, 50), LN(64, 127, 100), LN(5, 768, -20),
+    LN(2, 4097, 0), LN(300, 16, 7), LNR(1, 1, 0),  LNR(3, 17, 5),  LNR(1, 256, 0),  LNR(7, 1031, -9), LNR(130, 64, 0),
 };
 
 static tc_status layernorm_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
