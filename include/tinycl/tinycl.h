@@ -3,6 +3,7 @@
 #define TINYCL_H
 
 #include "tinycl/status.h"
+#include "tinycl/version.h"
 #include "tinycl/device.h"
 #include "tinycl/context.h"
 #include "tinycl/tensor.h"
@@ -16,6 +17,7 @@
 #include "tinycl/igemm.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
+#include "tinycl/peak.h"
 #include "tinycl/params.h"
 #include "tinycl/check.h"
 

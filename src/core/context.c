@@ -48,6 +48,7 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
             tc_fail(NULL, TC_ERR_OPENCL, "clCreateCommandQueue failed: %s", tc_cl_error_name(err));
             return TC_ERR_OPENCL;
         }
+        clRetainDevice(ctx->dev); /* released by tc_ctx_free, as for tc_ctx_wrap */
     }
     if (profiling && (s = tc_prof_init(ctx)) != TC_OK) {
         tc_ctx_free(ctx);
@@ -107,6 +108,7 @@ void tc_ctx_free(tc_ctx *ctx)
     if (ctx->used_clblast) clblast_release();
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->cl) clReleaseContext(ctx->cl);
+    if (ctx->dev) clReleaseDevice(ctx->dev);
     free(ctx);
 }
 

@@ -76,11 +76,10 @@ static void str_info(cl_device_id d, cl_device_info what, char *dst, size_t n)
     dst[n - 1] = '\0';
 }
 
-static void fill_info(int index, cl_pair pair, tc_device_info *info)
+void tc_device_fill_cl(int index, cl_platform_id platform, cl_device_id d, tc_device_info *info)
 {
     memset(info, 0, sizeof *info);
     info->index = index;
-    cl_device_id d = pair.device;
     cl_device_type type = 0;
     clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     info->type = (type & CL_DEVICE_TYPE_GPU)           ? TC_DEVICE_GPU
@@ -91,7 +90,7 @@ static void fill_info(int index, cl_pair pair, tc_device_info *info)
     str_info(d, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
     str_info(d, CL_DEVICE_VERSION, info->version, sizeof info->version);
     str_info(d, CL_DRIVER_VERSION, info->driver, sizeof info->driver);
-    if (clGetPlatformInfo(pair.platform, CL_PLATFORM_NAME, sizeof info->platform, info->platform, NULL) !=
+    if (clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof info->platform, info->platform, NULL) !=
         CL_SUCCESS)
         info->platform[0] = '\0';
     info->platform[sizeof info->platform - 1] = '\0';
@@ -148,7 +147,7 @@ tc_status tc_device_get(int index, tc_device_info *info)
     if (index < 0 || index > n)
         return tc_fail(NULL, TC_ERR_NO_DEVICE, "device index %d out of range (0..%d)%s%s", index, n,
                        g_probe[0] ? ": " : "", g_probe);
-    fill_info(index, p[index - 1], info);
+    tc_device_fill_cl(index, p[index - 1].platform, p[index - 1].device, info);
     return TC_OK;
 }
 
@@ -161,6 +160,15 @@ int tc_device_handles(int index, cl_platform_id *plat, cl_device_id *dev)
     *plat = p[index - 1].platform;
     *dev = p[index - 1].device;
     return 1;
+}
+
+int tc_device_index_of(cl_device_id dev)
+{
+    cl_pair p[MAX_CL_DEVICES];
+    int n = list_cl(p, MAX_CL_DEVICES);
+    for (int i = 0; i < n; i++)
+        if (p[i].device == dev) return i + 1;
+    return -1;
 }
 
 static int icontains(const char *hay, const char *needle)
