@@ -15,6 +15,7 @@
 #include "tinycl/layers.h"
 #include "tinycl/plan.h"
 #include "tinycl/igemm.h"
+#include "tinycl/qlayers.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
 #include "tinycl/peak.h"

@@ -21,7 +21,9 @@
     X(conv2d_plan)    \
     X(quantize)       \
     X(dequantize)     \
-    X(igemm)
+    X(igemm)          \
+    X(qlinear)        \
+    X(qconv2d)
 
 #define TC_OP_ENUM(name) TC_OP_##name,
 typedef enum { TC_OP_LIST(TC_OP_ENUM) TC_OP_COUNT } tc_op_id;

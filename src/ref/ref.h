@@ -75,4 +75,16 @@ typedef struct {
 /* y = conv2d(x, w) (+ bias[k]) (ReLU), direct loops; what y held before is ignored. */
 void tc_ref_conv2d(const float *x, const float *w, const float *bias, float *y, const tc_conv_dims *d, int relu);
 
+/* ---- quantized layers (include/tinycl/qlayers.h); groups 1 ---- */
+/* An f32 bias in accumulator units (in_scale * w_scale): rint(b / unit), saturated. */
+int32_t tc_ref_qbias(float b, double unit);
+/* Patch rows: cols[(n * P * Q + p * Q + q) * C*R*S + (c * R + r) * S + s] = x at the tap, zp in the padding. */
+void tc_ref_im2row(const uint8_t *x, uint8_t *cols, const tc_conv_dims *d, uint8_t zp);
+/* t [n, pq, k] -> y [n, k, pq] for elements of esize bytes. */
+void tc_ref_to_nchw(const void *t, void *y, size_t esize, int64_t n, int64_t pq, int64_t k);
+/* v [N, K, P, Q] = sum (x - zx)(w - zw[k]) + bias[k] (saturated to s32), direct loops; x is
+ * u8 (s8 when x_signed), w s8, bias NULL or K. */
+void tc_ref_qconv2d_acc(const void *x, int x_signed, const int8_t *w, int32_t zx, const int32_t *zw,
+                        const int32_t *bias, int32_t *v, const tc_conv_dims *d);
+
 #endif
