@@ -26,6 +26,9 @@ void tc_ref_layernorm(const float *x, const float *gamma, const float *beta, flo
 void tc_ref_pool2d(const float *x, float *y, int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
                    const tc_pool2d_params *p, int avg);
 void tc_ref_global_avgpool(const float *x, float *y, int64_t planes, int64_t hw);
+/* Max pooling of u8 (s8 when is_signed) planes, the windows of tc_ref_pool2d. */
+void tc_ref_maxpool2d_q(const void *x, void *y, int is_signed, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                        int64_t ow, const tc_pool2d_params *p);
 /* ids already checked to lie in [0, rows of table). */
 void tc_ref_embedding(const float *table, const int32_t *ids, float *y, int64_t n, int64_t d);
 /* y (indices) and values (x at them) may each be NULL. */
