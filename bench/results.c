@@ -166,7 +166,8 @@ static void print_table(const res_set *s, FILE *out, int md)
     for (int i = -1; i < s->n; i++) {
         fprintf(out, "%s", md ? "| " : "");
         for (int c = 0; c < nc; c++) {
-            const int width = cols[c]->kind == RES_STR ? -(int)w[c] : (int)w[c];
+            /* a plain table's last text column unpadded: no trailing blanks */
+            const int width = cols[c]->kind != RES_STR ? (int)w[c] : !md && c + 1 == nc ? 0 : -(int)w[c];
             if (i < 0)
                 snprintf(buf, sizeof buf, "%s", cols[c]->head);
             else

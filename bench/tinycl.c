@@ -13,7 +13,7 @@
 #define F_JSON {"--json", "FILE", CLI_OUTFILE, "also write the results with their meta object to FILE as JSON", 0, 0, NULL}
 #define F_FORMAT {"--format", "F", CLI_CHOICE, "how results are printed (default table)", 0, 0, "table|md|csv|json|jsonl"}
 #define F_OUT {"--out", "FILE", CLI_OUTFILE, "print the results to FILE instead of standard output", 0, 0, NULL}
-#define F_DATA {"--data", "DIR", CLI_DIR, "folder with the models and digits_test.tcd", 0, 0, NULL}
+#define F_DATA {"--data", "DIR", CLI_DIR, "folder with the models and the digit splits (digits_test.tcd, digits_train.tcd)", 0, 0, NULL}
 #define F_SAMPLES {"--samples", "", CLI_BOOL, "add the time of every run (\"samples\", ms) to each record", 0, 0, NULL}
 
 const cli_cmd cli_commands[] = {
@@ -76,13 +76,26 @@ const cli_cmd cli_commands[] = {
       {"--out-dtype", "T", CLI_CHOICE, "the int8 op's output: requantized s8 or u8, or f32 (default s8)", 0, 0,
        "s8|u8|f32"},
       F_SEED("12345"), F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
-    {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, per device",
-     "The models and test split are found in --data DIR, else $TINYCL_DATA_DIR, else\n"
-     "./data, the share/tinycl folder beside an installed tinycl, or the install prefix.",
+    {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, f32 and int8, per device",
+     "The models and data are found in --data DIR, else $TINYCL_DATA_DIR, else ./data,\n"
+     "the share/tinycl folder beside an installed tinycl, or the install prefix. int8\n"
+     "models are quantized at eval time on each device (tc_model_quantize) with the\n"
+     "training split (digits_train.tcd) as calibration data, never the test images\n"
+     "they are scored on. Records: model, precision, device, accuracy (percent),\n"
+     "correct, total, model_bytes (parameters and their quantization), predictions\n"
+     "that differ from ref's (and for int8 from f32's on the same device).",
      cli_eval,
      {F_DEVICE,
       {"--model", "FILE.tcw", CLI_INFILE, "evaluate this model file only", 0, 0, NULL},
-      F_DATA}},
+      F_DATA,
+      {"--precision", "P", CLI_CHOICE, "f32, int8 or both (default)", 0, 0, "f32|int8|both"},
+      {"--observer", "K", CLI_CHOICE, "int8: the activations' calibration (default minmax)", 0, 0,
+       "minmax|moving_avg|percentile|mse"},
+      {"--weights", "G", CLI_CHOICE, "int8: weight scales per output channel (default) or per tensor", 0, 0,
+       "channel|tensor"},
+      {"--int8-between", "on|off", CLI_CHOICE, "int8: activations stay int8 between quantized layers (default on)",
+       0, 0, "on|off"},
+      F_JSON, F_FORMAT, F_OUT}},
     {"peak", "", 0, "device peaks (clpeak's figures): f32 FMA, int8 dot, read and transfer bandwidth, launch latency",
      "Every figure comes from kernels and timers of the library (kernels/peak.cl): f32\n"
      "FMA GFLOP/s for float, float2 ... float16; int8 dot-product GOP/s; global-memory\n"
