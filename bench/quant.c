@@ -15,7 +15,8 @@
 #include "check/opdesc.h"
 
 #define MAX_SIZES 16
-#define SHAPE_WORDS 8
+#define DEFAULT_SIZES "1024x1024x1024,2048x2048x2048,256x4096x1024:tb,n1c64h56w56k64r3s3pad1,linear:256x1024x1024"
+#define SHAPE_WORDS 32
 #define MAX_REPS 1000
 
 typedef struct {
@@ -35,7 +36,8 @@ typedef struct {
 typedef struct {
     const char *op;
     tc_variant variant;
-    int plan; /* the weights prepared once by a plan, outside the timing */
+    int plan;       /* the weights prepared once by a plan, outside the timing */
+    const char *io; /* "u8>s8": the input's and the output's dtypes */
     double weight_bytes;
     tc_status (*run)(tc_ctx *ctx, void *data, void *self);
     tc_status (*read)(tc_ctx *ctx, void *data, void *self, float *dst, size_t n);
@@ -116,6 +118,7 @@ static int time_and_report(tc_ctx *ctx, void *data, qtimer *qs, int nq, const qs
         res_str(r, "op", "op", q->op);
         res_str(r, "variant", "variant", tc_variant_name(q->variant));
         res_obj(r, "plan", "plan", q->plan ? "yes" : "no", q->plan ? "true" : "false");
+        res_str(r, "io", "io", q->io);
         res_str(r, "device", "device", o->device);
         res_obj(r, "shape", "shape", sh->text, sh->json);
         res_times(r, q->t, q->n, o->samples);
@@ -268,7 +271,8 @@ static int gemm_run(tc_ctx *ctx, const void *shape, const qopts *o)
     memset(qs, 0, sizeof qs);
     memset(rs, 0, sizeof rs);
     qs[nq++] = (qtimer){.op = "matmul", .variant = tc_matmul_auto_variant(ctx, s->m, s->n, s->k, 0, s->tb),
-                        .weight_bytes = 4.0 * (double)kn, .run = run_matmul, .read = read_matmul};
+                        .io = "f32>f32", .weight_bytes = 4.0 * (double)kn, .run = run_matmul, .read = read_matmul};
+    const char *io = o->out == TC_DTYPE_S8 ? "u8>s8" : o->out == TC_DTYPE_U8 ? "u8>u8" : "u8>f32";
     for (int v = 0; v < o->nvars; v++)
         for (int plan = 0; plan < 2; plan++) {
             igemm_runner *r = &rs[nq - 1];
@@ -283,7 +287,7 @@ static int gemm_run(tc_ctx *ctx, const void *shape, const qopts *o)
                 failed = 1;
                 continue;
             }
-            qs[nq++] = (qtimer){.op = "igemm", .variant = o->vars[v], .plan = plan,
+            qs[nq++] = (qtimer){.op = "igemm", .variant = o->vars[v], .plan = plan, .io = io,
                                 .weight_bytes = (double)kn + 8.0 * (double)s->n, .run = run_igemm, .read = read_igemm,
                                 .self = r};
         }
@@ -297,6 +301,254 @@ done:
     return failed || st != TC_OK;
 }
 
+/* ---- the layer pairs: qconv2d against conv2d, qlinear against linear ---------------
+ * Both sides are plans (weights prepared once, as in a model). The int8 layer runs on
+ * f32 data (x quantized on the fly, y dequantized: a drop-in for the f32 layer) and
+ * on u8 data (x given quantized, y requantized: a layer inside an int8 model). */
+
+typedef struct {
+    int64_t n, c, h, w, k, r, s, p, q, st, pad, dil; /* the same stride, padding and dilation on both axes */
+} conv_geom;
+
+typedef struct {
+    int conv;
+    conv_geom d; /* conv */
+    int64_t b, in, out; /* linear */
+    int bias, relu;
+} layer_shape;
+
+static int conv_parse(const char *spec, void *out)
+{
+    layer_shape *s = out;
+    tc_case c;
+    const tc_opdesc *conv = tc_opdesc_find("conv2d");
+    if (conv->parse(spec, &c) != 0 || tc_case_int(&c, "groups") != 1) return -1;
+    memset(s, 0, sizeof *s);
+    s->conv = 1;
+    s->d = (conv_geom){tc_case_int(&c, "n"), tc_case_int(&c, "c"), tc_case_int(&c, "h"), tc_case_int(&c, "w"),
+                       tc_case_int(&c, "k"), tc_case_int(&c, "r"), tc_case_int(&c, "s"), 0, 0,
+                       tc_case_int(&c, "stride_h"), tc_case_int(&c, "pad_h"), tc_case_int(&c, "dil_h")};
+    s->bias = tc_case_int(&c, "bias") != 0, s->relu = tc_case_int(&c, "relu") != 0;
+    return tc_conv2d_out_size(s->d.h, s->d.r, (int)s->d.st, (int)s->d.pad, (int)s->d.dil, &s->d.p) ||
+           tc_conv2d_out_size(s->d.w, s->d.s, (int)s->d.st, (int)s->d.pad, (int)s->d.dil, &s->d.q);
+}
+
+static int linear_parse(const char *spec, void *out)
+{
+    layer_shape *s = out;
+    long long b, in, o;
+    int used = 0;
+    if (sscanf(spec, "linear:%lldx%lldx%lld%n", &b, &in, &o, &used) != 3 || spec[used] || b < 1 || in < 1 || o < 1)
+        return -1;
+    *s = (layer_shape){.b = b, .in = in, .out = o, .bias = 1};
+    return 0;
+}
+
+typedef struct {
+    const layer_shape *s;
+    tc_tensor *xf, *wf, *bf, *yf, *xq, *yq;
+    tc_conv2d_plan *conv;
+    tc_linear_plan *lin;
+} layer_data;
+
+typedef struct {
+    tc_qconv2d_plan *conv;
+    tc_qlinear_plan *lin;
+    int q8; /* u8 in and out */
+} qlayer_runner;
+
+static tc_status run_f32_layer(tc_ctx *ctx, void *data, void *self)
+{
+    (void)ctx, (void)self;
+    layer_data *g = data;
+    return g->conv ? tc_conv2d_plan_run(g->conv, g->xf, g->yf) : tc_linear_plan_run(g->lin, g->xf, g->yf);
+}
+
+static tc_status read_f32_layer(tc_ctx *ctx, void *data, void *self, float *dst, size_t n)
+{
+    (void)ctx, (void)self;
+    return tc_tensor_read(((layer_data *)data)->yf, dst, n * sizeof *dst);
+}
+
+static tc_status run_q_layer(tc_ctx *ctx, void *data, void *self)
+{
+    (void)ctx;
+    layer_data *g = data;
+    qlayer_runner *r = self;
+    const tc_tensor *x = r->q8 ? g->xq : g->xf;
+    tc_tensor *y = r->q8 ? g->yq : g->yf;
+    return r->conv ? tc_qconv2d_plan_run(r->conv, x, y) : tc_qlinear_plan_run(r->lin, x, y);
+}
+
+static tc_status read_q_layer(tc_ctx *ctx, void *data, void *self, float *dst, size_t n)
+{
+    layer_data *g = data;
+    return read_q(ctx, ((qlayer_runner *)self)->q8 ? g->yq : g->yf, g->yf, dst, n);
+}
+
+/* The exact (f64) layer on the host. */
+static void exact_layer(const layer_shape *s, const float *x, const float *w, const float *b, double *y)
+{
+    if (!s->conv) {
+        for (int64_t i = 0; i < s->b; i++)
+            for (int64_t j = 0; j < s->out; j++) {
+                double acc = b ? b[j] : 0;
+                for (int64_t k = 0; k < s->in; k++) acc += (double)x[i * s->in + k] * w[j * s->in + k];
+                y[i * s->out + j] = s->relu && acc < 0 ? 0 : acc;
+            }
+        return;
+    }
+    const conv_geom *d = &s->d;
+    for (int64_t n = 0; n < d->n; n++)
+        for (int64_t k = 0; k < d->k; k++)
+            for (int64_t p = 0; p < d->p; p++)
+                for (int64_t q = 0; q < d->q; q++) {
+                    double acc = b ? b[k] : 0;
+                    for (int64_t c = 0; c < d->c; c++)
+                        for (int64_t r = 0; r < d->r; r++)
+                            for (int64_t t = 0; t < d->s; t++) {
+                                const int64_t ih = p * d->st - d->pad + r * d->dil, iw = q * d->st - d->pad + t * d->dil;
+                                if (ih >= 0 && ih < d->h && iw >= 0 && iw < d->w)
+                                    acc += (double)x[((n * d->c + c) * d->h + ih) * d->w + iw] *
+                                           w[((k * d->c + c) * d->r + r) * d->s + t];
+                            }
+                    y[((n * d->k + k) * d->p + p) * d->q + q] = s->relu && acc < 0 ? 0 : acc;
+                }
+}
+
+static void free_layer(layer_data *g)
+{
+    tc_tensor *all[] = {g->xf, g->wf, g->bf, g->yf, g->xq, g->yq};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
+    tc_conv2d_plan_free(g->conv);
+    tc_linear_plan_free(g->lin);
+}
+
+static int layer_run(tc_ctx *ctx, const void *shape, const qopts *o)
+{
+    const layer_shape *s = shape;
+    const conv_geom *d = &s->d;
+    const int64_t nx = s->conv ? d->n * d->c * d->h * d->w : s->b * s->in;
+    const int64_t nw = s->conv ? d->k * d->c * d->r * d->s : s->out * s->in, nout = s->conv ? d->k : s->out;
+    const int64_t ny = s->conv ? d->n * d->k * d->p * d->q : s->b * s->out;
+    const int64_t xd[4] = {s->conv ? d->n : s->b, s->conv ? d->c : s->in, d->h, d->w};
+    const int64_t wd[4] = {nout, s->conv ? d->c : s->in, d->r, d->s}, yd[4] = {xd[0], nout, d->p, d->q};
+    const int nd = s->conv ? 4 : 2;
+    float *hx = malloc((size_t)nx * sizeof *hx), *hw = malloc((size_t)nw * sizeof *hw);
+    float *hb = malloc((size_t)nout * sizeof *hb);
+    qshape sh = {.gop = 2e-9 * (double)ny * (double)(nw / nout), .exact = malloc((size_t)ny * sizeof(double)),
+                 .nout = (size_t)ny};
+    char cs[96] = "";
+    if (s->conv) {
+        snprintf(cs, sizeof cs, "n%lldc%lldh%lldw%lldk%lldr%llds%lld", (long long)d->n, (long long)d->c,
+                 (long long)d->h, (long long)d->w, (long long)d->k, (long long)d->r, (long long)d->s);
+        snprintf(sh.text, sizeof sh.text, "%s st%lld pad%lld dil%lld%s%s", cs, (long long)d->st,
+                 (long long)d->pad, (long long)d->dil, s->bias ? " bias" : "", s->relu ? " relu" : "");
+        snprintf(sh.json, sizeof sh.json,
+                 "{\"n\":%lld,\"c\":%lld,\"h\":%lld,\"w\":%lld,\"k\":%lld,\"r\":%lld,\"s\":%lld,\"stride\":%lld,"
+                 "\"pad\":%lld,\"dil\":%lld,\"bias\":%d,\"relu\":%d}",
+                 (long long)d->n, (long long)d->c, (long long)d->h, (long long)d->w, (long long)d->k,
+                 (long long)d->r, (long long)d->s, (long long)d->st, (long long)d->pad, (long long)d->dil,
+                 s->bias, s->relu);
+    } else {
+        snprintf(sh.text, sizeof sh.text, "b=%lld in=%lld out=%lld bias", (long long)s->b, (long long)s->in,
+                 (long long)s->out);
+        snprintf(sh.json, sizeof sh.json, "{\"b\":%lld,\"in\":%lld,\"out\":%lld,\"bias\":1}", (long long)s->b,
+                 (long long)s->in, (long long)s->out);
+    }
+    layer_data g = {.s = s};
+    int failed = 1;
+    tc_status st = TC_ERR_OUT_OF_MEMORY;
+    if (!hx || !hw || !hb || !sh.exact) goto done;
+    uint64_t seed = o->seed;
+    tc_rand_f32(hx, (size_t)nx, -1.0f, 1.0f, &seed);
+    tc_rand_f32(hw, (size_t)nw, -1.0f, 1.0f, &seed);
+    tc_rand_f32(hb, (size_t)nout, -1.0f, 1.0f, &seed);
+    exact_layer(s, hx, hw, s->bias ? hb : NULL, sh.exact);
+    /* x: u8 over its range, as calibration finds it; y (inside an int8 model): u8 over the result's */
+    float xlo = 0, xhi = 0, sx, sy;
+    double ylo = 0, yhi = 0;
+    int32_t zx, zy;
+    for (int64_t i = 0; i < nx; i++) xlo = fminf(xlo, hx[i]), xhi = fmaxf(xhi, hx[i]);
+    for (int64_t i = 0; i < ny; i++) ylo = fmin(ylo, sh.exact[i]), yhi = fmax(yhi, sh.exact[i]);
+    if ((st = tc_quant_params_from_range(xlo, xhi, TC_DTYPE_U8, 0, &sx, &zx)) != TC_OK ||
+        (st = tc_quant_params_from_range((float)ylo, (float)yhi, TC_DTYPE_U8, 0, &sy, &zy)) != TC_OK)
+        goto done;
+    const tc_quant qx = {-1, 1, &sx, &zx}, qy = {-1, 1, &sy, &zy};
+    if ((st = tc_tensor_from_host(ctx, TC_DTYPE_F32, nd, xd, hx, &g.xf)) != TC_OK ||
+        (st = tc_tensor_from_host(ctx, TC_DTYPE_F32, nd, wd, hw, &g.wf)) != TC_OK ||
+        (s->bias && (st = tc_tensor_from_host(ctx, TC_DTYPE_F32, 1, &nout, hb, &g.bf)) != TC_OK) ||
+        (st = tc_tensor_create(ctx, TC_DTYPE_F32, nd, yd, &g.yf)) != TC_OK ||
+        (st = tc_tensor_create(ctx, TC_DTYPE_U8, nd, xd, &g.xq)) != TC_OK ||
+        (st = tc_tensor_create(ctx, TC_DTYPE_U8, nd, yd, &g.yq)) != TC_OK ||
+        (st = tc_tensor_set_quant(g.xq, &qx)) != TC_OK || (st = tc_tensor_set_quant(g.yq, &qy)) != TC_OK ||
+        (st = tc_quantize(ctx, g.xf, g.xq, NULL)) != TC_OK)
+        goto done;
+    const int64_t chw[3] = {d->c, d->h, d->w};
+    if (s->conv) {
+        tc_conv2d_params p = tc_conv2d_defaults();
+        p.stride_h = p.stride_w = (int)d->st, p.pad_h = p.pad_w = (int)d->pad, p.dil_h = p.dil_w = (int)d->dil;
+        p.bias = g.bf, p.relu = s->relu;
+        st = tc_conv2d_plan_create(ctx, g.wf, chw, &p, &g.conv);
+    } else {
+        tc_linear_params p = tc_linear_defaults();
+        p.relu = s->relu;
+        st = tc_linear_plan_create(ctx, g.wf, g.bf, &p, &g.lin);
+    }
+    if (st != TC_OK) goto done;
+    /* the f32 layer, then each int8 variant the device runs on f32 and on u8 data;
+     * weights: s8 with a scale and zero point per output channel against f32, the bias
+     * s32 against f32 */
+    qtimer qs[1 + 2 * TC_VARIANT_COUNT];
+    qlayer_runner rs[2 * TC_VARIANT_COUNT];
+    int nq = 0;
+    failed = 0;
+    memset(qs, 0, sizeof qs);
+    memset(rs, 0, sizeof rs);
+    const double bias_bytes = s->bias ? 4.0 * (double)nout : 0;
+    qs[nq++] = (qtimer){.op = s->conv ? "conv2d" : "linear",
+                        .variant = s->conv ? tc_conv2d_plan_variant(g.conv) : tc_linear_plan_variant(g.lin, xd[0]),
+                        .plan = 1, .io = "f32>f32", .weight_bytes = 4.0 * (double)nw + bias_bytes,
+                        .run = run_f32_layer, .read = read_f32_layer};
+    for (int v = 0; v < o->nvars; v++) {
+        qlayer_runner *r = &rs[nq - 1];
+        tc_status ps;
+        if (s->conv) {
+            tc_qconv2d_params p = tc_qconv2d_defaults();
+            p.stride_h = p.stride_w = (int)d->st, p.pad_h = p.pad_w = (int)d->pad, p.dil_h = p.dil_w = (int)d->dil;
+            p.in_scale = sx, p.in_zero_point = zx, p.relu = s->relu, p.variant = o->vars[v];
+            ps = tc_qconv2d_plan_create(ctx, g.wf, chw, g.bf, &p, &r->conv);
+        } else {
+            tc_qlinear_params p = tc_qlinear_defaults();
+            p.in_scale = sx, p.in_zero_point = zx, p.relu = s->relu, p.variant = o->vars[v];
+            ps = tc_qlinear_plan_create(ctx, g.wf, g.bf, &p, &r->lin);
+        }
+        if (ps == TC_ERR_UNSUPPORTED) continue; /* a variant this device does not run */
+        if (ps != TC_OK) {
+            fprintf(stderr, "tinycl bench quant: %s %s plan: %s\n", s->conv ? "qconv2d" : "qlinear",
+                    tc_variant_name(o->vars[v]), tc_last_error(ctx));
+            failed = 1;
+            continue;
+        }
+        rs[nq] = (qlayer_runner){r->conv, r->lin, 1}; /* the same plan on u8 data */
+        for (int q8 = 0; q8 < 2; q8++, nq++)
+            qs[nq] = (qtimer){.op = s->conv ? "qconv2d" : "qlinear", .variant = o->vars[v], .plan = 1,
+                              .io = q8 ? "u8>u8" : "f32>f32", .weight_bytes = (double)nw + 8.0 * (double)nout + bias_bytes,
+                              .run = run_q_layer, .read = read_q_layer, .self = &rs[nq - 1]};
+    }
+    failed |= time_and_report(ctx, &g, qs, nq, &sh, o);
+    for (int i = 0; i + 1 < nq; i += 2) {
+        tc_qconv2d_plan_free(rs[i].conv);
+        tc_qlinear_plan_free(rs[i].lin);
+    }
+    st = TC_OK;
+done:
+    if (st != TC_OK) fprintf(stderr, "tinycl bench quant: %s\n", tc_last_error(ctx));
+    free_layer(&g);
+    free(hx), free(hw), free(hb), free(sh.exact);
+    return failed || st != TC_OK;
+}
+
 /* ---- the pairs and the command ----------------------------------------------------- */
 
 typedef struct {
@@ -305,8 +557,13 @@ typedef struct {
     int (*run)(tc_ctx *ctx, const void *shape, const qopts *o);
 } qpair;
 
+_Static_assert(sizeof(layer_shape) <= SHAPE_WORDS * sizeof(int64_t) && sizeof(gemm_shape) <= SHAPE_WORDS * sizeof(int64_t),
+               "a pair's shape fits its slot");
+
 static const qpair pairs[] = {
     {"MxNxK[:tb] (igemm against matmul)", gemm_parse, gemm_run},
+    {"conv2d's spec, e.g. n1c64h56w56k64r3s3pad1 (qconv2d against conv2d)", conv_parse, layer_run},
+    {"linear:BxINxOUT (qlinear against linear)", linear_parse, layer_run},
 };
 
 int cli_bench_quant(const cli_args *a)
@@ -341,7 +598,7 @@ int cli_bench_quant(const cli_args *a)
     int nsizes = 0, which[MAX_SIZES];
     int64_t shapes[MAX_SIZES][SHAPE_WORDS]; /* each pair's shape struct */
     const char *sizes = cli_get(a, "--sizes");
-    snprintf(buf, sizeof buf, "%s", sizes ? sizes : "1024x1024x1024,2048x2048x2048,256x4096x1024:tb");
+    snprintf(buf, sizeof buf, "%s", sizes ? sizes : DEFAULT_SIZES);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (nsizes == MAX_SIZES) return cli_misuse(a, "at most %d sizes", MAX_SIZES);
         int p = 0;

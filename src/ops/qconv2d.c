@@ -1,6 +1,8 @@
-/* Quantized conv2d plans: im2col of the int8 input into patch rows (one per output
- * pixel), the integer GEMM against the s8 weights viewed as [K, C*R*S] (per-channel
- * scales along its N), and the [N, P*Q, K] result moved to y [N, K, P, Q]. */
+/* Quantized conv2d plans: the input moved to NHWC bytes (quantized on the way when
+ * f32), im2col into patch rows (one per output pixel, taps [r][s][c]), the integer
+ * GEMM against the s8 weights reordered once to [K, R, S, C] (per-channel scales
+ * along its N), and the [N, P*Q, K] result moved to y [N, K, P, Q]. The reference
+ * variant does the same steps on the host from the NCHW input. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +13,7 @@
 struct tc_qconv2d_plan {
     tc_qcore c;
     tc_conv_dims d;         /* d.n: the batch of the run under way */
-    tc_tensor *cols, *acc;  /* scratch: patch rows [N*P*Q, C*R*S], the GEMM's output [N*P*Q, K] */
+    tc_tensor *xh, *cols, *acc; /* scratch: NHWC input, patch rows [N*P*Q, R*S*C], the GEMM's output [N*P*Q, K] */
 };
 
 tc_qconv2d_params tc_qconv2d_defaults(void)
@@ -68,6 +70,26 @@ tc_status tc_qconv2d_plan_validate(tc_ctx *ctx, const tc_tensor *w, const int64_
     return st == TC_OK ? geometry_of(ctx, w, x_chw, p, &d) : st;
 }
 
+/* w [K, C, R, S] (f32 or s8 with its quantization) reordered to [K, R, S, C], the
+ * order of the patch rows' taps. */
+static tc_status rsc_weights(tc_ctx *ctx, const tc_tensor *w, tc_tensor **out)
+{
+    const int64_t k = w->dims[0], c = w->dims[1], r = w->dims[2], s = w->dims[3], rs = r * s;
+    const size_t e = tc_dtype_size(w->dtype);
+    char *src = malloc(w->bytes), *dst = malloc(w->bytes);
+    tc_status st = src && dst ? tc_tensor_read(w, src, w->bytes) : tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    for (int64_t i = 0; st == TC_OK && i < k * c * rs; i++) { /* i = ((k' * C + c') * R*S + t) */
+        const int64_t kk = i / (c * rs), cc = i / rs % c, t = i % rs;
+        memcpy(dst + (size_t)((kk * rs + t) * c + cc) * e, src + (size_t)i * e, e);
+    }
+    tc_quant q;
+    tc_tensor_quant(w, &q);
+    if (st == TC_OK) st = tc_tensor_from_host(ctx, w->dtype, 4, (const int64_t[]){k, r, s, c}, dst, out);
+    if (st == TC_OK && q.count) st = tc_tensor_set_quant(*out, &q);
+    free(src), free(dst);
+    return st;
+}
+
 tc_status tc_qconv2d_plan_create(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3], const tc_tensor *bias,
                                  const tc_qconv2d_params *p, tc_qconv2d_plan **out)
 {
@@ -84,7 +106,11 @@ tc_status tc_qconv2d_plan_create(tc_ctx *ctx, const tc_tensor *w, const int64_t 
     if (!plan) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "qconv2d plan: out of host memory");
     plan->d = d;
     const tc_qin in = qin_of(p);
-    if ((st = tc_qcore_init(&plan->c, ctx, "qconv2d", w, 4, bias, &in)) != TC_OK) {
+    tc_tensor *wp = NULL;
+    st = rsc_weights(ctx, w, &wp);
+    if (st == TC_OK) st = tc_qcore_init(&plan->c, ctx, "qconv2d", wp, 4, bias, &in);
+    tc_tensor_free(wp);
+    if (st != TC_OK) {
         tc_qconv2d_plan_free(plan);
         return st;
     }
@@ -114,21 +140,39 @@ static int host_to_nchw(void *const *in, void *out, const void *args)
 
 static size_t round64(int64_t x) { return ((size_t)x + 63) / 64 * 64; }
 
-static tc_status im2row(tc_qconv2d_plan *plan, const tc_tensor *xq)
+/* x -> patch rows: on the host from the (quantized) NCHW input for REF; else x to
+ * NHWC bytes (quantized on the way when f32), then the rows from those. */
+static tc_status im2row(tc_qconv2d_plan *plan, const tc_tensor *x)
 {
-    tc_ctx *ctx = plan->c.ctx;
+    tc_qcore *c = &plan->c;
+    tc_ctx *ctx = c->ctx;
     const tc_conv_dims *d = &plan->d;
-    const host_args a = {d, (uint8_t)plan->c.in.zero_point, 1};
-    if (plan->c.v == TC_VARIANT_REF) return tc_host_run(ctx, 1, &xq, plan->cols, host_im2row, &a);
-    cl_kernel k;
-    tc_status st = tc_get_kernel(ctx, "qconv2d", "-DT=uchar", "im2row", &k);
+    const host_args a = {d, (uint8_t)c->in.zero_point, 1};
+    const tc_tensor *xq;
+    tc_status st;
+    if (c->v == TC_VARIANT_REF) {
+        st = tc_qcore_input(c, x, &xq);
+        return st == TC_OK ? tc_host_run(ctx, 1, &xq, plan->cols, host_im2row, &a) : st;
+    }
+    char opts[128] = "-DT=uchar", qopts[96];
+    if (x->dtype == TC_DTYPE_F32)
+        snprintf(opts, sizeof opts, "-DT=uchar %s", tc_quant_options(ctx, c->in.dtype, qopts, sizeof qopts));
+    cl_kernel kh, kr;
+    st = tc_get_kernel(ctx, "qconv2d", opts, "to_nhwc", &kh);
+    if (st == TC_OK) st = tc_get_kernel(ctx, "qconv2d", "-DT=uchar", "im2row", &kr);
     cl_int16 geo = tc_conv_geometry(d);
-    cl_mem mx = tc_buf(xq), mc = tc_buf(plan->cols);
-    cl_ulong xo = tc_off(xq);
-    cl_uchar zp = a.zp;
-    if (st == TC_OK) st = tc_set_args(ctx, k, 5, TC_ARG(geo), TC_ARG(mx), TC_ARG(xo), TC_ARG(mc), TC_ARG(zp));
-    const size_t gws[3] = {round64(d->p * d->q), (size_t)d->c, (size_t)d->n};
-    return st == TC_OK ? tc_launch(ctx, k, "im2row", 3, gws, NULL) : st;
+    cl_mem mx = tc_buf(x), mh = tc_buf(plan->xh), mc = tc_buf(plan->cols);
+    cl_ulong xo = tc_off(x);
+    cl_int hw = (cl_int)(d->h * d->w), cc = (cl_int)d->c, zp = c->in.zero_point;
+    cl_float inv = 1.0f / c->in.scale; /* as tc_quantize: the reciprocal rounded to float */
+    cl_uchar zb = a.zp;
+    if (st == TC_OK)
+        st = tc_set_args(ctx, kh, 7, TC_ARG(mx), TC_ARG(xo), TC_ARG(mh), TC_ARG(hw), TC_ARG(cc), TC_ARG(inv), TC_ARG(zp));
+    const size_t gh[3] = {round64((hw + 15) / 16), (size_t)(d->c + 15) / 16, (size_t)d->n};
+    if (st == TC_OK) st = tc_launch(ctx, kh, "to_nhwc", 3, gh, NULL);
+    if (st == TC_OK) st = tc_set_args(ctx, kr, 4, TC_ARG(geo), TC_ARG(mh), TC_ARG(mc), TC_ARG(zb));
+    const size_t gr[2] = {round64(d->p * d->q), (size_t)d->n};
+    return st == TC_OK ? tc_launch(ctx, kr, "im2row", 2, gr, NULL) : st;
 }
 
 static tc_status to_nchw(tc_qconv2d_plan *plan, tc_tensor *y)
@@ -144,7 +188,7 @@ static tc_status to_nchw(tc_qconv2d_plan *plan, tc_tensor *y)
     cl_ulong yo = tc_off(y);
     cl_int pq = (cl_int)(d->p * d->q), kk = (cl_int)d->k;
     if (st == TC_OK) st = tc_set_args(ctx, k, 5, TC_ARG(ma), TC_ARG(my), TC_ARG(yo), TC_ARG(pq), TC_ARG(kk));
-    const size_t gws[3] = {round64(pq), (size_t)d->k, (size_t)d->n};
+    const size_t gws[3] = {round64((pq + 15) / 16), (size_t)(d->k + 15) / 16, (size_t)d->n};
     return st == TC_OK ? tc_launch(ctx, k, "to_nchw", 3, gws, NULL) : st;
 }
 
@@ -164,6 +208,8 @@ static tc_status scratch(tc_qconv2d_plan *plan, int64_t n, const tc_tensor *y)
     tc_quant qy;
     tc_tensor_quant(y, &qy);
     tc_status st = tc_qcore_scratch(c->ctx, &plan->cols, c->in.dtype, 2, (const int64_t[]){rows, c->k});
+    if (st == TC_OK && c->v != TC_VARIANT_REF)
+        st = tc_qcore_scratch(c->ctx, &plan->xh, TC_DTYPE_U8, 1, (const int64_t[]){n * d->c * d->h * d->w});
     if (st == TC_OK) st = tc_tensor_set_quant(plan->cols, &qin);
     if (st == TC_OK) st = tc_qcore_scratch(c->ctx, &plan->acc, y->dtype, 2, (const int64_t[]){rows, c->nout});
     if (st == TC_OK && y->dtype != TC_DTYPE_F32) st = tc_tensor_set_quant(plan->acc, &qy);
@@ -184,9 +230,7 @@ tc_status tc_qconv2d_plan_run(tc_qconv2d_plan *plan, const tc_tensor *x, tc_tens
     const double pix = (double)n * (double)(d->p * d->q);
     tc_op_begin(c->ctx, "qconv2d", c->v, 2.0 * pix * (double)c->k * (double)c->nout,
                 (double)x->bytes + (double)(c->k * c->nout) + (double)y->bytes);
-    const tc_tensor *xq;
-    st = tc_qcore_input(c, x, &xq);
-    if (st == TC_OK) st = im2row(plan, xq);
+    st = im2row(plan, x);
     if (st == TC_OK) st = tc_igemm_plan_run(c->gemm, plan->cols, plan->acc);
     if (st == TC_OK) st = to_nchw(plan, y);
     return tc_op_end(c->ctx, st);
@@ -198,6 +242,7 @@ void tc_qconv2d_plan_free(tc_qconv2d_plan *plan)
 {
     if (!plan) return;
     tc_qcore_release(&plan->c);
+    tc_tensor_free(plan->xh);
     tc_tensor_free(plan->cols);
     tc_tensor_free(plan->acc);
     free(plan);

@@ -47,6 +47,11 @@ tc_status tc_qcore_check_y(tc_qcore *c, const tc_tensor *y, const int64_t *dims,
  * replaced when they differ. */
 tc_status tc_qcore_scratch(tc_ctx *ctx, tc_tensor **t, tc_dtype dt, int ndim, const int64_t *dims);
 
+/* Build options of the kernels that quantize to dt (s8 or u8) as tc_quantize does:
+ * -DQT -DQMIN -DQMAX, and -DQROUND_ADD where the device rounds to nearest even
+ * (QUANT in kernels/common.clh). Returns buf. */
+const char *tc_quant_options(tc_ctx *ctx, tc_dtype dt, char *buf, size_t n);
+
 /* w (f32, dims[0] output channels) as symmetric s8 with one scale per output channel
  * (axis 0) or one for the whole tensor, over the exact range of each. */
 tc_status tc_qweights(tc_ctx *ctx, const tc_tensor *w, int per_channel, tc_tensor **out);

@@ -6,7 +6,7 @@
  * requantized ones within 1 unit.
  *
  * Case keys, both ops: a (activations "u8" or "s8"); x ("f32": quantized by the plan,
- * "q": given quantized); w ("f32": quantized by the plan per output channel, "pc" / "pt":
+ * "q": given quantized); wq ("f32": quantized by the plan per output channel, "pc" / "pt":
  * given as s8 per channel / per tensor); bias (1 f32, 2 s32); y ("f32", "s8", "u8");
  * relu; xr (the input's range: "mid" [-1, 2], "pos" [0, 3] (zero point at the low
  * end), "neg" [-3, 0] (at the high end), "sat": inputs in [-4, 4] quantized over
@@ -25,7 +25,7 @@ static const tc_variant q_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL, TC_VA
                                         TC_VARIANT_VNNI256};
 
 #define QL(b_, in_, out_, a_, x_, w_, y_, ...)                                                                   \
-    TC_CASE({"b", b_}, {"in", in_}, {"out", out_}, {"a", 0, a_}, {"x", 0, x_}, {"w", 0, w_}, {"y", 0, y_}, \
+    TC_CASE({"b", b_}, {"in", in_}, {"out", out_}, {"a", 0, a_}, {"x", 0, x_}, {"wq", 0, w_}, {"y", 0, y_}, \
             __VA_ARGS__)
 static const tc_case qlinear_cases[] = {
     QL(1, 1, 1, "u8", "f32", "f32", "f32", {"bias", 1}, {"xr", 0, "mid"}),
@@ -41,7 +41,7 @@ static const tc_case qlinear_cases[] = {
 
 #define QC(n_, c_, h_, w_, k_, r_, s_, st_, pad_, dil_, a_, x_, wq_, y_, ...)                                      \
     TC_CASE({"n", n_}, {"c", c_}, {"h", h_}, {"w", w_}, {"k", k_}, {"r", r_}, {"s", s_}, {"st", st_}, {"pad", pad_}, \
-            {"dil", dil_}, {"a", 0, a_}, {"x", 0, x_}, {"w", 0, wq_}, {"y", 0, y_}, __VA_ARGS__)
+            {"dil", dil_}, {"a", 0, a_}, {"x", 0, x_}, {"wq", 0, wq_}, {"y", 0, y_}, __VA_ARGS__)
 static const tc_case qconv2d_cases[] = {
     QC(1, 1, 1, 1, 1, 1, 1, 1, 0, 1, "u8", "f32", "f32", "f32", {"xr", 0, "mid"}),
     QC(2, 3, 7, 9, 5, 3, 3, 1, 1, 1, "u8", "f32", "f32", "f32", {"bias", 1}, {"relu", 1}, {"xr", 0, "mid"}),
@@ -125,7 +125,7 @@ static tc_status q_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdat
     const int conv = is_conv(cs);
     const tc_conv_dims g = conv ? conv_dims(cs) : (tc_conv_dims){0};
     const tc_dtype a = dtype_of(tc_case_str(cs, "a"), TC_DTYPE_U8), y = dtype_of(tc_case_str(cs, "y"), TC_DTYPE_F32);
-    const int x_given = is(cs, "x", "q"), w_f32 = !tc_case_str(cs, "w") || is(cs, "w", "f32");
+    const int x_given = is(cs, "x", "q"), w_f32 = !tc_case_str(cs, "wq") || is(cs, "wq", "f32");
     const int bias_kind = (int)tc_case_int(cs, "bias"), relu = tc_case_int(cs, "relu") != 0;
     d->cs = *cs;
     qbufs b = {0};
@@ -165,7 +165,7 @@ static tc_status q_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdat
         for (int64_t i = 0; i < b.k; i++) b.w[j * b.k + i] = (float)(mag * (2.0 * uniform(&seed) - 1.0));
         b.fbias[j] = (float)(mag * (4.0 * uniform(&seed) - 2.0));
     }
-    if ((s = quantize_weights(&b, !is(cs, "w", "pt"))) != TC_OK) goto fail;
+    if ((s = quantize_weights(&b, !is(cs, "wq", "pt"))) != TC_OK) goto fail;
     for (int64_t j = 0; j < b.nout; j++)
         b.bias[j] = bias_kind == 2 ? (int32_t)(tc_rng_next(&seed) >> 32) >> 12
                                    : tc_ref_qbias(b.fbias[j], (double)sx * (double)b.sw[j]);
@@ -198,7 +198,7 @@ static tc_status q_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdat
     /* inputs: x, w, bias, the input parameters */
     const int64_t dx[4] = {conv ? g.n : b.nrow, conv ? g.c : b.k, g.h, g.w}, dw[4] = {b.nout, conv ? g.c : b.k, g.r, g.s};
     const tc_quant qx = {-1, 1, &sx, &zx}, qy = {-1, 1, &sy, &zy};
-    const tc_quant qw = {is(cs, "w", "pt") ? -1 : 0, is(cs, "w", "pt") ? 1 : b.nout, b.sw, b.zw};
+    const tc_quant qw = {is(cs, "wq", "pt") ? -1 : 0, is(cs, "wq", "pt") ? 1 : b.nout, b.sw, b.zw};
     const int nd = conv ? 4 : 2;
     if (x_given) {
         s = tc_opdata_input(ctx, d, a, nd, dx, b.xq);
@@ -305,7 +305,7 @@ static int q_suffix(const char *t, tc_case *c)
 {
     tc_case_set_str(c, "a", "u8");
     tc_case_set_str(c, "x", "f32");
-    tc_case_set_str(c, "w", "f32");
+    tc_case_set_str(c, "wq", "f32");
     tc_case_set_str(c, "y", "u8");
     tc_case_set_str(c, "xr", "pos");
     tc_case_set(c, "bias", 1);

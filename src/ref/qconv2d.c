@@ -19,9 +19,9 @@ void tc_ref_im2row(const uint8_t *x, uint8_t *cols, const tc_conv_dims *d, uint8
         for (int64_t at = 0; at < pq; at++) {
             const int64_t p = at / d->q, q = at % d->q;
             uint8_t *row = cols + (n * pq + at) * crs;
-            for (int64_t c = 0; c < d->c; c++)
-                for (int64_t r = 0; r < d->r; r++)
-                    for (int64_t s = 0; s < d->s; s++) {
+            for (int64_t r = 0; r < d->r; r++)
+                for (int64_t s = 0; s < d->s; s++)
+                    for (int64_t c = 0; c < d->c; c++) {
                         const int64_t ih = p * d->stride_h - d->pad_h + r * d->dil_h;
                         const int64_t iw = q * d->stride_w - d->pad_w + s * d->dil_w;
                         const int in = ih >= 0 && ih < d->h && iw >= 0 && iw < d->w;

@@ -81,7 +81,8 @@ void tc_ref_conv2d(const float *x, const float *w, const float *bias, float *y, 
 /* ---- quantized layers (include/tinycl/qlayers.h); groups 1 ---- */
 /* An f32 bias in accumulator units (in_scale * w_scale): rint(b / unit), saturated. */
 int32_t tc_ref_qbias(float b, double unit);
-/* Patch rows: cols[(n * P * Q + p * Q + q) * C*R*S + (c * R + r) * S + s] = x at the tap, zp in the padding. */
+/* Patch rows of NCHW x: cols[(n * P * Q + p * Q + q) * R*S*C + (r * S + s) * C + c] = x at the tap, zp in the
+ * padding (the weights are [K, R, S, C] to match). */
 void tc_ref_im2row(const uint8_t *x, uint8_t *cols, const tc_conv_dims *d, uint8_t zp);
 /* t [n, pq, k] -> y [n, k, pq] for elements of esize bytes. */
 void tc_ref_to_nchw(const void *t, void *y, size_t esize, int64_t n, int64_t pq, int64_t k);
