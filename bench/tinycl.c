@@ -60,20 +60,25 @@ const cli_cmd cli_commands[] = {
       {"--budget", "MS", CLI_MS, "time budget per size, ms (default 3000)", 0, 0, NULL},
       F_DATA, F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
     {"bench quant", "", 0, "int8 ops against their f32 counterparts on the same data: time, error, weight bytes",
-     "Each size is a pair: MxNxK[:tb] times the integer GEMM (op igemm, u8 activations,\n"
-     "per-channel s8 weights) against the f32 matmul. Inputs are uniform in [-1, 1), the\n"
-     "same on every device, quantized with the library's ops; every int8 variant runs\n"
-     "once per call and through a plan (weights prepared once), interleaved round by\n"
-     "round with the f32 op. Records add the error of each result against the exact\n"
-     "(f64) result of the f32 inputs (max abs, relative, SQNR dB), the speedup over the\n"
-     "f32 op and the weight bytes. By default every OpenCL device (else ref).",
+     "Each size is a pair, timed interleaved round by round in one run: MxNxK[:tb] the\n"
+     "integer GEMM (op igemm: u8 activations, per-channel s8 weights; once per call and\n"
+     "through a plan) against the f32 matmul; conv2d's spec (n1c64h56w56k64r3s3pad1) the\n"
+     "qconv2d plan against the conv2d plan; linear:BxINxOUT the qlinear plan against the\n"
+     "linear plan, each int8 layer on f32 data (quantized on the fly, dequantized out)\n"
+     "and on u8 data (as inside an int8 model). Inputs are uniform in [-1, 1), the same\n"
+     "on every device. Records add io, the error of each result against the exact (f64)\n"
+     "result of the f32 inputs (max abs, relative, SQNR dB), the speedup over the f32 op\n"
+     "and the weight bytes. By default every OpenCL device (else ref).",
      cli_bench_quant,
      {F_DEVICE,
-      {"--sizes", "S[,S...]", CLI_TEXT, "sizes (default 1024x1024x1024,2048x2048x2048,256x4096x1024:tb)", 0, 0, NULL},
-      {"--variants", "V[,V...]", CLI_TEXT, "int8 variants (default: by device type, all but ref)", 0, 0, NULL},
+      {"--sizes", "S[,S...]", CLI_TEXT,
+       "sizes (default 1024x1024x1024,2048x2048x2048,256x4096x1024:tb,n1c64h56w56k64r3s3pad1,linear:256x1024x1024)",
+       0, 0, NULL},
+      {"--variants", "V[,V...]", CLI_TEXT, "the integer GEMM's variants (default: by device type, all but ref)", 0, 0,
+       NULL},
       F_REPS("rounds"),
       {"--budget", "MS", CLI_MS, "time budget per size, ms (default 3000)", 0, 0, NULL},
-      {"--out-dtype", "T", CLI_CHOICE, "the int8 op's output: requantized s8 or u8, or f32 (default s8)", 0, 0,
+      {"--out-dtype", "T", CLI_CHOICE, "igemm's output: requantized s8 or u8, or f32 (default s8)", 0, 0,
        "s8|u8|f32"},
       F_SEED("12345"), F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
     {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, f32 and int8, per device",
