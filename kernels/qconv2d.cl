@@ -11,6 +11,8 @@
 
 #ifdef QMIN
 #define XT float
+#define QCAT_(a, b) a##b
+#define QCAT(a, b) QCAT_(a, b)
 #else
 #define XT uchar
 #endif
@@ -49,6 +51,15 @@ __kernel void to_nhwc(__global const XT *x, const ulong xo, __global uchar *xh, 
     uchar t[16][16] __attribute__((aligned(16)));
     for (int c = 0; c < mc; c++) {
         __global const XT *src = x + xo + (n * C + c0 + c) * HW + i0;
+#ifdef QMIN
+        if (mi == 16) { /* a whole row: one vector load and quantization */
+            const float16 fz = (float16)((float)zp), q = QUANT(vload16(0, src) * inv, fz);
+            uchar b[16] __attribute__((aligned(16)));
+            *(uchar16 *)b = as_uchar16(QCAT(QCAT(convert_, QT), 16_sat)(convert_int16(q))); /* in range: exact */
+            for (int j = 0; j < 16; j++) t[j][c] = b[j];
+            continue;
+        }
+#endif
         for (int j = 0; j < mi; j++) {
 #ifdef QMIN
             const float fz = (float)zp, q = QUANT(src[j] * inv, fz);
