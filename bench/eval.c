@@ -133,7 +133,10 @@ static int record(res_set *rs, const eval_run *r, const eval_run *ref, const eva
     res_num(e, "max_abs_diff_ref", "max |p - p_ref|", "%.1e", maxdiff);
     res_num(e, "min_top2_gap", "min top-2 gap", "%.1e", top2_gap(r));
     if (f32) {
+        double fd = 0;
+        for (int64_t i = 0; i < r->n * r->classes; i++) fd = fmax(fd, fabs(r->prob[i] - f32->prob[i]));
         res_num(e, "differs_from_f32", "differs from f32", "%d", (double)differing(r, f32));
+        res_num(e, "max_abs_diff_f32", "max |p - p_f32|", "%.1e", fd);
         res_obj(e, "quantization", "quantization", quant->text, quant->json);
     }
     for (int64_t i = 0, shown = 0; dev && i < r->n && shown < MAX_SHOWN; i++)
