@@ -78,6 +78,14 @@ double res_median(const double *ms, int n)
     return m;
 }
 
+void res_stats(const double *ms, int n, double *median, double *p90)
+{
+    double *t = sorted(ms, n);
+    *median = t ? median_of_sorted(t, n) : ms[n / 2];
+    *p90 = t ? t[(int)ceil(0.9 * n) - 1] : ms[n / 2];
+    free(t);
+}
+
 void res_times(res_record *r, const double *ms, int n, int samples)
 {
     double *t = n > 0 ? sorted(ms, n) : NULL;

@@ -15,6 +15,8 @@
 #include "tinycl/layers.h"
 #include "tinycl/plan.h"
 #include "tinycl/igemm.h"
+#include "tinycl/attention.h"
+#include "tinycl/sparse.h"
 #include "tinycl/qlayers.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"

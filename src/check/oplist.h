@@ -22,6 +22,12 @@
     X(quantize)       \
     X(dequantize)     \
     X(igemm)          \
+    X(attention)      \
+    X(attention_cached) \
+    X(spmv)           \
+    X(spmm)           \
+    X(sparse_linear)  \
+    X(sparse_conv2d)  \
     X(qlinear)        \
     X(qconv2d)
 
