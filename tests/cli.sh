@@ -36,6 +36,8 @@ misuse "/nonexistent/dir/r.json" peak --json /nonexistent/dir/r.json
 misuse "unknown option '--frob'" eval --frob 1
 misuse "--observer takes minmax|moving_avg|percentile|mse" eval --observer median
 misuse "--precision takes" eval --precision f16
+misuse "bad size '12x'" bench quant --sizes 64x64x64,12x --json "$tmp/r.json"
+misuse "--shape takes OUTxIN" bench sparse --shape 12 --json "$tmp/r.json"
 misuse "unknown option '--sizes'" peak --sizes 1 --json "$tmp/r.json"
 misuse "unknown metric 'flops'" peak --metrics read_bw,flops --json "$tmp/r.json"
 misuse "--sizes takes MODEL:BATCH" bench model --sizes mlp_digits --json "$tmp/r.json"
@@ -67,7 +69,7 @@ TINYCL_DEVICE=nosuch misuse "TINYCL_DEVICE" devices
 # help for every command, three ways; the version
 "$tc" --version | grep -q "^tinycl [0-9][0-9.]* (commit [0-9a-z-]*)$" || bad "--version: $("$tc" --version)"
 "$tc" --help | grep -q "^usage: tinycl <command>" || bad "--help"
-for cmd in devices ops check bench "bench model" eval peak params; do
+for cmd in devices ops check bench "bench model" "bench quant" "bench sparse" eval peak params; do
   # shellcheck disable=SC2086
   "$tc" help $cmd >"$tmp/h1" && "$tc" $cmd --help >"$tmp/h2" && "$tc" $cmd -h >"$tmp/h3" ||
     bad "help for $cmd exits non-zero"
