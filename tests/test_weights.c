@@ -532,9 +532,11 @@ typedef struct {
     uint32_t conv_scale_dims;
     float lin_scale[2];
     int32_t conv_zero[2];
+    float conv_out_scale;
 } qfile;
 
-static const qfile q_ok = {TC_DTYPE_S8, TC_DTYPE_U8, TC_DTYPE_F32, TC_LAYER_MAXPOOL2D, 1, 4, 2, {0.02f, 1.0f}, {3, 0}};
+static const qfile q_ok = {TC_DTYPE_S8, TC_DTYPE_U8, TC_DTYPE_F32, TC_LAYER_MAXPOOL2D, 1, 4, 2, {0.02f, 1.0f}, {3, 0},
+                           0.02f};
 
 /* [1, 4, 4] -> qconv2d(1->2, 3x3, pad 1, u8->u8)+relu -> maxpool 2x2 (or after_conv)
  * -> flatten -> qlinear(8->3, u8->lin_out) -> softmax; the conv's output parameters
@@ -546,7 +548,7 @@ static void q_model_file(fbuf *f, const qfile *q)
                                   1,  2,   3,  4,   5,  6,   7,  8,   9,  10,   11,  12};
     static const float ws1[2] = {0.01f, 0.02f}, ws2[1] = {0.005f};
     static const int32_t wz1[2] = {0, 0}, wz2[1] = {0}, b1[2] = {100, -50}, b2[3] = {7, 0, -7};
-    const float cs[2] = {1.0f / 255, 0.02f};
+    const float cs[2] = {1.0f / 255, q->conv_out_scale};
     const int32_t lz[2] = {0, 0};
     w_header(f, 2, 5, 3, U(1, 4, 4));
     w2_layer(f, TC_LAYER_QCONV2D, 1, 8, U(1, 2, 3, 3, 1, 1, q->conv_in_dtype, TC_DTYPE_U8), (uint32_t)q->conv_ntensors);
@@ -612,6 +614,8 @@ static void test_int8_records(void **state)
                "(scale 0.02, zero point 0)"},
         {q_ok, "layer 1 (avgpool2d): takes f32 samples; the layer before gives u8"},
         {q_ok, "layer 4 (softmax): takes f32 samples; the layer before gives u8"},
+        {q_ok, "layer 0 (qconv2d): input scale 0.00392157 times weight scale[0] 0.01 over the output scale is "
+               "3.92157e+33: not below 2^30"},
     };
     bad[0].q.conv_w_dtype = TC_DTYPE_F32, bad[0].q.conv_w_quant = 0;
     bad[1].q.conv_ntensors = 3;
@@ -623,6 +627,7 @@ static void test_int8_records(void **state)
     bad[7].q.lin_scale[0] = 0.03f;
     bad[8].q.after_conv = TC_LAYER_AVGPOOL2D;
     bad[9].q.lin_out_dtype = TC_DTYPE_U8, bad[9].q.lin_scale[1] = 0.1f;
+    bad[10].q.conv_out_scale = 1e-38f; /* a requantization multiplier beyond the fixed-point range */
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         q_model_file(&f, &bad[i].q);
         expect_load(ctx, &f, TC_ERR_CORRUPT, bad[i].needle);

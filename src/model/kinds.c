@@ -281,6 +281,15 @@ static int qact_shape(tc_wlayer *l, char *why, size_t n)
         return fail(why, n, "output scale %g and zero point %d: %s", (double)s1, (int)z1,
                     out == TC_DTYPE_F32 ? "an f32 output has 1 and 0"
                                         : "need a finite scale > 0 and a zero point in the dtype's range");
+    /* the output stage's scales: in * weight (f32 out) over the output's (8-bit out, a
+     * fixed-point multiplier below 2^30) */
+    for (int64_t j = 0; j < w->q.count; j++) {
+        const double r = (double)s0 * w->q.scale[j] / (out == TC_DTYPE_F32 ? 1.0 : (double)s1);
+        if (out == TC_DTYPE_F32 ? !isfinite((float)r) : !(r < 1073741824.0))
+            return fail(why, n, "input scale %g times weight scale[%lld] %g%s is %g: %s", (double)s0, (long long)j,
+                        (double)w->q.scale[j], out == TC_DTYPE_F32 ? "" : " over the output scale", r,
+                        out == TC_DTYPE_F32 ? "not a finite float" : "not below 2^30");
+    }
     if (l->in.dtype != TC_DTYPE_F32 && (l->in.dtype != in || l->in.scale != s0 || l->in.zero_point != z0))
         return fail(why, n, "takes f32 or %s (scale %g, zero point %d) samples; the layer before gives %s (scale %g, "
                     "zero point %d)", tc_dtype_name(in), (double)s0, (int)z0, tc_dtype_name(l->in.dtype),
