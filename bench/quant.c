@@ -612,7 +612,7 @@ int cli_bench_quant(const cli_args *a)
         which[nsizes++] = p;
     }
     if (!nsizes) return cli_misuse(a, "--sizes names no size");
-    res_set rs = {NULL, 0, 0, o.reps, 1, 1, o.budget_ms, seed};
+    res_set rs = {.reps = o.reps, .has_budget = 1, .has_seed = 1, .budget_ms = o.budget_ms, .seed = seed};
     int failed = 0;
     for (int k = 0; k < a->ndevices; k++) {
         const int di = a->devices[k];

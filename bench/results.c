@@ -78,14 +78,6 @@ double res_median(const double *ms, int n)
     return m;
 }
 
-void res_stats(const double *ms, int n, double *median, double *p90)
-{
-    double *t = sorted(ms, n);
-    *median = t ? median_of_sorted(t, n) : ms[n / 2];
-    *p90 = t ? t[(int)ceil(0.9 * n) - 1] : ms[n / 2];
-    free(t);
-}
-
 void res_times(res_record *r, const double *ms, int n, int samples)
 {
     double *t = n > 0 ? sorted(ms, n) : NULL;
@@ -189,8 +181,9 @@ static void print_table(const res_set *s, FILE *out, int md)
     for (int i = -1; i < s->n; i++) {
         fprintf(out, "%s", md ? "| " : "");
         for (int c = 0; c < nc; c++) {
-            /* a plain table's last text column unpadded: no trailing blanks */
-            const int width = cols[c]->kind != RES_STR ? (int)w[c] : !md && c + 1 == nc ? 0 : -(int)w[c];
+            /* text left-aligned (the last column of a plain table unpadded), numbers right-aligned */
+            const int last = !md && c + 1 == nc;
+            const int width = cols[c]->kind == RES_STR ? (last ? 0 : -(int)w[c]) : (int)w[c];
             if (i < 0)
                 snprintf(buf, sizeof buf, "%s", cols[c]->head);
             else

@@ -51,9 +51,8 @@ void res_obj(res_record *r, const char *key, const char *head, const char *text,
 void res_num(res_record *r, const char *key, const char *head, const char *fmt, double v);
 /* min_ms, median_ms, p90_ms, max_ms and runs of n run times; the times as `samples` when asked. */
 void res_times(res_record *r, const double *ms, int n, int samples);
-/* The median of n > 0 times; with their 90th percentile. */
+/* The median of n > 0 times. */
 double res_median(const double *ms, int n);
-void res_stats(const double *ms, int n, double *median, double *p90);
 void res_free(res_set *s);
 
 /* Prints per --format to stdout or --out, writes --json; 0, or 1 when a file could not be written. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "bench/meta.h"
 #include "bench/results.h"
 #include "check/opdesc.h"
 
@@ -158,12 +159,17 @@ static int run_device(int dev, int64_t out, int64_t in, const double *sp, int ns
                            sp[si], 0, 0, 0, 0, info.dense_bytes, NULL, reps};
             snprintf(r->device, sizeof r->device, "%s", name);
             snprintf(rd->device, sizeof rd->device, "%s", name);
-            res_stats(d->t_sparse, reps, &r->median_ms, &r->p90_ms);
-            res_stats(d->t_dense, reps, &rd->median_ms, &rd->p90_ms);
+            r->ms = malloc((size_t)reps * sizeof *r->ms), rd->ms = malloc((size_t)reps * sizeof *rd->ms);
+            if (!r->ms || !rd->ms) {
+                failed = 1;
+                break;
+            }
+            memcpy(r->ms, d->t_sparse, (size_t)reps * sizeof *r->ms);
+            memcpy(rd->ms, d->t_dense, (size_t)reps * sizeof *rd->ms);
+            r->median_ms = res_median(r->ms, reps), rd->median_ms = res_median(rd->ms, reps);
             r->gflops = 2.0 * (double)d->b * (double)info.nnz / r->median_ms * 1e-6;
             rd->gflops = 2.0 * (double)d->b * (double)(out * in) / rd->median_ms * 1e-6;
-            double p90;
-            res_stats(d->ratio, reps, &r->speedup, &p90);
+            r->speedup = res_median(d->ratio, reps); /* the median of the rounds' ratios */
             speed[si * nb + bi] = r->speedup;
             fprintf(stderr, "  %s batch %lld sparsity %g: sparse %.3f ms, dense %.3f ms (build %.0f ms)\n", name,
                     (long long)d->b, sp[si], r->median_ms, rd->median_ms, build_ms);
@@ -255,8 +261,8 @@ static int to_records(const record *recs, int n, int samples, res_set *rs)
 
 int cli_bench_sparse(const cli_args *a)
 {
-    const char *sp_s = cli_get(a, "--sparsity"), *b_s = cli_get(a, "--batch"), *shape = cli_get(a, "--shape");
-    const char *fmt = cli_get(a, "--format"), *json = cli_get(a, "--json");
+    const char *sp_s = cli_get(a, "--sparsity"), *b_s = cli_get(a, "--batch");
+    const char *shape = cli_get(a, "--shape"), *fmt = cli_get(a, "--sparse-format");
     double sp[MAX_LIST], bv[MAX_LIST];
     const int nsp = parse_list(sp_s ? sp_s : "0,50,70,80,90,95,99", sp, 0.0, 100.0);
     const int nb = parse_list(b_s ? b_s : "1,32", bv, 1.0, 65536.0);
@@ -264,31 +270,35 @@ int cli_bench_sparse(const cli_args *a)
     long long out = 4096, in = 4096;
     int used = 0;
     tc_sparse_format format = TC_SPARSE_CSR;
-    if (nsp < 1) return cli_misuse(a, "--sparsity takes percentages in [0, 100), comma-separated");
-    if (nb < 1) return cli_misuse(a, "--batch takes batch sizes >= 1, comma-separated");
+    if (nsp < 1) return cli_misuse(a, "--sparsity takes up to %d percentages in [0, 100), not '%s'", MAX_LIST, sp_s);
+    if (nb < 1) return cli_misuse(a, "--batch takes up to %d batch sizes >= 1, not '%s'", MAX_LIST, b_s);
     if (shape && (sscanf(shape, "%lldx%lld%n", &out, &in, &used) != 2 || shape[used] || out < 1 || in < 1 ||
                   out * in >= (1ll << 30)))
         return cli_misuse(a, "--shape takes OUTxIN with OUT*IN below 2^30, not '%s'", shape);
-    if (fmt && tc_sparse_format_parse(fmt, &format) != TC_OK) return cli_misuse(a, "%s", tc_last_error(NULL));
+    if (fmt && tc_sparse_format_parse(fmt, &format) != TC_OK)
+        return cli_misuse(a, "--sparse-format takes csr, bsr1x4, bsr1x8, bsr4x4 or auto, not '%s'", fmt);
     int64_t bs[MAX_LIST];
     for (int i = 0; i < nsp; i++) sp[i] /= 100.0;
     for (int i = 0; i < nb; i++) bs[i] = (int64_t)bv[i];
-    /* every OpenCL device, or the ones asked for (ref too) */
-    int devs[CLI_MAX_DEVICES], ndev = 0;
-    for (int k = 0; k < a->ndevices; k++)
-        if (a->devices[k] != 0 || a->device_source) devs[ndev++] = a->devices[k];
-    record *recs = calloc((size_t)(2 * nsp * nb * (ndev ? ndev : 1)), sizeof *recs);
-    breakeven *be = calloc((size_t)(nb * (ndev ? ndev : 1)), sizeof *be);
+    record *recs = calloc((size_t)(2 * nsp * nb * a->ndevices), sizeof *recs);
+    breakeven *be = calloc((size_t)(nb * a->ndevices), sizeof *be);
     if (!recs || !be) {
         free(recs), free(be);
         return 1;
     }
-    int failed = 0, nrec = 0, nbe = 0;
-    for (int d = 0; d < ndev; d++)
-        failed |= run_device(devs[d], out, in, sp, nsp, bs, nb, format, reps, recs, &nrec, be, &nbe);
-    if (!ndev) printf("no OpenCL device: %s (--device ref runs the references)\n", tc_device_probe_message());
-    print_results(recs, nrec, be, nbe);
-    if (json) failed |= write_json(json, recs, nrec, be, nbe);
+    int failed = 0, nrec = 0, nbe = 0, ran = 0;
+    for (int k = 0; k < a->ndevices; k++) {
+        if (a->devices[k] == 0 && !a->device_source) continue; /* every OpenCL device; ref when asked for */
+        failed |= run_device(a->devices[k], out, in, sp, nsp, bs, nb, format, reps, recs, &nrec, be, &nbe);
+        ran++;
+    }
+    if (!ran) printf("no OpenCL device: %s (--device ref runs the references)\n", tc_device_probe_message());
+    res_set rs = {.reps = reps, .extra_key = "breakeven", .extra_json = breakeven_json(be, nbe)};
+    failed |= !rs.extra_json || to_records(recs, nrec, cli_get(a, "--samples") != NULL, &rs) || res_output(&rs, a);
+    print_breakevens(cli_get(a, "--format") || cli_get(a, "--out") ? stderr : stdout, be, nbe);
+    free(rs.extra_json);
+    res_free(&rs);
+    for (int i = 0; i < nrec; i++) free(recs[i].ms);
     free(recs), free(be);
     return failed;
 }

@@ -81,22 +81,21 @@ const cli_cmd cli_commands[] = {
       {"--out-dtype", "T", CLI_CHOICE, "igemm's output: requantized s8 or u8, or f32 (default s8)", 0, 0,
        "s8|u8|f32"},
       F_SEED("12345"), F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
-    {"bench sparse", "", 0, "where pruned weights start to pay: sparse against dense products over a sparsity sweep",
-     "For each device one random OUTxIN weight is pruned by magnitude to each sparsity\n"
-     "(in the format's block pattern); at each batch the sparse product (spmv at batch\n"
-     "1, spmm above) and the dense linear plan of the same shape (op matmul) run in\n"
-     "alternation, one call each per round; the speedup is the median of the rounds'\n"
-     "ratios. The breakeven of a batch is the lowest sparsity of the sweep from which\n"
-     "sparse wins at every higher one. By default every OpenCL device (else ref).",
+    {"bench sparse", "", 0, "where pruned weights start to pay: sparse products against the dense kernel",
+     "One random OUT x IN weight is pruned to each sparsity of the sweep (magnitude, the\n"
+     "storage format's block pattern); at each batch the sparse product (spmv at batch 1,\n"
+     "spmm above) and the best dense kernel of the same shape (a linear plan, recorded as\n"
+     "op matmul) run in alternation; the speedup is the median of the rounds' ratios. The\n"
+     "breakeven of a batch is the lowest sparsity from which sparse wins at every higher\n"
+     "one (JSON: \"breakeven\" beside the records). Every OpenCL device unless --device.",
      cli_bench_sparse,
      {F_DEVICE,
-      {"--sparsity", "PCT[,PCT...]", CLI_TEXT, "sparsities in percent, in [0, 100) (default 0,50,70,80,90,95,99)", 0, 0,
-       NULL},
+      {"--sparsity", "P[,P...]", CLI_TEXT, "percentages in [0, 100) (default 0,50,70,80,90,95,99)", 0, 0, NULL},
       {"--batch", "B[,B...]", CLI_TEXT, "batch sizes (default 1,32)", 0, 0, NULL},
-      {"--shape", "OUTxIN", CLI_TEXT, "the weight's shape, OUT*IN below 2^30 (default 4096x4096)", 0, 0, NULL},
-      {"--format", "F", CLI_CHOICE, "the sparse format (default csr)", 0, 0, "csr|bsr1x4|bsr1x8|bsr4x4|auto"},
+      {"--shape", "OUTxIN", CLI_TEXT, "the weight's shape (default 4096x4096)", 0, 0, NULL},
+      {"--sparse-format", "F", CLI_TEXT, "storage: csr, bsr1x4, bsr1x8, bsr4x4 or auto (default csr)", 0, 0, NULL},
       {"--reps", "N", CLI_INT, "rounds (default 20)", 1, 10000, NULL},
-      {"--json", "FILE", CLI_OUTFILE, "also write the records and breakevens to FILE as JSON", 0, 0, NULL}}},
+      F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
     {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, f32 and int8, per device",
      "The models and data are found in --data DIR, else $TINYCL_DATA_DIR, else ./data,\n"
      "the share/tinycl folder beside an installed tinycl, or the install prefix. int8\n"

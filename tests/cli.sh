@@ -45,7 +45,7 @@ misuse "--variants takes oneshot and plan" bench model --variants fast --json "$
 misuse "cannot find.*nosuch.tcw" bench model --sizes nosuch:1 --json "$tmp/r.json"
 misuse "one --device" bench matmul --trace "$tmp/t.json" --device ref,pthread --json "$tmp/r.json"
 misuse "--check takes" params --check maybe
-misuse "--dtype takes" bench quant --dtype s4 --json "$tmp/r.json"
+misuse "--out-dtype takes" bench quant --out-dtype s4 --json "$tmp/r.json"
 misuse "--sparse-format takes" bench sparse --sparse-format coo --json "$tmp/r.json"
 misuse "--sparsity takes" bench sparse --sparsity 100 --json "$tmp/r.json"
 misuse "needs a value" bench matmul --reps
