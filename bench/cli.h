@@ -98,12 +98,10 @@ int cli_ops(const cli_args *a);
 int cli_check(const cli_args *a);
 int cli_bench(const cli_args *a);
 int cli_bench_model(const cli_args *a);
-int cli_bench_quant(const cli_args *a);
-int cli_bench_sparse(const cli_args *a);
+int cli_bench_quant(const cli_args *a);  /* bench/quant.c */
+int cli_bench_sparse(const cli_args *a); /* bench/sparse.c */
 int cli_eval(const cli_args *a);
-/* eval's second part: the fortunes transformer's bits per byte on the held-out
- * text in dir (--windows N: its first N windows, 0 all; default 16), per device. */
-int cli_eval_decoder(const cli_args *a, const char *dir);
+int cli_eval_decoder(const cli_args *a);
 int cli_generate(const cli_args *a);
 int cli_bench_kvcache(const cli_args *a);
 /* The decoder file: --model, else fortunes_decoder.tcw in the data folder

@@ -1,11 +1,11 @@
-/* tinycl eval, transformer part: bits per byte of the fortunes model on the
- * held-out fortunes, per device, next to what the training script measured. */
+/* tinycl eval decoder: bits per byte of the fortunes transformer on the held-out
+ * fortunes, per device, next to what the training script measured. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/cli.h"
+#include "bench/results.h"
 #include "tinycl/tinycl.h"
 
 /* The script's figure for `windows` windows (0: all) from its bpb file; NAN if absent. */
@@ -14,10 +14,8 @@ static double script_bpb(const char *path, int64_t windows, int64_t *bytes)
     FILE *f = fopen(path, "r");
     char line[256], want[32];
     double v = NAN;
-    if (windows)
-        snprintf(want, sizeof want, "%lld", (long long)windows);
-    else
-        snprintf(want, sizeof want, "all");
+    if (windows) snprintf(want, sizeof want, "%lld", (long long)windows);
+    else snprintf(want, sizeof want, "all");
     while (f && fgets(line, sizeof line, f)) {
         char w[32];
         long long b;
@@ -44,51 +42,60 @@ static uint8_t *slurp(const char *path, int64_t *n)
     return b;
 }
 
-int cli_eval_decoder(const cli_args *a, const char *dir)
+/* One device's record; 1 on failure. */
+static int evaluate(int dev, const char *model, const uint8_t *text, int64_t n, int64_t windows, double want,
+                    int64_t want_bytes, res_set *rs)
 {
+    char spec[16];
+    snprintf(spec, sizeof spec, "%d", dev);
+    tc_ctx *ctx = NULL;
+    tc_decoder *d = NULL;
+    double bpb = 0.0;
+    int64_t count = 0;
+    tc_status s = tc_ctx_create(spec, 0, &ctx);
+    if (s == TC_OK) s = tc_decoder_load(ctx, model, 1024, &d);
+    const tc_decoder_info in = tc_decoder_info_of(d);
+    if (s == TC_OK) s = tc_decoder_bits_per_byte(d, text, n, in.trained_context, windows, 16, &bpb, &count);
+    res_record *r = s == TC_OK ? res_add(rs) : NULL;
+    if (r) {
+        res_str(r, "model", "model", tc_decoder_name(d));
+        res_str(r, "device", "device", tc_ctx_device(ctx)->name);
+        res_num(r, "windows", "windows", "%.0f", (double)((count + in.trained_context - 1) / in.trained_context));
+        res_num(r, "bytes", "bytes", "%.0f", (double)count);
+        res_num(r, "bits_per_byte", "bits/byte", "%.7f", bpb);
+        if (!isnan(want) && want_bytes == count) {
+            res_num(r, "script_bits_per_byte", "script bits/byte", "%.7f", want);
+            res_num(r, "abs_diff", "|diff|", "%.1e", fabs(bpb - want));
+        }
+    } else if (s != TC_OK) {
+        fprintf(stderr, "tinycl eval decoder: device %s: %s\n", spec, ctx ? tc_last_error(ctx) : tc_last_error(NULL));
+    }
+    tc_decoder_free(d);
+    tc_ctx_free(ctx);
+    return r == NULL;
+}
+
+int cli_eval_decoder(const cli_args *a)
+{
+    static const char *const files[] = {"fortunes_heldout.txt", "fortunes_decoder_bpb.txt"};
+    char dir[4096], model[4200], text[4200], fig[4200];
+    if (cli_find_data(a, files, 2, dir, sizeof dir) || cli_decoder_path(a, model, sizeof model)) return 2;
+    snprintf(text, sizeof text, "%s/%s", dir, files[0]);
+    snprintf(fig, sizeof fig, "%s/%s", dir, files[1]);
     const int64_t windows = cli_int(a, "--windows", 16);
-    char model[1100], text[1100], fig[1100];
-    snprintf(model, sizeof model, "%s/fortunes_decoder.tcw", dir);
-    snprintf(text, sizeof text, "%s/fortunes_heldout.txt", dir);
-    snprintf(fig, sizeof fig, "%s/fortunes_decoder_bpb.txt", dir);
     int64_t n = 0, script_bytes = 0;
     uint8_t *bytes = slurp(text, &n);
     if (!bytes) {
-        fprintf(stderr, "tinycl eval: cannot read %s\n", text);
+        fprintf(stderr, "tinycl eval decoder: cannot read %s\n", text);
         return 1;
     }
     const double want = script_bpb(fig, windows, &script_bytes);
-    printf("\n%-17s %-44s %9s  %-9s %9s %8s\n", "model", "device", "bits/byte", "(bytes)", "script", "|diff|");
+    res_set rs = {0};
     int failed = 0;
-    for (int i = 0; i < a->ndevices; i++) {
-        const int d = a->devices[i];
-        char spec[16];
-        snprintf(spec, sizeof spec, "%d", d);
-        tc_ctx *ctx = NULL;
-        tc_decoder *dec = NULL;
-        double bpb = 0.0;
-        int64_t count = 0;
-        tc_status s = tc_ctx_create(spec, 0, &ctx);
-        if (s == TC_OK) s = tc_decoder_load(ctx, model, 1024, &dec);
-        if (s == TC_OK) {
-            const tc_decoder_info in = tc_decoder_info_of(dec);
-            s = tc_decoder_bits_per_byte(dec, bytes, n, in.trained_context, windows, 16, &bpb, &count);
-        }
-        if (s != TC_OK) {
-            fprintf(stderr, "tinycl eval: device %s: %s\n", spec, ctx ? tc_last_error(ctx) : tc_last_error(NULL));
-            failed = 1;
-        } else {
-            char name[300] = "ref", diff[32] = "-", sc[32] = "-";
-            if (d) snprintf(name, sizeof name, "cl:%d %s", d - 1, tc_ctx_device(ctx)->name);
-            if (!isnan(want) && script_bytes == count) {
-                snprintf(sc, sizeof sc, "%.7f", want);
-                snprintf(diff, sizeof diff, "%.1e", fabs(bpb - want));
-            }
-            printf("%-17s %-44.44s %9.7f  (%lld) %9s %8s\n", "fortunes_decoder", name, bpb, (long long)count, sc, diff);
-        }
-        tc_decoder_free(dec);
-        tc_ctx_free(ctx);
-    }
+    for (int i = 0; i < a->ndevices; i++)
+        failed |= evaluate(a->devices[i], model, bytes, n, windows, want, script_bytes, &rs);
+    failed |= res_output(&rs, a);
+    res_free(&rs);
     free(bytes);
     return failed;
 }

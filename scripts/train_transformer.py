@@ -32,7 +32,7 @@ import torch.nn.functional as F
 # docs/weights.md: header, version-2 layer records, layer types and roles
 MAGIC, VERSION = b"TCLW", 2
 LINEAR = 1
-TOKEN_EMBEDDING, SINUSOIDAL_POSITIONS, LAYERNORM, ATTENTION, GELU = range(9, 14)
+TOKEN_EMBEDDING, SINUSOIDAL_POSITIONS, LAYERNORM, ATTENTION, GELU = range(11, 16)
 ROLE_WEIGHT, ROLE_BIAS, ROLE_GAMMA, ROLE_BETA = 1, 2, 3, 4
 DTYPE_F32, QUANT_NONE = 0, 0
 GELU_ERF = 1

@@ -261,7 +261,7 @@ static void build_decoder(wbuild *w, int64_t v, int64_t d, int64_t h, int64_t ff
     memset(w, 0, sizeof *w);
     snprintf(w->f.name, sizeof w->f.name, "random_decoder");
     w->f.version = 2;
-    w->f.in = (tc_shape){1, {64}};
+    w->f.in = (tc_shape){.ndim = 1, .d = {64}};
     record(w, 0, TC_LAYER_TOKEN_EMBEDDING, 2, v, d);
     add_tensor(w, 0, TC_ROLE_WEIGHT, v, d, 0.0f, 1.0f, &seed);
     record(w, 1, TC_LAYER_SINUSOIDAL_POSITIONS, 1, d, 0);
@@ -434,7 +434,7 @@ static void m_vocab(wbuild *w)
 }
 static void m_rank(wbuild *w)
 {
-    w->f.in = (tc_shape){2, {64, 2}};
+    w->f.in = (tc_shape){.ndim = 2, .d = {64, 2}};
 }
 static void m_gelu(wbuild *w)
 {
