@@ -368,6 +368,7 @@ int cli_bench_kvcache(const cli_args *a)
     failed |= !rs.extra_json || res_output(&rs, a);
     for (int i = 0; i < ns; i++)
         print_summary(cli_get(a, "--format") || cli_get(a, "--out") ? stderr : stdout, &sm[i]);
+    free(rs.extra_json);
     res_free(&rs);
     free(steps[0]), free(steps[1]), free(sm);
     return failed;
