@@ -229,20 +229,21 @@ static void views_free(views *vs)
 }
 
 /* y = LayerNorm(x += h): the residual add of what the last sublayer left in h,
- * fused into the next LayerNorm (one launch). */
+ * fused into the next LayerNorm (one launch); h NULL: nothing pending. */
 static tc_status add_norm(tc_ctx *ctx, tc_tensor *x, const tc_tensor *h, const tc_tensor *g, const tc_tensor *b,
                           tc_tensor *y)
 {
     tc_layernorm_params p = tc_layernorm_defaults();
     p.residual = h;
-    p.sum = x;
+    p.sum = h ? x : NULL;
     return tc_layernorm(ctx, x, g, b, y, &p);
 }
 
-/* Block l (rows = batch * t): the residual stream is x plus the pending h; the
- * block leaves its MLP's output pending in h. a: the normalized rows, then the
- * heads' outputs. */
-static tc_status run_block(tc_decoder_run *r, views *vs, int64_t l, int64_t t, tc_tensor *x, tc_tensor *h, tc_tensor *a)
+/* Block l (rows = batch * t): the residual stream is x plus the pending one (h or
+ * NULL); the block leaves its MLP's output pending in h. a: the normalized rows,
+ * then the heads' outputs. */
+static tc_status run_block(tc_decoder_run *r, views *vs, int64_t l, int64_t t, tc_tensor *x, const tc_tensor *pending,
+                           tc_tensor *h, tc_tensor *a)
 {
     tc_decoder *d = r->d;
     tc_ctx *ctx = d->ctx;
@@ -253,7 +254,7 @@ static tc_status run_block(tc_decoder_run *r, views *vs, int64_t l, int64_t t, t
               *v4 = view(vs, r->qkv, 2 * rows * dm, 4, d4), *a4 = view(vs, r->att, 0, 4, d4),
               *f = view(vs, r->f, 0, 2, (const int64_t[]){rows, d->info.d_ff});
     tc_status s = vs->s;
-    if (s == TC_OK) s = add_norm(ctx, x, h, b->ln1_g, b->ln1_b, a);
+    if (s == TC_OK) s = add_norm(ctx, x, pending, b->ln1_g, b->ln1_b, a);
     if (s == TC_OK && rows == 1) {
         tc_tensor *qkv = view(vs, r->qkv, 0, 2, (const int64_t[]){1, 3 * dm});
         s = vs->s == TC_OK ? tc_linear_plan_run(b->qkv, a, qkv) : vs->s;
@@ -277,6 +278,26 @@ static tc_status run_block(tc_decoder_run *r, views *vs, int64_t l, int64_t t, t
     return s;
 }
 
+/* x[b] = E[id_b] + P[pos_b] for a decode step's few rows: one add of two table
+ * rows each, with no ids to upload (and check on the device, which reads them back). */
+static tc_status embed_rows(tc_decoder_run *r)
+{
+    tc_decoder *d = r->d;
+    const int64_t dm = d->info.d_model;
+    tc_status s = TC_OK;
+    for (int64_t b = 0; b < r->batch && s == TC_OK; b++) {
+        views vs = {{0}, 0, TC_OK};
+        tc_tensor *e = view(&vs, d->embed, r->hids[b] * dm, 1, &dm), *p = view(&vs, d->pe, r->hpos[b] * dm, 1, &dm),
+                  *x = view(&vs, r->x, b * dm, 1, &dm);
+        s = vs.s == TC_OK ? tc_add(d->ctx, e, p, x, NULL) : vs.s;
+        views_free(&vs);
+    }
+    return s;
+}
+
+/* Up to this many rows a decode step embeds row by row (embed_rows). */
+#define ROW_EMBED_MAX 4
+
 tc_status tc_decoder_step(tc_decoder_run *r, int64_t t)
 {
     tc_decoder *d = r->d;
@@ -289,14 +310,20 @@ tc_status tc_decoder_step(tc_decoder_run *r, int64_t t)
               *a = view(&vs, r->att, 0, 2, (const int64_t[]){rows, dm}),
               *lg = view(&vs, r->logits, 0, 2, (const int64_t[]){rows, d->info.vocab});
     tc_status s = vs.s;
-    const size_t idb = (size_t)rows * sizeof *r->hids;
-    if (s == TC_OK) s = tc_tensor_write(ids, r->hids, idb);
-    if (s == TC_OK) s = tc_tensor_write(pos, r->hpos, idb);
-    if (s == TC_OK) s = tc_embedding(ctx, d->embed, ids, x, NULL);
-    if (s == TC_OK) s = tc_embedding(ctx, d->pe, pos, h, NULL); /* pending: block 0 adds it */
+    const tc_tensor *pending = NULL;
+    if (s == TC_OK && t == 1 && rows <= ROW_EMBED_MAX) {
+        s = embed_rows(r);
+    } else if (s == TC_OK) {
+        const size_t idb = (size_t)rows * sizeof *r->hids;
+        s = tc_tensor_write(ids, r->hids, idb);
+        if (s == TC_OK) s = tc_tensor_write(pos, r->hpos, idb);
+        if (s == TC_OK) s = tc_embedding(ctx, d->embed, ids, x, NULL);
+        if (s == TC_OK) s = tc_embedding(ctx, d->pe, pos, h, NULL);
+        pending = h; /* block 0 adds the positions */
+    }
     for (int64_t l = 0; l < d->info.layers && s == TC_OK; l++) {
         views bv = {{0}, 0, TC_OK};
-        s = run_block(r, &bv, l, t, x, h, a);
+        s = run_block(r, &bv, l, t, x, l ? h : pending, h, a);
         views_free(&bv);
     }
     if (s == TC_OK) s = add_norm(ctx, x, h, d->lnf_g, d->lnf_b, a);
