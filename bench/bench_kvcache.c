@@ -119,8 +119,16 @@ static void launches_per_token(int dev, const char *path, double lpt[2])
     tc_ctx_free(ctx);
 }
 
-/* Times both variants at each length, in turn; the step times of the longest
- * measured run of each go into steps[v]. */
+/* steps: each step's fastest time over the runs of the longest length so far. */
+static void keep_steps(double *steps, int64_t *nsteps, const double *sm, int64_t n)
+{
+    if (n > *nsteps) memcpy(steps, sm, (size_t)n * sizeof *sm);
+    for (int64_t i = 0; n == *nsteps && i < n; i++) steps[i] = fmin(steps[i], sm[i]);
+    *nsteps = n;
+}
+
+/* Times both variants at each length, in turn; steps[v] gets each step's
+ * shortest time over the runs of the longest length measured. */
 static tc_status time_lengths(tc_decoder *d, row *rows, int nrows, int reps, double max_ms, double *steps[2],
                               int64_t nsteps[2])
 {
@@ -140,10 +148,7 @@ static tc_status time_lengths(tc_decoder *d, row *rows, int nrows, int reps, dou
                 const int v = (k + j) % 2; /* alternate which goes first */
                 if (skip[v] || (k > 0 && r->ms[v][0] > max_ms)) continue;
                 s = gen(d, v == 0, r->tokens, out[v], sm, &r->ms[v][r->reps[v]++]);
-                if (s == TC_OK && r->tokens >= nsteps[v]) {
-                    memcpy(steps[v], sm, (size_t)r->tokens * sizeof *sm);
-                    nsteps[v] = r->tokens;
-                }
+                if (s == TC_OK) keep_steps(steps[v], &nsteps[v], sm, r->tokens);
             }
         }
         for (int v = 0; v < 2; v++)
