@@ -163,14 +163,15 @@ static tc_status time_lengths(tc_decoder *d, row *rows, int nrows, int reps, dou
 }
 
 /* The first generated length from which the cache's cumulative time stays below
- * recomputation's, from the per-step times; 0 if it never does. */
+ * recomputation's, from the per-step times; 0 if it never does. The first step is
+ * the same prefill in both, so the answer is 2 or more. */
 static int64_t breakeven(const double *c, const double *u, int64_t n)
 {
     double sc = 0.0, su = 0.0;
     int64_t from = 0;
     for (int64_t i = 0; i < n; i++) {
         sc += c[i], su += u[i];
-        if (sc < su && !from) from = i + 1;
+        if (sc < su && !from && i > 0) from = i + 1;
         if (sc >= su) from = 0;
     }
     return from;
