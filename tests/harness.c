@@ -73,12 +73,19 @@ tc_tensor *th_tensor(tc_ctx *ctx, int ndim, const int64_t *dims, float **host)
     return t;
 }
 
+void *th_read(const tc_tensor *t)
+{
+    size_t bytes = tc_tensor_bytes(t);
+    void *h = malloc(bytes);
+    assert_non_null(h);
+    assert_int_equal(tc_tensor_read(t, h, bytes), TC_OK);
+    return h;
+}
+
 int th_unchanged(const tc_tensor *t, const float *host)
 {
     size_t bytes = tc_tensor_bytes(t);
-    float *now = malloc(bytes);
-    assert_non_null(now);
-    assert_int_equal(tc_tensor_read(t, now, bytes), TC_OK);
+    float *now = th_read(t);
     int same = memcmp(now, host, bytes) == 0;
     free(now);
     return same;

@@ -126,6 +126,27 @@ static void test_reshape_is_a_view(void **state)
     tc_ctx_free(ctx);
 }
 
+/* A tensor keeps its context alive: the context may be freed first; its tensors
+ * still read and write, and the last one to go releases it. */
+static void test_ctx_freed_before_tensors(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    float *h, back[15];
+    tc_tensor *t = th_tensor(ctx, 2, TH_DIMS(3, 5), &h), *v = NULL;
+    assert_int_equal(tc_tensor_reshape(t, 1, TH_DIMS(15), &v), TC_OK);
+    tc_ctx_free(ctx);
+    assert_int_equal(tc_tensor_read(v, back, sizeof back), TC_OK);
+    assert_memory_equal(back, h, sizeof back);
+    tc_tensor_free(t);
+    for (int i = 0; i < 15; i++) back[i] = (float)i;
+    assert_int_equal(tc_tensor_write(v, back, sizeof back), TC_OK);
+    assert_int_equal(tc_tensor_read(v, h, sizeof back), TC_OK);
+    assert_memory_equal(back, h, sizeof back);
+    tc_tensor_free(v);
+    free(h);
+}
+
 static void test_guards_detect_overrun(void **state)
 {
     (void)state;
@@ -185,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_tensor_bad_dims),  cmocka_unit_test(test_tensor_roundtrip_and_memory),
         cmocka_unit_test(test_reshape_is_a_view), cmocka_unit_test(test_guards_detect_overrun),
         cmocka_unit_test(test_kernel_build_failure), cmocka_unit_test(test_variant_names),
+        cmocka_unit_test(test_ctx_freed_before_tensors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
