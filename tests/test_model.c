@@ -338,7 +338,7 @@ static void test_huge_window_model(void **state)
     tc_model_free(m);
 
     w_header(&f, 2, 3, U(2, 1, 1));
-    w_layer(&f, TC_LAYER_MAXPOOL2D, 0, U((1u << 30) + 1, 1, (1u << 30) + 1, 1u << 30, 0, 0), 0);
+    w_layer(&f, TC_LAYER_MAXPOOL2D, 0, U((1u << 30) + 1, (1u << 30) + 1, (1u << 30) + 1, 1u << 30, 0, 0), 0);
     w_layer(&f, TC_LAYER_GLOBAL_AVGPOOL, 0, P0, 0);
     seal(&f);
     write_file(tmp_file(), f.b, f.n);
