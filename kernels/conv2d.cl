@@ -1,6 +1,8 @@
 /* conv2d kernels: x is N x C x H x W, w is K x Cg x R x S (Cg = C / groups,
  * Kg = K / groups), y is N x K x P x Q. Every kernel takes the geometry as one
- * int16 (layout below, mirrored in src/ops/conv2d.c); flags: 1 = bias, 2 = ReLU. */
+ * int16 (layout below, mirrored in src/ops/conv2d.c); flags: 1 = bias, 2 = ReLU.
+ * Indices are int where the host proved they fit (validate and cpu_plan in
+ * src/ops/conv2d.c), size_t where they may not. */
 
 #define GC d.s0
 #define GH d.s1

@@ -1,6 +1,8 @@
 /* Pooling on N x C x H x W. Padding never counts: a window is clipped to the
  * input (the op requires pad < kernel, so no window is empty); max takes the
- * largest in-bounds element, average divides by their number. */
+ * largest in-bounds element, average divides by their number. Geometry is int:
+ * the host proves every value formed here stays within the padded extents
+ * (check_axis in src/ops/pool.c). */
 
 /* (sum, max) over rows [hs, he) x columns [ws, we) of the plane xp. */
 inline float2 window(__global const float *xp, const int W, const int hs, const int he, const int ws, const int we)

@@ -21,6 +21,7 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
         free(ctx);
         return s;
     }
+    ctx->refs = 1;
     ctx->profiling = (flags & TC_CTX_PROFILE) != 0;
     ctx->is_ref = index == 0;
     ctx->params = tc_params_for(ctx->info.name, ctx->info.type);
@@ -49,9 +50,11 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
     return TC_OK;
 }
 
+void tc_ctx_retain(tc_ctx *ctx) { ctx->refs++; }
+
 void tc_ctx_free(tc_ctx *ctx)
 {
-    if (!ctx) return;
+    if (!ctx || --ctx->refs > 0) return;
     if (ctx->queue) clFinish(ctx->queue);
     for (tc_program *p = ctx->programs, *next; p; p = next) {
         next = p->next;
@@ -105,6 +108,9 @@ tc_status tc_scratch_get(tc_ctx *ctx, int slot, size_t bytes, cl_mem *out)
         *out = ctx->scratch[slot];
         return TC_OK;
     }
+    if (ctx->info.max_alloc_bytes && bytes > ctx->info.max_alloc_bytes)
+        return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "scratch of %zu bytes exceeds the device's largest allocation (%llu)",
+                       bytes, (unsigned long long)ctx->info.max_alloc_bytes);
     cl_int err;
     cl_mem m = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
     if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clCreateBuffer (scratch)");

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/checked.h"
 #include "tinycl/tinycl.h"
 
 #define TC_PROF_MAX_OPS 64
@@ -39,6 +40,7 @@ typedef struct tc_program {
 } tc_program;
 
 struct tc_ctx {
+    int refs; /* the creator's, one per tensor and one per model (tc_ctx_retain) */
     tc_device_info info;
     int is_ref;
     int profiling;
@@ -88,8 +90,15 @@ struct tc_tensor {
 /* errors */
 tc_status tc_fail(tc_ctx *ctx, tc_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 tc_status tc_fail_cl(tc_ctx *ctx, cl_int err, const char *what);
+/* Restates the last error s of ctx (NULL: the thread's) prefixed with where it
+ * happened: "STATUS: <where>: <message>". TC_OK passes through. */
+tc_status tc_fail_in(tc_ctx *ctx, tc_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *tc_cl_error_name(cl_int err);
 void tc_set_global_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Another reference to ctx, dropped by tc_ctx_free: what is made in a context
+ * keeps it alive, so the caller may free the context first. */
+void tc_ctx_retain(tc_ctx *ctx);
 
 /* memory accounting */
 void tc_mem_add(tc_ctx *ctx, size_t bytes);

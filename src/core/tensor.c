@@ -126,6 +126,7 @@ static tc_status tensor_new(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t
         return s;
     }
     t->ctx = ctx;
+    tc_ctx_retain(ctx);
     t->dtype = dtype;
     t->ndim = ndim;
     memcpy(t->dims, dims, (size_t)ndim * sizeof *dims);
@@ -190,6 +191,7 @@ tc_status tc_tensor_reshape(tc_tensor *t, int ndim, const int64_t *dims, tc_tens
     memset(v->dims, 0, sizeof v->dims);
     memcpy(v->dims, dims, (size_t)ndim * sizeof *dims);
     v->st->refs++;
+    tc_ctx_retain(v->ctx);
     *out = v;
     return TC_OK;
 }
@@ -198,6 +200,7 @@ void tc_tensor_free(tc_tensor *t)
 {
     if (!t) return;
     storage_release(t->ctx, t->st);
+    tc_ctx_free(t->ctx);
     free(t);
 }
 

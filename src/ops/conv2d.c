@@ -89,10 +89,11 @@ static tc_status validate(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, c
     }
     if (y->st == x->st || y->st == w->st || (p->bias && y->st == p->bias->st))
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "conv2d: y must not share storage with x, w or bias");
-    /* kernels index with 32-bit ints; padded extents must fit too */
+    /* kernels index with 32-bit ints; padded extents and windows must fit too */
     if (!ctx->is_ref && (x->numel >= CL_LIM || w->numel >= CL_LIM || y->numel >= CL_LIM ||
-                         d->h + 2 * d->pad_h >= CL_LIM || d->w + 2 * d->pad_w >= CL_LIM ||
-                         d->dil_h * (d->r - 1) >= CL_LIM || d->dil_w * (d->s - 1) >= CL_LIM))
+                         tc_sat_add(d->h, 2 * (int64_t)d->pad_h) >= CL_LIM ||
+                         tc_sat_add(d->w, 2 * (int64_t)d->pad_w) >= CL_LIM ||
+                         tc_sat_mul(d->dil_h, d->r - 1) >= CL_LIM || tc_sat_mul(d->dil_w, d->s - 1) >= CL_LIM))
         return tc_fail(ctx, TC_ERR_OVERFLOW, "conv2d: extents beyond 2^30 elements are not supported on OpenCL");
     return TC_OK;
 }
@@ -193,51 +194,66 @@ static tc_status run_im2col(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bi
     return st;
 }
 
-/* Direct kernel for CPUs (conv_cpu): zero-padded input planes in slot 2, weights
- * in blocks of KB output channels in slot 3. KB x NV = 8 x 3 float16 accumulators
- * measured best; with fewer channels per group NV = 4 (best for depthwise; 4 x 6
- * spilled). See docs/performance.md (Convolution). */
-static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias, const tc_conv_dims *d, int relu)
+/* Scratch layout of the direct CPU kernel: zero-padded input planes and weights in
+ * blocks of KB output channels. KB x NV = 8 x 3 float16 accumulators measured
+ * best; with fewer channels per group NV = 4 (best for depthwise; 4 x 6 spilled).
+ * See docs/performance.md (Convolution). */
+typedef struct {
+    int kb, nv, flat;
+    int64_t wo, qv, rows, plane, blocks, nvec, xp, wp; /* xp, wp: scratch elements */
+} cpu_layout;
+
+/* 0 when a scratch buffer would pass what the kernel indexes with an int. */
+static int cpu_plan(const tc_conv_dims *d, cpu_layout *l)
 {
     const int64_t kg = d->k / d->groups, cgrs = d->c / d->groups * d->r * d->s;
-    const int kb = kg >= 8 ? 8 : kg >= 2 ? 4 : 1, nv = kb == 8 ? 3 : 4; /* few block sizes: few builds */
-    const int64_t wo = (d->w + 2 * d->pad_w + d->stride_w - 1) / d->stride_w, qv = (d->q + 15) / 16;
+    l->kb = kg >= 8 ? 8 : kg >= 2 ? 4 : 1, l->nv = l->kb == 8 ? 3 : 4; /* few block sizes: few builds */
+    l->wo = (d->w + 2 * d->pad_w + d->stride_w - 1) / d->stride_w, l->qv = (d->q + 15) / 16;
     /* tail rows: the last vectors of a plane read up to 32 + (S-1)*dil floats past its rows */
-    const int64_t rows = d->h + 2 * d->pad_h + (32 + (d->s - 1) * d->dil_w + wo - 1) / wo;
-    const int64_t plane = d->stride_w * rows * wo, blocks = (kg + kb - 1) / kb;
+    l->rows = tc_sat_add(d->h + 2 * d->pad_h, (32 + tc_sat_mul(d->s - 1, d->dil_w) + l->wo - 1) / l->wo);
+    l->plane = tc_sat_mul3(d->stride_w, l->rows, l->wo), l->blocks = (kg + l->kb - 1) / l->kb;
     /* flat mode (stride_h 1) unless a row of vectors wastes fewer lanes */
-    const int flat = d->stride_h == 1 && wo <= 16 * qv;
-    const int64_t nvec = flat ? (d->p * wo + 15) / 16 : d->p * qv;
-    if (d->n * d->c * plane > INT_MAX) return too_big(ctx, "padded input");
-    if (d->groups * blocks * kb * cgrs > INT_MAX) return too_big(ctx, "packed weight");
+    l->flat = d->stride_h == 1 && l->wo <= 16 * l->qv;
+    l->nvec = l->flat ? (d->p * l->wo + 15) / 16 : d->p * l->qv;
+    l->xp = tc_sat_mul3(d->n, d->c, l->plane);
+    l->wp = tc_sat_mul(tc_sat_mul3(d->groups, l->blocks, l->kb), cgrs);
+    return l->xp <= TC_CL_INT_MAX && l->wp <= TC_CL_INT_MAX;
+}
+
+/* Direct kernel for CPUs (conv_cpu) on the scratch of cpu_plan: padded planes in
+ * slot 2, packed weights in slot 3. */
+static tc_status run_cpu(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bias, const tc_conv_dims *d, int relu)
+{
+    cpu_layout l;
+    if (!cpu_plan(d, &l)) return too_big(ctx, l.xp > TC_CL_INT_MAX ? "padded input" : "packed weight");
     /* the common 1x1 and 3x3 taps fixed at build time, unrolled (~15% faster at 3x3); other
      * kernels loop at run time rather than build one more program each (a 31x31 took ~15 s) */
     char opts[64], taps[32] = "";
     if (d->r == d->s && (d->r == 1 || d->r == 3)) snprintf(taps, sizeof taps, " -DKR=%d -DKS=%d", (int)d->r, (int)d->s);
-    snprintf(opts, sizeof opts, "-DKB=%d -DNV=%d%s", kb, nv, taps);
+    snprintf(opts, sizeof opts, "-DKB=%d -DNV=%d%s", l.kb, l.nv, taps);
     cl_mem xp, wp;
     cl_kernel kpad, kpack, kc;
-    tc_status st = tc_scratch_get(ctx, 2, (size_t)(d->n * d->c * plane) * sizeof(float), &xp);
-    if (st == TC_OK) st = tc_scratch_get(ctx, 3, (size_t)(d->groups * blocks * kb * cgrs) * sizeof(float), &wp);
+    tc_status st = tc_scratch_get(ctx, 2, (size_t)l.xp * sizeof(float), &xp);
+    if (st == TC_OK) st = tc_scratch_get(ctx, 3, (size_t)l.wp * sizeof(float), &wp);
     if (st == TC_OK) st = tc_get_kernel(ctx, "conv2d", opts, "pad_planes", &kpad);
     if (st == TC_OK) st = tc_get_kernel(ctx, "conv2d", opts, "pack_weights", &kpack);
     if (st == TC_OK) st = tc_get_kernel(ctx, "conv2d", opts, "conv_cpu", &kc);
     if (st != TC_OK) return st;
     cl_int16 geo = geometry(d);
-    cl_int woi = (cl_int)wo, rowsi = (cl_int)rows, qvi = flat ? 0 : (cl_int)qv, nveci = (cl_int)nvec;
+    cl_int woi = (cl_int)l.wo, rowsi = (cl_int)l.rows, qvi = l.flat ? 0 : (cl_int)l.qv, nveci = (cl_int)l.nvec;
     cl_int fl = (bias ? EPI_BIAS : 0) | (relu ? EPI_RELU : 0);
     /* on CPUs one work-item per work-group (see the top of the file) */
     size_t g1[1] = {(size_t)(d->n * d->c)}, one[3] = {1, 1, 1};
     const size_t *lws = ctx->info.type == TC_DEVICE_CPU ? one : NULL;
     st = tc_set_args(ctx, kpad, 5, TC_ARG(geo), TC_ARG(x), TC_ARG(xp), TC_ARG(woi), TC_ARG(rowsi));
     if (st == TC_OK) st = tc_launch(ctx, kpad, "pad_planes", 1, g1, lws);
-    size_t g2[2] = {(size_t)(blocks * kb), (size_t)d->groups}, l2[2] = {(size_t)kb, 1};
+    size_t g2[2] = {(size_t)(l.blocks * l.kb), (size_t)d->groups}, l2[2] = {(size_t)l.kb, 1};
     if (st == TC_OK) st = tc_set_args(ctx, kpack, 3, TC_ARG(geo), TC_ARG(w), TC_ARG(wp));
     if (st == TC_OK) st = tc_launch(ctx, kpack, "pack_weights", 2, g2, l2);
     if (st == TC_OK)
         st = tc_set_args(ctx, kc, 10, TC_ARG(geo), TC_ARG(xp), TC_ARG(wp), TC_ARG(bias), TC_ARG(y), TC_ARG(woi),
                          TC_ARG(rowsi), TC_ARG(qvi), TC_ARG(nveci), TC_ARG(fl));
-    size_t g3[3] = {(size_t)((nvec + nv - 1) / nv), (size_t)blocks, (size_t)(d->n * d->groups)};
+    size_t g3[3] = {(size_t)((l.nvec + l.nv - 1) / l.nv), (size_t)l.blocks, (size_t)(d->n * d->groups)};
     if (st == TC_OK) st = tc_launch(ctx, kc, "conv_cpu", 3, g3, lws);
     return st;
 }
@@ -282,12 +298,15 @@ static tc_status run_clblast(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem b
 
 /* AUTO: few channels per group (depthwise) -> the direct kernel, which streams
  * pixels; a pointwise kernel on a GPU -> a plain GEMM; otherwise the kernel shaped
- * for the device type (measured in docs/performance.md (Convolution)). */
+ * for the device type (measured in docs/performance.md (Convolution)). The direct
+ * kernel's padded scratch can pass 2^31 elements where the output is small (huge
+ * pads or strides): then the implicit GEMM, which needs no scratch. */
 static tc_variant choose(const tc_ctx *ctx, const tc_conv_dims *d)
 {
     if (ctx->is_ref) return TC_VARIANT_REF;
     const int64_t kg = d->k / d->groups;
-    if (ctx->info.type == TC_DEVICE_CPU || kg < 4) return TC_VARIANT_CPU;
+    cpu_layout l;
+    if ((ctx->info.type == TC_DEVICE_CPU || kg < 4) && cpu_plan(d, &l)) return TC_VARIANT_CPU;
     return pointwise(d) ? TC_VARIANT_IM2COL : TC_VARIANT_GPU;
 }
 

@@ -55,6 +55,8 @@ static tc_status validate(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, c
         if (p->bias->numel != n)
             return tc_fail(ctx, TC_ERR_SHAPE, "matmul: bias has %lld elements, expected N = %lld",
                            (long long)p->bias->numel, (long long)n);
+        if (p->bias->st == c->st)
+            return tc_fail(ctx, TC_ERR_INVALID_ARG, "matmul: C must not share storage with bias");
     }
     /* kernels index with 32-bit ints for dimensions; padded sizes must fit too */
     const int64_t lim = (int64_t)1 << 30;
@@ -203,8 +205,8 @@ static tc_status run_cpu(tc_ctx *ctx, const tc_gemm_desc *g)
     const cl_int kc = ctx->info.local_mem_bytes >= 64 * 1024 ? 256 : 128;
     cl_mem ap, bp;
     cl_kernel kg;
-    tc_status st = tc_scratch_get(ctx, 0, mp * kp * sizeof(float), &ap);
-    if (st == TC_OK) st = tc_scratch_get(ctx, 1, np * kp * sizeof(float), &bp);
+    tc_status st = tc_scratch_get(ctx, 0, (size_t)tc_sat_mul3((int64_t)mp, (int64_t)kp, sizeof(float)), &ap);
+    if (st == TC_OK) st = tc_scratch_get(ctx, 1, (size_t)tc_sat_mul3((int64_t)np, (int64_t)kp, sizeof(float)), &bp);
     if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "gemm_cpu", &kg);
     /* op(A) = A^T when trans_a; op(B)^T = B when trans_b */
     if (st == TC_OK)

@@ -33,22 +33,26 @@ static tc_status check_io(tc_ctx *ctx, const char *op, const tc_tensor *x, const
     return st;
 }
 
-/* One spatial axis: window k, stride s, pad p over n inputs -> *out outputs. */
-static tc_status check_axis(tc_ctx *ctx, const char *op, const char *axis, int64_t n, int k, int s, int p,
+/* One spatial axis: window k, stride *s, pad p over n inputs -> *out outputs.
+ * Kernels compute in int; the host proves every value they form fits: the padded
+ * extent n + 2p is checked, and with one output the stride (then unused) becomes
+ * 1, so with more outputs s <= n + 2p - k and p + s stays below the extent too. */
+static tc_status check_axis(tc_ctx *ctx, const char *op, const char *axis, int64_t n, int k, int *s, int p,
                             int64_t *out)
 {
-    if (k < 1 || s < 1 || p < 0 || p >= k)
+    if (k < 1 || *s < 1 || p < 0 || p >= k)
         return tc_fail(ctx, TC_ERR_INVALID_ARG,
                        "%s: %s window %d, stride %d, pad %d: need window >= 1, stride >= 1, 0 <= pad < window", op,
-                       axis, k, s, p);
-    /* kernels index the padded input with ints */
-    if (n + 2 * (int64_t)p > INT_MAX)
+                       axis, k, *s, p);
+    const int64_t span = tc_sat_add(n, 2 * (int64_t)p);
+    if (span > TC_CL_INT_MAX)
         return tc_fail(ctx, TC_ERR_OVERFLOW, "%s: padded %s %lld + 2 * %d is beyond 2^31-1", op, axis,
                        (long long)n, p);
-    if (n + 2 * (int64_t)p < k)
+    if (span < k)
         return tc_fail(ctx, TC_ERR_SHAPE, "%s: %s window %d is larger than the padded input (%lld + 2 * %d)", op,
                        axis, k, (long long)n, p);
-    *out = (n + 2 * (int64_t)p - k) / s + 1;
+    *out = (span - k) / *s + 1;
+    if (*out == 1) *s = 1;
     return TC_OK;
 }
 
@@ -61,8 +65,8 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
     if (st != TC_OK) return st;
     if (!p) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: params is NULL", op);
     host_args a = {x->dims[0] * x->dims[1], x->dims[2], x->dims[3], 0, 0, *p, avg};
-    if ((st = check_axis(ctx, op, "height", a.h, p->kernel_h, p->stride_h, p->pad_h, &a.oh)) != TC_OK) return st;
-    if ((st = check_axis(ctx, op, "width", a.w, p->kernel_w, p->stride_w, p->pad_w, &a.ow)) != TC_OK) return st;
+    if ((st = check_axis(ctx, op, "height", a.h, p->kernel_h, &a.p.stride_h, p->pad_h, &a.oh)) != TC_OK) return st;
+    if ((st = check_axis(ctx, op, "width", a.w, p->kernel_w, &a.p.stride_w, p->pad_w, &a.ow)) != TC_OK) return st;
     if (y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1] || y->dims[2] != a.oh || y->dims[3] != a.ow) {
         char dy[96];
         tc_dims_str(y, dy, sizeof dy);
@@ -82,8 +86,8 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
         st = tc_get_kernel(ctx, "pool", "", rows ? "pool2d_rows" : "pool2d", &k);
         if (st == TC_OK)
             st = tc_set_args(ctx, k, 13, TC_ARG(mx), TC_ARG(my), TC_ARG(h), TC_ARG(w), TC_ARG(oh), TC_ARG(ow),
-                             TC_ARG(p->kernel_h), TC_ARG(p->kernel_w), TC_ARG(p->stride_h), TC_ARG(p->stride_w),
-                             TC_ARG(p->pad_h), TC_ARG(p->pad_w), TC_ARG(av));
+                             TC_ARG(a.p.kernel_h), TC_ARG(a.p.kernel_w), TC_ARG(a.p.stride_h), TC_ARG(a.p.stride_w),
+                             TC_ARG(a.p.pad_h), TC_ARG(a.p.pad_w), TC_ARG(av));
         /* dimension 0 (columns, or rows for the row kernel) rounded up */
         size_t gws[3] = {((size_t)(rows ? a.oh : a.ow) + 15) / 16 * 16, (size_t)(rows ? a.planes : a.oh),
                          (size_t)a.planes};

@@ -52,7 +52,8 @@ int tc_prof_count(const tc_ctx *ctx) { return ctx ? ctx->nstats : 0; }
 
 tc_status tc_prof_get(const tc_ctx *ctx, int i, tc_prof_stat *out)
 {
-    if (!ctx || !out) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_prof_get: NULL argument");
+    if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_prof_get: ctx is NULL");
+    if (!out) return tc_fail((tc_ctx *)ctx, TC_ERR_INVALID_ARG, "tc_prof_get: out is NULL");
     if (i < 0 || i >= ctx->nstats)
         return tc_fail((tc_ctx *)ctx, TC_ERR_INVALID_ARG, "tc_prof_get: index %d of %d", i, ctx->nstats);
     *out = ctx->stats[i];
@@ -61,7 +62,8 @@ tc_status tc_prof_get(const tc_ctx *ctx, int i, tc_prof_stat *out)
 
 tc_status tc_prof_last_launch(const tc_ctx *ctx, tc_prof_launch *out)
 {
-    if (!ctx || !out) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_prof_last_launch: NULL argument");
+    if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_prof_last_launch: ctx is NULL");
+    if (!out) return tc_fail((tc_ctx *)ctx, TC_ERR_INVALID_ARG, "tc_prof_last_launch: out is NULL");
     if (!ctx->last_launch.kernel[0])
         return tc_fail((tc_ctx *)ctx, TC_ERR_INVALID_ARG, "no profiled kernel launch yet (TC_CTX_PROFILE?)");
     *out = ctx->last_launch;
