@@ -69,7 +69,11 @@ void tc_ctx_free(tc_ctx *ctx)
     }
     for (int i = 0; i < TC_SCRATCH_SLOTS; i++)
         if (ctx->scratch[i]) clReleaseMemObject(ctx->scratch[i]);
-    if (ctx->used_clblast) CLBlastClearCache();
+    if (ctx->used_clblast) {
+        tc_clblast_lock();
+        CLBlastClearCache();
+        tc_clblast_unlock();
+    }
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->cl) clReleaseContext(ctx->cl);
     free(ctx);

@@ -135,6 +135,10 @@ tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, co
 /* Counts a launch made elsewhere (CLBlast) and, when profiling, adds its device time; releases ev. */
 tc_status tc_record_event(tc_ctx *ctx, cl_event ev, const char *name);
 
+/* Held around every CLBlast call (src/core/clblast.c says why). */
+void tc_clblast_lock(void);
+void tc_clblast_unlock(void);
+
 /* device parameter table */
 const tc_dev_params *tc_params_for(const char *device_name, tc_device_type type);
 

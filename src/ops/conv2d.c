@@ -285,10 +285,12 @@ static tc_status run_clblast(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem b
                        (long long)d->groups);
     ctx->used_clblast = 1;
     cl_event ev = NULL;
+    tc_clblast_lock();
     CLBlastStatusCode r = CLBlastSconvgemm(
         CLBlastKernelModeCrossCorrelation, (size_t)d->c, (size_t)d->h, (size_t)d->w, (size_t)d->r, (size_t)d->s,
         (size_t)d->pad_h, (size_t)d->pad_w, (size_t)d->stride_h, (size_t)d->stride_w, (size_t)d->dil_h,
         (size_t)d->dil_w, (size_t)d->k, (size_t)d->n, x, 0, w, 0, y, 0, &ctx->queue, &ev);
+    tc_clblast_unlock();
     if (r != CLBlastSuccess)
         return tc_fail(ctx, TC_ERR_OPENCL, "conv2d: CLBlastSconvgemm failed with status %d", (int)r);
     tc_status st = tc_record_event(ctx, ev, "CLBlastSconvgemm");

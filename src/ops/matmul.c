@@ -231,12 +231,14 @@ static tc_status run_clblast(tc_ctx *ctx, const tc_gemm_desc *g)
 {
     ctx->used_clblast = 1;
     cl_event ev = NULL;
+    tc_clblast_lock();
     CLBlastStatusCode r = CLBlastSgemm(CLBlastLayoutRowMajor, g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                                        g->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)g->m,
                                        (size_t)g->n, (size_t)g->k, g->alpha, g->a, g->a_off,
                                        (size_t)(g->trans_a ? g->m : g->k), g->b, g->b_off,
                                        (size_t)(g->trans_b ? g->k : g->n), g->beta, g->c, g->c_off, (size_t)g->n,
                                        &ctx->queue, &ev);
+    tc_clblast_unlock();
     if (r != CLBlastSuccess) return tc_fail(ctx, TC_ERR_OPENCL, "matmul: CLBlastSgemm failed with status %d", (int)r);
     tc_status st = tc_record_event(ctx, ev, "CLBlastSgemm");
     if (st != TC_OK || (!g->bias && !g->relu)) return st;
