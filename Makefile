@@ -1,11 +1,13 @@
 # Thin wrapper: install dependencies -> configure -> build -> run.
-#   make test    the cmocka suite through ctest on ref and PoCL (WERROR=1 SANITIZE=1 for CI)
+#   make test    the cmocka suite through ctest on ref and PoCL (WERROR=1 SANITIZE=1 for CI;
+#                TSAN=1: under ThreadSanitizer in build-tsan)
 #   make bench   the benchmark on every device
 MAKEFLAGS += --no-print-directory
-BUILD ?= build
-JOBS ?= $(shell nproc)
 WERROR ?= 0
 SANITIZE ?= 0
+TSAN ?= 0
+BUILD ?= $(if $(filter 1,$(TSAN)),build-tsan,build)
+JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
 .PHONY: all deps configure build test bench check clean
@@ -16,9 +18,9 @@ deps:
 	@bash scripts/install-deps.sh
 
 configure: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(if $(filter 1,$(SANITIZE)),Debug,Release) \
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(if $(filter 1,$(SANITIZE) $(TSAN)),Debug,Release) \
 	  -DTINYCL_WERROR=$(if $(filter 1,$(WERROR)),ON,OFF) -DTINYCL_SANITIZE=$(if $(filter 1,$(SANITIZE)),ON,OFF) \
-	  $(CMAKE_FLAGS) >/dev/null
+	  -DTINYCL_TSAN=$(if $(filter 1,$(TSAN)),ON,OFF) $(CMAKE_FLAGS) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
@@ -26,6 +28,7 @@ build: configure
 test: build
 	@cd $(BUILD) && LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  TSAN_OPTIONS=suppressions=$(CURDIR)/scripts/tsan.supp:halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
 bench: build
@@ -35,4 +38,4 @@ check: build
 	@$(BUILD)/tinycl check
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-tsan
