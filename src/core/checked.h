@@ -11,6 +11,10 @@
 
 /* What OpenCL kernels index with: a quantity proved <= this fits an `int`. */
 #define TC_CL_INT_MAX INT64_C(2147483647)
+/* The largest extent a kernel loops or launches over with an int index: loops and
+ * rounded-up grids step past their end by up to 1024 (a work-group, a vector)
+ * before they test it. */
+#define TC_CL_EXTENT_MAX (TC_CL_INT_MAX - 1024)
 
 static inline int64_t tc_sat_mul(int64_t a, int64_t b)
 {

@@ -163,7 +163,7 @@ static tc_status run_im2col(tc_ctx *ctx, cl_mem x, cl_mem w, cl_mem y, cl_mem bi
 {
     const int64_t cg = d->c / d->groups, kg = d->k / d->groups, pq = d->p * d->q, crs = d->c * d->r * d->s;
     const int direct = pointwise(d);
-    if (!direct && crs * pq > INT_MAX) return too_big(ctx, "im2col");
+    if (!direct && tc_sat_mul(crs, pq) > TC_CL_INT_MAX) return too_big(ctx, "im2col");
     cl_mem col = x;
     cl_kernel k = NULL;
     tc_status st = TC_OK;

@@ -1,5 +1,4 @@
 /* Pooling on N x C x H x W: validate -> ref on the host or one output per work-item. */
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,7 +35,8 @@ static tc_status check_io(tc_ctx *ctx, const char *op, const tc_tensor *x, const
 /* One spatial axis: window k, stride *s, pad p over n inputs -> *out outputs.
  * Kernels compute in int; the host proves every value they form fits: the padded
  * extent n + 2p is checked, and with one output the stride (then unused) becomes
- * 1, so with more outputs s <= n + 2p - k and p + s stays below the extent too. */
+ * 1, so with more outputs s <= n + 2p - k and p + s stays below the extent too;
+ * the rounded-up grid over outputs stays below 2^31. */
 static tc_status check_axis(tc_ctx *ctx, const char *op, const char *axis, int64_t n, int k, int *s, int p,
                             int64_t *out)
 {
@@ -52,6 +52,9 @@ static tc_status check_axis(tc_ctx *ctx, const char *op, const char *axis, int64
         return tc_fail(ctx, TC_ERR_SHAPE, "%s: %s window %d is larger than the padded input (%lld + 2 * %d)", op,
                        axis, k, (long long)n, p);
     *out = (span - k) / *s + 1;
+    if (*out > TC_CL_EXTENT_MAX) /* the grid over outputs is rounded up */
+        return tc_fail(ctx, TC_ERR_OVERFLOW, "%s: %lld outputs along the %s are beyond 2^31-1025", op,
+                       (long long)*out, axis);
     if (*out == 1) *s = 1;
     return TC_OK;
 }
@@ -118,7 +121,7 @@ static tc_status global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, t
                        (long long)x->dims[1]);
     }
     host_args a = {x->dims[0] * x->dims[1], x->dims[2], x->dims[3], 0, 0, {0, 0, 0, 0, 0, 0}, 1};
-    if (!ctx->is_ref && a.h * a.w > INT_MAX)
+    if (!ctx->is_ref && a.h * a.w > TC_CL_INT_MAX)
         return tc_fail(ctx, TC_ERR_OVERFLOW, "global_avgpool: planes of %lldx%lld are beyond 2^31-1 on OpenCL",
                        (long long)a.h, (long long)a.w);
     if ((st = tc_layer_variant(ctx, "global_avgpool", v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
