@@ -2,6 +2,7 @@
 #   make test    the cmocka suite through ctest on ref and PoCL (WERROR=1 SANITIZE=1 for CI;
 #                TSAN=1: under ThreadSanitizer in build-tsan)
 #   make bench   the benchmark on every device
+#   make fuzz    every fuzz target for FUZZ_SECONDS (default 60) each
 MAKEFLAGS += --no-print-directory
 WERROR ?= 0
 SANITIZE ?= 0
@@ -10,7 +11,10 @@ BUILD ?= $(if $(filter 1,$(TSAN)),build-tsan,build)
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test bench check clean
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD ?= build-fuzz
+
+.PHONY: all deps configure build test bench check fuzz clean
 
 all: build
 
@@ -37,5 +41,12 @@ bench: build
 check: build
 	@$(BUILD)/tinycl check
 
+# every libFuzzer target of tests/fuzz for FUZZ_SECONDS each (clang, ASan + UBSan)
+fuzz: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTINYCL_FUZZ=ON \
+	  -DTINYCL_WERROR=$(if $(filter 1,$(WERROR)),ON,OFF) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_weights fuzz_dataset fuzz_ops
+	@bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan $(FUZZ_BUILD)

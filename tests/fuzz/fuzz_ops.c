@@ -1,0 +1,494 @@
+/* libFuzzer target: every public op with shapes and parameters read from the
+ * input: small, zero, negative and huge extents, strides, pads, windows,
+ * dilations and groups, every variant (and invalid ones), NULL tensors, tensors
+ * of another context, outputs that alias an input. Each call runs on ref and on
+ * the OpenCL device with the same data. Invariants (a violation aborts, so
+ * libFuzzer keeps the input):
+ * - a call fails with a status and leaves its output exactly as it was, or succeeds;
+ * - no guard byte around any tensor changes;
+ * - validation does not depend on the device: OpenCL may refuse more (extents
+ *   its kernels cannot index, variants) but accepts nothing ref refuses;
+ * - when both succeed, their outputs agree within a tolerance;
+ * - nothing stays allocated.
+ * Tensors it allocates hold at most MAX_NUMEL elements and calls whose work is
+ * above MAX_WORK are skipped, so an input runs in milliseconds. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/opdesc.h"
+#include "fuzz.h"
+
+#define MAX_NUMEL (1 << 14)
+#define MAX_WORK (1 << 21)
+#define MAX_T 6
+#define CALLS 3 /* calls per input at most */
+
+enum {
+    OP_MATMUL, OP_CONV2D, OP_LINEAR, OP_ADD, OP_MUL, OP_RELU, OP_GELU, OP_SOFTMAX, OP_LAYERNORM, OP_MAXPOOL2D,
+    OP_AVGPOOL2D, OP_GLOBAL_AVGPOOL, OP_EMBEDDING, OP_ARGMAX, OP_FLATTEN, OP_RESHAPE, OP_CONV2D_OUT_SIZE,
+    OP_DEVICE_FIND, OP_COUNT
+};
+static const char *const names[OP_COUNT][2] = {
+    {"matmul ref", "matmul cl"},       {"conv2d ref", "conv2d cl"},
+    {"linear ref", "linear cl"},       {"add ref", "add cl"},
+    {"mul ref", "mul cl"},             {"relu ref", "relu cl"},
+    {"gelu ref", "gelu cl"},           {"softmax ref", "softmax cl"},
+    {"layernorm ref", "layernorm cl"}, {"maxpool2d ref", "maxpool2d cl"},
+    {"avgpool2d ref", "avgpool2d cl"}, {"global_avgpool ref", "global_avgpool cl"},
+    {"embedding ref", "embedding cl"}, {"argmax ref", "argmax cl"},
+    {"flatten ref", "flatten cl"},     {"reshape ref", "reshape cl"},
+    {"conv2d_out_size", ""},           {"device_find", ""},
+};
+
+/* ------------------------------------------------------------ reading the input */
+
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+} src;
+
+static unsigned byte(src *s)
+{
+    if (!s->n) return 0;
+    s->n--;
+    return *s->p++;
+}
+
+static const int64_t edge_extents[16] = {0, -1, -3, INT32_MAX, (int64_t)INT32_MAX + 1, 1 << 30, (1 << 30) + 1,
+                                         INT64_C(1) << 31, INT64_C(1) << 32, INT64_C(1) << 40, INT64_MAX,
+                                         INT64_MIN, 1000, 4097, 65537, 17};
+/* A tensor extent: mostly 1..8, sometimes an edge value. */
+static int64_t extent(src *s)
+{
+    const unsigned b = byte(s);
+    return b < 224 ? 1 + b % 8 : edge_extents[b % 16];
+}
+
+static const int edge_params[16] = {-1, -2, INT32_MIN, INT32_MAX, INT32_MAX - 1, 1 << 30, (1 << 30) - 3,
+                                    (1 << 30) - 4, (1 << 29) - 17, 1 << 29, 1 << 16, 1000, 0, 7, 6, 5};
+/* A stride, pad, window, dilation or group count: mostly lo..lo+3, sometimes an edge value. */
+static int param(src *s, int lo)
+{
+    const unsigned b = byte(s);
+    return b < 208 ? lo + (int)(b % 4) : edge_params[b % 16];
+}
+
+static const float edge_floats[8] = {1.0f, 0.0f, -1.0f, 0.5f, 2.0f, 1e30f, NAN, INFINITY};
+static float scalar(src *s) { return edge_floats[byte(s) % 8]; }
+
+static tc_variant variant(src *s)
+{
+    static const int v[16] = {TC_VARIANT_AUTO,    TC_VARIANT_AUTO,   TC_VARIANT_AUTO, TC_VARIANT_AUTO,
+                              TC_VARIANT_AUTO,    TC_VARIANT_AUTO,   TC_VARIANT_REF,  TC_VARIANT_CPU,
+                              TC_VARIANT_GPU,     TC_VARIANT_GEMV,   TC_VARIANT_CLBLAST, TC_VARIANT_IM2COL,
+                              TC_VARIANT_OPENCL,  99,                -1,              TC_VARIANT_CPU};
+    return (tc_variant)v[byte(s) % 16];
+}
+
+/* ------------------------------------------------------------ one call */
+
+enum { T_NEW, T_NULL, T_OTHER, T_ALIAS };
+
+typedef struct {
+    int kind, of; /* T_ALIAS: a view of tensor `of` (the same storage) */
+    tc_dtype dt;
+    int ndim;
+    int64_t dims[TC_MAX_DIMS];
+    int ids;      /* s32 embedding ids below this bound (negative: some out of range) */
+} tspec;
+
+typedef struct {
+    int op, nt, out; /* out: the index of the output tensor, -1: none */
+    tspec t[MAX_T];
+    int ip[8];
+    int64_t ext[6];
+    float fp[2];
+    tc_variant v;
+    char spec[16];
+} call;
+
+/* Adds a tensor of the given dims; the input may replace it with other dims, a
+ * NULL, a tensor of another context or a view of an earlier tensor. */
+static void add(call *c, src *s, tc_dtype dt, int ndim, const int64_t *dims)
+{
+    tspec *t = &c->t[c->nt++];
+    memset(t, 0, sizeof *t);
+    t->dt = dt;
+    t->ndim = ndim;
+    memcpy(t->dims, dims, (size_t)ndim * sizeof *dims);
+    const unsigned b = byte(s);
+    if (b >= 200 && b < 216) { /* other dims */
+        t->ndim = (int)(b % 6);
+        for (int i = 0; i < TC_MAX_DIMS; i++) t->dims[i] = extent(s);
+    } else if (b >= 216 && b < 226) {
+        t->kind = T_NULL;
+    } else if (b >= 226 && b < 236) {
+        t->kind = T_OTHER;
+    } else if (b >= 236 && c->nt > 1) {
+        t->kind = T_ALIAS;
+        t->of = (int)(b % (unsigned)(c->nt - 1));
+    }
+}
+
+static void add_out(call *c, src *s, tc_dtype dt, int ndim, const int64_t *dims)
+{
+    c->out = c->nt;
+    add(c, s, dt, ndim, dims);
+}
+
+/* Output extent of a window as the ops define it; 1 where it does not fit (then
+ * the op refuses the call). */
+static int64_t window_out(int64_t n, int64_t k, int stride, int pad, int dil)
+{
+    int64_t out;
+    return tc_conv2d_out_size(n, k, stride, pad, dil, &out) == TC_OK ? out : 1;
+}
+
+static void gen(call *c, src *s)
+{
+    memset(c, 0, sizeof *c);
+    c->op = (int)(byte(s) % OP_COUNT);
+    c->out = -1;
+    c->v = variant(s);
+    int64_t e[6];
+    for (int i = 0; i < 6; i++) e[i] = c->ext[i] = extent(s);
+    const int rank = 1 + (int)(byte(s) % 4);
+    switch (c->op) {
+    case OP_MATMUL: { /* m n k */
+        const int ta = byte(s) & 1, tb = byte(s) & 1;
+        c->ip[0] = ta, c->ip[1] = tb, c->ip[2] = byte(s) & 1;
+        c->fp[0] = scalar(s), c->fp[1] = scalar(s);
+        add(c, s, TC_DTYPE_F32, 2, ta ? (int64_t[]){e[2], e[0]} : (int64_t[]){e[0], e[2]});
+        add(c, s, TC_DTYPE_F32, 2, tb ? (int64_t[]){e[1], e[2]} : (int64_t[]){e[2], e[1]});
+        add_out(c, s, TC_DTYPE_F32, 2, (int64_t[]){e[0], e[1]});
+        if (byte(s) & 1) add(c, s, TC_DTYPE_F32, 1, &e[1]); /* bias */
+        break;
+    }
+    case OP_CONV2D: { /* n, channels per group, h, w, kernels per group, window */
+        const int g = param(s, 1), sh = param(s, 1), sw = param(s, 1), ph = param(s, 0), pw = param(s, 0);
+        const int dh = param(s, 1), dw = param(s, 1);
+        const int64_t c_in = tc_sat_mul(g, e[1]), k = tc_sat_mul(g, e[4]), r = e[5], q = 1 + byte(s) % 3;
+        c->ip[0] = sh, c->ip[1] = sw, c->ip[2] = ph, c->ip[3] = pw, c->ip[4] = dh, c->ip[5] = dw, c->ip[6] = g;
+        c->ip[7] = byte(s) & 1;
+        add(c, s, TC_DTYPE_F32, 4, (int64_t[]){e[0], c_in, e[2], e[3]});
+        add(c, s, TC_DTYPE_F32, 4, (int64_t[]){k, e[1], r, q});
+        add_out(c, s, TC_DTYPE_F32, 4,
+                (int64_t[]){e[0], k, window_out(e[2], r, sh, ph, dh), window_out(e[3], q, sw, pw, dw)});
+        if (byte(s) & 1) add(c, s, TC_DTYPE_F32, 1, &k); /* bias */
+        break;
+    }
+    case OP_LINEAR: /* batch in out */
+        c->ip[0] = byte(s) & 1;
+        add(c, s, TC_DTYPE_F32, 2, (int64_t[]){e[0], e[1]});
+        add(c, s, TC_DTYPE_F32, 2, (int64_t[]){e[2], e[1]});
+        if (byte(s) & 1) add(c, s, TC_DTYPE_F32, 1, &e[2]);
+        else c->t[c->nt++] = (tspec){.kind = T_NULL};
+        add_out(c, s, TC_DTYPE_F32, 2, (int64_t[]){e[0], e[2]});
+        break;
+    case OP_ADD:
+    case OP_MUL:
+        add(c, s, TC_DTYPE_F32, rank, e);
+        add(c, s, TC_DTYPE_F32, rank, e);
+        add_out(c, s, TC_DTYPE_F32, rank, e);
+        break;
+    case OP_GELU:
+        c->ip[0] = (int)(byte(s) % 3) - (byte(s) & 1); /* modes 0, 1 and invalid ones */
+        /* fall through */
+    case OP_RELU:
+    case OP_SOFTMAX:
+        add(c, s, TC_DTYPE_F32, rank, e);
+        add_out(c, s, TC_DTYPE_F32, rank, e);
+        break;
+    case OP_LAYERNORM:
+        c->fp[0] = byte(s) & 1 ? 1e-5f : scalar(s);
+        add(c, s, TC_DTYPE_F32, rank, e);
+        add(c, s, TC_DTYPE_F32, 1, &e[rank - 1]);
+        add(c, s, TC_DTYPE_F32, 1, &e[rank - 1]);
+        add_out(c, s, TC_DTYPE_F32, rank, e);
+        break;
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL2D: /* n c h w */
+        for (int i = 0; i < 6; i++) c->ip[i] = param(s, i < 4 ? 1 : 0); /* kh kw sh sw ph pw */
+        add(c, s, TC_DTYPE_F32, 4, e);
+        add_out(c, s, TC_DTYPE_F32, 4,
+                (int64_t[]){e[0], e[1], window_out(e[2], c->ip[0], c->ip[2], c->ip[4], 1),
+                            window_out(e[3], c->ip[1], c->ip[3], c->ip[5], 1)});
+        break;
+    case OP_GLOBAL_AVGPOOL:
+        add(c, s, TC_DTYPE_F32, 4, e);
+        add_out(c, s, TC_DTYPE_F32, 2, e);
+        break;
+    case OP_EMBEDDING: { /* vocabulary, D, then up to 3 id dims */
+        const int nid = 1 + (int)(byte(s) % 3);
+        add(c, s, TC_DTYPE_F32, 2, e);
+        add(c, s, TC_DTYPE_S32, nid, e + 2);
+        c->t[1].ids = (byte(s) % 8 == 7 ? -1 : 1) * (int)(e[0] > 0 && e[0] < INT32_MAX ? e[0] : 1);
+        int64_t dy[TC_MAX_DIMS];
+        memcpy(dy, e + 2, (size_t)nid * sizeof *dy);
+        dy[nid] = e[1];
+        add_out(c, s, TC_DTYPE_F32, nid + 1, dy);
+        break;
+    }
+    case OP_ARGMAX: {
+        int64_t dy[TC_MAX_DIMS] = {e[0], e[1], e[2], 1};
+        add(c, s, TC_DTYPE_F32, rank, e);
+        const int keep = byte(s) & 1; /* y keeps the last dim as 1 */
+        if (rank > 1 || keep) dy[rank - 1] = 1;
+        add_out(c, s, TC_DTYPE_S32, rank > 1 && !keep ? rank - 1 : rank, dy);
+        break;
+    }
+    case OP_FLATTEN:
+        add(c, s, TC_DTYPE_F32, rank, e);
+        break;
+    case OP_RESHAPE: { /* to the dims reversed, to one dim, or to other dims and ranks */
+        const unsigned how = byte(s) % 4;
+        add(c, s, (tc_dtype)(byte(s) % 5), rank, e);
+        int64_t all = 1;
+        for (int i = 0; i < rank; i++) all = tc_sat_mul(all, e[i]);
+        c->ip[0] = how == 0 ? rank : how == 1 ? 1 : (int)(byte(s) % 6);
+        for (int i = 0; how < 2 && i < rank; i++) c->ext[i] = how == 0 ? e[rank - 1 - i] : all;
+        break;
+    }
+    case OP_DEVICE_FIND:
+        for (size_t i = 0; i + 1 < sizeof c->spec; i++) c->spec[i] = (char)byte(s);
+        break;
+    default: break;
+    }
+}
+
+static int64_t numel_of(const tspec *t)
+{
+    int64_t n = 1;
+    for (int d = 0; d < t->ndim && d < TC_MAX_DIMS; d++) n = tc_sat_mul(n, t->dims[d] > 0 ? t->dims[d] : 1);
+    return n;
+}
+
+static int64_t max_dim(const tspec *t)
+{
+    int64_t m = 1;
+    for (int d = 0; d < t->ndim && d < TC_MAX_DIMS; d++) m = t->dims[d] > m ? t->dims[d] : m;
+    return m;
+}
+
+/* An upper bound of the call's multiply-adds (or element visits), from the dims
+ * its tensors will have. */
+static int64_t work(const call *c)
+{
+    int64_t w = 0;
+    for (int i = 0; i < c->nt; i++) w = tc_sat_add(w, numel_of(&c->t[i]));
+    const tspec *t = c->t;
+    if (c->op == OP_MATMUL || c->op == OP_LINEAR) /* m k n <= numel(A) x the largest dim of B */
+        w = tc_sat_add(w, tc_sat_mul(numel_of(&t[0]), max_dim(&t[1])));
+    if (c->op == OP_CONV2D) /* outputs x C/g x R x S */
+        w = tc_sat_add(w, tc_sat_mul(numel_of(&t[2]), numel_of(&t[1]) / (t[1].dims[0] > 0 ? t[1].dims[0] : 1)));
+    if (c->op == OP_MAXPOOL2D || c->op == OP_AVGPOOL2D) { /* outputs x the clipped window */
+        const int64_t kh = t[0].dims[2] < c->ip[0] ? t[0].dims[2] : c->ip[0];
+        const int64_t kw = t[0].dims[3] < c->ip[1] ? t[0].dims[3] : c->ip[1];
+        w = tc_sat_add(w, tc_sat_mul3(numel_of(&t[1]), kh > 0 ? kh : 1, kw > 0 ? kw : 1));
+    }
+    return w;
+}
+
+/* ------------------------------------------------------------ running it */
+
+typedef struct {
+    tc_tensor *t[MAX_T];
+    void *host[MAX_T]; /* what each tensor held before the call */
+} tensors;
+
+/* The tensors of c on ctx, with data from `seed` (the same on every context). A
+ * tensor whose dims tc_tensor_create must refuse is asked for (and must be
+ * refused); a valid one above MAX_NUMEL is left NULL. */
+static void make(tc_ctx *ctx, tc_ctx *other, const call *c, uint64_t seed, tensors *ts)
+{
+    memset(ts, 0, sizeof *ts);
+    for (int i = 0; i < c->nt; i++) {
+        const tspec *t = &c->t[i];
+        if (t->kind == T_NULL) continue;
+        if (t->kind == T_ALIAS) {
+            tc_tensor *base = ts->t[t->of];
+            if (!base) continue;
+            if (tc_tensor_reshape(base, t->ndim, t->dims, &ts->t[i]) != TC_OK &&
+                tc_tensor_reshape(base, base->ndim, base->dims, &ts->t[i]) != TC_OK)
+                fz_fail("reshape to a tensor's own dims failed: %s", tc_last_error(ctx));
+            ts->host[i] = malloc(base->bytes);
+            if (!ts->host[i]) fz_fail("out of host memory");
+            memcpy(ts->host[i], ts->host[t->of], base->bytes);
+            continue;
+        }
+        tc_ctx *in = t->kind == T_OTHER ? other : ctx;
+        int64_t numel = 1;
+        int valid = t->ndim >= 1 && t->ndim <= TC_MAX_DIMS && t->dt >= 0 && t->dt < TC_DTYPE_COUNT;
+        for (int d = 0; valid && d < t->ndim; d++) {
+            valid = t->dims[d] >= 1;
+            numel = tc_sat_mul(numel, t->dims[d]);
+        }
+        if (valid && numel <= MAX_NUMEL) {
+            tc_tensor *x = NULL;
+            if (tc_tensor_create_guarded(in, t->dt, t->ndim, t->dims, 1024, &x) != TC_OK)
+                fz_fail("creating a %lld-element tensor: %s", (long long)numel, tc_last_error(in));
+            uint8_t *h = malloc(x->bytes);
+            if (!h) fz_fail("out of host memory");
+            uint64_t r = seed ^ (uint64_t)(i + 1) * 0x9E3779B97F4A7C15ull;
+            if (t->dt == TC_DTYPE_F32) {
+                tc_rand_f32((float *)(void *)h, (size_t)numel, -1.0f, 1.0f, &r);
+            } else {
+                for (size_t j = 0; j < x->bytes; j++) h[j] = (uint8_t)tc_rng_next(&r);
+                if (t->ids > 0) /* mostly valid ids, or a few out of range */
+                    for (int64_t j = 0; j < numel; j++) ((int32_t *)(void *)h)[j] = (int32_t)(tc_rng_next(&r) % (uint64_t)t->ids);
+                if (t->ids < 0) ((int32_t *)(void *)h)[tc_rng_next(&r) % (uint64_t)numel] = (int32_t)-t->ids;
+            }
+            if (tc_tensor_write(x, h, x->bytes) != TC_OK) fz_fail("writing a tensor: %s", tc_last_error(in));
+            ts->t[i] = x;
+            ts->host[i] = h;
+        } else if (!valid || numel == INT64_MAX) {
+            tc_tensor *x = (tc_tensor *)ctx;
+            if (tc_tensor_create(in, t->dt, t->ndim, t->dims, &x) == TC_OK || x)
+                fz_fail("tc_tensor_create accepted invalid dims (rank %d, dtype %d)", t->ndim, (int)t->dt);
+        }
+    }
+}
+
+static void release(tensors *ts)
+{
+    for (int i = 0; i < MAX_T; i++) tc_tensor_free(ts->t[i]), free(ts->host[i]);
+}
+
+static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
+{
+    const int *ip = c->ip;
+    switch (c->op) {
+    case OP_MATMUL: {
+        tc_matmul_params p = tc_matmul_defaults();
+        p.trans_a = ip[0], p.trans_b = ip[1], p.relu = ip[2], p.alpha = c->fp[0], p.beta = c->fp[1];
+        p.bias = c->nt > 3 ? t[3] : NULL, p.variant = c->v;
+        return tc_matmul(ctx, t[0], t[1], t[2], &p);
+    }
+    case OP_CONV2D: {
+        tc_conv2d_params p = tc_conv2d_defaults();
+        p.stride_h = ip[0], p.stride_w = ip[1], p.pad_h = ip[2], p.pad_w = ip[3], p.dil_h = ip[4], p.dil_w = ip[5];
+        p.groups = ip[6], p.relu = ip[7], p.bias = c->nt > 3 ? t[3] : NULL, p.variant = c->v;
+        return tc_conv2d(ctx, t[0], t[1], t[2], &p);
+    }
+    case OP_LINEAR: return tc_linear(ctx, t[0], t[1], t[2], t[3], ip[0]);
+    case OP_ADD: return tc_add(ctx, t[0], t[1], t[2]);
+    case OP_MUL: return tc_mul(ctx, t[0], t[1], t[2]);
+    case OP_RELU: return tc_relu(ctx, t[0], t[1]);
+    case OP_GELU: return tc_gelu(ctx, t[0], t[1], (tc_gelu_mode)ip[0]);
+    case OP_SOFTMAX: return tc_softmax(ctx, t[0], t[1]);
+    case OP_LAYERNORM: return tc_layernorm(ctx, t[0], t[1], t[2], t[3], c->fp[0]);
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL2D: {
+        const tc_pool2d_params p = {ip[0], ip[1], ip[2], ip[3], ip[4], ip[5]};
+        return (c->op == OP_MAXPOOL2D ? tc_maxpool2d : tc_avgpool2d)(ctx, t[0], t[1], &p);
+    }
+    case OP_GLOBAL_AVGPOOL: return tc_global_avgpool(ctx, t[0], t[1]);
+    case OP_EMBEDDING: return tc_embedding(ctx, t[0], t[1], t[2]);
+    case OP_ARGMAX: return tc_argmax(ctx, t[0], t[1]);
+    case OP_FLATTEN:
+    case OP_RESHAPE: {
+        tc_tensor *v = (tc_tensor *)ctx;
+        tc_status s = c->op == OP_FLATTEN ? tc_flatten(t[0], &v) : tc_tensor_reshape(t[0], ip[0], c->ext, &v);
+        if ((s == TC_OK) != (v != NULL) || (v && tc_tensor_numel(v) != tc_tensor_numel(t[0])))
+            fz_fail("a view: status %s, view %p", tc_status_name(s), (void *)v);
+        tc_tensor_free(v);
+        return s;
+    }
+    default: return TC_ERR_INVALID_ARG;
+    }
+}
+
+/* max |a - b| within 1e-3 of max |b| (a NaN or infinity only where b has one);
+ * integers exactly. */
+static int agree(const void *a, const void *b, const tc_tensor *t)
+{
+    if (t->dtype != TC_DTYPE_F32) return memcmp(a, b, t->bytes) == 0;
+    const float *x = a, *y = b;
+    double big = 0, diff = 0;
+    for (int64_t i = 0; i < t->numel; i++)
+        if (isfinite(y[i]) && fabs(y[i]) > big) big = fabs(y[i]);
+    for (int64_t i = 0; i < t->numel; i++) {
+        if (!isfinite(y[i])) continue;
+        const double d = fabs((double)x[i] - y[i]);
+        if (!(d <= diff)) diff = d; /* NaN in x propagates */
+    }
+    return diff <= 1e-3 * big + 1e-6;
+}
+
+/* Statuses OpenCL may return where ref succeeds: kernels index with ints, some
+ * variants lack a shape, CLBlast has its own limits. */
+static int cl_may_refuse(tc_status s, tc_variant v)
+{
+    return s == TC_ERR_OVERFLOW || s == TC_ERR_UNSUPPORTED || s == TC_ERR_OUT_OF_MEMORY ||
+           (s == TC_ERR_OPENCL && v == TC_VARIANT_CLBLAST);
+}
+
+static void run(const call *c, uint64_t seed)
+{
+    tc_ctx *ctx[FZ_CTX_MAX];
+    const int nctx = fz_contexts(ctx);
+    static tc_ctx *other; /* for tensors of another context */
+    if (!other && tc_ctx_create("ref", 0, &other) != TC_OK) fz_fail("ref: %s", tc_last_error(NULL));
+    if (c->op == OP_CONV2D_OUT_SIZE) {
+        int64_t out = -1;
+        tc_status s = tc_conv2d_out_size(c->ext[0], c->ext[1], (int)c->ext[2], (int)c->ext[3], (int)c->ext[4], &out);
+        if (s == TC_OK && out < 1) fz_fail("tc_conv2d_out_size gave %lld", (long long)out);
+        fz_count(names[c->op][0], s);
+        return;
+    }
+    if (c->op == OP_DEVICE_FIND) {
+        int index = -1;
+        tc_status s = tc_device_find(c->spec, &index);
+        if (s == TC_OK && (index < 0 || index >= tc_device_count())) fz_fail("tc_device_find gave %d", index);
+        fz_count(names[c->op][0], s);
+        return;
+    }
+    if (work(c) > MAX_WORK) {
+        fz_count(names[c->op][0], TC_STATUS_COUNT);
+        return;
+    }
+    tc_status st[FZ_CTX_MAX];
+    void *result[FZ_CTX_MAX] = {NULL, NULL};
+    for (int k = 0; k < nctx; k++) {
+        tensors ts;
+        make(ctx[k], other, c, seed, &ts);
+        st[k] = invoke(ctx[k], c, ts.t);
+        fz_count(names[c->op][k], st[k]);
+        for (int i = 0; i < c->nt; i++) {
+            if (!ts.t[i]) continue;
+            const int changed = st[k] == TC_OK && (i == c->out || (c->out >= 0 && ts.t[c->out] &&
+                                                                   ts.t[i]->st == ts.t[c->out]->st));
+            fz_check_tensor(ts.t[i], changed ? NULL : ts.host[i], names[c->op][k]);
+        }
+        if (st[k] == TC_OK && c->out >= 0) {
+            const tc_tensor *y = ts.t[c->out];
+            result[k] = malloc(y->bytes);
+            if (!result[k] || tc_tensor_read(y, result[k], y->bytes) != TC_OK) fz_fail("reading a result back");
+        }
+        if (k > 0 && st[k] == TC_OK && st[0] != TC_OK && st[0] != TC_ERR_UNSUPPORTED)
+            fz_fail("%s: OpenCL accepts what ref refuses: %s", names[c->op][0], tc_last_error(ctx[0]));
+        if (k > 0 && st[0] == TC_OK && st[k] != TC_OK && !cl_may_refuse(st[k], c->v))
+            fz_fail("%s: ref accepts what OpenCL refuses: %s", names[c->op][k], tc_last_error(ctx[k]));
+        const int tolerant = c->op == OP_LAYERNORM && !(c->fp[0] >= 1e-5f); /* eps 0 divides by ~0 */
+        if (k > 0 && result[0] && result[k] && !tolerant && !agree(result[k], result[0], ts.t[c->out]))
+            fz_fail("%s: OpenCL and ref disagree", names[c->op][k]);
+        release(&ts);
+        fz_check_empty(ctx[k], names[c->op][k]);
+    }
+    for (int k = 0; k < nctx; k++) free(result[k]);
+    fz_check_empty(other, "another context");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
+{
+    src s = {data, n};
+    uint64_t seed = 0x5eed;
+    for (int i = 0; i < CALLS && s.n; i++) {
+        call c;
+        gen(&c, &s);
+        seed = tc_rng_next(&seed) ^ byte(&s);
+        run(&c, seed);
+    }
+    return 0;
+}

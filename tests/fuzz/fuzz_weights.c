@@ -1,0 +1,97 @@
+/* libFuzzer target: .tcw model files (tc_model_load). Every input is loaded as
+ * given (truncation, magic and checksum paths) and, when its checksum does not
+ * match, again with the CRC-32 fixed, so mutations reach the field checks. An
+ * accepted model whose work is bounded runs forward and predict on every
+ * context: a failed call leaves its output as it was, no guard byte changes,
+ * nothing stays allocated. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/opdesc.h"
+#include "fuzz.h"
+#include "model/format.h"
+
+#define BATCH 2
+#define MAX_WORK (1 << 22) /* multiply-adds of one forward pass */
+#define MAX_ACT (1 << 20)  /* activation elements */
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* 1 when one forward pass of the model in `path` stays within the bounds. */
+static int cheap(tc_ctx *ctx, const char *path)
+{
+    tc_wfile *f = malloc(sizeof *f);
+    if (!f) return 0;
+    int64_t work = 0, act = 0;
+    if (tc_wfile_read(ctx, path, f) != TC_OK) {
+        free(f);
+        return 0;
+    }
+    for (int i = 0; i < f->nlayers; i++) {
+        const tc_wlayer *l = &f->layers[i];
+        const int64_t out = tc_shape_numel(&l->out), in = tc_shape_numel(&l->in);
+        int64_t per = 1; /* work per output */
+        if (l->type == TC_LAYER_LINEAR) per = l->p[0];
+        if (l->type == TC_LAYER_CONV2D) per = tc_sat_mul3(l->p[0], l->p[2], l->p[3]);
+        if (l->type == TC_LAYER_MAXPOOL2D || l->type == TC_LAYER_AVGPOOL2D)
+            per = min64(l->p[0], l->in.d[1]) * min64(l->p[1], l->in.d[2]);
+        work = tc_sat_add(work, tc_sat_add(tc_sat_mul(out, per), in));
+        act = tc_sat_add(act, out);
+    }
+    free(f->buf);
+    free(f);
+    return tc_sat_mul(work, BATCH) <= MAX_WORK && tc_sat_mul(act, BATCH) <= MAX_ACT;
+}
+
+/* Forward and predict on random input; outputs guarded. */
+static void run(tc_ctx *ctx, tc_model *m)
+{
+    const int64_t in = tc_model_input_numel(m), classes = tc_model_classes(m);
+    float *hx = malloc((size_t)(BATCH * in) * sizeof *hx), *hy = malloc((size_t)(BATCH * classes) * sizeof *hy);
+    int32_t hp[BATCH] = {-7, -7};
+    uint64_t seed = 1;
+    tc_tensor *x = NULL, *y = NULL, *p = NULL;
+    if (!hx || !hy) fz_fail("out of host memory");
+    tc_rand_f32(hx, (size_t)(BATCH * in), -1.0f, 1.0f, &seed);
+    tc_rand_f32(hy, (size_t)(BATCH * classes), -1.0f, 1.0f, &seed);
+    if (tc_tensor_from_host(ctx, TC_DTYPE_F32, 2, (const int64_t[]){BATCH, in}, hx, &x) != TC_OK ||
+        tc_tensor_create_guarded(ctx, TC_DTYPE_F32, 2, (const int64_t[]){BATCH, classes}, 1024, &y) != TC_OK ||
+        tc_tensor_write(y, hy, tc_tensor_bytes(y)) != TC_OK ||
+        tc_tensor_create_guarded(ctx, TC_DTYPE_S32, 1, (const int64_t[]){BATCH}, 1024, &p) != TC_OK ||
+        tc_tensor_write(p, hp, sizeof hp) != TC_OK)
+        fz_fail("tensors for a forward pass: %s", tc_last_error(ctx));
+    tc_status s = tc_model_forward(m, x, y);
+    fz_count("forward", s);
+    fz_check_tensor(y, s == TC_OK ? NULL : hy, "tc_model_forward");
+    s = tc_model_predict(m, x, p);
+    fz_count("predict", s);
+    fz_check_tensor(p, s == TC_OK ? NULL : hp, "tc_model_predict");
+    tc_tensor_free(x), tc_tensor_free(y), tc_tensor_free(p);
+    free(hx), free(hy);
+}
+
+static void load(const uint8_t *data, size_t n, const char *mode)
+{
+    tc_ctx *ctx[FZ_CTX_MAX];
+    const int nctx = fz_contexts(ctx);
+    const char *path = fz_file(data, n);
+    tc_status first = TC_OK;
+    for (int c = 0; c < nctx; c++) {
+        tc_model *m = NULL;
+        tc_status s = tc_model_load(ctx[c], path, &m);
+        if (c == 0) fz_count(mode, s), first = s;
+        /* the file is checked on the host: every context agrees, short of memory */
+        if (s != first && s != TC_ERR_OUT_OF_MEMORY)
+            fz_fail("tc_model_load: %s on ref, %s on %s", tc_status_name(first), tc_status_name(s), ctx[c]->info.name);
+        if ((s == TC_OK) != (m != NULL)) fz_fail("tc_model_load: status and model disagree");
+        if (m && cheap(ctx[c], path)) run(ctx[c], m);
+        tc_model_free(m);
+        fz_check_empty(ctx[c], "a model file");
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
+{
+    fz_load_both_ways(data, n, load);
+    return 0;
+}
