@@ -13,7 +13,7 @@ typedef struct {
     char device_name[256];
     tc_variant variant;
     int size;
-    char shape[96], shape_json[160];
+    char shape[160], shape_json[256];
     double median_ms, p90_ms, gflops, gbps, err;
     int reps;
     tc_status status;
@@ -232,8 +232,8 @@ int cli_bench(int argc, char **argv)
                 snprintf(r->device_name, sizeof r->device_name, "%s", tc_ctx_device(ctx)->name);
                 r->variant = vars[v];
                 r->size = c;
-                op->describe(&cases[c], r->shape, sizeof r->shape);
-                op->describe_json(&cases[c], r->shape_json, sizeof r->shape_json);
+                tc_case_describe(&cases[c], r->shape, sizeof r->shape);
+                tc_case_json(&cases[c], r->shape_json, sizeof r->shape_json);
                 time_variant(ctx, op, &d, r, reps, budget);
                 if (r->status != TC_OK && r->status != TC_ERR_UNSUPPORTED) failed = 1;
                 fprintf(stderr, "  %s %s %s: %s\n", r->device_name, tc_variant_name(r->variant), r->shape,

@@ -72,12 +72,17 @@ static void on_result(const tc_check_result *r, void *user)
         t->skipped++;
         return;
     }
+    char shape[200];
+    if (r->view_offset)
+        snprintf(shape, sizeof shape, "%s view+%lld", r->shape, (long long)r->view_offset);
+    else
+        snprintf(shape, sizeof shape, "%s", r->shape);
     if (r->passed) {
         t->passed++;
-        printf("  ok    %-10s %-8s %-40s err %.2e\n", r->op, tc_variant_name(r->variant), r->shape, r->err);
+        printf("  ok    %-10s %-8s %-40s err %.2e\n", r->op, tc_variant_name(r->variant), shape, r->err);
     } else {
         t->failed++;
-        printf("  FAIL  %-10s %-8s %-40s seed %llu: %s\n", r->op, tc_variant_name(r->variant), r->shape,
+        printf("  FAIL  %-10s %-8s %-40s seed %llu: %s\n", r->op, tc_variant_name(r->variant), shape,
                (unsigned long long)r->seed, r->message);
     }
 }

@@ -1,5 +1,5 @@
 /* y[r] = index of the largest x[r, :]: the first on ties, NaN never wins (an
- * all-NaN row gives 0). One row per work-item: 16 lanes each keep their own
+ * all-NaN row gives 0); with `values`, values[r] = x[r, y[r]]. One row per work-item: 16 lanes each keep their own
  * first maximum over a float16 sweep, then the lanes are merged. */
 #define NONE INT_MAX
 
@@ -12,8 +12,11 @@ inline void take(float *m, int *b, const float v, const int j)
     }
 }
 
-__kernel void argmax_rows(__global const float *x, __global int *y, const int rows, const int D)
+__kernel void argmax_rows(__global const float *x, const ulong xo, __global int *y, const ulong yo, const int rows,
+                          const int D, __global float *values, const ulong vo, const int has_values)
 {
+    x += xo;
+    y += yo;
     const int r = get_global_id(0);
     if (r >= rows) return;
     __global const float *xr = x + (size_t)r * D;
@@ -37,5 +40,7 @@ __kernel void argmax_rows(__global const float *x, __global int *y, const int ro
     for (int q = 0; q < 16; q++)
         if (bv[q] != NONE) take(&m, &b, mv[q], bv[q]);
     for (int j = D16; j < D; j++) take(&m, &b, xr[j], j);
-    y[r] = b == NONE ? 0 : b;
+    if (b == NONE) b = 0;
+    y[r] = b;
+    if (has_values) values[vo + r] = xr[b];
 }

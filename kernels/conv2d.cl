@@ -1,44 +1,32 @@
 /* conv2d kernels: x is N x C x H x W, w is K x Cg x R x S (Cg = C / groups,
  * Kg = K / groups), y is N x K x P x Q. Every kernel takes the geometry as one
- * int16 (layout below, mirrored in src/ops/conv2d.c); flags: 1 = bias, 2 = ReLU.
- * Indices are int where the host proved they fit (validate and cpu_plan in
- * src/ops/conv2d.c), size_t where they may not. */
+ * int16 laid out by TC_CONV_GEOMETRY (kernels/iface.h) and every tensor with its
+ * element offset (views), added to the pointer on entry; flags are EPI_BIAS and
+ * EPI_RELU. Indices are int where the host proved they fit (tc_conv_setup and
+ * cpu_layout in src/ops/conv2d.c), size_t where they may not. */
 
-#define GC d.s0
-#define GH d.s1
-#define GW d.s2
-#define GK d.s3
-#define GCG d.s4
-#define GKG d.s5
-#define GR d.s6
-#define GS d.s7
-#define GP d.s8
-#define GQ d.s9
-#define GSH d.sa
-#define GSW d.sb
-#define GPH d.sc
-#define GPW d.sd
-#define GDH d.se
-#define GDW d.sf
-
-#define EPI_BIAS 1
-#define EPI_RELU 2
+/* The geometry fields as constants GC, GH, ... GDW, from the int16 `d`. */
+#define CONV_FIELD(name, i) const int G##name = d.s##i;
+#define CONV_GEOMETRY TC_CONV_GEOMETRY(CONV_FIELD)
 
 /* Input value at output pixel (p, q) and tap (r, s) of channel plane xc; 0 in the padding. */
 inline float tap(__global const float *xc, const int16 d, int p, int q, int r, int s)
 {
+    CONV_GEOMETRY
     const int ih = p * GSH - GPH + r * GDH, iw = q * GSW - GPW + s * GDW;
     return (ih >= 0 && ih < GH && iw >= 0 && iw < GW) ? xc[(size_t)ih * GW + iw] : 0.0f;
 }
 
-/* ---- im2col: one image into col[(c*R + r)*S + s][p*Q + q] ------------------ */
-__kernel void im2col(const int16 d, __global const float *x, const int x_off, __global float *col)
+/* ---- im2col: one image (x_off points at it) into col[(c*R + r)*S + s][p*Q + q] */
+__kernel void im2col(const int16 d, __global const float *x, const ulong x_off, __global float *col)
 {
+    CONV_GEOMETRY
+    x += x_off;
     const int pix = get_global_id(0), row = get_global_id(1);
     const int pq = GP * GQ;
     if (pix >= pq) return;
     const int c = row / (GR * GS), rs = row % (GR * GS);
-    col[(size_t)row * pq + pix] = tap(x + x_off + (size_t)c * GH * GW, d, pix / GQ, pix % GQ, rs / GS, rs % GS);
+    col[(size_t)row * pq + pix] = tap(x + (size_t)c * GH * GW, d, pix / GQ, pix % GQ, rs / GS, rs % GS);
 }
 
 /* ---- CPU-shaped direct convolution ------------------------------------------
@@ -63,8 +51,11 @@ __kernel void im2col(const int16 d, __global const float *x, const int x_off, __
  * columns (plus zero tail rows); column x goes to phase x % stride_w at column
  * x / stride_w of a rows x wo phase plane. With stride_w phases, the inputs of 16
  * consecutive outputs are 16 consecutive floats for every stride and tap. */
-__kernel void pad_planes(const int16 d, __global const float *x, __global float *xp, const int wo, const int rows)
+__kernel void pad_planes(const int16 d, __global const float *x, const ulong x_off, __global float *xp, const int wo,
+                         const int rows)
 {
+    CONV_GEOMETRY
+    x += x_off;
     const int nc = get_global_id(0);
     __global const float *src = x + (size_t)nc * GH * GW;
     __global float *dst = xp + (size_t)nc * GSW * rows * wo;
@@ -90,8 +81,10 @@ __kernel void pad_planes(const int16 d, __global const float *x, __global float 
 
 /* w into wp[g][kb][c][r][s][KB], channels past Kg zeroed; one weight row (output
  * channel k of group g) per work-item, gws = (blocks * KB, groups). */
-__kernel void pack_weights(const int16 d, __global const float *w, __global float *wp)
+__kernel void pack_weights(const int16 d, __global const float *w, const ulong w_off, __global float *wp)
 {
+    CONV_GEOMETRY
+    w += w_off;
     const int k = get_global_id(0), g = get_global_id(1), n = GCG * GR * GS;
     __global float *dst = wp + ((size_t)g * get_global_size(0) + k - k % KB) * n + k % KB;
     __global const float *src = w + ((size_t)g * GKG + k) * n;
@@ -103,9 +96,12 @@ __kernel void pack_weights(const int16 d, __global const float *w, __global floa
  * rows and lanes with q >= Q are dropped. Row mode (qv > 0): vector j is output
  * row j / qv, columns 16 * (j % qv) + lane. gws = (vector groups, blocks, N * groups). */
 __kernel void conv_cpu(const int16 d, __global const float *xp, __global const float *wp,
-                       __global const float *bias, __global float *y, const int wo, const int rows,
-                       const int qv, const int nvec, const int flags)
+                       __global const float *bias, const ulong b_off, __global float *y, const ulong y_off,
+                       const int wo, const int rows, const int qv, const int nvec, const int flags)
 {
+    CONV_GEOMETRY
+    bias += b_off;
+    y += y_off;
     const int t = get_global_id(0), kb = get_global_id(1), ng = get_global_id(2);
     if (t * NV >= nvec) return;
     const int groups = GC / GCG, n = ng / groups, g = ng % groups;
@@ -171,15 +167,19 @@ __kernel void conv_cpu(const int16 d, __global const float *xp, __global const f
  * Per image and group: y[Kg x PQ] = w[Kg x Cg*R*S] * im2col(x), with im2col
  * gathered on the fly into local tiles. TS x TS outputs per work-group, WPT x WPT
  * per work-item, as in matmul's gemm_gpu. */
-__kernel void conv_gpu(const int16 d, __global const float *x, __global const float *w,
-                       __global const float *bias, __global float *y, const int flags)
+__kernel void conv_gpu(const int16 d, __global const float *x, const ulong x_off, __global const float *w,
+                       const ulong w_off, __global const float *bias, const ulong b_off, __global float *y,
+                       const ulong y_off, const int flags)
 {
+    CONV_GEOMETRY
+    bias += b_off;
+    y += y_off;
     const int tx = get_local_id(0), ty = get_local_id(1);
     const int col0 = get_group_id(0) * TS, row0 = get_group_id(1) * TS;
     const int groups = GC / GCG, n = get_global_id(2) / groups, g = get_global_id(2) % groups;
     const int pq = GP * GQ, rs = GR * GS, kd = GCG * rs;
-    x += (size_t)(n * GC + g * GCG) * GH * GW;
-    w += (size_t)g * GKG * kd;
+    x += x_off + (size_t)(n * GC + g * GCG) * GH * GW;
+    w += w_off + (size_t)g * GKG * kd;
     __local float As[TSK][TS + 1];
     __local float Bs[TSK][TS + 1];
     float acc[WPT][WPT];
@@ -214,4 +214,19 @@ __kernel void conv_gpu(const int16 d, __global const float *x, __global const fl
             y[(size_t)(n * GK + k) * pq + pix] = v;
         }
     }
+}
+
+/* bias and ReLU over y after a GEMM or CLBlast's convgemm: gws = (P*Q rounded up, K, N). */
+__kernel void conv_epilogue(const int16 d, __global float *y, const ulong y_off, __global const float *bias,
+                            const ulong b_off, const int flags)
+{
+    CONV_GEOMETRY
+    bias += b_off;
+    const int pix = get_global_id(0), k = get_global_id(1);
+    if (pix >= GP * GQ) return;
+    __global float *yk = y + y_off + (get_global_id(2) * GK + k) * (size_t)(GP * GQ);
+    float v = yk[pix];
+    if (flags & EPI_BIAS) v += bias[k];
+    if (flags & EPI_RELU) v = fmax(v, 0.0f);
+    yk[pix] = v;
 }

@@ -1,6 +1,7 @@
 /* Elementwise ops: VW elements per work-item through vloadVW / vstoreVW (16 fills
  * an AVX-512 register on CPUs, 4 suits GPUs), the last partial vector one by one.
- * y may alias an input: each element is read before its own work-item writes it. */
+ * y may alias an input: each element is read before its own work-item writes it.
+ * Every buffer comes with its element offset (tensor views). */
 #ifndef VW
 #define VW 16
 #endif
@@ -12,7 +13,7 @@
 
 #define OP_ADD(a, b) ((a) + (b))
 #define OP_MUL(a, b) ((a) * (b))
-#define OP_RELU(x) fmax((x), 0.0f)
+#define OP_RELU(x) ((x) < 0.0f ? 0.0f : (x)) /* NaN stays NaN (fmax would give 0) */
 /* 0.5 x (1 + tanh(u)), u = sqrt(2 / pi) (x + 0.044715 x^3), written x / (1 + exp(-2u)),
  * and 0.5 x (1 + erf(x / sqrt(2))) written 0.5 x erfc(-x / sqrt(2)): the sum 1 + ...
  * would cancel for negative x and lose the small results' digits. */
@@ -20,8 +21,11 @@
 #define OP_GELU_ERF(x) (0.5f * (x) * erfc((x) * -0.7071067811865476f))
 
 #define UNARY(name, OP)                                                          \
-    __kernel void name(__global const float *x, __global float *y, const ulong n) \
-    {                                                                            \
+    __kernel void name(__global const float *x, const ulong xo, __global float *y, const ulong yo, \
+                       const ulong n)                                                              \
+    {                                                                                              \
+        x += xo;                                                                                   \
+        y += yo;                                                                                   \
         const size_t i = get_global_id(0) * VW;                                  \
         if (i + VW <= n) {                                                       \
             const VEC v = VLOAD(0, x + i);                                       \
@@ -35,8 +39,12 @@
     }
 
 #define BINARY(name, OP)                                                                                  \
-    __kernel void name(__global const float *a, __global const float *b, __global float *y, const ulong n) \
+    __kernel void name(__global const float *a, const ulong ao, __global const float *b, const ulong bo,  \
+                       __global float *y, const ulong yo, const ulong n)                                  \
     {                                                                                                     \
+        a += ao;                                                                                          \
+        b += bo;                                                                                          \
+        y += yo;                                                                                          \
         const size_t i = get_global_id(0) * VW;                                                           \
         if (i + VW <= n)                                                                                  \
             VSTORE(OP(VLOAD(0, a + i), VLOAD(0, b + i)), 0, y + i);                                       \

@@ -7,8 +7,12 @@
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 
-__kernel void embedding(__global const float *table, __global const int *ids, __global float *y, const int D)
+__kernel void embedding(__global const float *table, const ulong to, __global const int *ids, const ulong io,
+                        __global float *y, const ulong yo, const int D)
 {
+    table += to;
+    ids += io;
+    y += yo;
     const int j = get_global_id(0) * VW;
     const size_t i = get_global_id(1);
     __global const float *src = table + (size_t)ids[i] * D;

@@ -34,9 +34,14 @@ inline float row_sum(__global const float *xr, const int D, const float shift, c
     return s;
 }
 
-__kernel void layernorm_rows(__global const float *x, __global const float *gamma, __global const float *beta,
-                             __global float *y, const int rows, const int D, const float eps)
+__kernel void layernorm_rows(__global const float *x, const ulong xo, __global const float *gamma, const ulong go,
+                             __global const float *beta, const ulong bo, __global float *y, const ulong yo,
+                             const int rows, const int D, const float eps)
 {
+    x += xo;
+    gamma += go;
+    beta += bo;
+    y += yo;
     const int r = get_global_id(0);
     if (r >= rows) return;
     __global const float *xr = x + (size_t)r * D;
@@ -53,9 +58,13 @@ __kernel void layernorm_rows(__global const float *x, __global const float *gamm
 }
 
 __kernel __attribute__((reqd_work_group_size(WG, 1, 1))) void layernorm_wg(
-    __global const float *x, __global const float *gamma, __global const float *beta, __global float *y,
-    const int rows, const int D, const float eps)
+    __global const float *x, const ulong xo, __global const float *gamma, const ulong go, __global const float *beta,
+    const ulong bo, __global float *y, const ulong yo, const int rows, const int D, const float eps)
 {
+    x += xo;
+    gamma += go;
+    beta += bo;
+    y += yo;
     __local float red[WG];
     const int l = get_local_id(0);
     __global const float *xr = x + (size_t)get_group_id(0) * D;

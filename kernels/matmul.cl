@@ -1,12 +1,6 @@
 /* Dense matmul kernels: C = alpha * op(A) * op(B) + beta * C (+ bias) (ReLU).
- * Epilogue flags: bit 0 = bias, bit 1 = ReLU, bit 2 = beta != 0 (C is read),
- * bit 3 = the bias is per row (conv: one per output channel) instead of per column.
+ * Epilogue flags (EPI_*) come from kernels/iface.h, shared with the host code.
  * Buffers come with element offsets (`*_off`) so callers can address slices. */
-
-#define EPI_BIAS 1
-#define EPI_RELU 2
-#define EPI_BETA 4
-#define EPI_BIAS_ROW 8
 
 inline float epilogue(float acc, int row, int col, int N, __global float *C, __global const float *bias,
                       float alpha, float beta, int flags)

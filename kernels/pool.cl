@@ -1,8 +1,11 @@
 /* Pooling on N x C x H x W. Padding never counts: a window is clipped to the
  * input (the op requires pad < kernel, so no window is empty); max takes the
- * largest in-bounds element, average divides by their number. Geometry is int:
- * the host proves every value formed here stays within the padded extents
- * (check_axis in src/ops/pool.c). */
+ * largest in-bounds element (NaN if any is NaN, as PyTorch), average divides by
+ * their number. x and y come with their element offsets (tensor views). Geometry
+ * is int: the host proves every value formed here stays within the padded
+ * extents (check_axis in src/ops/pool.c). */
+
+#define MAX_NAN(m, v) ((v) > (m) || isnan(v) ? (v) : (m))
 
 /* (sum, max) over rows [hs, he) x columns [ws, we) of the plane xp. */
 inline float2 window(__global const float *xp, const int W, const int hs, const int he, const int ws, const int we)
@@ -12,7 +15,7 @@ inline float2 window(__global const float *xp, const int W, const int hs, const 
         for (int w = ws; w < we; w++) {
             const float v = xp[(size_t)h * W + w];
             sum += v;
-            m = v > m ? v : m;
+            m = MAX_NAN(m, v);
         }
     return (float2)(sum, m);
 }
@@ -28,10 +31,12 @@ inline float pool_at(__global const float *xp, const int H, const int W, const i
 
 /* One output per work-item: (ow, oh, plane = n * C + c); dimension 0 is rounded up
  * (GPUs: neighbouring work-items read neighbouring columns). */
-__kernel void pool2d(__global const float *x, __global float *y, const int H, const int W, const int OH,
-                     const int OW, const int KH, const int KW, const int SH, const int SW, const int PH,
-                     const int PW, const int avg)
+__kernel void pool2d(__global const float *x, const ulong xo, __global float *y, const ulong yo, const int H,
+                     const int W, const int OH, const int OW, const int KH, const int KW, const int SH, const int SW,
+                     const int PH, const int PW, const int avg)
 {
+    x += xo;
+    y += yo;
     const int ow = get_global_id(0), oh = get_global_id(1);
     const size_t plane = get_global_id(2);
     if (ow < OW)
@@ -41,10 +46,12 @@ __kernel void pool2d(__global const float *x, __global float *y, const int H, co
 /* One output row per work-item: (oh, plane); dimension 0 is rounded up (CPUs:
  * the columns whose window lies inside the row skip the clipping, twice as fast
  * on PoCL). */
-__kernel void pool2d_rows(__global const float *x, __global float *y, const int H, const int W, const int OH,
-                          const int OW, const int KH, const int KW, const int SH, const int SW, const int PH,
-                          const int PW, const int avg)
+__kernel void pool2d_rows(__global const float *x, const ulong xo, __global float *y, const ulong yo, const int H,
+                          const int W, const int OH, const int OW, const int KH, const int KW, const int SH,
+                          const int SW, const int PH, const int PW, const int avg)
 {
+    x += xo;
+    y += yo;
     const int oh = get_global_id(0);
     const size_t plane = get_global_id(1);
     if (oh >= OH) return;
@@ -63,7 +70,7 @@ __kernel void pool2d_rows(__global const float *x, __global float *y, const int 
             for (int kw = 0; kw < KW; kw++) {
                 const float v = xr[kw];
                 sum += v;
-                m = v > m ? v : m;
+                m = MAX_NAN(m, v);
             }
         }
         yr[ow] = avg ? sum * inv : m;
@@ -72,8 +79,11 @@ __kernel void pool2d_rows(__global const float *x, __global float *y, const int 
 }
 
 /* One plane of HW elements per work-item, float16 along the plane. */
-__kernel void global_avgpool(__global const float *x, __global float *y, const ulong planes, const int HW)
+__kernel void global_avgpool(__global const float *x, const ulong xo, __global float *y, const ulong yo,
+                             const ulong planes, const int HW)
 {
+    x += xo;
+    y += yo;
     const size_t p = get_global_id(0);
     if (p >= planes) return;
     __global const float *xp = x + p * HW;

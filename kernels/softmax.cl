@@ -17,8 +17,11 @@ inline float hsum16(float16 v)
     return (t.x + t.y) + (t.z + t.w);
 }
 
-__kernel void softmax_rows(__global const float *x, __global float *y, const int rows, const int D)
+__kernel void softmax_rows(__global const float *x, const ulong xo, __global float *y, const ulong yo, const int rows,
+                           const int D)
 {
+    x += xo;
+    y += yo;
     const int r = get_global_id(0);
     if (r >= rows) return;
     __global const float *xr = x + (size_t)r * D;
@@ -49,9 +52,12 @@ __kernel void softmax_rows(__global const float *x, __global float *y, const int
 #define WG 256
 #endif
 
-__kernel __attribute__((reqd_work_group_size(WG, 1, 1))) void softmax_wg(__global const float *x, __global float *y,
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1))) void softmax_wg(__global const float *x, const ulong xo,
+                                                                         __global float *y, const ulong yo,
                                                                          const int rows, const int D)
 {
+    x += xo;
+    y += yo;
     __local float red[WG];
     const int l = get_local_id(0);
     __global const float *xr = x + (size_t)get_group_id(0) * D;

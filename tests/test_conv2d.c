@@ -5,6 +5,14 @@
 
 #include "harness.h"
 
+/* Bytes of the context's scratch buffers, which live as long as the context. */
+static size_t scratch_bytes(const tc_ctx *ctx)
+{
+    size_t s = 0;
+    for (int i = 0; i < TC_SCRATCH_SLOTS; i++) s += ctx->scratch_bytes[i];
+    return s;
+}
+
 static void test_conv2d_all_variants(void **state)
 {
     (void)state;
@@ -107,9 +115,7 @@ static void test_conv2d_bad_input(void **state)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
     tc_tensor_free(x_other);
     free(hy);
-    size_t scratch = 0;
-    for (int i = 0; i < TC_SCRATCH_SLOTS; i++) scratch += ctx->scratch_bytes[i];
-    assert_int_equal(tc_ctx_mem_current(ctx) - scratch, 0);
+    assert_int_equal(tc_ctx_mem_current(ctx) - scratch_bytes(ctx), 0);
     tc_ctx_free(ctx);
     tc_ctx_free(other);
 }
@@ -225,12 +231,225 @@ static void test_conv2d_auto_choice(void **state)
     tc_ctx_free(ctx);
 }
 
+static void test_conv2d_plan_all_variants(void **state)
+{
+    (void)state;
+    th_check_op("conv2d_plan");
+}
+
+/* An f32 tensor of dims with random contents: a view `off` elements into a larger
+ * tensor (whose other elements are random too) when off > 0. */
+static tc_tensor *view_at(tc_ctx *ctx, int64_t off, int ndim, const int64_t *dims)
+{
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= dims[i];
+    if (!off) return th_tensor(ctx, ndim, dims, NULL);
+    tc_tensor *base = th_tensor(ctx, 1, TH_DIMS(n + off + 3), NULL), *v = NULL;
+    assert_int_equal(tc_tensor_view(base, off, ndim, dims, &v), TC_OK);
+    tc_tensor_free(base);
+    return v;
+}
+
+static float *read_all(const tc_tensor *t)
+{
+    float *h = malloc(tc_tensor_bytes(t));
+    assert_non_null(h);
+    assert_int_equal(tc_tensor_read(t, h, tc_tensor_bytes(t)), TC_OK);
+    return h;
+}
+
+/* A plan gives exactly what tc_conv2d gives with the same variant, for N = 1 and
+ * N = 3 from one plan, on plain tensors and on views at odd offsets, and keeps
+ * working after the caller frees its w and bias. */
+static void test_conv2d_plan_matches_oneshot(void **state)
+{
+    (void)state;
+    typedef struct {
+        int64_t c, h, w, k, r, s;
+        int stride, pad_h, pad_w, dil, groups, bias, relu;
+    } shape;
+    static const shape shapes[] = {
+        {3, 9, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1},  /* 3x3, bias, ReLU */
+        {8, 9, 9, 8, 3, 3, 2, 1, 1, 1, 8, 1, 0},   /* depthwise, stride 2 */
+        {4, 7, 6, 6, 3, 1, 1, 1, 0, 2, 2, 0, 1},   /* 2 groups, 3x1, dilation 2 */
+        {16, 5, 7, 17, 1, 1, 1, 0, 0, 1, 1, 1, 0}, /* pointwise */
+        {16, 4, 4, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1}, /* the digits CNN's second layer */
+    };
+    const tc_variant cl_variants[] = {TC_VARIANT_AUTO, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_IM2COL,
+                                      TC_VARIANT_CLBLAST, TC_VARIANT_REF};
+    const tc_variant ref_variants[] = {TC_VARIANT_AUTO, TC_VARIANT_REF};
+    tc_ctx *ctx = th_ctx();
+    const int is_ref = tc_ctx_is_ref(ctx);
+    const tc_variant *vars = is_ref ? ref_variants : cl_variants;
+    const int nvars = is_ref ? 2 : 6;
+    int compared = 0;
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (int vi = 0; vi < nvars; vi++)
+            for (int64_t off = 0; off <= 7; off += 7) {
+                const shape *sh = &shapes[si];
+                tc_conv2d_params p = tc_conv2d_defaults();
+                p.stride_h = p.stride_w = sh->stride, p.pad_h = sh->pad_h, p.pad_w = sh->pad_w;
+                p.dil_h = p.dil_w = sh->dil, p.groups = sh->groups, p.relu = sh->relu, p.variant = vars[vi];
+                int64_t oh, ow;
+                assert_int_equal(tc_conv2d_out_size(sh->h, sh->r, sh->stride, sh->pad_h, sh->dil, &oh), TC_OK);
+                assert_int_equal(tc_conv2d_out_size(sh->w, sh->s, sh->stride, sh->pad_w, sh->dil, &ow), TC_OK);
+                tc_tensor *w = view_at(ctx, off, 4, TH_DIMS(sh->k, sh->c / sh->groups, sh->r, sh->s));
+                tc_tensor *bias = sh->bias ? view_at(ctx, off ? off + 2 : 0, 1, TH_DIMS(sh->k)) : NULL;
+                p.bias = bias;
+                const int64_t chw[3] = {sh->c, sh->h, sh->w};
+                tc_conv2d_plan *plan = NULL;
+                tc_status st = tc_conv2d_plan_create(ctx, w, chw, &p, &plan);
+                if (st == TC_ERR_UNSUPPORTED) { /* clblast with groups: the one-shot call says the same */
+                    tc_tensor *x = view_at(ctx, 0, 4, TH_DIMS(1, sh->c, sh->h, sh->w));
+                    tc_tensor *y = view_at(ctx, 0, 4, TH_DIMS(1, sh->k, oh, ow));
+                    th_expect(ctx, tc_conv2d(ctx, x, w, y, &p), TC_ERR_UNSUPPORTED, NULL);
+                    assert_null(plan);
+                    tc_tensor *all[] = {x, y, w, bias};
+                    for (int i = 0; i < 4; i++) tc_tensor_free(all[i]);
+                    continue;
+                }
+                assert_int_equal(st, TC_OK);
+                if (vars[vi] != TC_VARIANT_AUTO) assert_int_equal(tc_conv2d_plan_variant(plan), vars[vi]);
+                p.variant = tc_conv2d_plan_variant(plan); /* AUTO: the one-shot call must choose the same */
+                tc_tensor *x[2], *y1[2], *y2[2];
+                float *want[2];
+                for (int b = 0; b < 2; b++) {
+                    const int64_t n = b ? 3 : 1;
+                    x[b] = view_at(ctx, off ? off + 4 : 0, 4, TH_DIMS(n, sh->c, sh->h, sh->w));
+                    y1[b] = view_at(ctx, off ? off + 6 : 0, 4, TH_DIMS(n, sh->k, oh, ow));
+                    y2[b] = view_at(ctx, off ? off + 8 : 0, 4, TH_DIMS(n, sh->k, oh, ow));
+                    assert_int_equal(tc_conv2d(ctx, x[b], w, y1[b], &p), TC_OK);
+                    want[b] = read_all(y1[b]);
+                }
+                tc_tensor_free(w); /* the plan holds its own references */
+                tc_tensor_free(bias);
+                for (int rep = 0; rep < 2; rep++)
+                    for (int b = 0; b < 2; b++) {
+                        assert_int_equal(tc_conv2d_plan_run(plan, x[b], y2[b]), TC_OK);
+                        float *got = read_all(y2[b]);
+                        if (memcmp(got, want[b], tc_tensor_bytes(y2[b])) != 0)
+                            fail_msg("shape %zu variant %s N %d offset %lld: the plan differs from tc_conv2d", si,
+                                     tc_variant_name(p.variant), b ? 3 : 1, (long long)off);
+                        free(got);
+                        compared++;
+                    }
+                for (int b = 0; b < 2; b++) {
+                    tc_tensor_free(x[b]);
+                    tc_tensor_free(y1[b]);
+                    tc_tensor_free(y2[b]);
+                    free(want[b]);
+                }
+                tc_conv2d_plan_free(plan);
+            }
+    assert_true(compared >= 5 * 2 * 2 * 2 * (nvars - 1));
+    assert_int_equal(tc_ctx_mem_current(ctx) - scratch_bytes(ctx), 0);
+    tc_ctx_free(ctx);
+}
+
+/* Bad input to plans: a clear status and message, no plan, no output change;
+ * validate allocates nothing. */
+static void test_conv2d_plan_bad_input(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx(), *other = th_ctx();
+    float *hy;
+    tc_tensor *w = th_tensor(ctx, 4, TH_DIMS(6, 4, 3, 3), NULL), *bias = th_tensor(ctx, 1, TH_DIMS(6), NULL);
+    tc_tensor *x = th_tensor(ctx, 4, TH_DIMS(2, 4, 6, 6), NULL), *y = th_tensor(ctx, 4, TH_DIMS(2, 6, 4, 4), &hy);
+    tc_tensor *bias5 = th_tensor(ctx, 1, TH_DIMS(5), NULL), *w3 = th_tensor(ctx, 3, TH_DIMS(6, 4, 9), NULL);
+    tc_tensor *w_other = th_tensor(other, 4, TH_DIMS(6, 4, 3, 3), NULL);
+    tc_tensor *x_other = th_tensor(other, 4, TH_DIMS(2, 4, 6, 6), NULL);
+    tc_tensor *x_c5 = th_tensor(ctx, 4, TH_DIMS(2, 5, 6, 6), NULL), *x_h7 = th_tensor(ctx, 4, TH_DIMS(2, 4, 7, 6), NULL);
+    tc_tensor *x_w5 = th_tensor(ctx, 4, TH_DIMS(2, 4, 6, 5), NULL), *y_n1 = th_tensor(ctx, 4, TH_DIMS(1, 6, 4, 4), NULL);
+    tc_tensor *w_s8 = NULL, *x_s8 = NULL;
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S8, 4, TH_DIMS(6, 4, 3, 3), &w_s8), TC_OK);
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S8, 4, TH_DIMS(2, 4, 6, 6), &x_s8), TC_OK);
+    const int64_t chw[3] = {4, 6, 6}, chw0[3] = {4, 0, 6}, chw_big[3] = {INT64_MAX, 2, 2}, chw5[3] = {5, 6, 6};
+    const int64_t chw_small[3] = {4, 2, 2};
+    tc_conv2d_params p = tc_conv2d_defaults();
+    tc_conv2d_plan *plan = NULL;
+
+    /* validate and create refuse the same input with the same message; validate allocates nothing */
+    const size_t mem0 = tc_ctx_mem_current(ctx);
+#define BAD(ctx_, w_, chw_, p_, want, needle)                                                                      \
+    do {                                                                                                          \
+        th_expect(ctx_, tc_conv2d_plan_validate(ctx_, w_, chw_, p_), want, needle);                               \
+        th_expect(ctx_, tc_conv2d_plan_create(ctx_, w_, chw_, p_, &plan), want, needle);                          \
+        assert_null(plan);                                                                                        \
+    } while (0)
+    BAD(NULL, w, chw, &p, TC_ERR_INVALID_ARG, "ctx is NULL");
+    BAD(ctx, NULL, chw, &p, TC_ERR_INVALID_ARG, "w is NULL");
+    BAD(ctx, w, NULL, &p, TC_ERR_INVALID_ARG, "x_chw is NULL");
+    BAD(ctx, w, chw0, &p, TC_ERR_SHAPE, "4x0x6");
+    BAD(ctx, w, chw_big, &p, TC_ERR_OVERFLOW, "overflows");
+    BAD(ctx, w, chw5, &p, TC_ERR_SHAPE, "input channels");
+    BAD(ctx, w, chw_small, &p, TC_ERR_SHAPE, "larger than the padded input");
+    BAD(ctx, w3, chw, &p, TC_ERR_SHAPE, "dimensions");
+    BAD(ctx, w_s8, chw, &p, TC_ERR_DTYPE, "s8");
+    BAD(ctx, w_other, chw, &p, TC_ERR_CONTEXT, "another context");
+    p.bias = bias5;
+    BAD(ctx, w, chw, &p, TC_ERR_SHAPE, "bias");
+    p.bias = x_other;
+    BAD(ctx, w, chw, &p, TC_ERR_CONTEXT, "bias");
+    p = tc_conv2d_defaults();
+    p.groups = 3;
+    BAD(ctx, w, chw, &p, TC_ERR_SHAPE, "divide");
+    p = tc_conv2d_defaults();
+    p.stride_h = 0;
+    BAD(ctx, w, chw, &p, TC_ERR_INVALID_ARG, "stride");
+    p = tc_conv2d_defaults();
+    p.variant = TC_VARIANT_GEMV;
+    BAD(ctx, w, chw, &p, TC_ERR_UNSUPPORTED, tc_ctx_is_ref(ctx) ? "OpenCL" : "gemv");
+    p = tc_conv2d_defaults();
+    th_expect(ctx, tc_conv2d_plan_create(ctx, w, chw, &p, NULL), TC_ERR_INVALID_ARG, "out is NULL");
+    p.bias = bias;
+    assert_int_equal(tc_conv2d_plan_validate(ctx, w, chw, &p), TC_OK);
+    assert_int_equal(tc_conv2d_plan_validate(ctx, w, chw, NULL), TC_OK); /* NULL: the defaults */
+    assert_int_equal(tc_ctx_mem_current(ctx), mem0);
+#undef BAD
+
+    /* run: x and y only */
+    assert_int_equal(tc_conv2d_plan_create(ctx, w, chw, &p, &plan), TC_OK);
+    th_expect(NULL, tc_conv2d_plan_run(NULL, x, y), TC_ERR_INVALID_ARG, "plan is NULL");
+    th_expect(ctx, tc_conv2d_plan_run(plan, NULL, y), TC_ERR_INVALID_ARG, "x is NULL");
+    th_expect(ctx, tc_conv2d_plan_run(plan, x, NULL), TC_ERR_INVALID_ARG, "y is NULL");
+    th_expect(ctx, tc_conv2d_plan_run(plan, x_c5, y), TC_ERR_SHAPE, "expected N x 4x6x6");
+    th_expect(ctx, tc_conv2d_plan_run(plan, x_h7, y), TC_ERR_SHAPE, "expected N x 4x6x6");
+    th_expect(ctx, tc_conv2d_plan_run(plan, x_w5, y), TC_ERR_SHAPE, "expected N x 4x6x6");
+    th_expect(ctx, tc_conv2d_plan_run(plan, x, y_n1), TC_ERR_SHAPE, "expected 2x6x4x4");
+    th_expect(ctx, tc_conv2d_plan_run(plan, x_other, y), TC_ERR_CONTEXT, "another context");
+    th_expect(ctx, tc_conv2d_plan_run(plan, x_s8, y), TC_ERR_DTYPE, "s8");
+    th_expect(ctx, tc_conv2d_plan_run(plan, x, x), TC_ERR_SHAPE, NULL);
+    /* y in the storage of the plan's weights, which the caller frees: the plan still knows */
+    tc_tensor *wy = NULL, *x1 = th_tensor(ctx, 4, TH_DIMS(1, 4, 6, 6), NULL);
+    assert_int_equal(tc_tensor_view(w, 0, 4, TH_DIMS(1, 6, 4, 4), &wy), TC_OK);
+    tc_tensor_free(w);
+    w = NULL;
+    th_expect(ctx, tc_conv2d_plan_run(plan, x1, wy), TC_ERR_INVALID_ARG, "storage");
+    assert_true(th_unchanged(y, hy));
+    assert_int_equal(tc_conv2d_plan_run(plan, x, y), TC_OK);
+    assert_false(th_unchanged(y, hy));
+    assert_int_equal(tc_conv2d_plan_variant(NULL), TC_VARIANT_AUTO);
+    tc_conv2d_plan_free(plan);
+    tc_conv2d_plan_free(NULL);
+
+    tc_tensor *all[] = {bias, x, y, bias5, w3, x_c5, x_h7, x_w5, y_n1, w_s8, x_s8, wy, x1};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
+    tc_tensor_free(w_other);
+    tc_tensor_free(x_other);
+    free(hy);
+    assert_int_equal(tc_ctx_mem_current(ctx) - scratch_bytes(ctx), 0);
+    tc_ctx_free(ctx);
+    tc_ctx_free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conv2d_all_variants), cmocka_unit_test(test_conv2d_out_size),
-        cmocka_unit_test(test_conv2d_bad_input),    cmocka_unit_test(test_conv2d_overflow),
-        cmocka_unit_test(test_conv2d_auto_choice), cmocka_unit_test(test_conv2d_huge_geometry),
+        cmocka_unit_test(test_conv2d_all_variants),        cmocka_unit_test(test_conv2d_out_size),
+        cmocka_unit_test(test_conv2d_bad_input),           cmocka_unit_test(test_conv2d_overflow),
+        cmocka_unit_test(test_conv2d_auto_choice),         cmocka_unit_test(test_conv2d_plan_all_variants),
+        cmocka_unit_test(test_conv2d_plan_matches_oneshot), cmocka_unit_test(test_conv2d_plan_bad_input),
+        cmocka_unit_test(test_conv2d_huge_geometry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

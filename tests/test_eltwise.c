@@ -25,20 +25,20 @@ static void test_eltwise_bad_input(void **state)
     tc_tensor *b_other = th_tensor(other, 2, TH_DIMS(4, 5), NULL), *s8 = NULL;
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S8, 2, TH_DIMS(4, 5), &s8), TC_OK);
 
-    th_expect(NULL, tc_add(NULL, a, b, y), TC_ERR_INVALID_ARG, "add: ctx is NULL");
-    th_expect(ctx, tc_add(ctx, NULL, b, y), TC_ERR_INVALID_ARG, "add: a is NULL");
-    th_expect(ctx, tc_mul(ctx, a, NULL, y), TC_ERR_INVALID_ARG, "mul: b is NULL");
-    th_expect(ctx, tc_relu(ctx, a, NULL), TC_ERR_INVALID_ARG, "relu: y is NULL");
-    th_expect(ctx, tc_add(ctx, a, flat, y), TC_ERR_SHAPE, "b is 20, expected 4x5");
-    th_expect(ctx, tc_mul(ctx, a, b, flat), TC_ERR_SHAPE, "y is 20");
-    th_expect(ctx, tc_gelu(ctx, flat, y, TC_GELU_TANH), TC_ERR_SHAPE, "gelu: y is 4x5, expected 20");
-    th_expect(ctx, tc_add(ctx, a, s8, y), TC_ERR_DTYPE, "s8");
-    th_expect(ctx, tc_relu(ctx, s8, y), TC_ERR_DTYPE, "relu: x is s8");
-    th_expect(ctx, tc_add(ctx, a, b_other, y), TC_ERR_CONTEXT, "another context");
-    th_expect(ctx, tc_gelu(ctx, a, y, (tc_gelu_mode)7), TC_ERR_INVALID_ARG, "mode");
+    th_expect(NULL, tc_add(NULL, a, b, y, NULL), TC_ERR_INVALID_ARG, "add: ctx is NULL");
+    th_expect(ctx, tc_add(ctx, NULL, b, y, NULL), TC_ERR_INVALID_ARG, "add: a is NULL");
+    th_expect(ctx, tc_mul(ctx, a, NULL, y, NULL), TC_ERR_INVALID_ARG, "mul: b is NULL");
+    th_expect(ctx, tc_relu(ctx, a, NULL, NULL), TC_ERR_INVALID_ARG, "relu: y is NULL");
+    th_expect(ctx, tc_add(ctx, a, flat, y, NULL), TC_ERR_SHAPE, "b is 20, expected 4x5");
+    th_expect(ctx, tc_mul(ctx, a, b, flat, NULL), TC_ERR_SHAPE, "y is 20");
+    th_expect(ctx, tc_gelu(ctx, flat, y, &(tc_gelu_params){TC_GELU_TANH, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "gelu: y is 4x5, expected 20");
+    th_expect(ctx, tc_add(ctx, a, s8, y, NULL), TC_ERR_DTYPE, "s8");
+    th_expect(ctx, tc_relu(ctx, s8, y, NULL), TC_ERR_DTYPE, "relu: x is s8");
+    th_expect(ctx, tc_add(ctx, a, b_other, y, NULL), TC_ERR_CONTEXT, "another context");
+    th_expect(ctx, tc_gelu(ctx, a, y, &(tc_gelu_params){(tc_gelu_mode)7, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "mode");
     assert_true(th_unchanged(y, hy));
 
-    assert_int_equal(tc_add(ctx, a, b, y), TC_OK);
+    assert_int_equal(tc_add(ctx, a, b, y, NULL), TC_OK);
     assert_false(th_unchanged(y, hy));
 
     tc_tensor *all[] = {a, b, y, flat, s8};
@@ -69,14 +69,15 @@ static void test_eltwise_in_place(void **state)
     tc_tensor *y = th_tensor(ctx, 2, TH_DIMS(8, 125), NULL);
     const size_t bytes = tc_tensor_bytes(a);
     for (int op = 0; op < 5; op++) {
-        tc_status (*const bin)(tc_ctx *, const tc_tensor *, const tc_tensor *, tc_tensor *) = op == 0 ? tc_add : tc_mul;
+        tc_status (*const bin)(tc_ctx *, const tc_tensor *, const tc_tensor *, tc_tensor *, const tc_op_params *) =
+            op == 0 ? tc_add : tc_mul;
         for (int inplace = 0; inplace < 2; inplace++) {
             tc_tensor *out = inplace ? (op == 1 ? b : a) : y;
             switch (op) {
             case 0:
-            case 1: assert_int_equal(bin(ctx, a, b, out), TC_OK); break;
-            case 2: assert_int_equal(tc_relu(ctx, a, out), TC_OK); break;
-            default: assert_int_equal(tc_gelu(ctx, a, out, op == 3 ? TC_GELU_TANH : TC_GELU_ERF), TC_OK); break;
+            case 1: assert_int_equal(bin(ctx, a, b, out, NULL), TC_OK); break;
+            case 2: assert_int_equal(tc_relu(ctx, a, out, NULL), TC_OK); break;
+            default: assert_int_equal(tc_gelu(ctx, a, out, &(tc_gelu_params){op == 3 ? TC_GELU_TANH : TC_GELU_ERF, TC_VARIANT_AUTO}), TC_OK); break;
             }
         }
         float *want = read_all(y), *got = read_all(op == 1 ? b : a);
@@ -107,7 +108,7 @@ static void test_gelu_values(void **state)
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 1, TH_DIMS(4), x, &t), TC_OK);
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 1, TH_DIMS(4), &y), TC_OK);
     for (int m = 0; m < 2; m++) {
-        assert_int_equal(tc_gelu(ctx, t, y, m ? TC_GELU_ERF : TC_GELU_TANH), TC_OK);
+        assert_int_equal(tc_gelu(ctx, t, y, &(tc_gelu_params){m ? TC_GELU_ERF : TC_GELU_TANH, TC_VARIANT_AUTO}), TC_OK);
         float got[4];
         assert_int_equal(tc_tensor_read(y, got, sizeof got), TC_OK);
         for (int i = 0; i < 4; i++) {

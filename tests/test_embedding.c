@@ -30,22 +30,22 @@ static void test_embedding_bad_input(void **state)
     tc_tensor *ids4 = ids_tensor(ctx, 4, TH_DIMS(1, 2, 3, 1), good), *big = th_tensor(ctx, 2, TH_DIMS(6, 8), NULL);
     assert_int_equal(tc_tensor_reshape(big, 3, TH_DIMS(2, 3, 8), &y_view), TC_OK);
 
-    th_expect(NULL, tc_embedding(NULL, table, ids, y), TC_ERR_INVALID_ARG, "embedding: ctx is NULL");
-    th_expect(ctx, tc_embedding(ctx, NULL, ids, y), TC_ERR_INVALID_ARG, "embedding: table is NULL");
-    th_expect(ctx, tc_embedding(ctx, table, NULL, y), TC_ERR_INVALID_ARG, "embedding: ids is NULL");
-    th_expect(ctx, tc_embedding(ctx, table, ids, NULL), TC_ERR_INVALID_ARG, "embedding: y is NULL");
-    th_expect(ctx, tc_embedding(ctx, table, ids_low, y), TC_ERR_INVALID_ARG, "id -1 at position 2 is outside [0, 5)");
-    th_expect(ctx, tc_embedding(ctx, table, ids_high, y), TC_ERR_INVALID_ARG, "id 5 at position 5");
-    th_expect(ctx, tc_embedding(ctx, table, ids_f32, y), TC_ERR_DTYPE, "ids is f32, expected s32");
-    th_expect(ctx, tc_embedding(ctx, table3, ids, y), TC_ERR_SHAPE, "table has 3 dimensions");
-    th_expect(ctx, tc_embedding(ctx, table, ids, y_flat), TC_ERR_SHAPE, "y is 6x8, expected 2x3x8");
-    th_expect(ctx, tc_embedding(ctx, table, ids4, y), TC_ERR_SHAPE, "at most 4");
-    th_expect(ctx, tc_embedding(ctx, table_other, ids, y), TC_ERR_CONTEXT, "another context");
-    th_expect(ctx, tc_embedding(ctx, big, ids, y_view), TC_ERR_INVALID_ARG, "share storage with table");
+    th_expect(NULL, tc_embedding(NULL, table, ids, y, NULL), TC_ERR_INVALID_ARG, "embedding: ctx is NULL");
+    th_expect(ctx, tc_embedding(ctx, NULL, ids, y, NULL), TC_ERR_INVALID_ARG, "embedding: table is NULL");
+    th_expect(ctx, tc_embedding(ctx, table, NULL, y, NULL), TC_ERR_INVALID_ARG, "embedding: ids is NULL");
+    th_expect(ctx, tc_embedding(ctx, table, ids, NULL, NULL), TC_ERR_INVALID_ARG, "embedding: y is NULL");
+    th_expect(ctx, tc_embedding(ctx, table, ids_low, y, NULL), TC_ERR_INVALID_ARG, "id -1 at position 2 is outside [0, 5)");
+    th_expect(ctx, tc_embedding(ctx, table, ids_high, y, NULL), TC_ERR_INVALID_ARG, "id 5 at position 5");
+    th_expect(ctx, tc_embedding(ctx, table, ids_f32, y, NULL), TC_ERR_DTYPE, "ids is f32, expected s32");
+    th_expect(ctx, tc_embedding(ctx, table3, ids, y, NULL), TC_ERR_SHAPE, "table has 3 dimensions");
+    th_expect(ctx, tc_embedding(ctx, table, ids, y_flat, NULL), TC_ERR_SHAPE, "y is 6x8, expected 2x3x8");
+    th_expect(ctx, tc_embedding(ctx, table, ids4, y, NULL), TC_ERR_SHAPE, "at most 4");
+    th_expect(ctx, tc_embedding(ctx, table_other, ids, y, NULL), TC_ERR_CONTEXT, "another context");
+    th_expect(ctx, tc_embedding(ctx, big, ids, y_view, NULL), TC_ERR_INVALID_ARG, "share storage with table");
     assert_true(th_unchanged(y, hy));
 
     /* repeated ids copy the same row */
-    assert_int_equal(tc_embedding(ctx, table, ids, y), TC_OK);
+    assert_int_equal(tc_embedding(ctx, table, ids, y, NULL), TC_OK);
     float got[2 * 3 * 8];
     assert_int_equal(tc_tensor_read(y, got, sizeof got), TC_OK);
     assert_memory_equal(got + 8, got + 16, 8 * sizeof(float));

@@ -22,18 +22,18 @@ static void test_layernorm_bad_input(void **state)
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S8, 1, TH_DIMS(6), &b_s8), TC_OK);
     assert_int_equal(tc_tensor_reshape(g, 2, TH_DIMS(1, 6), &g_view), TC_OK);
 
-    th_expect(NULL, tc_layernorm(NULL, x, g, b, y, 1e-5f), TC_ERR_INVALID_ARG, "layernorm: ctx is NULL");
-    th_expect(ctx, tc_layernorm(ctx, NULL, g, b, y, 1e-5f), TC_ERR_INVALID_ARG, "layernorm: x is NULL");
-    th_expect(ctx, tc_layernorm(ctx, x, NULL, b, y, 1e-5f), TC_ERR_INVALID_ARG, "layernorm: gamma is NULL");
-    th_expect(ctx, tc_layernorm(ctx, x, g, NULL, y, 1e-5f), TC_ERR_INVALID_ARG, "layernorm: beta is NULL");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b, NULL, 1e-5f), TC_ERR_INVALID_ARG, "layernorm: y is NULL");
-    th_expect(ctx, tc_layernorm(ctx, x_wrong, g, b, y, 1e-5f), TC_ERR_SHAPE, "y is 1x6, expected 2x3");
-    th_expect(ctx, tc_layernorm(ctx, x, g5, b, y, 1e-5f), TC_ERR_SHAPE, "gamma has 5 elements, expected D = 6");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b_s8, y, 1e-5f), TC_ERR_DTYPE, "beta is s8");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b_other, y, 1e-5f), TC_ERR_CONTEXT, "beta belongs to another context");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, NAN), TC_ERR_INVALID_ARG, "eps");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, -1e-5f), TC_ERR_INVALID_ARG, "eps");
-    th_expect(ctx, tc_layernorm(ctx, x, g, b, g_view, 1e-5f), TC_ERR_INVALID_ARG, "y must not share storage with gamma");
+    th_expect(NULL, tc_layernorm(NULL, x, g, b, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: ctx is NULL");
+    th_expect(ctx, tc_layernorm(ctx, NULL, g, b, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: x is NULL");
+    th_expect(ctx, tc_layernorm(ctx, x, NULL, b, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: gamma is NULL");
+    th_expect(ctx, tc_layernorm(ctx, x, g, NULL, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: beta is NULL");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, NULL, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "layernorm: y is NULL");
+    th_expect(ctx, tc_layernorm(ctx, x_wrong, g, b, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "y is 1x6, expected 2x3");
+    th_expect(ctx, tc_layernorm(ctx, x, g5, b, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "gamma has 5 elements, expected D = 6");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b_s8, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_DTYPE, "beta is s8");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b_other, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_CONTEXT, "beta belongs to another context");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){NAN, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "eps");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){-1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "eps");
+    th_expect(ctx, tc_layernorm(ctx, x, g, b, g_view, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "y must not share storage with gamma");
     assert_true(th_unchanged(y, hy));
 
     tc_tensor *all[] = {x, y, g, b, g5, x_wrong, b_s8, g_view};
@@ -53,8 +53,8 @@ static void test_layernorm_in_place_and_known(void **state)
     tc_ctx *ctx = th_ctx();
     tc_tensor *x = th_tensor(ctx, 2, TH_DIMS(5, 37), NULL), *y = th_tensor(ctx, 2, TH_DIMS(5, 37), NULL);
     tc_tensor *g = th_tensor(ctx, 1, TH_DIMS(37), NULL), *b = th_tensor(ctx, 1, TH_DIMS(37), NULL);
-    assert_int_equal(tc_layernorm(ctx, x, g, b, y, 1e-5f), TC_OK);
-    assert_int_equal(tc_layernorm(ctx, x, g, b, x, 1e-5f), TC_OK);
+    assert_int_equal(tc_layernorm(ctx, x, g, b, y, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_OK);
+    assert_int_equal(tc_layernorm(ctx, x, g, b, x, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_OK);
     float got[5 * 37], want[5 * 37];
     assert_int_equal(tc_tensor_read(x, got, sizeof got), TC_OK);
     assert_int_equal(tc_tensor_read(y, want, sizeof want), TC_OK);
@@ -67,7 +67,7 @@ static void test_layernorm_in_place_and_known(void **state)
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 1, TH_DIMS(4), hg, &g4), TC_OK);
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 1, TH_DIMS(4), hb, &b4), TC_OK);
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 1, TH_DIMS(4), &y4), TC_OK);
-    assert_int_equal(tc_layernorm(ctx, x4, g4, b4, y4, 1e-5f), TC_OK);
+    assert_int_equal(tc_layernorm(ctx, x4, g4, b4, y4, &(tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}), TC_OK);
     float r[4];
     assert_int_equal(tc_tensor_read(y4, r, sizeof r), TC_OK);
     const double inv = 1.0 / sqrt(1.25 + 1e-5);

@@ -23,26 +23,26 @@ static void test_linear_bad_input(void **state)
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S8, 2, TH_DIMS(4, 5), &x_s8), TC_OK);
     assert_int_equal(tc_tensor_reshape(big_bias, 2, TH_DIMS(4, 6), &y_on_bias), TC_OK);
 
-    th_expect(NULL, tc_linear(NULL, x, w, bias, y, 0), TC_ERR_INVALID_ARG, "linear: ctx is NULL");
-    th_expect(ctx, tc_linear(ctx, NULL, w, bias, y, 0), TC_ERR_INVALID_ARG, "linear: x is NULL");
-    th_expect(ctx, tc_linear(ctx, x, NULL, bias, y, 0), TC_ERR_INVALID_ARG, "linear: w is NULL");
-    th_expect(ctx, tc_linear(ctx, x, w, bias, NULL, 0), TC_ERR_INVALID_ARG, "linear: y is NULL");
-    th_expect(ctx, tc_linear(ctx, x, w_t, bias, y, 0), TC_ERR_SHAPE, "w is 5x6, expected 5 columns");
-    th_expect(ctx, tc_linear(ctx, x, w, bias, y_wrong, 0), TC_ERR_SHAPE, "y is 6x4, expected 4x6");
-    th_expect(ctx, tc_linear(ctx, x, w, bias5, y, 1), TC_ERR_SHAPE, "bias has 5 elements, expected 6");
-    th_expect(ctx, tc_linear(ctx, x3, w, bias, y, 0), TC_ERR_SHAPE, "x has 3 dimensions");
-    th_expect(ctx, tc_linear(ctx, x_s8, w, bias, y, 0), TC_ERR_DTYPE, "x is s8");
-    th_expect(ctx, tc_linear(ctx, x, w_other, bias, y, 0), TC_ERR_CONTEXT, "w belongs to another context");
-    th_expect(ctx, tc_linear(ctx, x, w, big_bias, y_on_bias, 0), TC_ERR_SHAPE, "bias has 24 elements");
+    th_expect(NULL, tc_linear(NULL, x, w, bias, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "linear: ctx is NULL");
+    th_expect(ctx, tc_linear(ctx, NULL, w, bias, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "linear: x is NULL");
+    th_expect(ctx, tc_linear(ctx, x, NULL, bias, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "linear: w is NULL");
+    th_expect(ctx, tc_linear(ctx, x, w, bias, NULL, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "linear: y is NULL");
+    th_expect(ctx, tc_linear(ctx, x, w_t, bias, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "w is 5x6, expected 5 columns");
+    th_expect(ctx, tc_linear(ctx, x, w, bias, y_wrong, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "y is 6x4, expected 4x6");
+    th_expect(ctx, tc_linear(ctx, x, w, bias5, y, &(tc_linear_params){1, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "bias has 5 elements, expected 6");
+    th_expect(ctx, tc_linear(ctx, x3, w, bias, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "x has 3 dimensions");
+    th_expect(ctx, tc_linear(ctx, x_s8, w, bias, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_DTYPE, "x is s8");
+    th_expect(ctx, tc_linear(ctx, x, w_other, bias, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_CONTEXT, "w belongs to another context");
+    th_expect(ctx, tc_linear(ctx, x, w, big_bias, y_on_bias, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_SHAPE, "bias has 24 elements");
     tc_tensor *bias_view = NULL;
     assert_int_equal(tc_tensor_reshape(big_bias, 1, TH_DIMS(24), &bias_view), TC_OK);
     tc_tensor *w24 = th_tensor(ctx, 2, TH_DIMS(24, 5), NULL), *y24 = th_tensor(ctx, 2, TH_DIMS(1, 24), NULL);
     tc_tensor *x1 = th_tensor(ctx, 2, TH_DIMS(1, 5), NULL), *y_alias = NULL;
     assert_int_equal(tc_tensor_reshape(big_bias, 2, TH_DIMS(1, 24), &y_alias), TC_OK);
-    th_expect(ctx, tc_linear(ctx, x1, w24, bias_view, y_alias, 0), TC_ERR_INVALID_ARG, "share storage with bias");
+    th_expect(ctx, tc_linear(ctx, x1, w24, bias_view, y_alias, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_ERR_INVALID_ARG, "share storage with bias");
     assert_true(th_unchanged(y, hy));
-    assert_int_equal(tc_linear(ctx, x1, w24, bias_view, y24, 1), TC_OK);
-    assert_int_equal(tc_linear(ctx, x, w, NULL, y, 0), TC_OK);
+    assert_int_equal(tc_linear(ctx, x1, w24, bias_view, y24, &(tc_linear_params){1, TC_VARIANT_AUTO}), TC_OK);
+    assert_int_equal(tc_linear(ctx, x, w, NULL, y, &(tc_linear_params){0, TC_VARIANT_AUTO}), TC_OK);
     assert_false(th_unchanged(y, hy));
 
     tc_tensor *all[] = {x, w, bias, y, w_t, bias5, y_wrong, x3, x_s8, y_on_bias, big_bias, bias_view, w24, y24, x1,

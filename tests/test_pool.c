@@ -23,7 +23,7 @@ static void test_pool_bad_input(void **state)
     tc_tensor *x3 = th_tensor(ctx, 3, TH_DIMS(2, 5, 5), NULL), *y_wrong = th_tensor(ctx, 4, TH_DIMS(1, 2, 2, 2), NULL);
     tc_tensor *x_other = th_tensor(other, 4, TH_DIMS(1, 2, 5, 5), NULL), *x_view = NULL;
     assert_int_equal(tc_tensor_reshape(y, 4, TH_DIMS(1, 2, 3, 3), &x_view), TC_OK);
-    const tc_pool2d_params ok = {3, 3, 2, 2, 1, 1};
+    const tc_pool2d_params ok = {3, 3, 2, 2, 1, 1, TC_VARIANT_AUTO};
     tc_pool2d_params p;
 
     th_expect(NULL, tc_maxpool2d(NULL, x, y, &ok), TC_ERR_INVALID_ARG, "maxpool2d: ctx is NULL");
@@ -50,10 +50,10 @@ static void test_pool_bad_input(void **state)
 
     /* global: N x C x H x W -> N x C */
     tc_tensor *g = th_tensor(ctx, 2, TH_DIMS(1, 2), NULL), *g_wrong = th_tensor(ctx, 2, TH_DIMS(2, 1), NULL);
-    th_expect(NULL, tc_global_avgpool(NULL, x, g), TC_ERR_INVALID_ARG, "global_avgpool: ctx is NULL");
-    th_expect(ctx, tc_global_avgpool(ctx, x, g_wrong), TC_ERR_SHAPE, "y is 2x1, expected 1x2");
-    th_expect(ctx, tc_global_avgpool(ctx, x, y), TC_ERR_SHAPE, "y has 4 dimensions, expected 2");
-    th_expect(ctx, tc_global_avgpool(ctx, x3, g), TC_ERR_SHAPE, "x has 3 dimensions");
+    th_expect(NULL, tc_global_avgpool(NULL, x, g, NULL), TC_ERR_INVALID_ARG, "global_avgpool: ctx is NULL");
+    th_expect(ctx, tc_global_avgpool(ctx, x, g_wrong, NULL), TC_ERR_SHAPE, "y is 2x1, expected 1x2");
+    th_expect(ctx, tc_global_avgpool(ctx, x, y, NULL), TC_ERR_SHAPE, "y has 4 dimensions, expected 2");
+    th_expect(ctx, tc_global_avgpool(ctx, x3, g, NULL), TC_ERR_SHAPE, "x has 3 dimensions");
     assert_true(th_unchanged(y, hy));
 
     tc_tensor *all[] = {x, y, x3, y_wrong, x_view, g, g_wrong};
@@ -76,7 +76,7 @@ static void test_pool_padding_never_counts(void **state)
     const float want_max[16] = {-1, -1, -2, -3, -1, -1, -2, -3, -4, -4, -5, -6, -7, -7, -8, -9};
     const float want_avg[16] = {-1,   -1.5f, -2.5f, -3, -2.5f, -3, -4, -4.5f,
                                 -5.5f, -6, -7, -7.5f, -7, -7.5f, -8.5f, -9};
-    const tc_pool2d_params p = {2, 2, 1, 1, 1, 1};
+    const tc_pool2d_params p = {2, 2, 1, 1, 1, 1, TC_VARIANT_AUTO};
     tc_tensor *x, *y;
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 4, TH_DIMS(1, 1, 3, 3), hx, &x), TC_OK);
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 4, TH_DIMS(1, 1, 4, 4), &y), TC_OK);
@@ -105,10 +105,10 @@ static void test_pool_huge_geometry(void **state)
         tc_pool2d_params p;
         int64_t oh, ow;
     } cases[] = {
-        {1, 1, {(1 << 30) - 3, (1 << 30) - 3, INT_MAX, INT_MAX, (1 << 30) - 4, (1 << 30) - 4}, 1, 1},
-        {4, 6, {2, 3, INT_MAX, 1, 1, 2}, 1, 8},
-        {5, 3, {3, (1 << 29) + 7, 2, INT_MAX - 1, 2, 1 << 29}, 4, 1},
-        {2, 9, {INT_MAX / 2, 4, INT_MAX, 3, INT_MAX / 2 - 1, 3}, 1, 4},
+        {1, 1, {(1 << 30) - 3, (1 << 30) - 3, INT_MAX, INT_MAX, (1 << 30) - 4, (1 << 30) - 4, TC_VARIANT_AUTO}, 1, 1},
+        {4, 6, {2, 3, INT_MAX, 1, 1, 2, TC_VARIANT_AUTO}, 1, 8},
+        {5, 3, {3, (1 << 29) + 7, 2, INT_MAX - 1, 2, 1 << 29, TC_VARIANT_AUTO}, 4, 1},
+        {2, 9, {INT_MAX / 2, 4, INT_MAX, 3, INT_MAX / 2 - 1, 3, TC_VARIANT_AUTO}, 1, 4},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int avg = 0; avg < 2; avg++) {

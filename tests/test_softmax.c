@@ -20,12 +20,12 @@ static void test_softmax_bad_input(void **state)
     tc_tensor *s32 = NULL;
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S32, 3, TH_DIMS(2, 3, 5), &s32), TC_OK);
 
-    th_expect(NULL, tc_softmax(NULL, x, y), TC_ERR_INVALID_ARG, "softmax: ctx is NULL");
-    th_expect(ctx, tc_softmax(ctx, NULL, y), TC_ERR_INVALID_ARG, "softmax: x is NULL");
-    th_expect(ctx, tc_softmax(ctx, x, NULL), TC_ERR_INVALID_ARG, "softmax: y is NULL");
-    th_expect(ctx, tc_softmax(ctx, y_wrong, y), TC_ERR_SHAPE, "y is 2x3x5, expected 6x5");
-    th_expect(ctx, tc_softmax(ctx, s32, y), TC_ERR_DTYPE, "x is s32");
-    th_expect(ctx, tc_softmax(ctx, x_other, y), TC_ERR_CONTEXT, "another context");
+    th_expect(NULL, tc_softmax(NULL, x, y, NULL), TC_ERR_INVALID_ARG, "softmax: ctx is NULL");
+    th_expect(ctx, tc_softmax(ctx, NULL, y, NULL), TC_ERR_INVALID_ARG, "softmax: x is NULL");
+    th_expect(ctx, tc_softmax(ctx, x, NULL, NULL), TC_ERR_INVALID_ARG, "softmax: y is NULL");
+    th_expect(ctx, tc_softmax(ctx, y_wrong, y, NULL), TC_ERR_SHAPE, "y is 2x3x5, expected 6x5");
+    th_expect(ctx, tc_softmax(ctx, s32, y, NULL), TC_ERR_DTYPE, "x is s32");
+    th_expect(ctx, tc_softmax(ctx, x_other, y, NULL), TC_ERR_CONTEXT, "another context");
     assert_true(th_unchanged(y, hy));
 
     tc_tensor *all[] = {x, y, y_wrong, s32};
@@ -43,8 +43,8 @@ static void test_softmax_in_place(void **state)
     (void)state;
     tc_ctx *ctx = th_ctx();
     tc_tensor *x = th_tensor(ctx, 2, TH_DIMS(9, 37), NULL), *y = th_tensor(ctx, 2, TH_DIMS(9, 37), NULL);
-    assert_int_equal(tc_softmax(ctx, x, y), TC_OK);
-    assert_int_equal(tc_softmax(ctx, x, x), TC_OK);
+    assert_int_equal(tc_softmax(ctx, x, y, NULL), TC_OK);
+    assert_int_equal(tc_softmax(ctx, x, x, NULL), TC_OK);
     float got[9 * 37], want[9 * 37];
     assert_int_equal(tc_tensor_read(x, got, sizeof got), TC_OK);
     assert_int_equal(tc_tensor_read(y, want, sizeof want), TC_OK);
@@ -64,7 +64,7 @@ static void test_softmax_extremes(void **state)
     tc_tensor *t = NULL, *y = NULL;
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 2, TH_DIMS(2, 3), x, &t), TC_OK);
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 2, TH_DIMS(2, 3), &y), TC_OK);
-    assert_int_equal(tc_softmax(ctx, t, y), TC_OK);
+    assert_int_equal(tc_softmax(ctx, t, y, NULL), TC_OK);
     float got[2][3];
     assert_int_equal(tc_tensor_read(y, got, sizeof got), TC_OK);
     for (int r = 0; r < 2; r++)

@@ -13,10 +13,14 @@
 extern "C" {
 #endif
 
+/* Every case also runs on views this many elements into larger tensors. */
+#define TC_CHECK_VIEW_OFFSET 5
+
 typedef struct {
     const char *op;
     tc_variant variant;
-    char shape[96];
+    char shape[160];       /* the case's named keys: "m=3 n=17 k=5 beta=0.5" */
+    int64_t view_offset;   /* 0, or TC_CHECK_VIEW_OFFSET: inputs and outputs were views at that element offset */
     uint64_t seed;
     tc_status status;  /* TC_OK when the run itself succeeded */
     int passed;        /* status OK, error within tolerance, no NaN, canaries intact */

@@ -27,6 +27,12 @@ tc_status tc_tensor_from_host(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64
                               tc_tensor **out);
 /* A view with other dims over the same storage (same element count, no copy). */
 tc_status tc_tensor_reshape(tc_tensor *t, int ndim, const int64_t *dims, tc_tensor **out);
+/* A view of `dims` elements of t starting `offset` elements after t's first one
+ * (no copy): a KV-cache row, a per-head slice, one part of a fused QKV output.
+ * Needs 0 <= offset and offset + numel(dims) <= numel(t). The view shares t's
+ * storage and quantization parameters and is freed with tc_tensor_free; every op
+ * accepts views, and its output may be a view of a larger tensor. */
+tc_status tc_tensor_view(tc_tensor *t, int64_t offset, int ndim, const int64_t *dims, tc_tensor **out);
 void tc_tensor_free(tc_tensor *t);
 
 /* Copies the whole tensor from / to host memory; `bytes` must equal tc_tensor_bytes. */
@@ -38,6 +44,8 @@ tc_dtype tc_tensor_dtype(const tc_tensor *t);
 int tc_tensor_ndim(const tc_tensor *t);
 int64_t tc_tensor_dim(const tc_tensor *t, int i); /* 0 when i is out of range */
 int64_t tc_tensor_numel(const tc_tensor *t);
+/* Elements between the start of the storage and the tensor's first element. */
+int64_t tc_tensor_offset(const tc_tensor *t);
 size_t tc_tensor_bytes(const tc_tensor *t);
 
 #ifdef __cplusplus

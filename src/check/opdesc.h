@@ -1,6 +1,6 @@
 /* Op descriptors (CLBlast's test traits in C): one per op, used alike by the tests,
  * `tinycl check` and the benchmarks, so that every op is checked and timed the
- * same way on every device. */
+ * same way on every device. The list of ops lives in check/oplist.h. */
 #ifndef TINYCL_OPDESC_H
 #define TINYCL_OPDESC_H
 
@@ -9,29 +9,68 @@
 
 #include "core/internal.h"
 
-#define TC_CASE_PARAMS 12
-#define TC_OP_MAX_IN 6
+#define TC_CASE_KEYS 20
+#define TC_OP_MAX_IN 8
+#define TC_OP_MAX_OUT 4
+#define TC_COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* One shape/parameter set; the meaning of v[] is the op's. */
+/* One named parameter of a case: a number, or a string when str is set. */
 typedef struct {
-    int64_t v[TC_CASE_PARAMS];
+    const char *key;
+    double num;
+    const char *str;
+} tc_case_kv;
+
+/* One shape/parameter set, e.g. TC_CASE({"m", 3}, {"n", 17}, {"beta", 0.5}); keys end
+ * at the first NULL key. Names are the op's (docs: `tinycl ops`). */
+typedef struct {
+    tc_case_kv kv[TC_CASE_KEYS];
 } tc_case;
+#define TC_CASE(...) {.kv = {__VA_ARGS__}}
+
+/* Value of `key` (0 / NULL when absent). */
+double tc_case_num(const tc_case *c, const char *key);
+int64_t tc_case_int(const tc_case *c, const char *key);
+const char *tc_case_str(const tc_case *c, const char *key);
+/* Sets or adds `key` (key and str must outlive the case); -1 when the case is full. */
+int tc_case_set(tc_case *c, const char *key, double num);
+int tc_case_set_str(tc_case *c, const char *key, const char *str);
+/* "m=3 n=17 beta=0.5" and the JSON object {"m":3,"n":17,"beta":0.5}. */
+void tc_case_describe(const tc_case *c, char *buf, size_t n);
+void tc_case_json(const tc_case *c, char *buf, size_t n);
 
 typedef enum {
-    TC_METRIC_MAXREL, /* max |x - ref| / max |ref| */
-    TC_METRIC_NMSE,   /* sum (x - ref)^2 / sum ref^2 */
-    TC_METRIC_EXACT   /* integer outputs: number of differing elements */
+    TC_METRIC_DEFAULT = 0, /* an output's metric: the descriptor's */
+    TC_METRIC_MAXREL,      /* f32: max |x - ref| / max |ref| */
+    TC_METRIC_NMSE,        /* f32: sum (x - ref)^2 / sum ref^2 */
+    TC_METRIC_EXACT,       /* integers: number of differing elements, must be 0 */
+    TC_METRIC_LSB          /* integers: largest |x - ref| in units of the last place, <= tol */
 } tc_metric;
 
-/* Inputs and expected output of one case on one context. */
+/* One output of a case: what the op writes, inside guarded storage. */
+typedef struct {
+    tc_tensor *t;     /* the output the op writes (a view at d->view_off when set) */
+    tc_tensor *base;  /* the guarded storage holding it */
+    void *init;       /* base's contents before the op (random, never zeros) */
+    void *expected;   /* the expected contents of t */
+    tc_metric metric; /* DEFAULT: the descriptor's */
+    double tol;       /* used when metric is not DEFAULT */
+} tc_opout;
+
+/* Inputs and expected outputs of one case on one context. */
 typedef struct {
     tc_case cs;
+    int64_t view_off;             /* > 0: every input and output is a view this many elements into a larger tensor */
     int nin;
     tc_tensor *in[TC_OP_MAX_IN];  /* on the context under test */
     void *host_in[TC_OP_MAX_IN];  /* the same data on the host */
-    tc_tensor *out;               /* guarded output on the context */
-    void *out_init;               /* what out held before the op (random, never zeros) */
-    void *expected;               /* reference result on the host */
+    int nout;
+    tc_opout out[TC_OP_MAX_OUT];
+    /* what a run prepares once and reuses in later runs of the same variant (a
+     * plan), released by prep_free with the data */
+    void *prep;
+    tc_variant prep_variant;
+    void (*prep_free)(void *prep);
 } tc_opdata;
 
 typedef struct {
@@ -40,21 +79,20 @@ typedef struct {
     int nvariants;
     const tc_case *cases;       /* the awkward shapes checked by tests and `tinycl check` */
     int ncases;
-    /* "m=3 n=17 ..." and the JSON object {"m":3,...} */
-    void (*describe)(const tc_case *cs, char *buf, size_t n);
-    void (*describe_json)(const tc_case *cs, char *buf, size_t n);
+    const char *syntax;         /* bench size syntax, e.g. "MxNxK[:ta][:tb]" */
     /* Parses a bench size spec ("1024x1024x1024") into a case; 0 on success. */
     int (*parse)(const char *spec, tc_case *cs);
-    /* Makes random inputs from `seed`, the guarded output and the expected result. */
+    /* Makes random inputs from `seed`, the guarded outputs and the expected results;
+     * inputs and outputs go through tc_opdata_input / tc_opdata_output. */
     tc_status (*setup)(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d);
     tc_status (*run)(tc_ctx *ctx, tc_opdata *d, tc_variant v);
     double (*flops)(const tc_case *cs);
     double (*bytes)(const tc_case *cs);
-    tc_metric metric;
+    tc_metric metric;           /* default metric and tolerance of every output */
     double tol;
 } tc_opdesc;
 
-/* registry */
+/* registry (check/oplist.h) */
 int tc_opdesc_count(void);
 const tc_opdesc *tc_opdesc_get(int i);
 const tc_opdesc *tc_opdesc_find(const char *name);
@@ -63,16 +101,21 @@ const tc_opdesc *tc_opdesc_find(const char *name);
 uint64_t tc_rng_next(uint64_t *state);
 /* Uniform floats in [lo, hi). */
 void tc_rand_f32(float *dst, size_t n, float lo, float hi, uint64_t *state);
-/* Creates a tensor on ctx from host data; the host copy is kept in d->host_in[d->nin]. */
+/* Adds an input made from host data (kept in d->host_in[] and freed with d); in
+ * view mode the tensor is a view into a larger one whose other elements are NaN
+ * (f32) or random bytes. On failure `host` is freed too. */
 tc_status tc_opdata_input(tc_ctx *ctx, tc_opdata *d, tc_dtype dt, int ndim, const int64_t *dims, void *host);
-/* Creates the guarded output filled with random data (kept in d->out_init). */
+/* Adds a guarded output filled with random data; its expected contents start as
+ * that data (ops that read their output, such as beta != 0, see it). */
 tc_status tc_opdata_output(tc_ctx *ctx, tc_opdata *d, tc_dtype dt, int ndim, const int64_t *dims, uint64_t *rng);
 void tc_opdata_free(tc_opdata *d);
 
-/* Compares d->out with d->expected: fills err, returns 1 when within tol and
- * NaN-free and both canaries are intact; writes a reason to msg otherwise. */
+/* Compares every output with its expected contents: fills err (the worst output's
+ * metric), returns 1 when every output is within tolerance and NaN-free, nothing
+ * outside the outputs changed and every canary is intact; writes a reason to msg
+ * otherwise. */
 int tc_opdata_compare(const tc_opdesc *op, tc_opdata *d, double *err, char *msg, size_t n);
-/* Restores d->out to d->out_init (before re-running an op that reads its output). */
+/* Restores every output to its initial contents (before re-running an op). */
 tc_status tc_opdata_reset_out(tc_opdata *d);
 
 #endif

@@ -65,11 +65,20 @@ struct tc_ctx {
     uint64_t op_launches;
 };
 
+/* Quantization parameters owned by a storage (include/tinycl/quant.h). */
+typedef struct {
+    int axis;        /* -1: per tensor */
+    int64_t count;
+    float *scale;
+    int32_t *zero_point;
+} tc_quant_meta;
+
 /* Refcounted storage shared by a tensor and its views. `guard` bytes of canary
  * live before and after the payload (tests only; 0 otherwise). */
 typedef struct {
     int refs;
     size_t bytes;    /* payload bytes */
+    tc_quant_meta *quant; /* NULL: not quantized; shared by every view */
     size_t guard;
     void *host;      /* ref: payload pointer (inside host_alloc) */
     void *host_alloc;
@@ -84,6 +93,7 @@ struct tc_tensor {
     int64_t dims[TC_MAX_DIMS];
     int64_t numel;
     size_t bytes;
+    int64_t offset;  /* elements from the start of the storage (views) */
     tc_storage *st;
 };
 
@@ -113,9 +123,17 @@ int tc_tensor_guards_intact(const tc_tensor *t);
 tc_status tc_check_tensor(tc_ctx *ctx, const tc_tensor *t, const char *name, tc_dtype dtype, int ndim);
 /* Number of elements and bytes for dims, with overflow and range checks. */
 tc_status tc_dims_count(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, int64_t *numel, size_t *bytes);
-/* Host pointer of a tensor on the ref device. */
-static inline void *tc_host(const tc_tensor *t) { return t->st->host; }
+/* Host pointer of a tensor on the ref device (its offset applied). */
+static inline void *tc_host(const tc_tensor *t)
+{
+    return (char *)t->st->host + (size_t)t->offset * tc_dtype_size(t->dtype);
+}
+/* OpenCL buffer of a tensor's storage; kernels add tc_off(t) elements themselves
+ * (sub-buffers would need CL_DEVICE_MEM_BASE_ADDR_ALIGN-aligned origins). */
 static inline cl_mem tc_buf(const tc_tensor *t) { return t->st->buf; }
+static inline cl_ulong tc_off(const tc_tensor *t) { return (cl_ulong)t->offset; }
+/* 1 when the element ranges of a and b overlap in one storage. */
+int tc_tensors_overlap(const tc_tensor *a, const tc_tensor *b);
 
 /* Scratch: per-context buffers by slot that grow on demand, are counted in the
  * memory statistics and live until the context is freed. */

@@ -25,9 +25,10 @@ tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *
                                   cl_program *out)
 {
     cl_int err;
-    const char *common = tc_kernel_source("common"); /* kernels/common.clh, in front of every program */
-    const char *srcs[2] = {common ? common : "", src};
-    cl_program prog = clCreateProgramWithSource(ctx->cl, 2, srcs, NULL, &err);
+    /* kernels/iface.h and kernels/common.clh go in front of every program */
+    const char *iface = tc_kernel_source("iface"), *common = tc_kernel_source("common");
+    const char *srcs[3] = {iface ? iface : "", common ? common : "", src};
+    cl_program prog = clCreateProgramWithSource(ctx->cl, 3, srcs, NULL, &err);
     if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clCreateProgramWithSource");
     char opts[1024];
     snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable %s", options ? options : "");

@@ -9,11 +9,14 @@ static _Thread_local char g_err[TC_ERR_LEN];
 
 const char *tc_status_name(tc_status s)
 {
-    static const char *const names[TC_STATUS_COUNT] = {
-        "TC_OK",          "TC_ERR_INVALID_ARG", "TC_ERR_SHAPE",       "TC_ERR_DTYPE",  "TC_ERR_OVERFLOW",
-        "TC_ERR_CONTEXT", "TC_ERR_NO_DEVICE",   "TC_ERR_OUT_OF_MEMORY", "TC_ERR_OPENCL", "TC_ERR_BUILD",
-        "TC_ERR_UNSUPPORTED", "TC_ERR_IO",      "TC_ERR_CORRUPT",     "TC_ERR_FULL",
+#define N(s) [s] = #s
+    static const char *const names[] = {
+        N(TC_OK),          N(TC_ERR_INVALID_ARG), N(TC_ERR_SHAPE),       N(TC_ERR_DTYPE),  N(TC_ERR_OVERFLOW),
+        N(TC_ERR_CONTEXT), N(TC_ERR_NO_DEVICE),   N(TC_ERR_OUT_OF_MEMORY), N(TC_ERR_OPENCL), N(TC_ERR_BUILD),
+        N(TC_ERR_UNSUPPORTED), N(TC_ERR_IO),      N(TC_ERR_CORRUPT),     N(TC_ERR_FULL),
     };
+#undef N
+    _Static_assert(sizeof names / sizeof names[0] == TC_STATUS_COUNT, "a name for every tc_status");
     return (s >= 0 && s < TC_STATUS_COUNT) ? names[s] : "TC_ERR_UNKNOWN";
 }
 
@@ -85,7 +88,12 @@ tc_status tc_fail_cl(tc_ctx *ctx, cl_int err, const char *what)
     return tc_fail(ctx, s, "%s failed: %s (%d)", what, tc_cl_error_name(err), (int)err);
 }
 
-static const char *const variant_names[TC_VARIANT_COUNT] = {"auto", "ref", "cpu", "gpu", "gemv", "clblast", "im2col", "opencl"};
+static const char *const variant_names[] = {
+    [TC_VARIANT_AUTO] = "auto",       [TC_VARIANT_REF] = "ref",       [TC_VARIANT_CPU] = "cpu",
+    [TC_VARIANT_GPU] = "gpu",         [TC_VARIANT_GEMV] = "gemv",     [TC_VARIANT_CLBLAST] = "clblast",
+    [TC_VARIANT_IM2COL] = "im2col",   [TC_VARIANT_OPENCL] = "opencl",
+};
+_Static_assert(sizeof variant_names / sizeof variant_names[0] == TC_VARIANT_COUNT, "a name for every tc_variant");
 
 const char *tc_variant_name(tc_variant v)
 {

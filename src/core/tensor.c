@@ -1,4 +1,6 @@
 /* Tensors and their refcounted storage; every allocation is counted in the context. */
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +21,9 @@ size_t tc_dtype_size(tc_dtype d)
 
 const char *tc_dtype_name(tc_dtype d)
 {
-    static const char *const n[TC_DTYPE_COUNT] = {"f32", "s8", "u8", "s32"};
+    static const char *const n[] = {
+        [TC_DTYPE_F32] = "f32", [TC_DTYPE_S8] = "s8", [TC_DTYPE_U8] = "u8", [TC_DTYPE_S32] = "s32"};
+    _Static_assert(sizeof n / sizeof n[0] == TC_DTYPE_COUNT, "a name for every tc_dtype");
     return (d >= 0 && d < TC_DTYPE_COUNT) ? n[d] : "invalid";
 }
 
@@ -46,9 +50,18 @@ tc_status tc_dims_count(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *di
     return TC_OK;
 }
 
+static void quant_free(tc_quant_meta *q)
+{
+    if (!q) return;
+    free(q->scale);
+    free(q->zero_point);
+    free(q);
+}
+
 static void storage_release(tc_ctx *ctx, tc_storage *st)
 {
     if (--st->refs > 0) return;
+    quant_free(st->quant);
     if (st->buf) clReleaseMemObject(st->buf);
     if (st->parent) clReleaseMemObject(st->parent);
     free(st->host_alloc);
@@ -172,28 +185,53 @@ tc_status tc_tensor_from_host(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64
     return s;
 }
 
-tc_status tc_tensor_reshape(tc_tensor *t, int ndim, const int64_t *dims, tc_tensor **out)
+/* A new tensor header over t's storage at t's offset + offset. */
+static tc_status view_of(tc_tensor *t, int64_t offset, int ndim, const int64_t *dims, const char *fn, int same_numel,
+                         tc_tensor **out)
 {
-    if (!out) return tc_fail(t ? t->ctx : NULL, TC_ERR_INVALID_ARG, "tc_tensor_reshape: out is NULL");
+    if (!out) return tc_fail(t ? t->ctx : NULL, TC_ERR_INVALID_ARG, "%s: out is NULL", fn);
     *out = NULL;
-    if (!t) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_tensor_reshape: tensor is NULL");
-    int64_t numel;
+    if (!t) return tc_fail(NULL, TC_ERR_INVALID_ARG, "%s: tensor is NULL", fn);
+    int64_t numel, end;
     size_t bytes;
     tc_status s = tc_dims_count(t->ctx, t->dtype, ndim, dims, &numel, &bytes);
     if (s != TC_OK) return s;
-    if (numel != t->numel)
-        return tc_fail(t->ctx, TC_ERR_SHAPE, "reshape to %lld elements from %lld", (long long)numel,
+    if (same_numel && numel != t->numel)
+        return tc_fail(t->ctx, TC_ERR_SHAPE, "%s to %lld elements from %lld", fn, (long long)numel,
                        (long long)t->numel);
+    if (offset < 0 || __builtin_add_overflow(offset, numel, &end) || end > t->numel)
+        return tc_fail(t->ctx, TC_ERR_SHAPE, "%s: elements [%lld, %lld + %lld) are outside the tensor's %lld", fn,
+                       (long long)offset, (long long)offset, (long long)numel, (long long)t->numel);
     tc_tensor *v = calloc(1, sizeof *v);
     if (!v) return tc_fail(t->ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     *v = *t;
     v->ndim = ndim;
     memset(v->dims, 0, sizeof v->dims);
     memcpy(v->dims, dims, (size_t)ndim * sizeof *dims);
+    v->numel = numel;
+    v->bytes = bytes;
+    v->offset = t->offset + offset;
     v->st->refs++;
     tc_ctx_retain(v->ctx);
     *out = v;
     return TC_OK;
+}
+
+tc_status tc_tensor_reshape(tc_tensor *t, int ndim, const int64_t *dims, tc_tensor **out)
+{
+    return view_of(t, 0, ndim, dims, "tc_tensor_reshape", 1, out);
+}
+
+tc_status tc_tensor_view(tc_tensor *t, int64_t offset, int ndim, const int64_t *dims, tc_tensor **out)
+{
+    return view_of(t, offset, ndim, dims, "tc_tensor_view", 0, out);
+}
+
+int tc_tensors_overlap(const tc_tensor *a, const tc_tensor *b)
+{
+    if (!a || !b || a->st != b->st) return 0;
+    const int64_t ea = a->offset * (int64_t)tc_dtype_size(a->dtype), eb = b->offset * (int64_t)tc_dtype_size(b->dtype);
+    return ea < eb + (int64_t)b->bytes && eb < ea + (int64_t)a->bytes;
 }
 
 void tc_tensor_free(tc_tensor *t)
@@ -218,10 +256,11 @@ tc_status tc_tensor_write(tc_tensor *t, const void *host, size_t bytes)
     tc_status s = check_io(t, host, bytes, "tc_tensor_write");
     if (s != TC_OK) return s;
     if (t->ctx->is_ref) {
-        memcpy(t->st->host, host, bytes);
+        memcpy(tc_host(t), host, bytes);
         return TC_OK;
     }
-    cl_int err = clEnqueueWriteBuffer(t->ctx->queue, t->st->buf, CL_TRUE, 0, bytes, host, 0, NULL, NULL);
+    const size_t at = (size_t)t->offset * tc_dtype_size(t->dtype);
+    cl_int err = clEnqueueWriteBuffer(t->ctx->queue, t->st->buf, CL_TRUE, at, bytes, host, 0, NULL, NULL);
     return err == CL_SUCCESS ? TC_OK : tc_fail_cl(t->ctx, err, "clEnqueueWriteBuffer");
 }
 
@@ -230,10 +269,11 @@ tc_status tc_tensor_read(const tc_tensor *t, void *host, size_t bytes)
     tc_status s = check_io(t, host, bytes, "tc_tensor_read");
     if (s != TC_OK) return s;
     if (t->ctx->is_ref) {
-        memcpy(host, t->st->host, bytes);
+        memcpy(host, tc_host(t), bytes);
         return TC_OK;
     }
-    cl_int err = clEnqueueReadBuffer(t->ctx->queue, t->st->buf, CL_TRUE, 0, bytes, host, 0, NULL, NULL);
+    const size_t at = (size_t)t->offset * tc_dtype_size(t->dtype);
+    cl_int err = clEnqueueReadBuffer(t->ctx->queue, t->st->buf, CL_TRUE, at, bytes, host, 0, NULL, NULL);
     return err == CL_SUCCESS ? TC_OK : tc_fail_cl(t->ctx, err, "clEnqueueReadBuffer");
 }
 
@@ -273,4 +313,70 @@ tc_dtype tc_tensor_dtype(const tc_tensor *t) { return t ? t->dtype : TC_DTYPE_CO
 int tc_tensor_ndim(const tc_tensor *t) { return t ? t->ndim : 0; }
 int64_t tc_tensor_dim(const tc_tensor *t, int i) { return (t && i >= 0 && i < t->ndim) ? t->dims[i] : 0; }
 int64_t tc_tensor_numel(const tc_tensor *t) { return t ? t->numel : 0; }
+int64_t tc_tensor_offset(const tc_tensor *t) { return t ? t->offset : 0; }
 size_t tc_tensor_bytes(const tc_tensor *t) { return t ? t->bytes : 0; }
+
+/* ---- quantization metadata --------------------------------------------------- */
+
+static tc_status quant_validate(const tc_tensor *t, const tc_quant *q)
+{
+    tc_ctx *ctx = t->ctx;
+    if (q->axis < -1 || q->axis >= t->ndim)
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_tensor_set_quant: axis %d outside -1..%d", q->axis, t->ndim - 1);
+    const int64_t want = q->axis < 0 ? 1 : t->dims[q->axis];
+    if (q->count != want)
+        return tc_fail(ctx, TC_ERR_SHAPE, "tc_tensor_set_quant: %lld parameters, expected %lld (%s)",
+                       (long long)q->count, (long long)want, q->axis < 0 ? "per tensor" : "one per channel");
+    if (!q->scale || !q->zero_point)
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_tensor_set_quant: scale or zero_point is NULL");
+    int32_t lo = INT32_MIN, hi = INT32_MAX;
+    if (t->dtype == TC_DTYPE_S8) lo = -128, hi = 127;
+    if (t->dtype == TC_DTYPE_U8) lo = 0, hi = 255;
+    for (int64_t i = 0; i < q->count; i++) {
+        if (!(q->scale[i] > 0.0f) || !(q->scale[i] < INFINITY))
+            return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_tensor_set_quant: scale[%lld] = %g is not finite and > 0",
+                           (long long)i, (double)q->scale[i]);
+        if (q->zero_point[i] < lo || q->zero_point[i] > hi)
+            return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_tensor_set_quant: zero_point[%lld] = %d outside %s's %d..%d",
+                           (long long)i, (int)q->zero_point[i], tc_dtype_name(t->dtype), (int)lo, (int)hi);
+    }
+    return TC_OK;
+}
+
+tc_status tc_tensor_set_quant(tc_tensor *t, const tc_quant *q)
+{
+    if (!t) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_tensor_set_quant: tensor is NULL");
+    if (!q) {
+        quant_free(t->st->quant);
+        t->st->quant = NULL;
+        return TC_OK;
+    }
+    tc_status s = quant_validate(t, q);
+    if (s != TC_OK) return s;
+    tc_quant_meta *m = calloc(1, sizeof *m);
+    if (m) {
+        m->scale = malloc((size_t)q->count * sizeof *m->scale);
+        m->zero_point = malloc((size_t)q->count * sizeof *m->zero_point);
+    }
+    if (!m || !m->scale || !m->zero_point) {
+        quant_free(m);
+        return tc_fail(t->ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    }
+    m->axis = q->axis;
+    m->count = q->count;
+    memcpy(m->scale, q->scale, (size_t)q->count * sizeof *m->scale);
+    memcpy(m->zero_point, q->zero_point, (size_t)q->count * sizeof *m->zero_point);
+    quant_free(t->st->quant);
+    t->st->quant = m;
+    return TC_OK;
+}
+
+tc_status tc_tensor_quant(const tc_tensor *t, tc_quant *out)
+{
+    if (!t || !out) return tc_fail(t ? t->ctx : NULL, TC_ERR_INVALID_ARG, "tc_tensor_quant: NULL argument");
+    const tc_quant_meta *m = t->st->quant;
+    *out = (tc_quant){m ? m->axis : -1, m ? m->count : 0, m ? m->scale : NULL, m ? m->zero_point : NULL};
+    return TC_OK;
+}
+
+int tc_tensor_is_quantized(const tc_tensor *t) { return t && t->st->quant; }

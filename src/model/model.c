@@ -167,7 +167,11 @@ static tc_status run_layer(tc_model *m, const layer *l, const tc_tensor *x, tc_t
     tc_ctx *ctx = m->ctx;
     const int64_t *p = l->d.p;
     switch (l->d.type) {
-    case TC_LAYER_LINEAR: return tc_linear(ctx, x, l->w, l->b, y, l->d.relu);
+    case TC_LAYER_LINEAR: {
+        tc_linear_params lp = tc_linear_defaults();
+        lp.relu = l->d.relu;
+        return tc_linear(ctx, x, l->w, l->b, y, &lp);
+    }
     case TC_LAYER_CONV2D: {
         tc_conv2d_params cp = tc_conv2d_defaults();
         cp.stride_h = cp.stride_w = (int)p[4];
@@ -176,12 +180,12 @@ static tc_status run_layer(tc_model *m, const layer *l, const tc_tensor *x, tc_t
         cp.relu = l->d.relu;
         return tc_conv2d(ctx, x, l->w, y, &cp);
     }
-    case TC_LAYER_RELU: return tc_relu(ctx, x, y);
-    case TC_LAYER_SOFTMAX: return tc_softmax(ctx, x, y);
-    case TC_LAYER_GLOBAL_AVGPOOL: return tc_global_avgpool(ctx, x, y);
+    case TC_LAYER_RELU: return tc_relu(ctx, x, y, NULL);
+    case TC_LAYER_SOFTMAX: return tc_softmax(ctx, x, y, NULL);
+    case TC_LAYER_GLOBAL_AVGPOOL: return tc_global_avgpool(ctx, x, y, NULL);
     case TC_LAYER_MAXPOOL2D:
     case TC_LAYER_AVGPOOL2D: {
-        tc_pool2d_params pp = {(int)p[0], (int)p[1], (int)p[2], (int)p[2], (int)p[3], (int)p[3]};
+        tc_pool2d_params pp = {(int)p[0], (int)p[1], (int)p[2], (int)p[2], (int)p[3], (int)p[3], TC_VARIANT_AUTO};
         return l->d.type == TC_LAYER_MAXPOOL2D ? tc_maxpool2d(ctx, x, y, &pp) : tc_avgpool2d(ctx, x, y, &pp);
     }
     default: return tc_fail(ctx, TC_ERR_INVALID_ARG, "layer type %d has no op", (int)l->d.type);
@@ -224,7 +228,7 @@ tc_status tc_model_predict(tc_model *m, const tc_tensor *x, tc_tensor *pred)
 {
     tc_status s = check_io(m, x, pred, TC_DTYPE_S32, "tc_model_predict");
     if (s == TC_OK) s = forward(m, x, m->logits, "tc_model_predict");
-    return s == TC_OK ? tc_fail_in(m->ctx, tc_argmax(m->ctx, m->logits, pred), "tc_model_predict") : s;
+    return s == TC_OK ? tc_fail_in(m->ctx, tc_argmax(m->ctx, m->logits, pred, NULL), "tc_model_predict") : s;
 }
 
 tc_status tc_dataset_load(tc_ctx *ctx, const char *path, tc_tensor **images, tc_tensor **labels)

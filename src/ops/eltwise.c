@@ -1,5 +1,6 @@
 /* Elementwise ops (add, mul, relu, gelu): validate -> ref on the host or one
  * vectorized kernel. y may be an input (in place). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,12 +38,13 @@ static tc_status run_cl(tc_ctx *ctx, kind k, const tc_tensor *a, const tc_tensor
     tc_status st = tc_get_kernel(ctx, "eltwise", opts, kernel_names[k], &kern);
     if (st != TC_OK) return st;
     cl_mem ma = tc_buf(a), my = tc_buf(y);
-    cl_ulong n = (cl_ulong)a->numel;
+    cl_ulong n = (cl_ulong)a->numel, ao = tc_off(a), yo = tc_off(y);
     if (b) {
         cl_mem mb = tc_buf(b);
-        st = tc_set_args(ctx, kern, 4, TC_ARG(ma), TC_ARG(mb), TC_ARG(my), TC_ARG(n));
+        cl_ulong bo = tc_off(b);
+        st = tc_set_args(ctx, kern, 7, TC_ARG(ma), TC_ARG(ao), TC_ARG(mb), TC_ARG(bo), TC_ARG(my), TC_ARG(yo), TC_ARG(n));
     } else {
-        st = tc_set_args(ctx, kern, 3, TC_ARG(ma), TC_ARG(my), TC_ARG(n));
+        st = tc_set_args(ctx, kern, 5, TC_ARG(ma), TC_ARG(ao), TC_ARG(my), TC_ARG(yo), TC_ARG(n));
     }
     if (st != TC_OK) return st;
     return tc_launch_1d(ctx, kern, kernel_names[k], ((size_t)a->numel + (size_t)vw - 1) / (size_t)vw);
@@ -78,102 +80,146 @@ static tc_status eltwise(tc_ctx *ctx, kind k, const tc_tensor *a, const tc_tenso
     return tc_op_end(ctx, op, v, k >= K_GELU_TANH ? 8.0 * n : n, 4.0 * n * (binary ? 3 : 2), st);
 }
 
-tc_status tc_add(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *y)
+tc_op_params tc_op_defaults(void) { return (tc_op_params){TC_VARIANT_AUTO}; }
+tc_gelu_params tc_gelu_defaults(void) { return (tc_gelu_params){TC_GELU_TANH, TC_VARIANT_AUTO}; }
+
+static tc_variant variant_of(const tc_op_params *p) { return p ? p->variant : TC_VARIANT_AUTO; }
+
+tc_status tc_add(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *y, const tc_op_params *p)
 {
-    return eltwise(ctx, K_ADD, a, b, y, TC_VARIANT_AUTO);
+    return eltwise(ctx, K_ADD, a, b, y, variant_of(p));
 }
 
-tc_status tc_mul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *y)
+tc_status tc_mul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tensor *y, const tc_op_params *p)
 {
-    return eltwise(ctx, K_MUL, a, b, y, TC_VARIANT_AUTO);
+    return eltwise(ctx, K_MUL, a, b, y, variant_of(p));
 }
 
-tc_status tc_relu(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y)
+tc_status tc_relu(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_op_params *p)
 {
-    return eltwise(ctx, K_RELU, x, NULL, y, TC_VARIANT_AUTO);
+    return eltwise(ctx, K_RELU, x, NULL, y, variant_of(p));
 }
 
-tc_status tc_gelu(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_gelu_mode mode)
+tc_status tc_gelu(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_gelu_params *p)
 {
-    if (ctx && mode != TC_GELU_TANH && mode != TC_GELU_ERF)
-        return tc_fail(ctx, TC_ERR_INVALID_ARG, "gelu: invalid mode %d", (int)mode);
-    return eltwise(ctx, mode == TC_GELU_ERF ? K_GELU_ERF : K_GELU_TANH, x, NULL, y, TC_VARIANT_AUTO);
+    const tc_gelu_params g = p ? *p : tc_gelu_defaults();
+    if (ctx && g.mode != TC_GELU_TANH && g.mode != TC_GELU_ERF)
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "gelu: invalid mode %d", (int)g.mode);
+    return eltwise(ctx, g.mode == TC_GELU_ERF ? K_GELU_ERF : K_GELU_TANH, x, NULL, y, g.variant);
 }
 
 /* ---- descriptors: add, mul, relu, gelu --------------------------------------
- * case v[]: kind, rows, cols (a rows x cols tensor; sizes around every vector width) */
+ * case keys: rows, cols (a rows x cols tensor; sizes around every vector width);
+ * gelu: mode "tanh" or "erf" */
 static const tc_variant eltwise_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL};
 
-#define SIZES(k)                                                                                     \
-    {{k, 1, 1}}, {{k, 1, 3}}, {{k, 17, 1}}, {{k, 3, 127}}, {{k, 1, 1000}}, {{k, 127, 17}}, {{k, 5, 4097}}, \
-        {{k, 1, 65537}}
-static const tc_case add_cases[] = {SIZES(K_ADD)};
-static const tc_case mul_cases[] = {SIZES(K_MUL)};
-static const tc_case relu_cases[] = {SIZES(K_RELU)};
-static const tc_case gelu_cases[] = {SIZES(K_GELU_TANH), SIZES(K_GELU_ERF)};
+/* the last argument: one more key, or {NULL} */
+#define SIZE(r, c, ...) TC_CASE({"rows", r}, {"cols", c}, __VA_ARGS__)
+#define SIZES(...)                                                                                             \
+    SIZE(1, 1, __VA_ARGS__), SIZE(1, 3, __VA_ARGS__), SIZE(17, 1, __VA_ARGS__), SIZE(3, 127, __VA_ARGS__),    \
+        SIZE(1, 1000, __VA_ARGS__), SIZE(127, 17, __VA_ARGS__), SIZE(5, 4097, __VA_ARGS__),                   \
+        SIZE(1, 65537, __VA_ARGS__)
+static const tc_case plain_cases[] = {SIZES({NULL})};
+static const tc_case gelu_cases[] = {SIZES({"mode", 0, "tanh"}), SIZES({"mode", 0, "erf"})};
 
-static void eltwise_describe(const tc_case *c, char *buf, size_t n)
+static kind gelu_kind(const tc_case *c)
 {
-    snprintf(buf, n, "%lldx%lld%s", (long long)c->v[1], (long long)c->v[2], c->v[0] == K_GELU_ERF ? " erf" : "");
-}
-
-static void eltwise_json(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "{\"rows\":%lld,\"cols\":%lld%s}", (long long)c->v[1], (long long)c->v[2],
-             c->v[0] == K_GELU_ERF ? ",\"mode\":\"erf\"" : "");
+    const char *m = tc_case_str(c, "mode");
+    return m && strcmp(m, "erf") == 0 ? K_GELU_ERF : K_GELU_TANH;
 }
 
 /* "N" or "RxC" */
-static int parse_kind(const char *spec, tc_case *c, kind k)
+static int parse_size(const char *spec, tc_case *c)
 {
     memset(c, 0, sizeof *c);
     int64_t d[2];
     int n = tc_parse_dims(spec, d, 2);
     if (n < 1) return -1;
-    c->v[0] = k, c->v[1] = n == 2 ? d[0] : 1, c->v[2] = d[n - 1];
+    tc_case_set(c, "rows", (double)(n == 2 ? d[0] : 1));
+    tc_case_set(c, "cols", (double)d[n - 1]);
     return 0;
 }
-static int add_parse(const char *spec, tc_case *c) { return parse_kind(spec, c, K_ADD); }
-static int mul_parse(const char *spec, tc_case *c) { return parse_kind(spec, c, K_MUL); }
-static int relu_parse(const char *spec, tc_case *c) { return parse_kind(spec, c, K_RELU); }
-static int gelu_parse(const char *spec, tc_case *c) { return parse_kind(spec, c, K_GELU_TANH); }
 
-static tc_status eltwise_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
+static int gelu_parse(const char *spec, tc_case *c)
 {
-    const kind k = (kind)cs->v[0];
-    const int64_t dims[2] = {cs->v[1], cs->v[2]};
+    if (parse_size(spec, c) != 0) return -1;
+    return tc_case_set_str(c, "mode", "tanh");
+}
+
+static int64_t case_numel(const tc_case *c) { return tc_case_int(c, "rows") * tc_case_int(c, "cols"); }
+
+static tc_status setup_kind(tc_ctx *ctx, kind k, const tc_case *cs, uint64_t seed, tc_opdata *d)
+{
+    const int64_t dims[2] = {tc_case_int(cs, "rows"), tc_case_int(cs, "cols")};
     const float r = k >= K_GELU_TANH ? 5.0f : 1.0f; /* GELU: both tails */
     float *a, *b;
     d->cs = *cs;
     tc_status s = tc_layer_input(ctx, d, 2, dims, -r, r, &seed, &a);
     if (s == TC_OK && k <= K_MUL) s = tc_layer_input(ctx, d, 2, dims, -r, r, &seed, &b);
+    /* relu: NaN propagates (a few inputs are NaN) */
+    if (s == TC_OK && k == K_RELU) {
+        for (int64_t i = 3; i < dims[0] * dims[1]; i += 7) a[i] = NAN;
+        s = tc_tensor_write(d->in[0], a, d->in[0]->bytes);
+    }
     if (s == TC_OK) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, 2, dims, &seed);
     if (s != TC_OK) return s;
     const host_args args = {k, dims[0] * dims[1]};
-    host_fn(d->host_in, d->expected, &args);
+    host_fn(d->host_in, d->out[0].expected, &args);
     return TC_OK;
 }
 
-static tc_status eltwise_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
+/* through the public calls, so their params are what the checks exercise */
+static tc_status run_kind(tc_ctx *ctx, kind k, tc_opdata *d, tc_variant v)
 {
-    const kind k = (kind)d->cs.v[0];
-    return eltwise(ctx, k, d->in[0], k <= K_MUL ? d->in[1] : NULL, d->out, v);
+    const tc_op_params p = {v};
+    switch (k) {
+    case K_ADD: return tc_add(ctx, d->in[0], d->in[1], d->out[0].t, &p);
+    case K_MUL: return tc_mul(ctx, d->in[0], d->in[1], d->out[0].t, &p);
+    case K_RELU: return tc_relu(ctx, d->in[0], d->out[0].t, &p);
+    default: return tc_gelu(ctx, d->in[0], d->out[0].t, &(tc_gelu_params){k == K_GELU_ERF ? TC_GELU_ERF : TC_GELU_TANH, v});
+    }
 }
 
-static double eltwise_flops(const tc_case *c) { return (c->v[0] >= K_GELU_TANH ? 8.0 : 1.0) * c->v[1] * c->v[2]; }
-static double eltwise_bytes(const tc_case *c) { return 4.0 * (c->v[0] <= K_MUL ? 3 : 2) * c->v[1] * c->v[2]; }
+#define KIND_FNS(name, k)                                                                                     \
+    static tc_status name##_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)                 \
+    {                                                                                                          \
+        return setup_kind(ctx, k, cs, seed, d);                                                                \
+    }                                                                                                          \
+    static tc_status name##_run(tc_ctx *ctx, tc_opdata *d, tc_variant v) { return run_kind(ctx, k, d, v); }   \
+    static double name##_flops(const tc_case *c) { return (k >= K_GELU_TANH ? 8.0 : 1.0) * (double)case_numel(c); } \
+    static double name##_bytes(const tc_case *c) { return 4.0 * (k <= K_MUL ? 3 : 2) * (double)case_numel(c); }
+KIND_FNS(add, K_ADD)
+KIND_FNS(mul, K_MUL)
+KIND_FNS(relu, K_RELU)
 
-#define ELTWISE_DESC(name, tol)                                                                               \
-    const tc_opdesc tc_opdesc_##name = {                                                                      \
-        #name,         eltwise_variants, 2, name##_cases, (int)(sizeof name##_cases / sizeof name##_cases[0]), \
-        eltwise_describe, eltwise_json,  name##_parse,    eltwise_setup,                                     \
-        eltwise_run,   eltwise_flops,    eltwise_bytes,  TC_METRIC_MAXREL,                                    \
-        tol,                                                                                                  \
+static tc_status gelu_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
+{
+    return setup_kind(ctx, gelu_kind(cs), cs, seed, d);
+}
+static tc_status gelu_run(tc_ctx *ctx, tc_opdata *d, tc_variant v) { return run_kind(ctx, gelu_kind(&d->cs), d, v); }
+static double gelu_flops(const tc_case *c) { return 8.0 * (double)case_numel(c); }
+static double gelu_bytes(const tc_case *c) { return 8.0 * (double)case_numel(c); }
+
+#define ELTWISE_DESC(op, cases_, parse_, tol_)                                                                 \
+    const tc_opdesc tc_opdesc_##op = {                                                                         \
+        .name = #op,                                                                                           \
+        .variants = eltwise_variants,                                                                          \
+        .nvariants = TC_COUNT(eltwise_variants),                                                               \
+        .cases = cases_,                                                                                       \
+        .ncases = TC_COUNT(cases_),                                                                            \
+        .syntax = "N or ROWSxCOLS",                                                                            \
+        .parse = parse_,                                                                                       \
+        .setup = op##_setup,                                                                                   \
+        .run = op##_run,                                                                                       \
+        .flops = op##_flops,                                                                                   \
+        .bytes = op##_bytes,                                                                                   \
+        .metric = TC_METRIC_MAXREL,                                                                            \
+        .tol = tol_,                                                                                           \
     }
 /* add, mul, relu are exact in IEEE single precision. GELU: float rounding of
  * u = sqrt(2 / pi) (x + 0.044715 x^3) is amplified by |2u| <= 17 for |x| <= 5 in
  * exp(-2u), so ~3e-6 relative on the smallest results (a 1-element case) */
-ELTWISE_DESC(add, 0.0);
-ELTWISE_DESC(mul, 0.0);
-ELTWISE_DESC(relu, 0.0);
-ELTWISE_DESC(gelu, 1e-5);
+ELTWISE_DESC(add, plain_cases, parse_size, 0.0);
+ELTWISE_DESC(mul, plain_cases, parse_size, 0.0);
+ELTWISE_DESC(relu, plain_cases, parse_size, 0.0);
+ELTWISE_DESC(gelu, gelu_cases, gelu_parse, 1e-5);

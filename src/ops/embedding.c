@@ -65,61 +65,61 @@ static tc_status embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor 
     } else {
         cl_kernel k;
         cl_mem mt = tc_buf(table), mi = tc_buf(ids), my = tc_buf(y);
+        cl_ulong to = tc_off(table), io = tc_off(ids), yo = tc_off(y);
         cl_int dd = (cl_int)d;
         const size_t vw = ctx->info.type == TC_DEVICE_CPU ? 16 : 4;
         char opts[16];
         snprintf(opts, sizeof opts, "-DVW=%zu", vw);
         st = tc_get_kernel(ctx, "embedding", opts, "embedding", &k);
-        if (st == TC_OK) st = tc_set_args(ctx, k, 4, TC_ARG(mt), TC_ARG(mi), TC_ARG(my), TC_ARG(dd));
+        if (st == TC_OK)
+            st = tc_set_args(ctx, k, 7, TC_ARG(mt), TC_ARG(to), TC_ARG(mi), TC_ARG(io), TC_ARG(my), TC_ARG(yo),
+                             TC_ARG(dd));
         size_t gws[2] = {((size_t)d + vw - 1) / vw, (size_t)a.n};
         if (st == TC_OK) st = tc_launch(ctx, k, "embedding", 2, gws, NULL);
     }
     return tc_op_end(ctx, "embedding", v, 0.0, 4.0 * (double)a.n * (double)(2 * d + 1), st);
 }
 
-tc_status tc_embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor *ids, tc_tensor *y)
+tc_status tc_embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor *ids, tc_tensor *y,
+                       const tc_op_params *p)
 {
-    return embedding(ctx, table, ids, y, TC_VARIANT_AUTO);
+    return embedding(ctx, table, ids, y, p ? p->variant : TC_VARIANT_AUTO);
 }
 
 /* ---- descriptor -------------------------------------------------------------
- * case v[]: vocabulary V, D, ids dims (n0, n1; n1 == 0: 1-D ids); more ids than V
- * repeat ids */
+ * case keys: vocab, d, ids0, ids1 (the ids' dims; ids1 == 0: 1-D ids); more ids
+ * than vocab repeat ids */
 static const tc_variant embedding_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL};
 
+#define EC(v, d_, n0, n1) TC_CASE({"vocab", v}, {"d", d_}, {"ids0", n0}, {"ids1", n1})
 static const tc_case embedding_cases[] = {
-    {{1, 1, 1, 0}},   {{3, 17, 10, 0}},  {{1000, 3, 127, 0}}, {{17, 127, 5, 3}},
-    {{50, 1000, 64, 0}}, {{5, 64, 7, 33}}, {{1, 33, 4, 0}},   {{32000, 16, 17, 0}},
+    EC(1, 1, 1, 0),      EC(3, 17, 10, 0), EC(1000, 3, 127, 0), EC(17, 127, 5, 3),
+    EC(50, 1000, 64, 0), EC(5, 64, 7, 33), EC(1, 33, 4, 0),     EC(32000, 16, 17, 0),
 };
-
-static void embedding_describe(const tc_case *c, char *buf, size_t n)
-{
-    if (c->v[3])
-        snprintf(buf, n, "V=%lld D=%lld ids=%lldx%lld", (long long)c->v[0], (long long)c->v[1], (long long)c->v[2],
-                 (long long)c->v[3]);
-    else
-        snprintf(buf, n, "V=%lld D=%lld ids=%lld", (long long)c->v[0], (long long)c->v[1], (long long)c->v[2]);
-}
-
-static void embedding_json(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "{\"vocab\":%lld,\"d\":%lld,\"ids\":%lld}", (long long)c->v[0], (long long)c->v[1],
-             (long long)(c->v[2] * (c->v[3] ? c->v[3] : 1)));
-}
 
 /* "VxDxN" */
 static int embedding_parse(const char *spec, tc_case *c)
 {
+    int64_t v[3];
     memset(c, 0, sizeof *c);
-    return tc_parse_dims(spec, c->v, 3) == 3 ? 0 : -1;
+    if (tc_parse_dims(spec, v, 3) != 3) return -1;
+    tc_case_set(c, "vocab", (double)v[0]);
+    tc_case_set(c, "d", (double)v[1]);
+    return tc_case_set(c, "ids0", (double)v[2]);
+}
+
+static int64_t case_ids(const tc_case *c)
+{
+    const int64_t n1 = tc_case_int(c, "ids1");
+    return tc_case_int(c, "ids0") * (n1 ? n1 : 1);
 }
 
 static tc_status embedding_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
 {
-    const int64_t vocab = cs->v[0], dim = cs->v[1], dt[2] = {vocab, dim};
-    const int two = cs->v[3] != 0;
-    const int64_t n = cs->v[2] * (two ? cs->v[3] : 1);
-    const int64_t di[2] = {cs->v[2], cs->v[3]}, dy[3] = {cs->v[2], two ? cs->v[3] : dim, dim};
+    const int64_t vocab = tc_case_int(cs, "vocab"), dim = tc_case_int(cs, "d"), dt[2] = {vocab, dim};
+    const int64_t n0 = tc_case_int(cs, "ids0"), n1 = tc_case_int(cs, "ids1"), n = case_ids(cs);
+    const int two = n1 != 0;
+    const int64_t di[2] = {n0, n1}, dy[3] = {n0, two ? n1 : dim, dim};
     float *table;
     d->cs = *cs;
     tc_status s = tc_layer_input(ctx, d, 2, dt, -1.0f, 1.0f, &seed, &table);
@@ -129,13 +129,13 @@ static tc_status embedding_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, 
     for (int64_t i = 0; i < n; i++) ids[i] = (int32_t)(tc_rng_next(&seed) % (uint64_t)(vocab > 0 ? vocab : 1));
     s = tc_opdata_input(ctx, d, TC_DTYPE_S32, two ? 2 : 1, di, ids);
     if (s == TC_OK) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, two ? 3 : 2, dy, &seed);
-    if (s == TC_OK) tc_ref_embedding(table, ids, d->expected, n, dim);
+    if (s == TC_OK) tc_ref_embedding(table, ids, d->out[0].expected, n, dim);
     return s;
 }
 
 static tc_status embedding_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
-    return embedding(ctx, d->in[0], d->in[1], d->out, v);
+    return tc_embedding(ctx, d->in[0], d->in[1], d->out[0].t, &(tc_op_params){v});
 }
 
 static double embedding_flops(const tc_case *c)
@@ -143,16 +143,25 @@ static double embedding_flops(const tc_case *c)
     (void)c;
     return 0.0;
 }
+
 static double embedding_bytes(const tc_case *c)
 {
-    return 4.0 * (double)(c->v[2] * (c->v[3] ? c->v[3] : 1)) * (double)(2 * c->v[1] + 1);
+    return 4.0 * (double)case_ids(c) * (2.0 * tc_case_num(c, "d") + 1.0);
 }
 
 /* a copy: exact */
 const tc_opdesc tc_opdesc_embedding = {
-    "embedding",       embedding_variants, (int)(sizeof embedding_variants / sizeof embedding_variants[0]),
-    embedding_cases,   (int)(sizeof embedding_cases / sizeof embedding_cases[0]),
-    embedding_describe, embedding_json,    embedding_parse,
-    embedding_setup,   embedding_run,      embedding_flops,
-    embedding_bytes,   TC_METRIC_EXACT,    0.0,
+    .name = "embedding",
+    .variants = embedding_variants,
+    .nvariants = TC_COUNT(embedding_variants),
+    .cases = embedding_cases,
+    .ncases = TC_COUNT(embedding_cases),
+    .syntax = "VOCABxDxIDS",
+    .parse = embedding_parse,
+    .setup = embedding_setup,
+    .run = embedding_run,
+    .flops = embedding_flops,
+    .bytes = embedding_bytes,
+    .metric = TC_METRIC_EXACT,
+    .tol = 0.0,
 };

@@ -45,8 +45,8 @@ tc_status tc_check_same_dims(tc_ctx *ctx, const char *op, const tc_tensor *a, co
 tc_status tc_check_no_alias(tc_ctx *ctx, const char *op, const tc_tensor *y, const char *yn, const tc_tensor *x,
                             const char *xn)
 {
-    if (x && x->st == y->st)
-        return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: %s must not share storage with %s", op, yn, xn);
+    if (tc_tensors_overlap(x, y))
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: %s must not share storage with %s (their elements overlap)", op, yn, xn);
     return TC_OK;
 }
 
@@ -113,9 +113,11 @@ tc_status tc_row_run(tc_ctx *ctx, const char *program, tc_variant v, const tc_te
     if (v == TC_VARIANT_REF) return tc_host_run(ctx, 1, &x, y, fn, a);
     cl_kernel k;
     cl_mem mx = tc_buf(x), my = tc_buf(y);
+    cl_ulong xo = tc_off(x), yo = tc_off(y);
     cl_int rows = (cl_int)a->rows, d = (cl_int)a->d;
     tc_status st = tc_row_kernel(ctx, program, v, &k);
-    if (st == TC_OK) st = tc_set_args(ctx, k, 4, TC_ARG(mx), TC_ARG(my), TC_ARG(rows), TC_ARG(d));
+    if (st == TC_OK)
+        st = tc_set_args(ctx, k, 6, TC_ARG(mx), TC_ARG(xo), TC_ARG(my), TC_ARG(yo), TC_ARG(rows), TC_ARG(d));
     return st == TC_OK ? tc_row_launch(ctx, k, program, v, a->rows) : st;
 }
 
@@ -146,19 +148,11 @@ int tc_parse_dims(const char *spec, int64_t *v, int max)
     }
 }
 
-void tc_rows_describe(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "rows=%lld d=%lld offset=%lld", (long long)c->v[0], (long long)c->v[1], (long long)c->v[2]);
-}
-
-void tc_rows_json(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "{\"rows\":%lld,\"d\":%lld,\"offset\":%lld}", (long long)c->v[0], (long long)c->v[1],
-             (long long)c->v[2]);
-}
-
 int tc_rows_parse(const char *spec, tc_case *c)
 {
+    int64_t v[2];
     memset(c, 0, sizeof *c);
-    return tc_parse_dims(spec, c->v, 2) == 2 ? 0 : -1;
+    if (tc_parse_dims(spec, v, 2) != 2) return -1;
+    tc_case_set(c, "rows", (double)v[0]);
+    return tc_case_set(c, "d", (double)v[1]);
 }

@@ -56,10 +56,8 @@ tc_status tc_layer_input(tc_ctx *ctx, tc_opdata *d, int ndim, const int64_t *dim
  * the count, or -1. */
 int tc_parse_dims(const char *spec, int64_t *v, int max);
 
-/* Row-op cases v[] = rows, d, offset (the centre of the inputs): "rows=3 d=17
- * offset=90", its JSON object, and the bench spec "ROWSxD". */
-void tc_rows_describe(const tc_case *c, char *buf, size_t n);
-void tc_rows_json(const tc_case *c, char *buf, size_t n);
+/* Row-op bench sizes "ROWSxD" into the keys rows and d. */
+#define TC_ROWS_SYNTAX "ROWSxD"
 int tc_rows_parse(const char *spec, tc_case *c);
 
 #endif

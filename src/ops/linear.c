@@ -67,7 +67,7 @@ static tc_status linear(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, con
         st = tc_host_run(ctx, 3, in, y, host_fn, &a);
     } else {
         tc_gemm_desc g = {a.b, a.out, a.in, 0, 1, 1.0f, 0.0f, tc_buf(x), tc_buf(w), tc_buf(y),
-                          bias ? tc_buf(bias) : NULL, 0, 0, 0, 0, a.relu};
+                          bias ? tc_buf(bias) : NULL, tc_off(x), tc_off(w), tc_off(y), 0, a.relu};
         st = tc_gemm_cl(ctx, v, &g);
         if (st == TC_ERR_UNSUPPORTED && v != TC_VARIANT_GEMV)
             st = tc_fail(ctx, TC_ERR_UNSUPPORTED, "linear has no variant '%s'", tc_variant_name(v));
@@ -75,9 +75,13 @@ static tc_status linear(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, con
     return tc_op_end(ctx, "linear", v, flops, bytes, st);
 }
 
-tc_status tc_linear(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, const tc_tensor *bias, tc_tensor *y, int relu)
+tc_linear_params tc_linear_defaults(void) { return (tc_linear_params){0, TC_VARIANT_AUTO}; }
+
+tc_status tc_linear(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, const tc_tensor *bias, tc_tensor *y,
+                    const tc_linear_params *p)
 {
-    return linear(ctx, x, w, bias, y, relu, TC_VARIANT_AUTO);
+    const tc_linear_params q = p ? *p : tc_linear_defaults();
+    return linear(ctx, x, w, bias, y, q.relu, q.variant);
 }
 
 tc_status tc_flatten(tc_tensor *x, tc_tensor **out)
@@ -90,70 +94,77 @@ tc_status tc_flatten(tc_tensor *x, tc_tensor **out)
 }
 
 /* ---- descriptor -------------------------------------------------------------
- * case v[]: batch, in, out, bias, relu */
+ * case keys: batch, in, out, bias, relu */
 /* CLBLAST runs too (`tinycl bench linear --variants clblast`) but is left out here:
  * matmul's transposed-B cases check the same call, and building CLBlast's kernels
  * on a cold PoCL cache costs ~40 s under ASan. */
 static const tc_variant linear_variants[] = {TC_VARIANT_REF, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_GEMV};
 
+#define LC(b, i, o, bias_, relu_) TC_CASE({"batch", b}, {"in", i}, {"out", o}, {"bias", bias_}, {"relu", relu_})
 static const tc_case linear_cases[] = {
-    {{1, 1, 1, 0, 0}},      {{1, 1000, 17, 1, 0}}, {{3, 17, 127, 0, 1}}, {{8, 127, 1000, 1, 1}},
-    {{17, 3, 1000, 1, 0}},  {{127, 1000, 3, 1, 1}}, {{33, 64, 65, 0, 0}}, {{100, 257, 96, 1, 1}},
+    LC(1, 1, 1, 0, 0),     LC(1, 1000, 17, 1, 0),  LC(3, 17, 127, 0, 1), LC(8, 127, 1000, 1, 1),
+    LC(17, 3, 1000, 1, 0), LC(127, 1000, 3, 1, 1), LC(33, 64, 65, 0, 0), LC(100, 257, 96, 1, 1),
 };
-
-static void linear_describe(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "batch=%lld in=%lld out=%lld%s%s", (long long)c->v[0], (long long)c->v[1], (long long)c->v[2],
-             c->v[3] ? " bias" : "", c->v[4] ? " relu" : "");
-}
-
-static void linear_json(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "{\"batch\":%lld,\"in\":%lld,\"out\":%lld,\"bias\":%d,\"relu\":%d}", (long long)c->v[0],
-             (long long)c->v[1], (long long)c->v[2], (int)c->v[3], (int)c->v[4]);
-}
 
 /* "BATCHxINxOUT", with bias and ReLU */
 static int linear_parse(const char *spec, tc_case *c)
 {
+    int64_t v[3];
     memset(c, 0, sizeof *c);
-    if (tc_parse_dims(spec, c->v, 3) != 3) return -1;
-    c->v[3] = c->v[4] = 1;
-    return 0;
+    if (tc_parse_dims(spec, v, 3) != 3) return -1;
+    tc_case_set(c, "batch", (double)v[0]);
+    tc_case_set(c, "in", (double)v[1]);
+    tc_case_set(c, "out", (double)v[2]);
+    tc_case_set(c, "bias", 1);
+    return tc_case_set(c, "relu", 1);
 }
 
 static tc_status linear_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
 {
-    const int64_t dx[2] = {cs->v[0], cs->v[1]}, dw[2] = {cs->v[2], cs->v[1]}, db[1] = {cs->v[2]};
-    const int64_t dy[2] = {cs->v[0], cs->v[2]};
-    float *x, *w, *b;
+    const int64_t b = tc_case_int(cs, "batch"), in = tc_case_int(cs, "in"), out = tc_case_int(cs, "out");
+    const int64_t dx[2] = {b, in}, dw[2] = {out, in}, db[1] = {out}, dy[2] = {b, out};
+    float *x, *w, *bias;
     d->cs = *cs;
     tc_status s = tc_layer_input(ctx, d, 2, dx, -1.0f, 1.0f, &seed, &x);
     if (s == TC_OK) s = tc_layer_input(ctx, d, 2, dw, -1.0f, 1.0f, &seed, &w);
-    if (s == TC_OK) s = tc_layer_input(ctx, d, 1, db, -1.0f, 1.0f, &seed, &b);
+    if (s == TC_OK) s = tc_layer_input(ctx, d, 1, db, -1.0f, 1.0f, &seed, &bias);
     if (s == TC_OK) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, 2, dy, &seed);
-    if (s == TC_OK && tc_ref_linear(x, w, cs->v[3] ? b : NULL, d->expected, dx[0], dy[1], dx[1], (int)cs->v[4]) != 0)
+    if (s == TC_OK && tc_ref_linear(x, w, tc_case_int(cs, "bias") ? bias : NULL, d->out[0].expected, b, out, in,
+                                    (int)tc_case_int(cs, "relu")) != 0)
         s = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     return s;
 }
 
 static tc_status linear_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
-    return linear(ctx, d->in[0], d->in[1], d->cs.v[3] ? d->in[2] : NULL, d->out, (int)d->cs.v[4], v);
+    return linear(ctx, d->in[0], d->in[1], tc_case_int(&d->cs, "bias") ? d->in[2] : NULL, d->out[0].t,
+                  (int)tc_case_int(&d->cs, "relu"), v);
 }
 
-static double linear_flops(const tc_case *c) { return 2.0 * (double)c->v[0] * (double)c->v[1] * (double)c->v[2]; }
+static double linear_flops(const tc_case *c)
+{
+    return 2.0 * tc_case_num(c, "batch") * tc_case_num(c, "in") * tc_case_num(c, "out");
+}
+
 static double linear_bytes(const tc_case *c)
 {
-    return 4.0 * ((double)c->v[0] * (double)c->v[1] + (double)c->v[2] * (double)c->v[1] +
-                  (double)c->v[0] * (double)c->v[2]);
+    const double b = tc_case_num(c, "batch"), in = tc_case_num(c, "in"), out = tc_case_num(c, "out");
+    return 4.0 * (b * in + out * in + b * out);
 }
 
 /* as matmul: float sums of `in` products in another order than the reference */
 const tc_opdesc tc_opdesc_linear = {
-    "linear",       linear_variants, (int)(sizeof linear_variants / sizeof linear_variants[0]),
-    linear_cases,   (int)(sizeof linear_cases / sizeof linear_cases[0]),
-    linear_describe, linear_json,    linear_parse,
-    linear_setup,   linear_run,      linear_flops,
-    linear_bytes,   TC_METRIC_MAXREL, 1e-4,
+    .name = "linear",
+    .variants = linear_variants,
+    .nvariants = TC_COUNT(linear_variants),
+    .cases = linear_cases,
+    .ncases = TC_COUNT(linear_cases),
+    .syntax = "BATCHxINxOUT (with bias and ReLU)",
+    .parse = linear_parse,
+    .setup = linear_setup,
+    .run = linear_run,
+    .flops = linear_flops,
+    .bytes = linear_bytes,
+    .metric = TC_METRIC_MAXREL,
+    .tol = 1e-4,
 };

@@ -6,13 +6,11 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "iface.h"
 #include "ops/gemm.h"
 #include "ops/host.h"
 #include "ref/ref.h"
 
-#define EPI_BIAS 1
-#define EPI_RELU 2
-#define EPI_BETA 4
 #define CPU_ROWS 8  /* rows per work-item of gemm_cpu (the A panel height) */
 #define CPU_COLS 32 /* columns per work-item (one B panel) */
 
@@ -48,14 +46,14 @@ static tc_status validate(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, c
     if (c->dims[0] != m || c->dims[1] != n)
         return tc_fail(ctx, TC_ERR_SHAPE, "matmul: C is %lldx%lld, expected %lldx%lld", (long long)c->dims[0],
                        (long long)c->dims[1], (long long)m, (long long)n);
-    if (c->st == a->st || c->st == b->st)
+    if (tc_tensors_overlap(c, a) || tc_tensors_overlap(c, b))
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "matmul: C must not share storage with A or B");
     if (p->bias) {
         if ((st = tc_check_tensor(ctx, p->bias, "matmul: bias", TC_DTYPE_F32, 0)) != TC_OK) return st;
         if (p->bias->numel != n)
             return tc_fail(ctx, TC_ERR_SHAPE, "matmul: bias has %lld elements, expected N = %lld",
                            (long long)p->bias->numel, (long long)n);
-        if (p->bias->st == c->st)
+        if (tc_tensors_overlap(c, p->bias))
             return tc_fail(ctx, TC_ERR_INVALID_ARG, "matmul: C must not share storage with bias");
     }
     /* kernels index with 32-bit ints for dimensions; padded sizes must fit too */
@@ -94,8 +92,6 @@ static tc_status run_ref(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc
     tc_host_put(a, ha);
     return st;
 }
-
-#define EPI_BIAS_ROW 8
 
 static int epi_flags(const tc_gemm_desc *g)
 {
@@ -291,7 +287,7 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
         st = run_ref(ctx, a, b, c, p, &s);
     } else {
         tc_gemm_desc g = {s.m, s.n, s.k, p->trans_a, p->trans_b, p->alpha, p->beta, tc_buf(a), tc_buf(b), tc_buf(c),
-                          p->bias ? tc_buf(p->bias) : NULL, 0, 0, 0, 0, p->relu};
+                          p->bias ? tc_buf(p->bias) : NULL, tc_off(a), tc_off(b), tc_off(c), 0, p->relu};
         st = tc_gemm_cl(ctx, v, &g);
         if (st == TC_ERR_UNSUPPORTED && v != TC_VARIANT_GEMV)
             st = tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul has no variant '%s'", tc_variant_name(v));
@@ -300,63 +296,61 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
 }
 
 /* ---- descriptor: cases, inputs and counts for tests, check and bench --------
- * case v[]: m, n, k, trans_a, trans_b, beta x100, bias, relu, alpha x100 (0 = 1) */
+ * case keys: m, n, k, trans_a, trans_b, alpha, beta, bias, relu */
 #include "check/opdesc.h"
 
 static const tc_variant matmul_variants[] = {TC_VARIANT_REF, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_GEMV,
                                              TC_VARIANT_CLBLAST};
 
+#define MM(m_, n_, k_, ta, tb, beta_, bias_, relu_, alpha_)                                                      \
+    TC_CASE({"m", m_}, {"n", n_}, {"k", k_}, {"trans_a", ta}, {"trans_b", tb}, {"alpha", alpha_}, {"beta", beta_}, \
+            {"bias", bias_}, {"relu", relu_})
 static const tc_case matmul_cases[] = {
-    {{1, 1, 1, 0, 0, 0, 0, 0, 0}},        {{1, 1000, 17, 0, 0, 0, 1, 0, 0}},    {{3, 17, 127, 1, 0, 50, 0, 0, 0}},
-    {{8, 127, 1000, 0, 1, 0, 1, 1, 0}},   {{5, 33, 64, 1, 1, 100, 0, 0, 150}},  {{17, 3, 1000, 0, 0, 0, 0, 0, 0}},
-    {{127, 1000, 3, 0, 1, 50, 1, 1, 0}},  {{1000, 17, 127, 1, 0, 0, 0, 1, 0}},  {{64, 64, 64, 0, 0, 0, 0, 0, 0}},
-    {{33, 65, 129, 1, 1, 0, 1, 0, 200}},  {{100, 96, 257, 0, 0, 75, 1, 1, 0}},  {{255, 31, 33, 0, 1, 0, 0, 0, 0}},
-    {{9, 4097, 5, 0, 0, 0, 1, 0, 0}},     {{2, 513, 300, 0, 1, 100, 0, 1, 0}},  {{6, 200, 100, 0, 0, 25, 1, 0, 0}},
-    {{7, 50, 40, 1, 1, 0, 1, 1, 0}},
+    MM(1, 1, 1, 0, 0, 0, 0, 0, 1),          MM(1, 1000, 17, 0, 0, 0, 1, 0, 1),
+    MM(3, 17, 127, 1, 0, 0.5, 0, 0, 1),     MM(8, 127, 1000, 0, 1, 0, 1, 1, 1),
+    MM(5, 33, 64, 1, 1, 1, 0, 0, 1.5),      MM(17, 3, 1000, 0, 0, 0, 0, 0, 1),
+    MM(127, 1000, 3, 0, 1, 0.5, 1, 1, 1),   MM(1000, 17, 127, 1, 0, 0, 0, 1, 1),
+    MM(64, 64, 64, 0, 0, 0, 0, 0, 1),       MM(33, 65, 129, 1, 1, 0, 1, 0, 2),
+    MM(100, 96, 257, 0, 0, 0.75, 1, 1, 1),  MM(255, 31, 33, 0, 1, 0, 0, 0, 1),
+    MM(9, 4097, 5, 0, 0, 0, 1, 0, 1),       MM(2, 513, 300, 0, 1, 1, 0, 1, 1),
+    MM(6, 200, 100, 0, 0, 0.25, 1, 0, 1),   MM(7, 50, 40, 1, 1, 0, 1, 1, 1),
 };
-
-static void matmul_describe(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "m=%lld n=%lld k=%lld%s%s%s%s%s", (long long)c->v[0], (long long)c->v[1], (long long)c->v[2],
-             c->v[3] ? " tA" : "", c->v[4] ? " tB" : "", c->v[5] ? " beta" : "", c->v[6] ? " bias" : "",
-             c->v[7] ? " relu" : "");
-}
-
-static void matmul_json(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "{\"m\":%lld,\"n\":%lld,\"k\":%lld,\"trans_a\":%d,\"trans_b\":%d}", (long long)c->v[0],
-             (long long)c->v[1], (long long)c->v[2], (int)c->v[3], (int)c->v[4]);
-}
 
 /* Bench size: MxNxK, optionally followed by :ta and/or :tb (op(A) = A^T, op(B) = B^T),
  * e.g. 1x4096x4096:tb is a GEMV against 4096 weight rows of 4096. */
 static int matmul_parse(const char *spec, tc_case *c)
 {
     long long m, n, k;
-    int used = 0;
+    int used = 0, ta = 0, tb = 0;
     memset(c, 0, sizeof *c);
     if (sscanf(spec, "%lldx%lldx%lld%n", &m, &n, &k, &used) != 3 || m < 1 || n < 1 || k < 1) return -1;
-    c->v[0] = m, c->v[1] = n, c->v[2] = k;
     for (const char *p = spec + used; *p; p += 3) {
         if (p[0] != ':' || p[1] != 't' || (p[2] != 'a' && p[2] != 'b')) return -1;
-        c->v[p[2] == 'a' ? 3 : 4] = 1;
+        *(p[2] == 'a' ? &ta : &tb) = 1;
     }
-    return 0;
+    tc_case_set(c, "m", (double)m);
+    tc_case_set(c, "n", (double)n);
+    tc_case_set(c, "k", (double)k);
+    tc_case_set(c, "trans_a", ta);
+    tc_case_set(c, "trans_b", tb);
+    return tc_case_set(c, "alpha", 1.0);
 }
 
 static tc_matmul_params matmul_case_params(const tc_opdata *d, tc_variant v)
 {
-    const int64_t *c = d->cs.v;
-    tc_matmul_params p = {(int)c[3], (int)c[4], c[8] ? (float)c[8] / 100.0f : 1.0f, (float)c[5] / 100.0f,
-                          c[6] ? d->in[2] : NULL, (int)c[7], v};
+    const tc_case *c = &d->cs;
+    tc_matmul_params p = {(int)tc_case_int(c, "trans_a"), (int)tc_case_int(c, "trans_b"), (float)tc_case_num(c, "alpha"),
+                          (float)tc_case_num(c, "beta"), tc_case_int(c, "bias") ? d->in[2] : NULL,
+                          (int)tc_case_int(c, "relu"), v};
     return p;
 }
 
 static tc_status matmul_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
 {
-    const int64_t m = cs->v[0], n = cs->v[1], k = cs->v[2];
+    const int64_t m = tc_case_int(cs, "m"), n = tc_case_int(cs, "n"), k = tc_case_int(cs, "k");
+    const int ta = tc_case_int(cs, "trans_a") != 0, tb = tc_case_int(cs, "trans_b") != 0;
     d->cs = *cs;
-    int64_t da[2] = {cs->v[3] ? k : m, cs->v[3] ? m : k}, db[2] = {cs->v[4] ? n : k, cs->v[4] ? k : n};
+    int64_t da[2] = {ta ? k : m, ta ? m : k}, db[2] = {tb ? n : k, tb ? k : n};
     int64_t dc[2] = {m, n}, dbias[1] = {n};
     float *ha = malloc((size_t)(m * k) * sizeof *ha), *hb = malloc((size_t)(k * n) * sizeof *hb);
     float *hbias = malloc((size_t)n * sizeof *hbias);
@@ -375,8 +369,8 @@ static tc_status matmul_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_
     if (s == TC_OK) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, 2, dc, &seed);
     if (s != TC_OK) return s;
     tc_matmul_params p = matmul_case_params(d, TC_VARIANT_REF);
-    if (tc_ref_matmul(ha, hb, d->expected, p.bias ? hbias : NULL, m, n, k, p.trans_a, p.trans_b, p.alpha, p.beta,
-                      p.relu) != 0)
+    if (tc_ref_matmul(ha, hb, d->out[0].expected, p.bias ? hbias : NULL, m, n, k, p.trans_a, p.trans_b, p.alpha,
+                      p.beta, p.relu) != 0)
         return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     return TC_OK;
 }
@@ -384,20 +378,32 @@ static tc_status matmul_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_
 static tc_status matmul_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
 {
     tc_matmul_params p = matmul_case_params(d, v);
-    return tc_matmul(ctx, d->in[0], d->in[1], d->out, &p);
+    return tc_matmul(ctx, d->in[0], d->in[1], d->out[0].t, &p);
 }
 
-static double matmul_flops(const tc_case *c) { return 2.0 * (double)c->v[0] * (double)c->v[1] * (double)c->v[2]; }
+static double matmul_flops(const tc_case *c)
+{
+    return 2.0 * tc_case_num(c, "m") * tc_case_num(c, "n") * tc_case_num(c, "k");
+}
+
 static double matmul_bytes(const tc_case *c)
 {
-    return 4.0 * ((double)c->v[0] * (double)c->v[2] + (double)c->v[2] * (double)c->v[1] +
-                  (double)c->v[0] * (double)c->v[1] * (c->v[5] ? 2 : 1));
+    const double m = tc_case_num(c, "m"), n = tc_case_num(c, "n"), k = tc_case_num(c, "k");
+    return 4.0 * (m * k + k * n + m * n * (tc_case_num(c, "beta") != 0 ? 2 : 1));
 }
 
 const tc_opdesc tc_opdesc_matmul = {
-    "matmul",      matmul_variants, (int)(sizeof matmul_variants / sizeof matmul_variants[0]),
-    matmul_cases,  (int)(sizeof matmul_cases / sizeof matmul_cases[0]),
-    matmul_describe, matmul_json,   matmul_parse,
-    matmul_setup,  matmul_run,      matmul_flops,
-    matmul_bytes,  TC_METRIC_MAXREL, 1e-4,
+    .name = "matmul",
+    .variants = matmul_variants,
+    .nvariants = TC_COUNT(matmul_variants),
+    .cases = matmul_cases,
+    .ncases = TC_COUNT(matmul_cases),
+    .syntax = "MxNxK[:ta][:tb] (op(A) = A^T with :ta, op(B) = B^T with :tb)",
+    .parse = matmul_parse,
+    .setup = matmul_setup,
+    .run = matmul_run,
+    .flops = matmul_flops,
+    .bytes = matmul_bytes,
+    .metric = TC_METRIC_MAXREL,
+    .tol = 1e-4,
 };

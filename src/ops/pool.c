@@ -1,4 +1,5 @@
 /* Pooling on N x C x H x W: validate -> ref on the host or one output per work-item. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,13 +85,14 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
     } else {
         cl_kernel k;
         cl_mem mx = tc_buf(x), my = tc_buf(y);
+        cl_ulong xo = tc_off(x), yo = tc_off(y);
         cl_int h = (cl_int)a.h, w = (cl_int)a.w, oh = (cl_int)a.oh, ow = (cl_int)a.ow, av = avg;
         const int rows = v == TC_VARIANT_CPU;
         st = tc_get_kernel(ctx, "pool", "", rows ? "pool2d_rows" : "pool2d", &k);
         if (st == TC_OK)
-            st = tc_set_args(ctx, k, 13, TC_ARG(mx), TC_ARG(my), TC_ARG(h), TC_ARG(w), TC_ARG(oh), TC_ARG(ow),
-                             TC_ARG(a.p.kernel_h), TC_ARG(a.p.kernel_w), TC_ARG(a.p.stride_h), TC_ARG(a.p.stride_w),
-                             TC_ARG(a.p.pad_h), TC_ARG(a.p.pad_w), TC_ARG(av));
+            st = tc_set_args(ctx, k, 15, TC_ARG(mx), TC_ARG(xo), TC_ARG(my), TC_ARG(yo), TC_ARG(h), TC_ARG(w),
+                             TC_ARG(oh), TC_ARG(ow), TC_ARG(a.p.kernel_h), TC_ARG(a.p.kernel_w), TC_ARG(a.p.stride_h),
+                             TC_ARG(a.p.stride_w), TC_ARG(a.p.pad_h), TC_ARG(a.p.pad_w), TC_ARG(av));
         /* dimension 0 (columns, or rows for the row kernel) rounded up */
         size_t gws[3] = {((size_t)(rows ? a.oh : a.ow) + 15) / 16 * 16, (size_t)(rows ? a.planes : a.oh),
                          (size_t)a.planes};
@@ -101,12 +103,12 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
 
 tc_status tc_maxpool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p)
 {
-    return pool2d(ctx, x, y, p, 0, TC_VARIANT_AUTO);
+    return pool2d(ctx, x, y, p, 0, p ? p->variant : TC_VARIANT_AUTO);
 }
 
 tc_status tc_avgpool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p)
 {
-    return pool2d(ctx, x, y, p, 1, TC_VARIANT_AUTO);
+    return pool2d(ctx, x, y, p, 1, p ? p->variant : TC_VARIANT_AUTO);
 }
 
 static tc_status global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_variant v)
@@ -120,7 +122,7 @@ static tc_status global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, t
         return tc_fail(ctx, TC_ERR_SHAPE, "global_avgpool: y is %s, expected %lldx%lld", dy, (long long)x->dims[0],
                        (long long)x->dims[1]);
     }
-    host_args a = {x->dims[0] * x->dims[1], x->dims[2], x->dims[3], 0, 0, {0, 0, 0, 0, 0, 0}, 1};
+    host_args a = {x->dims[0] * x->dims[1], x->dims[2], x->dims[3], 0, 0, {0, 0, 0, 0, 0, 0, TC_VARIANT_AUTO}, 1};
     if (!ctx->is_ref && a.h * a.w > TC_CL_INT_MAX)
         return tc_fail(ctx, TC_ERR_OVERFLOW, "global_avgpool: planes of %lldx%lld are beyond 2^31-1 on OpenCL",
                        (long long)a.h, (long long)a.w);
@@ -131,84 +133,76 @@ static tc_status global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, t
     } else {
         cl_kernel k;
         cl_mem mx = tc_buf(x), my = tc_buf(y);
-        cl_ulong planes = (cl_ulong)a.planes;
+        cl_ulong planes = (cl_ulong)a.planes, xo = tc_off(x), yo = tc_off(y);
         cl_int hw = (cl_int)(a.h * a.w);
         st = tc_get_kernel(ctx, "pool", "", "global_avgpool", &k);
-        if (st == TC_OK) st = tc_set_args(ctx, k, 4, TC_ARG(mx), TC_ARG(my), TC_ARG(planes), TC_ARG(hw));
+        if (st == TC_OK)
+            st = tc_set_args(ctx, k, 6, TC_ARG(mx), TC_ARG(xo), TC_ARG(my), TC_ARG(yo), TC_ARG(planes), TC_ARG(hw));
         if (st == TC_OK) st = tc_launch_1d(ctx, k, "global_avgpool", (size_t)a.planes);
     }
     return tc_op_end(ctx, "global_avgpool", v, (double)x->numel, 4.0 * ((double)x->numel + (double)y->numel), st);
 }
 
-tc_status tc_global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y)
+tc_status tc_global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_op_params *p)
 {
-    return global_avgpool(ctx, x, y, TC_VARIANT_AUTO);
+    return global_avgpool(ctx, x, y, p ? p->variant : TC_VARIANT_AUTO);
 }
 
 /* ---- descriptors: maxpool2d, avgpool2d, global_avgpool ----------------------
- * case v[]: avg, n, c, h, w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
- * global_avgpool: kernel_h == 0. Windows overlap, skip inputs, hang over every edge. */
+ * case keys: n, c, h, w, then kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w
+ * (not for global_avgpool); maxpool2d: nan (some inputs NaN). Windows overlap, skip
+ * inputs, hang over every edge. */
 static const tc_variant pool2d_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL, TC_VARIANT_CPU};
 static const tc_variant global_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL};
 
-#define POOL_CASES(avg)                                                                                         \
-    {{avg, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}}, {{avg, 2, 3, 17, 17, 3, 3, 2, 2, 1, 1}},                            \
-        {{avg, 1, 4, 7, 9, 2, 3, 2, 1, 1, 2}}, {{avg, 1, 3, 127, 5, 5, 1, 3, 1, 2, 0}},                        \
-        {{avg, 1, 16, 56, 56, 3, 3, 2, 2, 1, 1}}, {{avg, 2, 1, 13, 11, 13, 11, 1, 1, 0, 0}},                   \
-        {{avg, 1, 2, 10, 10, 4, 4, 3, 3, 3, 3}}, {{avg, 1, 1, 1, 1000, 1, 7, 1, 5, 0, 6}},                     \
-        {{avg, 3, 5, 8, 8, 2, 2, 2, 2, 0, 0}}, {{avg, 1, 1, 3, 3, 3, 3, 5, 5, 2, 2}}
-static const tc_case maxpool2d_cases[] = {POOL_CASES(0)};
-static const tc_case avgpool2d_cases[] = {POOL_CASES(1)};
+#define PC(n_, c_, h_, w_, kh, kw, sh, sw, ph, pw, ...)                                                       \
+    TC_CASE({"n", n_}, {"c", c_}, {"h", h_}, {"w", w_}, {"kernel_h", kh}, {"kernel_w", kw}, {"stride_h", sh},     \
+            {"stride_w", sw}, {"pad_h", ph}, {"pad_w", pw}, __VA_ARGS__)
+#define POOL_CASES(...)                                                                                          \
+    PC(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, __VA_ARGS__), PC(2, 3, 17, 17, 3, 3, 2, 2, 1, 1, __VA_ARGS__), PC(1, 4, 7, 9, 2, 3, 2, 1, 1, 2, __VA_ARGS__), \
+        PC(1, 3, 127, 5, 5, 1, 3, 1, 2, 0, __VA_ARGS__), PC(1, 16, 56, 56, 3, 3, 2, 2, 1, 1, __VA_ARGS__),                          \
+        PC(2, 1, 13, 11, 13, 11, 1, 1, 0, 0, __VA_ARGS__), PC(1, 2, 10, 10, 4, 4, 3, 3, 3, 3, __VA_ARGS__),                         \
+        PC(1, 1, 1, 1000, 1, 7, 1, 5, 0, 6, __VA_ARGS__), PC(3, 5, 8, 8, 2, 2, 2, 2, 0, 0, __VA_ARGS__), PC(1, 1, 3, 3, 3, 3, 5, 5, 2, 2, __VA_ARGS__)
+static const tc_case maxpool2d_cases[] = {POOL_CASES({NULL}), PC(2, 3, 17, 17, 3, 3, 2, 2, 1, 1, {"nan", 1}),
+                                          PC(1, 2, 10, 10, 4, 4, 3, 3, 3, 3, {"nan", 1})};
+static const tc_case avgpool2d_cases[] = {POOL_CASES({NULL})};
+#define GC(n_, c_, h_, w_) TC_CASE({"n", n_}, {"c", c_}, {"h", h_}, {"w", w_})
 static const tc_case global_avgpool_cases[] = {
-    {{1, 1, 1, 1, 1}}, {{1, 2, 3, 7, 7}}, {{1, 1, 17, 1, 127}}, {{1, 3, 5, 17, 3}}, {{1, 1, 64, 56, 56}},
-    {{1, 2, 1000, 1, 1}},
+    GC(1, 1, 1, 1), GC(2, 3, 7, 7), GC(1, 17, 1, 127), GC(3, 5, 17, 3), GC(1, 64, 56, 56), GC(2, 1000, 1, 1),
 };
 
-static tc_pool2d_params case_params(const tc_case *c)
-{
-    tc_pool2d_params p = {(int)c->v[5], (int)c->v[6], (int)c->v[7], (int)c->v[8], (int)c->v[9], (int)c->v[10]};
-    return p;
-}
+static int is_global(const tc_case *c) { return tc_case_int(c, "kernel_h") == 0; }
 
-static void pool_describe(const tc_case *c, char *buf, size_t n)
+static tc_pool2d_params case_params(const tc_case *c, tc_variant v)
 {
-    int len = snprintf(buf, n, "%lldx%lldx%lldx%lld", (long long)c->v[1], (long long)c->v[2], (long long)c->v[3],
-                       (long long)c->v[4]);
-    if (c->v[5] && len >= 0 && (size_t)len < n)
-        snprintf(buf + len, n - (size_t)len, " k%lldx%lld s%lldx%lld p%lldx%lld", (long long)c->v[5],
-                 (long long)c->v[6], (long long)c->v[7], (long long)c->v[8], (long long)c->v[9],
-                 (long long)c->v[10]);
-}
-
-static void pool_json(const tc_case *c, char *buf, size_t n)
-{
-    snprintf(buf, n, "{\"n\":%lld,\"c\":%lld,\"h\":%lld,\"w\":%lld,\"kernel\":[%lld,%lld],\"stride\":[%lld,%lld],"
-                     "\"pad\":[%lld,%lld]}",
-             (long long)c->v[1], (long long)c->v[2], (long long)c->v[3], (long long)c->v[4], (long long)c->v[5],
-             (long long)c->v[6], (long long)c->v[7], (long long)c->v[8], (long long)c->v[9], (long long)c->v[10]);
+    return (tc_pool2d_params){(int)tc_case_int(c, "kernel_h"), (int)tc_case_int(c, "kernel_w"),
+                              (int)tc_case_int(c, "stride_h"), (int)tc_case_int(c, "stride_w"),
+                              (int)tc_case_int(c, "pad_h"),    (int)tc_case_int(c, "pad_w"),
+                              v};
 }
 
 /* "NxCxHxW" then square window, stride, pad: "1x64x56x56x3x2x1" (window 2, stride = window, pad 0 by default) */
-static int parse_pool(const char *spec, tc_case *c, int avg, int global)
+static int parse_pool(const char *spec, tc_case *c, int global)
 {
     int64_t d[7] = {0, 0, 0, 0, 2, 0, 0};
     int n = tc_parse_dims(spec, d, global ? 4 : 7);
     if (n < 4) return -1;
     if (n < 6) d[5] = d[4];
-    const int64_t v[11] = {avg, d[0], d[1], d[2], d[3], global ? 0 : d[4], global ? 0 : d[4], d[5], d[5], d[6], d[6]};
+    static const char *const keys[] = {"n", "c", "h", "w", "kernel_h", "kernel_w", "stride_h", "stride_w", "pad_h",
+                                       "pad_w"};
+    const int64_t v[10] = {d[0], d[1], d[2], d[3], d[4], d[4], d[5], d[5], d[6], d[6]};
     memset(c, 0, sizeof *c);
-    memcpy(c->v, v, sizeof v);
+    for (int i = 0; i < (global ? 4 : 10); i++) tc_case_set(c, keys[i], (double)v[i]);
     return 0;
 }
-static int maxpool2d_parse(const char *spec, tc_case *c) { return parse_pool(spec, c, 0, 0); }
-static int avgpool2d_parse(const char *spec, tc_case *c) { return parse_pool(spec, c, 1, 0); }
-static int global_avgpool_parse(const char *spec, tc_case *c) { return parse_pool(spec, c, 1, 1); }
+static int pool2d_parse(const char *spec, tc_case *c) { return parse_pool(spec, c, 0); }
+static int global_avgpool_parse(const char *spec, tc_case *c) { return parse_pool(spec, c, 1); }
 
-static tc_status pool_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
+static tc_status setup_pool(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d, int avg)
 {
-    const int64_t dx[4] = {cs->v[1], cs->v[2], cs->v[3], cs->v[4]};
-    const tc_pool2d_params p = case_params(cs);
-    host_args a = {dx[0] * dx[1], dx[2], dx[3], 0, 0, p, (int)cs->v[0]};
+    const int64_t dx[4] = {tc_case_int(cs, "n"), tc_case_int(cs, "c"), tc_case_int(cs, "h"), tc_case_int(cs, "w")};
+    const tc_pool2d_params p = case_params(cs, TC_VARIANT_REF);
+    host_args a = {dx[0] * dx[1], dx[2], dx[3], 0, 0, p, avg};
     if (p.kernel_h) { /* a bad case is left to the op to reject */
         a.oh = p.stride_h > 0 ? (dx[2] + 2 * p.pad_h - p.kernel_h) / p.stride_h + 1 : 1;
         a.ow = p.stride_w > 0 ? (dx[3] + 2 * p.pad_w - p.kernel_w) / p.stride_w + 1 : 1;
@@ -217,43 +211,79 @@ static tc_status pool_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_op
     float *x;
     d->cs = *cs;
     tc_status s = tc_layer_input(ctx, d, 4, dx, -1.0f, 1.0f, &seed, &x);
+    if (s == TC_OK && tc_case_int(cs, "nan")) {
+        for (int64_t i = 0; i < d->in[0]->numel; i += 11) x[i] = NAN;
+        s = tc_tensor_write(d->in[0], x, d->in[0]->bytes);
+    }
     if (s == TC_OK) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, p.kernel_h ? 4 : 2, dy, &seed);
-    if (s == TC_OK && (!p.kernel_h || (a.oh > 0 && a.ow > 0))) host_fn(d->host_in, d->expected, &a);
+    if (s == TC_OK && (!p.kernel_h || (a.oh > 0 && a.ow > 0))) host_fn(d->host_in, d->out[0].expected, &a);
     return s;
 }
-
-static tc_status pool_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
+static tc_status maxpool2d_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
 {
-    if (!d->cs.v[5]) return global_avgpool(ctx, d->in[0], d->out, v);
-    const tc_pool2d_params p = case_params(&d->cs);
-    return pool2d(ctx, d->in[0], d->out, &p, (int)d->cs.v[0], v);
+    return setup_pool(ctx, cs, seed, d, 0);
+}
+static tc_status avgpool2d_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
+{
+    return setup_pool(ctx, cs, seed, d, 1);
+}
+static tc_status global_avgpool_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
+{
+    return setup_pool(ctx, cs, seed, d, 1);
 }
 
+static tc_status maxpool2d_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
+{
+    const tc_pool2d_params p = case_params(&d->cs, v);
+    return tc_maxpool2d(ctx, d->in[0], d->out[0].t, &p);
+}
+static tc_status avgpool2d_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
+{
+    const tc_pool2d_params p = case_params(&d->cs, v);
+    return tc_avgpool2d(ctx, d->in[0], d->out[0].t, &p);
+}
+static tc_status global_avgpool_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
+{
+    return tc_global_avgpool(ctx, d->in[0], d->out[0].t, &(tc_op_params){v});
+}
+
+static double pool_inputs(const tc_case *c)
+{
+    return tc_case_num(c, "n") * tc_case_num(c, "c") * tc_case_num(c, "h") * tc_case_num(c, "w");
+}
 static double pool_outputs(const tc_case *c)
 {
-    if (!c->v[5]) return (double)c->v[1] * (double)c->v[2];
-    return (double)c->v[1] * (double)c->v[2] * (double)((c->v[3] + 2 * c->v[9] - c->v[5]) / c->v[7] + 1) *
-           (double)((c->v[4] + 2 * c->v[10] - c->v[6]) / c->v[8] + 1);
+    const tc_pool2d_params p = case_params(c, TC_VARIANT_AUTO);
+    const double planes = tc_case_num(c, "n") * tc_case_num(c, "c");
+    if (is_global(c) || p.stride_h < 1 || p.stride_w < 1) return planes;
+    return planes * (double)((tc_case_int(c, "h") + 2 * p.pad_h - p.kernel_h) / p.stride_h + 1) *
+           (double)((tc_case_int(c, "w") + 2 * p.pad_w - p.kernel_w) / p.stride_w + 1);
 }
 static double pool_flops(const tc_case *c)
 {
-    return c->v[5] ? pool_outputs(c) * (double)(c->v[5] * c->v[6])
-                   : (double)c->v[1] * (double)c->v[2] * (double)c->v[3] * (double)c->v[4];
+    return is_global(c) ? pool_inputs(c)
+                        : pool_outputs(c) * tc_case_num(c, "kernel_h") * tc_case_num(c, "kernel_w");
 }
-static double pool_bytes(const tc_case *c)
-{
-    return 4.0 * ((double)c->v[1] * (double)c->v[2] * (double)c->v[3] * (double)c->v[4] + pool_outputs(c));
-}
+static double pool_bytes(const tc_case *c) { return 4.0 * (pool_inputs(c) + pool_outputs(c)); }
 
 /* max is exact; averages are float sums against double */
-#define POOL_DESC(name, variants, tol)                                                                         \
-    const tc_opdesc tc_opdesc_##name = {                                                                      \
-        #name,        variants,     (int)(sizeof variants / sizeof variants[0]),                              \
-        name##_cases, (int)(sizeof name##_cases / sizeof name##_cases[0]),                                    \
-        pool_describe, pool_json,   name##_parse,                                                             \
-        pool_setup,   pool_run,     pool_flops,                                                               \
-        pool_bytes,   TC_METRIC_MAXREL, tol,                                                                  \
+#define POOL_DESC(op, variants_, syntax_, parse_, tol_)                                                        \
+    const tc_opdesc tc_opdesc_##op = {                                                                         \
+        .name = #op,                                                                                           \
+        .variants = variants_,                                                                                 \
+        .nvariants = TC_COUNT(variants_),                                                                      \
+        .cases = op##_cases,                                                                                   \
+        .ncases = TC_COUNT(op##_cases),                                                                        \
+        .syntax = syntax_,                                                                                     \
+        .parse = parse_,                                                                                       \
+        .setup = op##_setup,                                                                                   \
+        .run = op##_run,                                                                                       \
+        .flops = pool_flops,                                                                                   \
+        .bytes = pool_bytes,                                                                                   \
+        .metric = TC_METRIC_MAXREL,                                                                            \
+        .tol = tol_,                                                                                           \
     }
-POOL_DESC(maxpool2d, pool2d_variants, 0.0);
-POOL_DESC(avgpool2d, pool2d_variants, 1e-5);
-POOL_DESC(global_avgpool, global_variants, 1e-5);
+#define POOL_SYNTAX "NxCxHxW[xWINDOW[xSTRIDE[xPAD]]] (window 2, stride = window, pad 0 by default)"
+POOL_DESC(maxpool2d, pool2d_variants, POOL_SYNTAX, pool2d_parse, 0.0);
+POOL_DESC(avgpool2d, pool2d_variants, POOL_SYNTAX, pool2d_parse, 1e-5);
+POOL_DESC(global_avgpool, global_variants, "NxCxHxW", global_avgpool_parse, 1e-5);

@@ -28,40 +28,55 @@ static tc_status softmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_varia
     return tc_op_end(ctx, "softmax", v, 5.0 * (double)x->numel, 12.0 * (double)x->numel, st);
 }
 
-tc_status tc_softmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y) { return softmax(ctx, x, y, TC_VARIANT_AUTO); }
+tc_status tc_softmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_op_params *p)
+{
+    return softmax(ctx, x, y, p ? p->variant : TC_VARIANT_AUTO);
+}
 
 /* ---- descriptor -------------------------------------------------------------
- * case v[]: rows, d, offset: inputs uniform in offset +- 10 (+-90 overflows exp
+ * case keys: rows, d, center: inputs uniform in center +- 10 (+-90 overflows exp
  * without the maximum subtracted) */
 static const tc_variant softmax_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL, TC_VARIANT_GPU};
 
+#define SM(r, d_, c) TC_CASE({"rows", r}, {"d", d_}, {"center", c})
 static const tc_case softmax_cases[] = {
-    {{1, 1, 0}},   {{3, 17, 0}},     {{17, 3, 0}},   {{127, 1, 0}},  {{1, 1000, 0}},
-    {{64, 127, 0}}, {{7, 1000, 90}}, {{5, 333, -90}}, {{2, 4097, 0}}, {{300, 16, 90}},
+    SM(1, 1, 0),    SM(3, 17, 0),    SM(17, 3, 0),     SM(127, 1, 0),  SM(1, 1000, 0),
+    SM(64, 127, 0), SM(7, 1000, 90), SM(5, 333, -90),  SM(2, 4097, 0), SM(300, 16, 90),
 };
 
 static tc_status softmax_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
 {
-    const int64_t dims[2] = {cs->v[0], cs->v[1]};
-    const float c = (float)cs->v[2];
+    const int64_t dims[2] = {tc_case_int(cs, "rows"), tc_case_int(cs, "d")};
+    const float c = (float)tc_case_num(cs, "center");
     float *x;
     d->cs = *cs;
     tc_status s = tc_layer_input(ctx, d, 2, dims, c - 10.0f, c + 10.0f, &seed, &x);
     if (s == TC_OK) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, 2, dims, &seed);
-    if (s == TC_OK) tc_ref_softmax(x, d->expected, dims[0], dims[1]);
+    if (s == TC_OK) tc_ref_softmax(x, d->out[0].expected, dims[0], dims[1]);
     return s;
 }
 
-static tc_status softmax_run(tc_ctx *ctx, tc_opdata *d, tc_variant v) { return softmax(ctx, d->in[0], d->out, v); }
-
-static double softmax_flops(const tc_case *c) { return 5.0 * (double)c->v[0] * (double)c->v[1]; }
-static double softmax_bytes(const tc_case *c) { return 12.0 * (double)c->v[0] * (double)c->v[1]; }
+/* through the public call, so its params are what the checks exercise */
+static tc_status softmax_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
+{
+    return tc_softmax(ctx, d->in[0], d->out[0].t, &(tc_op_params){v});
+}
+static double softmax_flops(const tc_case *c) { return 5.0 * tc_case_num(c, "rows") * tc_case_num(c, "d"); }
+static double softmax_bytes(const tc_case *c) { return 12.0 * tc_case_num(c, "rows") * tc_case_num(c, "d"); }
 
 /* float exp and sums against double: a few ulps per element */
 const tc_opdesc tc_opdesc_softmax = {
-    "softmax",       softmax_variants, (int)(sizeof softmax_variants / sizeof softmax_variants[0]),
-    softmax_cases,   (int)(sizeof softmax_cases / sizeof softmax_cases[0]),
-    tc_rows_describe, tc_rows_json,    tc_rows_parse,
-    softmax_setup,   softmax_run,      softmax_flops,
-    softmax_bytes,   TC_METRIC_MAXREL, 1e-5,
+    .name = "softmax",
+    .variants = softmax_variants,
+    .nvariants = TC_COUNT(softmax_variants),
+    .cases = softmax_cases,
+    .ncases = TC_COUNT(softmax_cases),
+    .syntax = TC_ROWS_SYNTAX,
+    .parse = tc_rows_parse,
+    .setup = softmax_setup,
+    .run = softmax_run,
+    .flops = softmax_flops,
+    .bytes = softmax_bytes,
+    .metric = TC_METRIC_MAXREL,
+    .tol = 1e-5,
 };

@@ -3,7 +3,7 @@
 
 #include "ref/ref.h"
 
-void tc_ref_argmax(const float *x, int32_t *y, int64_t rows, int64_t d)
+void tc_ref_argmax(const float *x, int32_t *y, float *values, int64_t rows, int64_t d)
 {
     for (int64_t r = 0; r < rows; r++) {
         int64_t best = -1;
@@ -11,6 +11,8 @@ void tc_ref_argmax(const float *x, int32_t *y, int64_t rows, int64_t d)
             const float v = x[r * d + j];
             if (!isnan(v) && (best < 0 || v > x[r * d + best])) best = j;
         }
-        y[r] = (int32_t)(best < 0 ? 0 : best);
+        if (best < 0) best = 0;
+        if (y) y[r] = (int32_t)best;
+        if (values) values[r] = x[r * d + best];
     }
 }

@@ -15,7 +15,7 @@ void tc_ref_mul(const float *a, const float *b, float *y, int64_t n)
 
 void tc_ref_relu(const float *x, float *y, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i]; /* NaN stays NaN */
 }
 
 void tc_ref_gelu(const float *x, float *y, int64_t n, tc_gelu_mode mode)

@@ -19,7 +19,7 @@ void tc_ref_pool2d(const float *x, float *y, int64_t planes, int64_t h, int64_t 
                     for (int64_t b = ws; b < we; b++) {
                         const float v = x[(pl * h + a) * w + b];
                         sum += v;
-                        m = v > m ? v : m;
+                        m = v > m || isnan(v) ? v : m; /* NaN propagates */
                     }
                 y[(pl * oh + i) * ow + j] = avg ? (float)(sum / (double)((he - hs) * (we - ws))) : m;
             }

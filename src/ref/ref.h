@@ -27,7 +27,8 @@ void tc_ref_pool2d(const float *x, float *y, int64_t planes, int64_t h, int64_t 
 void tc_ref_global_avgpool(const float *x, float *y, int64_t planes, int64_t hw);
 /* ids already checked to lie in [0, rows of table). */
 void tc_ref_embedding(const float *table, const int32_t *ids, float *y, int64_t n, int64_t d);
-void tc_ref_argmax(const float *x, int32_t *y, int64_t rows, int64_t d);
+/* y (indices) and values (x at them) may each be NULL. */
+void tc_ref_argmax(const float *x, int32_t *y, float *values, int64_t rows, int64_t d);
 /* y[b, out] = x[b, in] * w[out, in]^T (+ bias) (ReLU); 0, or -1 out of host memory. */
 int tc_ref_linear(const float *x, const float *w, const float *bias, float *y, int64_t b, int64_t out, int64_t in,
                   int relu);

@@ -91,15 +91,17 @@ static tc_variant variant(src *s)
 enum { T_NEW, T_NULL, T_OTHER, T_ALIAS };
 
 typedef struct {
-    int kind, of; /* T_ALIAS: a view of tensor `of` (the same storage) */
+    int kind, of; /* T_ALIAS: a view of tensor `of` at element offset `at` (the same storage) */
+    int64_t at;   /* T_NEW: > 0 makes the tensor a view at this offset into a larger one */
     tc_dtype dt;
     int ndim;
     int64_t dims[TC_MAX_DIMS];
     int ids;      /* s32 embedding ids below this bound (negative: some out of range) */
+    int out;      /* an output of the op */
 } tspec;
 
 typedef struct {
-    int op, nt, out; /* out: the index of the output tensor, -1: none */
+    int op, nt;
     tspec t[MAX_T];
     int ip[8];
     int64_t ext[6];
@@ -128,13 +130,16 @@ static void add(call *c, src *s, tc_dtype dt, int ndim, const int64_t *dims)
     } else if (b >= 236 && c->nt > 1) {
         t->kind = T_ALIAS;
         t->of = (int)(b % (unsigned)(c->nt - 1));
+        t->at = b % 3;
+    } else if (b >= 184 && b < 200) {
+        t->at = 1 + b % 16;
     }
 }
 
 static void add_out(call *c, src *s, tc_dtype dt, int ndim, const int64_t *dims)
 {
-    c->out = c->nt;
     add(c, s, dt, ndim, dims);
+    c->t[c->nt - 1].out = 1;
 }
 
 /* Output extent of a window as the ops define it; 1 where it does not fit (then
@@ -149,7 +154,6 @@ static void gen(call *c, src *s)
 {
     memset(c, 0, sizeof *c);
     c->op = (int)(byte(s) % OP_COUNT);
-    c->out = -1;
     c->v = variant(s);
     int64_t e[6];
     for (int i = 0; i < 6; i++) e[i] = c->ext[i] = extent(s);
@@ -230,12 +234,14 @@ static void gen(call *c, src *s)
         add_out(c, s, TC_DTYPE_F32, nid + 1, dy);
         break;
     }
-    case OP_ARGMAX: {
-        int64_t dy[TC_MAX_DIMS] = {e[0], e[1], e[2], 1};
+    case OP_ARGMAX: { /* y: x's dims without the last, or with it as 1; values: y's dims */
+        int64_t dy[TC_MAX_DIMS];
+        memcpy(dy, e, sizeof dy);
         add(c, s, TC_DTYPE_F32, rank, e);
-        const int keep = byte(s) & 1; /* y keeps the last dim as 1 */
-        if (rank > 1 || keep) dy[rank - 1] = 1;
-        add_out(c, s, TC_DTYPE_S32, rank > 1 && !keep ? rank - 1 : rank, dy);
+        const int yr = rank == 1 || (byte(s) & 1) ? rank : rank - 1;
+        dy[rank - 1] = 1;
+        add_out(c, s, TC_DTYPE_S32, yr, dy);
+        if (byte(s) & 1) add_out(c, s, TC_DTYPE_F32, yr, dy);
         break;
     }
     case OP_FLATTEN:
@@ -294,8 +300,17 @@ static int64_t work(const call *c)
 
 typedef struct {
     tc_tensor *t[MAX_T];
-    void *host[MAX_T]; /* what each tensor held before the call */
+    void *host[MAX_T];     /* what each tensor held before the call */
+    tc_tensor *base[MAX_T]; /* the larger tensor a T_NEW view lies in */
+    void *base_host[MAX_T];
 } tensors;
+
+static void *host_copy(const void *from, size_t n)
+{
+    void *h = malloc(n ? n : 1);
+    if (!h) fz_fail("out of host memory");
+    return memcpy(h, from, n);
+}
 
 /* The tensors of c on ctx, with data from `seed` (the same on every context). A
  * tensor whose dims tc_tensor_create must refuse is asked for (and must be
@@ -306,15 +321,14 @@ static void make(tc_ctx *ctx, tc_ctx *other, const call *c, uint64_t seed, tenso
     for (int i = 0; i < c->nt; i++) {
         const tspec *t = &c->t[i];
         if (t->kind == T_NULL) continue;
-        if (t->kind == T_ALIAS) {
+        if (t->kind == T_ALIAS) { /* at `at` into tensor `of`, else all of it */
             tc_tensor *base = ts->t[t->of];
             if (!base) continue;
-            if (tc_tensor_reshape(base, t->ndim, t->dims, &ts->t[i]) != TC_OK &&
+            if (tc_tensor_view(base, t->at, t->ndim, t->dims, &ts->t[i]) != TC_OK &&
                 tc_tensor_reshape(base, base->ndim, base->dims, &ts->t[i]) != TC_OK)
                 fz_fail("reshape to a tensor's own dims failed: %s", tc_last_error(ctx));
-            ts->host[i] = malloc(base->bytes);
-            if (!ts->host[i]) fz_fail("out of host memory");
-            memcpy(ts->host[i], ts->host[t->of], base->bytes);
+            const size_t skip = (size_t)(ts->t[i]->offset - base->offset) * tc_dtype_size(base->dtype);
+            ts->host[i] = host_copy((const uint8_t *)ts->host[t->of] + skip, ts->t[i]->bytes);
             continue;
         }
         tc_ctx *in = t->kind == T_OTHER ? other : ctx;
@@ -325,23 +339,30 @@ static void make(tc_ctx *ctx, tc_ctx *other, const call *c, uint64_t seed, tenso
             numel = tc_sat_mul(numel, t->dims[d]);
         }
         if (valid && numel <= MAX_NUMEL) {
+            const int64_t all = numel + 2 * t->at; /* a view: `at` elements either side */
             tc_tensor *x = NULL;
-            if (tc_tensor_create_guarded(in, t->dt, t->ndim, t->dims, 1024, &x) != TC_OK)
-                fz_fail("creating a %lld-element tensor: %s", (long long)numel, tc_last_error(in));
+            if (tc_tensor_create_guarded(in, t->dt, t->at ? 1 : t->ndim, t->at ? &all : t->dims, 1024, &x) != TC_OK)
+                fz_fail("creating a %lld-element tensor: %s", (long long)all, tc_last_error(in));
             uint8_t *h = malloc(x->bytes);
             if (!h) fz_fail("out of host memory");
             uint64_t r = seed ^ (uint64_t)(i + 1) * 0x9E3779B97F4A7C15ull;
             if (t->dt == TC_DTYPE_F32) {
-                tc_rand_f32((float *)(void *)h, (size_t)numel, -1.0f, 1.0f, &r);
+                tc_rand_f32((float *)(void *)h, (size_t)all, -1.0f, 1.0f, &r);
             } else {
                 for (size_t j = 0; j < x->bytes; j++) h[j] = (uint8_t)tc_rng_next(&r);
                 if (t->ids > 0) /* mostly valid ids, or a few out of range */
-                    for (int64_t j = 0; j < numel; j++) ((int32_t *)(void *)h)[j] = (int32_t)(tc_rng_next(&r) % (uint64_t)t->ids);
-                if (t->ids < 0) ((int32_t *)(void *)h)[tc_rng_next(&r) % (uint64_t)numel] = (int32_t)-t->ids;
+                    for (int64_t j = 0; j < all; j++) ((int32_t *)(void *)h)[j] = (int32_t)(tc_rng_next(&r) % (uint64_t)t->ids);
+                if (t->ids < 0) ((int32_t *)(void *)h)[t->at + (int64_t)(tc_rng_next(&r) % (uint64_t)numel)] = (int32_t)-t->ids;
             }
             if (tc_tensor_write(x, h, x->bytes) != TC_OK) fz_fail("writing a tensor: %s", tc_last_error(in));
-            ts->t[i] = x;
-            ts->host[i] = h;
+            if (t->at) {
+                ts->base[i] = x, ts->base_host[i] = h;
+                if (tc_tensor_view(x, t->at, t->ndim, t->dims, &ts->t[i]) != TC_OK)
+                    fz_fail("a view inside a tensor: %s", tc_last_error(in));
+                ts->host[i] = host_copy(h + (size_t)t->at * tc_dtype_size(t->dt), ts->t[i]->bytes);
+            } else {
+                ts->t[i] = x, ts->host[i] = h;
+            }
         } else if (!valid || numel == INT64_MAX) {
             tc_tensor *x = (tc_tensor *)ctx;
             if (tc_tensor_create(in, t->dt, t->ndim, t->dims, &x) == TC_OK || x)
@@ -350,14 +371,30 @@ static void make(tc_ctx *ctx, tc_ctx *other, const call *c, uint64_t seed, tenso
     }
 }
 
+/* A view's larger tensor changed only where the view lies. */
+static void check_base(const tc_tensor *base, const void *before, const tc_tensor *view, const char *where)
+{
+    fz_check_tensor(base, NULL, where);
+    uint8_t *now = malloc(base->bytes);
+    if (!now || tc_tensor_read(base, now, base->bytes) != TC_OK) fz_fail("%s: reading back failed", where);
+    const size_t lo = (size_t)(view->offset - base->offset) * tc_dtype_size(base->dtype), hi = lo + view->bytes;
+    if (memcmp(now, before, lo) != 0 || memcmp(now + hi, (const uint8_t *)before + hi, base->bytes - hi) != 0)
+        fz_fail("%s on %s: wrote outside a view", where, base->ctx->info.name);
+    free(now);
+}
+
 static void release(tensors *ts)
 {
-    for (int i = 0; i < MAX_T; i++) tc_tensor_free(ts->t[i]), free(ts->host[i]);
+    for (int i = 0; i < MAX_T; i++) {
+        tc_tensor_free(ts->t[i]), free(ts->host[i]);
+        tc_tensor_free(ts->base[i]), free(ts->base_host[i]);
+    }
 }
 
 static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
 {
     const int *ip = c->ip;
+    const tc_op_params op = {c->v};
     switch (c->op) {
     case OP_MATMUL: {
         tc_matmul_params p = tc_matmul_defaults();
@@ -371,21 +408,33 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
         p.groups = ip[6], p.relu = ip[7], p.bias = c->nt > 3 ? t[3] : NULL, p.variant = c->v;
         return tc_conv2d(ctx, t[0], t[1], t[2], &p);
     }
-    case OP_LINEAR: return tc_linear(ctx, t[0], t[1], t[2], t[3], ip[0]);
-    case OP_ADD: return tc_add(ctx, t[0], t[1], t[2]);
-    case OP_MUL: return tc_mul(ctx, t[0], t[1], t[2]);
-    case OP_RELU: return tc_relu(ctx, t[0], t[1]);
-    case OP_GELU: return tc_gelu(ctx, t[0], t[1], (tc_gelu_mode)ip[0]);
-    case OP_SOFTMAX: return tc_softmax(ctx, t[0], t[1]);
-    case OP_LAYERNORM: return tc_layernorm(ctx, t[0], t[1], t[2], t[3], c->fp[0]);
+    case OP_LINEAR: {
+        tc_linear_params p = {.relu = ip[0], .variant = c->v};
+        return tc_linear(ctx, t[0], t[1], t[2], t[3], &p);
+    }
+    case OP_ADD: return tc_add(ctx, t[0], t[1], t[2], &op);
+    case OP_MUL: return tc_mul(ctx, t[0], t[1], t[2], &op);
+    case OP_RELU: return tc_relu(ctx, t[0], t[1], &op);
+    case OP_GELU: {
+        tc_gelu_params p = {.mode = (tc_gelu_mode)ip[0], .variant = c->v};
+        return tc_gelu(ctx, t[0], t[1], &p);
+    }
+    case OP_SOFTMAX: return tc_softmax(ctx, t[0], t[1], &op);
+    case OP_LAYERNORM: {
+        tc_layernorm_params p = {.eps = c->fp[0], .variant = c->v};
+        return tc_layernorm(ctx, t[0], t[1], t[2], t[3], &p);
+    }
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D: {
-        const tc_pool2d_params p = {ip[0], ip[1], ip[2], ip[3], ip[4], ip[5]};
+        const tc_pool2d_params p = {ip[0], ip[1], ip[2], ip[3], ip[4], ip[5], c->v};
         return (c->op == OP_MAXPOOL2D ? tc_maxpool2d : tc_avgpool2d)(ctx, t[0], t[1], &p);
     }
-    case OP_GLOBAL_AVGPOOL: return tc_global_avgpool(ctx, t[0], t[1]);
-    case OP_EMBEDDING: return tc_embedding(ctx, t[0], t[1], t[2]);
-    case OP_ARGMAX: return tc_argmax(ctx, t[0], t[1]);
+    case OP_GLOBAL_AVGPOOL: return tc_global_avgpool(ctx, t[0], t[1], &op);
+    case OP_EMBEDDING: return tc_embedding(ctx, t[0], t[1], t[2], &op);
+    case OP_ARGMAX: {
+        tc_argmax_params p = {.values = c->nt > 2 ? t[2] : NULL, .variant = c->v};
+        return tc_argmax(ctx, t[0], t[1], &p);
+    }
     case OP_FLATTEN:
     case OP_RESHAPE: {
         tc_tensor *v = (tc_tensor *)ctx;
@@ -449,7 +498,7 @@ static void run(const call *c, uint64_t seed)
         return;
     }
     tc_status st[FZ_CTX_MAX];
-    void *result[FZ_CTX_MAX] = {NULL, NULL};
+    void *result[FZ_CTX_MAX][MAX_T] = {{NULL}};
     for (int k = 0; k < nctx; k++) {
         tensors ts;
         make(ctx[k], other, c, seed, &ts);
@@ -457,26 +506,29 @@ static void run(const call *c, uint64_t seed)
         fz_count(names[c->op][k], st[k]);
         for (int i = 0; i < c->nt; i++) {
             if (!ts.t[i]) continue;
-            const int changed = st[k] == TC_OK && (i == c->out || (c->out >= 0 && ts.t[c->out] &&
-                                                                   ts.t[i]->st == ts.t[c->out]->st));
+            int changed = 0; /* a success may change its outputs and what overlaps them */
+            for (int o = 0; o < c->nt; o++) changed |= st[k] == TC_OK && c->t[o].out && tc_tensors_overlap(ts.t[i], ts.t[o]);
             fz_check_tensor(ts.t[i], changed ? NULL : ts.host[i], names[c->op][k]);
-        }
-        if (st[k] == TC_OK && c->out >= 0) {
-            const tc_tensor *y = ts.t[c->out];
-            result[k] = malloc(y->bytes);
-            if (!result[k] || tc_tensor_read(y, result[k], y->bytes) != TC_OK) fz_fail("reading a result back");
+            if (ts.base[i]) check_base(ts.base[i], ts.base_host[i], ts.t[i], names[c->op][k]);
+            if (st[k] == TC_OK && c->t[i].out) {
+                result[k][i] = malloc(ts.t[i]->bytes);
+                if (!result[k][i] || tc_tensor_read(ts.t[i], result[k][i], ts.t[i]->bytes) != TC_OK)
+                    fz_fail("reading a result back");
+            }
         }
         if (k > 0 && st[k] == TC_OK && st[0] != TC_OK && st[0] != TC_ERR_UNSUPPORTED)
             fz_fail("%s: OpenCL accepts what ref refuses: %s", names[c->op][0], tc_last_error(ctx[0]));
         if (k > 0 && st[0] == TC_OK && st[k] != TC_OK && !cl_may_refuse(st[k], c->v))
             fz_fail("%s: ref accepts what OpenCL refuses: %s", names[c->op][k], tc_last_error(ctx[k]));
         const int tolerant = c->op == OP_LAYERNORM && !(c->fp[0] >= 1e-5f); /* eps 0 divides by ~0 */
-        if (k > 0 && result[0] && result[k] && !tolerant && !agree(result[k], result[0], ts.t[c->out]))
-            fz_fail("%s: OpenCL and ref disagree", names[c->op][k]);
+        for (int i = 0; k > 0 && !tolerant && i < c->nt; i++)
+            if (result[0][i] && result[k][i] && !agree(result[k][i], result[0][i], ts.t[i]))
+                fz_fail("%s: OpenCL and ref disagree on output %d", names[c->op][k], i);
         release(&ts);
         fz_check_empty(ctx[k], names[c->op][k]);
     }
-    for (int k = 0; k < nctx; k++) free(result[k]);
+    for (int k = 0; k < nctx; k++)
+        for (int i = 0; i < MAX_T; i++) free(result[k][i]);
     fz_check_empty(other, "another context");
 }
 
