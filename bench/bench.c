@@ -26,34 +26,31 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Times one variant: a warm-up (not for ref), then up to `reps` runs, stopping
- * after `budget_ms` once 3 runs are in. */
-static void time_variant(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r, int reps, double budget_ms)
+/* The warm-up call (not for ref, whose first call is as fast as any). */
+static void warm_up(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r)
 {
-    double *t = calloc((size_t)reps, sizeof *t);
-    if (!t) {
-        r->status = TC_ERR_OUT_OF_MEMORY;
-        return;
-    }
     r->status = TC_OK;
     if (r->variant != TC_VARIANT_REF) {
         r->status = op->run(ctx, d, r->variant);
         if (r->status == TC_OK) r->status = tc_ctx_finish(ctx);
     }
-    int n = 0;
-    double spent = 0;
-    while (r->status == TC_OK && n < reps && (n < 3 || spent < budget_ms)) {
-        if ((r->status = tc_opdata_reset_out(d)) != TC_OK) break;
-        double t0 = tc_now_ms();
-        r->status = op->run(ctx, d, r->variant);
-        if (r->status == TC_OK) r->status = tc_ctx_finish(ctx);
-        t[n] = tc_now_ms() - t0;
-        spent += t[n++];
-        if (r->variant == TC_VARIANT_REF && spent > budget_ms) break;
-    }
+}
+
+/* One timed call (ms) on a fresh output. */
+static double time_once(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r)
+{
+    if ((r->status = tc_opdata_reset_out(d)) != TC_OK) return 0;
+    double t0 = tc_now_ms();
+    r->status = op->run(ctx, d, r->variant);
+    if (r->status == TC_OK) r->status = tc_ctx_finish(ctx);
+    return tc_now_ms() - t0;
+}
+
+/* Median, p90 and rates of n times (sorted here), and the result's check. */
+static void summarize(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r, double *t, int n)
+{
     if (r->status != TC_OK) {
         snprintf(r->message, sizeof r->message, "%s", tc_last_error(ctx));
-        free(t);
         return;
     }
     qsort(t, (size_t)n, sizeof *t, cmp_double);
@@ -67,6 +64,50 @@ static void time_variant(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record 
         r->status = TC_ERR_CORRUPT;
         snprintf(r->message, sizeof r->message, "wrong result: %s", msg);
     }
+}
+
+/* Times one variant: a warm-up, then up to `reps` runs, stopping after
+ * `budget_ms` once 3 runs are in. */
+static void time_variant(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r, int reps, double budget_ms)
+{
+    double *t = calloc((size_t)reps, sizeof *t);
+    if (!t) {
+        r->status = TC_ERR_OUT_OF_MEMORY;
+        return;
+    }
+    warm_up(ctx, op, d, r);
+    int n = 0;
+    double spent = 0;
+    while (r->status == TC_OK && n < reps && (n < 3 || spent < budget_ms)) {
+        t[n] = time_once(ctx, op, d, r);
+        spent += t[n++];
+        if (r->variant == TC_VARIANT_REF && spent > budget_ms) break;
+    }
+    summarize(ctx, op, d, r, t, n);
+    free(t);
+}
+
+/* --interleave: every (size, variant) of one device in turn, one call each per
+ * round, so that load from elsewhere falls on all of them alike and their ratios
+ * hold on a busy machine. Stops after `reps` rounds, or once 3 are in and the
+ * rounds took `budget_ms` per record. */
+static void time_interleaved(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *ds, const int *dcase, record *rs, int n,
+                             int reps, double budget_ms)
+{
+    double *t = calloc((size_t)n * (size_t)reps, sizeof *t);
+    if (!t) {
+        for (int i = 0; i < n; i++) rs[i].status = TC_ERR_OUT_OF_MEMORY;
+        return;
+    }
+    for (int i = 0; i < n; i++) warm_up(ctx, op, &ds[dcase[i]], &rs[i]);
+    int rounds = 0;
+    double spent = 0;
+    while (rounds < reps && (rounds < 3 || spent < budget_ms * n)) {
+        for (int i = 0; i < n; i++)
+            if (rs[i].status == TC_OK) spent += t[(size_t)i * reps + rounds] = time_once(ctx, op, &ds[dcase[i]], &rs[i]);
+        rounds++;
+    }
+    for (int i = 0; i < n; i++) summarize(ctx, op, &ds[dcase[i]], &rs[i], t + (size_t)i * reps, rounds);
     free(t);
 }
 
@@ -136,10 +177,11 @@ static const char *default_sizes(const char *op)
 
 int cli_bench(int argc, char **argv)
 {
-    static const char *const known[] = {"--device", "--sizes", "--variants", "--reps", "--json", "--budget", "--profile", NULL};
+    static const char *const known[] = {"--device", "--sizes",   "--variants",   "--reps", "--json",
+                                        "--budget", "--profile", "--interleave", NULL};
     if (argc < 1) {
         fprintf(stderr, "usage: tinycl bench OP [--device D] [--sizes S,...] [--variants V,...] [--reps N] "
-                        "[--budget MS] [--profile on] [--json FILE]\n"
+                        "[--budget MS] [--profile on] [--interleave on] [--json FILE]\n"
                         "  OP: matmul (sizes MxNxK) or conv (sizes like n1c64h56w56k64r3s3pad1, see tinycl --help)\n");
         return 2;
     }
@@ -158,6 +200,12 @@ int cli_bench(int argc, char **argv)
         return 2;
     }
     const int profile = prof && strcmp(prof, "on") == 0;
+    const char *il = cli_opt(argc, argv, "--interleave");
+    if (il && strcmp(il, "on") != 0 && strcmp(il, "off") != 0) {
+        fprintf(stderr, "tinycl bench: --interleave takes on or off\n");
+        return 2;
+    }
+    const int interleave = il && strcmp(il, "on") == 0;
     const char *sizes_s = cli_opt(argc, argv, "--sizes"), *vars_s = cli_opt(argc, argv, "--variants");
     int reps = cli_opt(argc, argv, "--reps") ? atoi(cli_opt(argc, argv, "--reps")) : 10;
     double budget = cli_opt(argc, argv, "--budget") ? atof(cli_opt(argc, argv, "--budget")) : 3000.0;
@@ -216,31 +264,36 @@ int cli_bench(int argc, char **argv)
             failed = 1;
             continue;
         }
+        /* every size's data, then its records (size-major) */
+        tc_opdata ds[32];
+        int dcase[32 * TC_VARIANT_COUNT], n0 = n;
+        memset(ds, 0, sizeof ds);
         for (int c = 0; c < ncases; c++) {
-            tc_opdata d;
-            memset(&d, 0, sizeof d);
-            if (op->setup(ctx, &cases[c], 12345u + (uint64_t)c, &d) != TC_OK) {
-                fprintf(stderr, "tinycl bench: setup failed on %s: %s\n", ctx ? tc_ctx_device(ctx)->name : "?",
+            if (op->setup(ctx, &cases[c], 12345u + (uint64_t)c, &ds[c]) != TC_OK) {
+                fprintf(stderr, "tinycl bench: setup failed on %s: %s\n", tc_ctx_device(ctx)->name,
                         tc_last_error(ctx));
-                tc_opdata_free(&d);
                 failed = 1;
                 continue;
             }
             for (int v = 0; v < nvars; v++) {
-                record *r = &recs[n++];
+                record *r = &recs[n];
+                dcase[n++ - n0] = c;
                 r->device = di;
                 snprintf(r->device_name, sizeof r->device_name, "%s", tc_ctx_device(ctx)->name);
                 r->variant = vars[v];
                 r->size = c;
                 tc_case_describe(&cases[c], r->shape, sizeof r->shape);
                 tc_case_json(&cases[c], r->shape_json, sizeof r->shape_json);
-                time_variant(ctx, op, &d, r, reps, budget);
-                if (r->status != TC_OK && r->status != TC_ERR_UNSUPPORTED) failed = 1;
-                fprintf(stderr, "  %s %s %s: %s\n", r->device_name, tc_variant_name(r->variant), r->shape,
-                        r->status == TC_OK ? "done" : r->message);
+                if (!interleave) time_variant(ctx, op, &ds[c], r, reps, budget);
             }
-            tc_opdata_free(&d);
         }
+        if (interleave) time_interleaved(ctx, op, ds, dcase, recs + n0, n - n0, reps, budget);
+        for (record *r = recs + n0; r < recs + n; r++) {
+            if (r->status != TC_OK && r->status != TC_ERR_UNSUPPORTED) failed = 1;
+            fprintf(stderr, "  %s %s %s: %s\n", r->device_name, tc_variant_name(r->variant), r->shape,
+                    r->status == TC_OK ? "done" : r->message);
+        }
+        for (int c = 0; c < ncases; c++) tc_opdata_free(&ds[c]);
         if (profile) tc_prof_report(ctx, stdout);
         tc_ctx_free(ctx);
     }

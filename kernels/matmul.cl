@@ -1,6 +1,7 @@
 /* Dense matmul kernels: C = alpha * op(A) * op(B) + beta * C (+ bias) (ReLU).
  * Epilogue flags (EPI_*) come from kernels/iface.h, shared with the host code.
- * Buffers come with element offsets (`*_off`) so callers can address slices. */
+ * Buffers come with 64-bit element offsets (`*_off`, tensor views) that each kernel
+ * adds to its pointers on entry; indices after that stay below 2^30 (the host checks). */
 
 inline float epilogue(float acc, int row, int col, int N, __global float *C, __global const float *bias,
                       float alpha, float beta, int flags)
@@ -31,7 +32,7 @@ inline void store16(float16 acc, int row, int col, int N, __global float *C, __g
  * (one k-row of a 32-column panel is contiguous); ph = 1 is plain row-major. */
 
 /* X = src^T (src is cols x rows, leading dimension ld): a panel row is contiguous in src. */
-__kernel void pack_copy(__global const float *src, const int off, const int ld, const int rows, const int cols,
+__kernel void pack_copy(__global const float *src, const ulong off, const int ld, const int rows, const int cols,
                         __global float *dst, const int rows_p, const int cols_p, const int ph)
 {
     src += off;
@@ -49,7 +50,7 @@ __kernel void pack_copy(__global const float *src, const int off, const int ld, 
 
 /* X = src (rows x cols, leading dimension ld): each work-item reads 16 columns of
  * the ph rows of one panel and writes them transposed (16 x ph contiguous). */
-__kernel void pack_tr(__global const float *src, const int off, const int ld, const int rows, const int cols,
+__kernel void pack_tr(__global const float *src, const ulong off, const int ld, const int rows, const int cols,
                       __global float *dst, const int rows_p, const int cols_p, const int ph)
 {
     src += off;
@@ -82,11 +83,12 @@ __kernel void pack_tr(__global const float *src, const int off, const int ld, co
     }
 
 __kernel void gemm_cpu(const int M, const int N, const int Kp, __global const float *Ap,
-                       __global const float *Bp, __global float *C, const int c_off, __global const float *bias,
-                       const float alpha, const float beta, const int flags, const int kc_max,
+                       __global const float *Bp, __global float *C, const ulong c_off, __global const float *bias,
+                       const ulong bias_off, const float alpha, const float beta, const int flags, const int kc_max,
                        __local float16 *panel)
 {
     C += c_off;
+    if (flags & EPI_BIAS) bias += bias_off;
     const int jb = get_global_id(0);
     const int row0 = get_global_id(1) * 8;
     const int col0 = jb * 32;
@@ -128,13 +130,14 @@ __kernel void gemm_cpu(const int M, const int N, const int Kp, __global const fl
 
 /* ---- GPU-shaped: TS x TS tiles in local memory, WPT x WPT outputs per item --- */
 __kernel void gemm_gpu(const int M, const int N, const int K, const int ta, const int tb,
-                       __global const float *A, const int a_off, __global const float *B, const int b_off,
-                       __global float *C, const int c_off, __global const float *bias, const float alpha,
-                       const float beta, const int flags)
+                       __global const float *A, const ulong a_off, __global const float *B, const ulong b_off,
+                       __global float *C, const ulong c_off, __global const float *bias, const ulong bias_off,
+                       const float alpha, const float beta, const int flags)
 {
     A += a_off;
     B += b_off;
     C += c_off;
+    if (flags & EPI_BIAS) bias += bias_off;
     const int tx = get_local_id(0), ty = get_local_id(1);
     const int col0 = get_group_id(0) * TS, row0 = get_group_id(1) * TS;
     __local float As[TSK][TS + 1];
@@ -184,13 +187,15 @@ __kernel void gemm_gpu(const int M, const int N, const int K, const int ta, cons
  * every GV_SLAB rows makes PoCL run a group's work-items slab by slab, so the
  * group reads a slab's rows contiguously (4 KB pages stay in the TLB and the
  * prefetchers see streams). A is read with strides (sm, sk) so op(A) needs no copy. */
-__kernel void gemv_n(const int M, const int N, const int K, __global const float *A, const int a_off, const int sm,
-                     const int sk, __global const float *B, const int b_off, __global float *C, const int c_off,
-                     __global const float *bias, const float alpha, const float beta, const int flags)
+__kernel void gemv_n(const int M, const int N, const int K, __global const float *A, const ulong a_off, const int sm,
+                     const int sk, __global const float *B, const ulong b_off, __global float *C, const ulong c_off,
+                     __global const float *bias, const ulong bias_off, const float alpha, const float beta,
+                     const int flags)
 {
     A += a_off;
     B += b_off;
     C += c_off;
+    if (flags & EPI_BIAS) bias += bias_off;
     const int col0 = get_global_id(0) * 16 * GV_NV;
     const int full = col0 + 16 * GV_NV <= N;
     float16 acc[GM][GV_NV];
@@ -234,13 +239,15 @@ __kernel void gemv_n(const int M, const int N, const int K, __global const float
 
 /* B is N x K (weight rows). Each work-item streams GV_RT contiguous rows of B
  * against op(A), which is row-major M x K here (the caller packs a transposed A). */
-__kernel void gemv_t(const int M, const int N, const int K, __global const float *A, const int a_off,
-                     __global const float *B, const int b_off, __global float *C, const int c_off,
-                     __global const float *bias, const float alpha, const float beta, const int flags)
+__kernel void gemv_t(const int M, const int N, const int K, __global const float *A, const ulong a_off,
+                     __global const float *B, const ulong b_off, __global float *C, const ulong c_off,
+                     __global const float *bias, const ulong bias_off, const float alpha, const float beta,
+                     const int flags)
 {
     A += a_off;
     B += b_off;
     C += c_off;
+    if (flags & EPI_BIAS) bias += bias_off;
     const int n0 = get_global_id(0) * GV_RT;
     if (n0 >= N) return;
     float16 acc[GM][GV_RT];
@@ -279,12 +286,13 @@ __kernel void gemv_t(const int M, const int N, const int K, __global const float
 }
 
 /* bias + ReLU on C (after CLBlast, which has no epilogue) */
-__kernel void bias_relu(const int M, const int N, __global float *C, const int c_off, __global const float *bias,
-                        const int flags)
+__kernel void bias_relu(const int M, const int N, __global float *C, const ulong c_off, __global const float *bias,
+                        const ulong bias_off, const int flags)
 {
     const int c = get_global_id(0), r = get_global_id(1);
     if (r >= M || c >= N) return;
     C += c_off;
+    if (flags & EPI_BIAS) bias += bias_off;
     float v = C[(size_t)r * N + c];
     if (flags & EPI_BIAS) v += bias[(flags & EPI_BIAS_ROW) ? r : c];
     if (flags & EPI_RELU) v = fmax(v, 0.0f);

@@ -24,11 +24,14 @@ typedef struct tc_conv2d_plan tc_conv2d_plan;
  * allocates and touches no memory. */
 tc_status tc_linear_plan_validate(tc_ctx *ctx, const tc_tensor *w, const tc_tensor *bias, int64_t max_batch,
                                   const tc_linear_params *p);
+/* Chooses the variant once for batches up to 8 and once for larger ones (p->variant
+ * for both when given); where the cpu variant may run, packs a copy of w (about
+ * w's size, counted in the context's memory) so runs pack only x. */
 tc_status tc_linear_plan_create(tc_ctx *ctx, const tc_tensor *w, const tc_tensor *bias, const tc_linear_params *p,
                                 tc_linear_plan **out);
 /* x [B, in] -> y [B, out]; the same checks as tc_linear on x and y. */
 tc_status tc_linear_plan_run(tc_linear_plan *plan, const tc_tensor *x, tc_tensor *y);
-/* The variant the plan chose (for batch 1 and for larger batches when they differ). */
+/* The variant a run of this batch uses (AUTO for a NULL plan or a batch below 1). */
 tc_variant tc_linear_plan_variant(const tc_linear_plan *plan, int64_t batch);
 void tc_linear_plan_free(tc_linear_plan *plan);
 

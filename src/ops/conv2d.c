@@ -287,8 +287,8 @@ static tc_status epilogue(tc_conv *c, const tc_tensor *y)
 }
 
 /* Per image: im2col into scratch (not for pointwise kernels), then one GEMM per
- * group; bias and ReLU fused into the GEMM when there is no bias (tc_gemm_cl has
- * no bias offset), else one epilogue over y. */
+ * group, with bias (one per output channel: per GEMM row, from the group's
+ * offset) and ReLU fused into the GEMM. */
 static tc_status run_im2col(tc_conv *c, const tc_tensor *x, tc_tensor *y)
 {
     tc_ctx *ctx = c->ctx;
@@ -303,7 +303,6 @@ static tc_status run_im2col(tc_conv *c, const tc_tensor *x, tc_tensor *y)
         if (st == TC_OK) st = tc_get_kernel(ctx, "conv2d", c->opts, "im2col", &k);
         if (st != TC_OK) return st;
     }
-    const int fused = !c->bias;
     cl_int16 geo = geometry(d);
     cl_mem mx = tc_buf(x);
     size_t gws[2] = {round_up((size_t)pq, 64), (size_t)crs}, lws[2] = {64, 1};
@@ -318,11 +317,13 @@ static tc_status run_im2col(tc_conv *c, const tc_tensor *x, tc_tensor *y)
             tc_gemm_desc gd = {.m = kg, .n = pq, .k = cg * d->r * d->s, .alpha = 1.0f, .a = tc_buf(c->w), .b = col,
                                .c = tc_buf(y), .a_off = (size_t)tc_off(c->w) + (size_t)(g * kg * cg * d->r * d->s),
                                .b_off = boff, .c_off = (size_t)tc_off(y) + (size_t)((n * d->k + g * kg) * pq),
-                               .bias_per_row = 1, .relu = fused && c->relu};
+                               .bias = c->bias ? tc_buf(c->bias) : NULL,
+                               .bias_off = c->bias ? tc_off(c->bias) + (cl_ulong)(g * kg) : 0, .bias_per_row = 1,
+                               .relu = c->relu};
             st = tc_gemm_cl(ctx, c->gemm_v, &gd);
         }
     }
-    return st == TC_OK && !fused ? epilogue(c, y) : st;
+    return st;
 }
 
 /* w into dst in blocks of KB output channels (conv_cpu's layout). */

@@ -56,10 +56,11 @@ static tc_status validate(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, c
         if (tc_tensors_overlap(c, p->bias))
             return tc_fail(ctx, TC_ERR_INVALID_ARG, "matmul: C must not share storage with bias");
     }
-    /* kernels index with 32-bit ints for dimensions; padded sizes must fit too */
-    const int64_t lim = (int64_t)1 << 30;
-    if (!ctx->is_ref && (m >= lim || n >= lim || ka >= lim || a->numel >= lim || b->numel >= lim || c->numel >= lim))
-        return tc_fail(ctx, TC_ERR_OVERFLOW, "matmul: dimensions beyond 2^30 elements are not supported on OpenCL");
+    if ((st = tc_gemm_check_extent(ctx, "matmul: A", a)) != TC_OK ||
+        (st = tc_gemm_check_extent(ctx, "matmul: B", b)) != TC_OK ||
+        (st = tc_gemm_check_extent(ctx, "matmul: C", c)) != TC_OK ||
+        (p->bias && (st = tc_gemm_check_extent(ctx, "matmul: bias", p->bias)) != TC_OK))
+        return st;
     *s = (shape){m, n, ka,
                  (p->bias ? EPI_BIAS : 0) | (p->relu ? EPI_RELU : 0) | (p->beta != 0.0f ? EPI_BETA : 0)};
     return TC_OK;
@@ -93,6 +94,19 @@ static tc_status run_ref(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc
     return st;
 }
 
+tc_status tc_gemm_check_extent(tc_ctx *ctx, const char *what, const tc_tensor *t)
+{
+    int64_t end;
+    if (t->offset < 0 || __builtin_add_overflow(t->offset, t->numel, &end) ||
+        (uint64_t)end > (uint64_t)(t->st->bytes / tc_dtype_size(t->dtype)))
+        return tc_fail(ctx, TC_ERR_OVERFLOW, "%s: elements [%lld, %lld + %lld) overflow its storage", what,
+                       (long long)t->offset, (long long)t->offset, (long long)t->numel);
+    if (!ctx->is_ref && t->numel >= TC_GEMM_MAX_ELEMS)
+        return tc_fail(ctx, TC_ERR_OVERFLOW, "%s has %lld elements; OpenCL GEMMs take operands below 2^30",
+                       what, (long long)t->numel);
+    return TC_OK;
+}
+
 static int epi_flags(const tc_gemm_desc *g)
 {
     return (g->bias ? EPI_BIAS : 0) | (g->relu ? EPI_RELU : 0) | (g->beta != 0.0f ? EPI_BETA : 0) |
@@ -108,10 +122,10 @@ static tc_status run_gpu(tc_ctx *ctx, const tc_gemm_desc *g)
     tc_status st = tc_get_kernel(ctx, "matmul", opts, "gemm_gpu", &k);
     if (st != TC_OK) return st;
     cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, ta = g->trans_a != 0, tb = g->trans_b != 0;
-    cl_int fl = epi_flags(g), ao = (cl_int)g->a_off, bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
-    st = tc_set_args(ctx, k, 15, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(ta), TC_ARG(tb), TC_ARG(g->a), TC_ARG(ao),
-                     TC_ARG(g->b), TC_ARG(bo), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha),
-                     TC_ARG(g->beta), TC_ARG(fl));
+    cl_int fl = epi_flags(g);
+    st = tc_set_args(ctx, k, 16, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(ta), TC_ARG(tb), TC_ARG(g->a),
+                     TC_ARG(g->a_off), TC_ARG(g->b), TC_ARG(g->b_off), TC_ARG(g->c), TC_ARG(g->c_off), TC_ARG(g->bias),
+                     TC_ARG(g->bias_off), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
     if (st != TC_OK) return st;
     size_t rts = (size_t)(ts / wpt);
     size_t lws[2] = {rts, rts};
@@ -123,16 +137,16 @@ static tc_status run_gpu(tc_ctx *ctx, const tc_gemm_desc *g)
 /* Packs X (rows x cols; X = src^T when `transposed`, else src, leading dimension
  * ld) into panels of ph rows with cols_p columns (see the kernels). `opts` names
  * the caller's build of matmul.cl, so packing adds no build. */
-static tc_status pack(tc_ctx *ctx, const char *opts, cl_mem src, size_t off, int64_t ld, int64_t rows, int64_t cols,
-                      int transposed, cl_mem dst, size_t rows_p, size_t cols_p, int ph)
+static tc_status pack(tc_ctx *ctx, const char *opts, cl_mem src, cl_ulong off, int64_t ld, int64_t rows,
+                      int64_t cols, int transposed, cl_mem dst, size_t rows_p, size_t cols_p, int ph)
 {
     const char *name = transposed ? "pack_copy" : "pack_tr";
     cl_kernel k;
     tc_status st = tc_get_kernel(ctx, "matmul", opts, name, &k);
     if (st != TC_OK) return st;
-    cl_int o = (cl_int)off, l = (cl_int)ld, r = (cl_int)rows, c = (cl_int)cols, rp = (cl_int)rows_p;
+    cl_int l = (cl_int)ld, r = (cl_int)rows, c = (cl_int)cols, rp = (cl_int)rows_p;
     cl_int cp = (cl_int)cols_p, p = ph;
-    st = tc_set_args(ctx, k, 9, TC_ARG(src), TC_ARG(o), TC_ARG(l), TC_ARG(r), TC_ARG(c), TC_ARG(dst), TC_ARG(rp),
+    st = tc_set_args(ctx, k, 9, TC_ARG(src), TC_ARG(off), TC_ARG(l), TC_ARG(r), TC_ARG(c), TC_ARG(dst), TC_ARG(rp),
                      TC_ARG(cp), TC_ARG(p));
     if (st != TC_OK) return st;
     /* pack_copy: (panel, column); pack_tr: (16 columns, panel). Fixed work-groups
@@ -160,7 +174,7 @@ static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
     tc_status st = tc_get_kernel(ctx, "matmul", opts, name, &k);
     if (st != TC_OK) return st;
     cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, fl = epi_flags(g);
-    cl_int ao = (cl_int)g->a_off, bo = (cl_int)g->b_off, co = (cl_int)g->c_off;
+    cl_ulong ao = g->a_off;
     size_t items, wg = (size_t)ctx->params->gemv_wg;
     if (g->trans_b) {
         cl_mem a = g->a;
@@ -170,14 +184,15 @@ static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
                 return st;
             ao = 0;
         }
-        st = tc_set_args(ctx, k, 13, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(a), TC_ARG(ao), TC_ARG(g->b), TC_ARG(bo),
-                         TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
+        st = tc_set_args(ctx, k, 14, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(a), TC_ARG(ao), TC_ARG(g->b),
+                         TC_ARG(g->b_off), TC_ARG(g->c), TC_ARG(g->c_off), TC_ARG(g->bias), TC_ARG(g->bias_off),
+                         TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
         items = ((size_t)g->n + (size_t)rt - 1) / (size_t)rt;
     } else {
         cl_int sm = g->trans_a ? 1 : kk, sk = g->trans_a ? m : 1;
-        st = tc_set_args(ctx, k, 15, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(g->a), TC_ARG(ao), TC_ARG(sm), TC_ARG(sk),
-                         TC_ARG(g->b), TC_ARG(bo), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(g->alpha),
-                         TC_ARG(g->beta), TC_ARG(fl));
+        st = tc_set_args(ctx, k, 16, TC_ARG(m), TC_ARG(n), TC_ARG(kk), TC_ARG(g->a), TC_ARG(ao), TC_ARG(sm),
+                         TC_ARG(sk), TC_ARG(g->b), TC_ARG(g->b_off), TC_ARG(g->c), TC_ARG(g->c_off), TC_ARG(g->bias),
+                         TC_ARG(g->bias_off), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
         items = ((size_t)g->n + 16 * (size_t)nv - 1) / (16 * (size_t)nv);
         wg *= (size_t)(8 / nv); /* a group spans the same columns for every M */
     }
@@ -188,7 +203,20 @@ static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
     return tc_launch(ctx, k, name, 1, gws, lws);
 }
 
-/* Packs op(A) into 8-row panels and op(B) into 32-column panels, then runs gemm_cpu. */
+size_t tc_gemm_packed_b_elems(int64_t n, int64_t k)
+{
+    return round_up((size_t)n, CPU_COLS) * round_up((size_t)k, 16);
+}
+
+tc_status tc_gemm_pack_b(tc_ctx *ctx, const tc_gemm_desc *g, cl_mem dst)
+{
+    /* op(B)^T = B when trans_b */
+    return pack(ctx, "", g->b, g->b_off, g->trans_b ? g->k : g->n, g->n, g->k, !g->trans_b, dst,
+                round_up((size_t)g->n, CPU_COLS), round_up((size_t)g->k, 16), CPU_COLS);
+}
+
+/* Packs op(A) into 8-row panels and, unless the caller did, op(B) into 32-column
+ * panels, then runs gemm_cpu. */
 static tc_status run_cpu(tc_ctx *ctx, const tc_gemm_desc *g)
 {
     /* rows of work-items per group: the table's, or the power of two that covers a
@@ -199,22 +227,24 @@ static tc_status run_cpu(tc_ctx *ctx, const tc_gemm_desc *g)
     const size_t np = round_up((size_t)g->n, CPU_COLS), kp = round_up((size_t)g->k, 16);
     /* B panel rows staged in local memory at a time: 32 KB where the device has room */
     const cl_int kc = ctx->info.local_mem_bytes >= 64 * 1024 ? 256 : 128;
-    cl_mem ap, bp;
+    cl_mem ap, bp = g->b;
     cl_kernel kg;
-    tc_status st = tc_scratch_get(ctx, 0, (size_t)tc_sat_mul3((int64_t)mp, (int64_t)kp, sizeof(float)), &ap);
-    if (st == TC_OK) st = tc_scratch_get(ctx, 1, (size_t)tc_sat_mul3((int64_t)np, (int64_t)kp, sizeof(float)), &bp);
+    tc_status st = tc_scratch_get(ctx, 0, mp * kp * sizeof(float), &ap);
     if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "gemm_cpu", &kg);
-    /* op(A) = A^T when trans_a; op(B)^T = B when trans_b */
+    /* op(A) = A^T when trans_a */
     if (st == TC_OK)
         st = pack(ctx, "", g->a, g->a_off, g->trans_a ? g->m : g->k, g->m, g->k, g->trans_a, ap, mp, kp, CPU_ROWS);
-    if (st == TC_OK)
-        st = pack(ctx, "", g->b, g->b_off, g->trans_b ? g->k : g->n, g->n, g->k, !g->trans_b, bp, np, kp, CPU_COLS);
+    if (st == TC_OK && !g->b_packed) {
+        st = tc_scratch_get(ctx, 1, np * kp * sizeof(float), &bp);
+        if (st == TC_OK) st = tc_gemm_pack_b(ctx, g, bp);
+    }
     if (st != TC_OK) return st;
-    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kpi = (cl_int)kp, fl = epi_flags(g), co = (cl_int)g->c_off;
-    st = tc_set_args(ctx, kg, 12, TC_ARG(m), TC_ARG(n), TC_ARG(kpi), TC_ARG(ap), TC_ARG(bp), TC_ARG(g->c), TC_ARG(co),
-                     TC_ARG(g->bias), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl), TC_ARG(kc));
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, kpi = (cl_int)kp, fl = epi_flags(g);
+    st = tc_set_args(ctx, kg, 13, TC_ARG(m), TC_ARG(n), TC_ARG(kpi), TC_ARG(ap), TC_ARG(bp), TC_ARG(g->c),
+                     TC_ARG(g->c_off), TC_ARG(g->bias), TC_ARG(g->bias_off), TC_ARG(g->alpha), TC_ARG(g->beta),
+                     TC_ARG(fl), TC_ARG(kc));
     if (st == TC_OK) {
-        cl_int err = clSetKernelArg(kg, 12, (size_t)kc * CPU_COLS * sizeof(float), NULL);
+        cl_int err = clSetKernelArg(kg, 13, (size_t)kc * CPU_COLS * sizeof(float), NULL);
         if (err != CL_SUCCESS) st = tc_fail_cl(ctx, err, "clSetKernelArg(panel)");
     }
     if (st != TC_OK) return st;
@@ -241,8 +271,9 @@ static tc_status run_clblast(tc_ctx *ctx, const tc_gemm_desc *g)
     cl_kernel k;
     st = tc_get_kernel(ctx, "matmul", "", "bias_relu", &k);
     if (st != TC_OK) return st;
-    cl_int m = (cl_int)g->m, n = (cl_int)g->n, fl = epi_flags(g), co = (cl_int)g->c_off;
-    st = tc_set_args(ctx, k, 6, TC_ARG(m), TC_ARG(n), TC_ARG(g->c), TC_ARG(co), TC_ARG(g->bias), TC_ARG(fl));
+    cl_int m = (cl_int)g->m, n = (cl_int)g->n, fl = epi_flags(g);
+    st = tc_set_args(ctx, k, 7, TC_ARG(m), TC_ARG(n), TC_ARG(g->c), TC_ARG(g->c_off), TC_ARG(g->bias),
+                     TC_ARG(g->bias_off), TC_ARG(fl));
     if (st != TC_OK) return st;
     size_t gws[2] = {round_up((size_t)g->n, 16), (size_t)g->m}, lws[2] = {16, 1}; /* one group shape */
     return tc_launch(ctx, k, "bias_relu", 2, gws, lws);
@@ -258,6 +289,9 @@ tc_variant tc_gemm_auto(const tc_ctx *ctx, int64_t m, int64_t n, int64_t k)
 tc_status tc_gemm_cl(tc_ctx *ctx, tc_variant v, const tc_gemm_desc *g)
 {
     if (v == TC_VARIANT_AUTO) v = tc_gemm_auto(ctx, g->m, g->n, g->k);
+    /* the packed panels are read as float16: from the buffer's start */
+    if (g->b_packed && (v != TC_VARIANT_CPU || g->b_off != 0))
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "gemm: a packed B is for the cpu variant at offset 0");
     switch (v) {
     case TC_VARIANT_CPU: return run_cpu(ctx, g);
     case TC_VARIANT_GPU: return run_gpu(ctx, g);
@@ -286,8 +320,10 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
     if (v == TC_VARIANT_REF) {
         st = run_ref(ctx, a, b, c, p, &s);
     } else {
-        tc_gemm_desc g = {s.m, s.n, s.k, p->trans_a, p->trans_b, p->alpha, p->beta, tc_buf(a), tc_buf(b), tc_buf(c),
-                          p->bias ? tc_buf(p->bias) : NULL, tc_off(a), tc_off(b), tc_off(c), 0, p->relu};
+        const tc_gemm_desc g = {.m = s.m, .n = s.n, .k = s.k, .trans_a = p->trans_a, .trans_b = p->trans_b,
+                                .alpha = p->alpha, .beta = p->beta, .a = tc_buf(a), .b = tc_buf(b), .c = tc_buf(c),
+                                .bias = p->bias ? tc_buf(p->bias) : NULL, .a_off = tc_off(a), .b_off = tc_off(b),
+                                .c_off = tc_off(c), .bias_off = p->bias ? tc_off(p->bias) : 0, .relu = p->relu};
         st = tc_gemm_cl(ctx, v, &g);
         if (st == TC_ERR_UNSUPPORTED && v != TC_VARIANT_GEMV)
             st = tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul has no variant '%s'", tc_variant_name(v));
