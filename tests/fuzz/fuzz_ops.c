@@ -26,8 +26,8 @@
 
 enum {
     OP_MATMUL, OP_CONV2D, OP_LINEAR, OP_ADD, OP_MUL, OP_RELU, OP_GELU, OP_SOFTMAX, OP_LAYERNORM, OP_MAXPOOL2D,
-    OP_AVGPOOL2D, OP_GLOBAL_AVGPOOL, OP_EMBEDDING, OP_ARGMAX, OP_FLATTEN, OP_RESHAPE, OP_CONV2D_OUT_SIZE,
-    OP_DEVICE_FIND, OP_COUNT
+    OP_AVGPOOL2D, OP_GLOBAL_AVGPOOL, OP_EMBEDDING, OP_ARGMAX, OP_FLATTEN, OP_RESHAPE, OP_VIEW, OP_SET_QUANT,
+    OP_LINEAR_PLAN, OP_CONV2D_PLAN, OP_CONV2D_OUT_SIZE, OP_DEVICE_FIND, OP_COUNT
 };
 static const char *const names[OP_COUNT][2] = {
     {"matmul ref", "matmul cl"},       {"conv2d ref", "conv2d cl"},
@@ -38,6 +38,8 @@ static const char *const names[OP_COUNT][2] = {
     {"avgpool2d ref", "avgpool2d cl"}, {"global_avgpool ref", "global_avgpool cl"},
     {"embedding ref", "embedding cl"}, {"argmax ref", "argmax cl"},
     {"flatten ref", "flatten cl"},     {"reshape ref", "reshape cl"},
+    {"view ref", "view cl"},           {"set_quant ref", "set_quant cl"},
+    {"linear_plan ref", "linear_plan cl"}, {"conv2d_plan ref", "conv2d_plan cl"},
     {"conv2d_out_size", ""},           {"device_find", ""},
 };
 
@@ -169,7 +171,8 @@ static void gen(call *c, src *s)
         if (byte(s) & 1) add(c, s, TC_DTYPE_F32, 1, &e[1]); /* bias */
         break;
     }
-    case OP_CONV2D: { /* n, channels per group, h, w, kernels per group, window */
+    case OP_CONV2D:
+    case OP_CONV2D_PLAN: { /* n, channels per group, h, w, kernels per group, window */
         const int g = param(s, 1), sh = param(s, 1), sw = param(s, 1), ph = param(s, 0), pw = param(s, 0);
         const int dh = param(s, 1), dw = param(s, 1);
         const int64_t c_in = tc_sat_mul(g, e[1]), k = tc_sat_mul(g, e[4]), r = e[5], q = 1 + byte(s) % 3;
@@ -182,7 +185,8 @@ static void gen(call *c, src *s)
         if (byte(s) & 1) add(c, s, TC_DTYPE_F32, 1, &k); /* bias */
         break;
     }
-    case OP_LINEAR: /* batch in out */
+    case OP_LINEAR:
+    case OP_LINEAR_PLAN: /* batch in out */
         c->ip[0] = byte(s) & 1;
         add(c, s, TC_DTYPE_F32, 2, (int64_t[]){e[0], e[1]});
         add(c, s, TC_DTYPE_F32, 2, (int64_t[]){e[2], e[1]});
@@ -256,6 +260,18 @@ static void gen(call *c, src *s)
         for (int i = 0; how < 2 && i < rank; i++) c->ext[i] = how == 0 ? e[rank - 1 - i] : all;
         break;
     }
+    case OP_VIEW: /* a view at an offset, mostly inside the tensor */
+        add(c, s, TC_DTYPE_F32, rank, e);
+        c->ip[0] = 1 + (int)(byte(s) % 4);
+        c->ext[4] = byte(s) % 8 == 7 ? extent(s) : (int64_t)(byte(s) % 5);
+        for (int i = 0; i < 4; i++) c->ext[i] = byte(s) % 4 ? 1 + (int64_t)(byte(s) % 4) : extent(s);
+        break;
+    case OP_SET_QUANT: /* axis (-1: per tensor), count, scales and zero points */
+        add(c, s, (tc_dtype)(byte(s) % 4), rank, e);
+        c->ip[0] = (int)(byte(s) % 6) - 1 - (byte(s) % 8 == 7);
+        c->ext[4] = byte(s) % 4 ? (c->ip[0] >= 0 && c->ip[0] < rank ? e[c->ip[0]] : 1) : extent(s);
+        c->ip[1] = (int)byte(s), c->fp[0] = scalar(s);
+        break;
     case OP_DEVICE_FIND:
         for (size_t i = 0; i + 1 < sizeof c->spec; i++) c->spec[i] = (char)byte(s);
         break;
@@ -284,9 +300,9 @@ static int64_t work(const call *c)
     int64_t w = 0;
     for (int i = 0; i < c->nt; i++) w = tc_sat_add(w, numel_of(&c->t[i]));
     const tspec *t = c->t;
-    if (c->op == OP_MATMUL || c->op == OP_LINEAR) /* m k n <= numel(A) x the largest dim of B */
+    if (c->op == OP_MATMUL || c->op == OP_LINEAR || c->op == OP_LINEAR_PLAN) /* m k n <= numel(A) x the largest dim of B */
         w = tc_sat_add(w, tc_sat_mul(numel_of(&t[0]), max_dim(&t[1])));
-    if (c->op == OP_CONV2D) /* outputs x C/g x R x S */
+    if (c->op == OP_CONV2D || c->op == OP_CONV2D_PLAN) /* outputs x C/g x R x S */
         w = tc_sat_add(w, tc_sat_mul(numel_of(&t[2]), numel_of(&t[1]) / (t[1].dims[0] > 0 ? t[1].dims[0] : 1)));
     if (c->op == OP_MAXPOOL2D || c->op == OP_AVGPOOL2D) { /* outputs x the clipped window */
         const int64_t kh = t[0].dims[2] < c->ip[0] ? t[0].dims[2] : c->ip[0];
@@ -402,15 +418,33 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
         p.bias = c->nt > 3 ? t[3] : NULL, p.variant = c->v;
         return tc_matmul(ctx, t[0], t[1], t[2], &p);
     }
-    case OP_CONV2D: {
+    case OP_CONV2D:
+    case OP_CONV2D_PLAN: {
         tc_conv2d_params p = tc_conv2d_defaults();
         p.stride_h = ip[0], p.stride_w = ip[1], p.pad_h = ip[2], p.pad_w = ip[3], p.dil_h = ip[4], p.dil_w = ip[5];
         p.groups = ip[6], p.relu = ip[7], p.bias = c->nt > 3 ? t[3] : NULL, p.variant = c->v;
-        return tc_conv2d(ctx, t[0], t[1], t[2], &p);
+        if (c->op == OP_CONV2D) return tc_conv2d(ctx, t[0], t[1], t[2], &p);
+        tc_conv2d_plan *plan = NULL; /* x's C x H x W as the spec asked for them */
+        const tc_status v = tc_conv2d_plan_validate(ctx, t[1], c->t[0].dims + 1, &p);
+        tc_status st = tc_conv2d_plan_create(ctx, t[1], c->t[0].dims + 1, &p, &plan);
+        if ((st == TC_OK) != (plan != NULL) || (v == TC_OK) != (st == TC_OK || st == TC_ERR_OUT_OF_MEMORY))
+            fz_fail("conv2d plan: validate %s, create %s", tc_status_name(v), tc_status_name(st));
+        if (st == TC_OK) st = tc_conv2d_plan_run(plan, t[0], t[2]);
+        tc_conv2d_plan_free(plan);
+        return st;
     }
-    case OP_LINEAR: {
+    case OP_LINEAR:
+    case OP_LINEAR_PLAN: {
         tc_linear_params p = {.relu = ip[0], .variant = c->v};
-        return tc_linear(ctx, t[0], t[1], t[2], t[3], &p);
+        if (c->op == OP_LINEAR) return tc_linear(ctx, t[0], t[1], t[2], t[3], &p);
+        tc_linear_plan *plan = NULL;
+        const tc_status v = tc_linear_plan_validate(ctx, t[1], t[2], c->ext[3] > 0 ? c->ext[3] % 64 : c->ext[3], &p);
+        tc_status st = tc_linear_plan_create(ctx, t[1], t[2], &p, &plan);
+        if ((st == TC_OK) != (plan != NULL) || (v == TC_OK && st != TC_OK && st != TC_ERR_OUT_OF_MEMORY))
+            fz_fail("linear plan: validate %s, create %s", tc_status_name(v), tc_status_name(st));
+        if (st == TC_OK) st = tc_linear_plan_run(plan, t[0], t[3]);
+        tc_linear_plan_free(plan);
+        return st;
     }
     case OP_ADD: return tc_add(ctx, t[0], t[1], t[2], &op);
     case OP_MUL: return tc_mul(ctx, t[0], t[1], t[2], &op);
@@ -435,11 +469,29 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
         tc_argmax_params p = {.values = c->nt > 2 ? t[2] : NULL, .variant = c->v};
         return tc_argmax(ctx, t[0], t[1], &p);
     }
+    case OP_SET_QUANT: {
+        float scale[MAX_NUMEL];
+        int32_t zero[MAX_NUMEL];
+        const int64_t n = c->ext[4] > 0 && c->ext[4] <= MAX_NUMEL ? c->ext[4] : 8; /* what the arrays hold */
+        for (int64_t i = 0; i < n; i++) scale[i] = i ? 0.5f + (float)i : c->fp[0], zero[i] = ip[1] - 128 + (int)(i % 3);
+        const tc_quant q = {ip[0], c->ext[4], scale, zero};
+        tc_status st = tc_tensor_set_quant(t[0], &q);
+        tc_quant back;
+        if (st == TC_OK && (tc_tensor_quant(t[0], &back) != TC_OK || back.count != q.count || back.axis != q.axis ||
+                            memcmp(back.scale, scale, (size_t)q.count * sizeof *scale) != 0))
+            fz_fail("tc_tensor_quant does not give back what was set");
+        return st;
+    }
     case OP_FLATTEN:
-    case OP_RESHAPE: {
+    case OP_RESHAPE:
+    case OP_VIEW: {
         tc_tensor *v = (tc_tensor *)ctx;
-        tc_status s = c->op == OP_FLATTEN ? tc_flatten(t[0], &v) : tc_tensor_reshape(t[0], ip[0], c->ext, &v);
-        if ((s == TC_OK) != (v != NULL) || (v && tc_tensor_numel(v) != tc_tensor_numel(t[0])))
+        tc_status s = c->op == OP_FLATTEN   ? tc_flatten(t[0], &v)
+                      : c->op == OP_RESHAPE ? tc_tensor_reshape(t[0], ip[0], c->ext, &v)
+                                            : tc_tensor_view(t[0], c->ext[4], ip[0], c->ext, &v);
+        if ((s == TC_OK) != (v != NULL) ||
+            (v && (c->op == OP_VIEW ? tc_tensor_offset(v) - tc_tensor_offset(t[0]) + tc_tensor_numel(v) > tc_tensor_numel(t[0])
+                                    : tc_tensor_numel(v) != tc_tensor_numel(t[0]))))
             fz_fail("a view: status %s, view %p", tc_status_name(s), (void *)v);
         tc_tensor_free(v);
         return s;
