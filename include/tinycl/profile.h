@@ -31,6 +31,7 @@ typedef struct {
     double queued_ms;   /* queued -> start */
 } tc_prof_launch;
 
+/* The getters write their errors into ctx (a call on it, despite the const). */
 int tc_prof_count(const tc_ctx *ctx);
 tc_status tc_prof_get(const tc_ctx *ctx, int i, tc_prof_stat *out);
 /* The last kernel launch of this context (device time from its event). */
