@@ -273,16 +273,23 @@ static void reseal(unsigned char *b, size_t n)
     memcpy(b + n - 4, &crc, 4);
 }
 
-/* The tiny model computes what the hand-worked numbers say. */
-static void test_tiny_model_forward(void **state)
+/* The tiny model loaded on ctx. */
+static tc_model *tiny_loaded(tc_ctx *ctx)
 {
-    (void)state;
-    tc_ctx *ctx = th_ctx();
     fbuf f;
     tiny_model(&f);
     write_file(tmp_file(), f.b, f.n);
     tc_model *m = NULL;
     assert_int_equal(tc_model_load(ctx, tmp_file(), &m), TC_OK);
+    return m;
+}
+
+/* The tiny model computes what the hand-worked numbers say. */
+static void test_tiny_model_forward(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    tc_model *m = tiny_loaded(ctx);
     char summary[256];
     tc_model_summary(m, summary, sizeof summary);
     assert_string_equal(summary, "linear(4->3)+relu > linear(3->2) > softmax");
@@ -358,11 +365,7 @@ static void test_model_outlives_ctx(void **state)
 {
     (void)state;
     tc_ctx *ctx = th_ctx();
-    fbuf f;
-    tiny_model(&f);
-    write_file(tmp_file(), f.b, f.n);
-    tc_model *m = NULL;
-    assert_int_equal(tc_model_load(ctx, tmp_file(), &m), TC_OK);
+    tc_model *m = tiny_loaded(ctx);
     const float xs[] = {1, 2, 3, 4};
     tc_tensor *x = NULL, *y = NULL;
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 2, TH_DIMS(1, 4), xs, &x), TC_OK);
@@ -383,11 +386,7 @@ static void test_model_bad_calls(void **state)
 {
     (void)state;
     tc_ctx *ctx = th_ctx(), *other = th_ctx();
-    fbuf f;
-    tiny_model(&f);
-    write_file(tmp_file(), f.b, f.n);
-    tc_model *m = NULL;
-    assert_int_equal(tc_model_load(ctx, tmp_file(), &m), TC_OK);
+    tc_model *m = tiny_loaded(ctx);
     float *hy;
     tc_tensor *x = th_tensor(ctx, 2, TH_DIMS(2, 4), NULL), *y = th_tensor(ctx, 2, TH_DIMS(2, 2), &hy);
     tc_tensor *x5 = th_tensor(ctx, 2, TH_DIMS(2, 5), NULL), *x1d = th_tensor(ctx, 1, TH_DIMS(4), NULL);

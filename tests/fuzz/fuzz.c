@@ -27,7 +27,8 @@ int fz_contexts(tc_ctx **out)
     return n;
 }
 
-const char *fz_file(const void *data, size_t n)
+/* A path whose file holds exactly data[0..n): a memfd, rewritten by each call. */
+static const char *fz_file(const void *data, size_t n)
 {
     static int fd = -1;
     static char path[64];
@@ -38,20 +39,6 @@ const char *fz_file(const void *data, size_t n)
     }
     if (ftruncate(fd, 0) != 0 || (n && pwrite(fd, data, n, 0) != (ssize_t)n)) fz_fail("writing the memfd failed");
     return path;
-}
-
-void fz_load_both_ways(const uint8_t *data, size_t n, void (*load)(const uint8_t *, size_t, const char *))
-{
-    load(data, n, "as given");
-    uint32_t stored;
-    if (n < 4 || (memcpy(&stored, data + n - 4, 4), stored == tc_crc32(data, n - 4))) return;
-    uint8_t *copy = malloc(n);
-    if (!copy) fz_fail("out of host memory");
-    memcpy(copy, data, n);
-    stored = tc_crc32(copy, n - 4);
-    memcpy(copy + n - 4, &stored, 4);
-    load(copy, n, "crc fixed");
-    free(copy);
 }
 
 #define MAX_ROWS 64
@@ -86,6 +73,41 @@ void fz_count(const char *what, tc_status s)
         g_rows[g_nrows++].what = what;
     }
     g_rows[i].n[s >= 0 && s < TC_STATUS_COUNT ? s : TC_STATUS_COUNT]++;
+}
+
+/* load on every context, the first one's status counted under `mode`. */
+static void load_everywhere(const uint8_t *data, size_t n, const char *fn, const char *mode,
+                            tc_status (*load)(tc_ctx *, const char *, const uint8_t *))
+{
+    tc_ctx *ctx[FZ_CTX_MAX];
+    const int nctx = fz_contexts(ctx);
+    const char *path = fz_file(data, n);
+    tc_status first = TC_OK;
+    for (int c = 0; c < nctx; c++) {
+        const tc_status s = load(ctx[c], path, data);
+        if (c == 0) {
+            fz_count(mode, s);
+            first = s;
+        } else if (s != first && s != TC_ERR_OUT_OF_MEMORY) {
+            fz_fail("%s: %s on %s, %s on %s", fn, tc_status_name(first), ctx[0]->info.name, tc_status_name(s),
+                    ctx[c]->info.name);
+        }
+    }
+}
+
+void fz_load_file(const uint8_t *data, size_t n, const char *fn,
+                  tc_status (*load)(tc_ctx *ctx, const char *path, const uint8_t *bytes))
+{
+    load_everywhere(data, n, fn, "as given", load);
+    uint32_t stored;
+    if (n < 4 || (memcpy(&stored, data + n - 4, 4), stored == tc_crc32(data, n - 4))) return;
+    uint8_t *copy = malloc(n);
+    if (!copy) fz_fail("out of host memory");
+    memcpy(copy, data, n);
+    stored = tc_crc32(copy, n - 4);
+    memcpy(copy + n - 4, &stored, 4);
+    load_everywhere(copy, n, fn, "crc fixed", load);
+    free(copy);
 }
 
 void fz_fail(const char *fmt, ...)

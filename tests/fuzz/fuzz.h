@@ -13,14 +13,17 @@
 /* ref, then the default OpenCL device when there is one (TINYCL_DEVICE picks
  * another); created on the first call and kept. Returns how many. */
 int fz_contexts(tc_ctx **ctx);
-/* A path whose file holds exactly data[0..n): a memfd, rewritten by each call. */
-const char *fz_file(const void *data, size_t n);
-/* The file targets' two modes: load(data, n, "as given"), then, when the last 4
- * bytes are not the CRC-32 of the rest, load(copy, n, "crc fixed") on a copy
- * with the checksum rewritten, so mutations reach the checks behind it. */
-void fz_load_both_ways(const uint8_t *data, size_t n, void (*load)(const uint8_t *, size_t, const char *));
+/* The file targets' loop. For the input as given, then, when its last 4 bytes
+ * are not the CRC-32 of the rest, for a copy with the checksum rewritten (so
+ * mutations reach the checks behind it): writes the bytes to a file and calls
+ * load(ctx, path, bytes) on every context. The first context's status is counted
+ * ("as given", "crc fixed"); the others must agree, short of memory, since files
+ * are checked on the host. */
+void fz_load_file(const uint8_t *data, size_t n, const char *fn,
+                  tc_status (*load)(tc_ctx *ctx, const char *path, const uint8_t *bytes));
 /* Counts one outcome of `what` (a loader mode, an op); the table prints at exit. */
 void fz_count(const char *what, tc_status s);
+
 /* A finding: prints the message and aborts, so libFuzzer keeps the input. */
 void fz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* Fails unless ctx holds no tensor memory beyond its scratch buffers. */
