@@ -166,6 +166,19 @@ static void print_table(const record *recs, int n)
     }
 }
 
+static int write_trace(tc_ctx *ctx, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    tc_status st = f ? tc_prof_write_trace(ctx, f) : TC_ERR_IO;
+    if (f && fclose(f) != 0 && st == TC_OK) st = TC_ERR_IO;
+    if (st != TC_OK) {
+        fprintf(stderr, "tinycl bench: cannot write the trace %s: %s\n", path, f ? tc_last_error(ctx) : "fopen failed");
+        return 1;
+    }
+    printf("wrote %s\n", path);
+    return 0;
+}
+
 /* conv: the 3x3 layer, a pointwise, a depthwise and a strided 3x3 layer */
 static const char *default_sizes(const char *op)
 {
@@ -177,14 +190,15 @@ static const char *default_sizes(const char *op)
 
 int cli_bench(int argc, char **argv)
 {
-    static const char *const known[] = {"--device", "--sizes",   "--variants",   "--reps", "--json",
-                                        "--budget", "--profile", "--interleave", NULL};
+    static const char *const known[] = {"--device", "--sizes",   "--variants",   "--reps",  "--json",
+                                        "--budget", "--profile", "--interleave", "--trace", NULL};
     if (argc < 1) {
         fprintf(stderr, "usage: tinycl bench OP [--device D] [--sizes S,...] [--variants V,...] [--reps N] "
-                        "[--budget MS] [--profile on] [--interleave on] [--json FILE]\n"
+                        "[--budget MS] [--profile on] [--trace FILE] [--interleave on] [--json FILE]\n"
                         "  OP: matmul (sizes MxNxK) or conv (sizes like n1c64h56w56k64r3s3pad1, see tinycl --help)\n");
         return 2;
     }
+    if (strcmp(argv[0], "model") == 0) return cli_bench_model(argc - 1, argv + 1);
     /* "conv" is the conv2d op; its sizes use the spec of the conv2d descriptor */
     const tc_opdesc *op = tc_opdesc_find(strcmp(argv[0], "conv") == 0 ? "conv2d" : argv[0]);
     if (!op) {
@@ -199,7 +213,8 @@ int cli_bench(int argc, char **argv)
         fprintf(stderr, "tinycl bench: --profile takes on or off\n");
         return 2;
     }
-    const int profile = prof && strcmp(prof, "on") == 0;
+    const char *trace = cli_opt(argc, argv, "--trace");
+    const int profile = (prof && strcmp(prof, "on") == 0) || trace;
     const char *il = cli_opt(argc, argv, "--interleave");
     if (il && strcmp(il, "on") != 0 && strcmp(il, "off") != 0) {
         fprintf(stderr, "tinycl bench: --interleave takes on or off\n");
@@ -251,6 +266,10 @@ int cli_bench(int argc, char **argv)
         }
         last = first;
     }
+    if (trace && first != last) {
+        fprintf(stderr, "tinycl bench: --trace writes one device's trace: add --device D\n");
+        return 2;
+    }
     int cap = ncases * (last - first + 1) * nvars, n = 0;
     record *recs = calloc((size_t)cap, sizeof *recs);
     if (!recs) return 1;
@@ -294,7 +313,8 @@ int cli_bench(int argc, char **argv)
                     r->status == TC_OK ? "done" : r->message);
         }
         for (int c = 0; c < ncases; c++) tc_opdata_free(&ds[c]);
-        if (profile) tc_prof_report(ctx, stdout);
+        if (prof && strcmp(prof, "on") == 0 && tc_prof_report(ctx, stdout) != TC_OK) failed = 1;
+        if (trace && write_trace(ctx, trace) != 0) failed = 1;
         tc_ctx_free(ctx);
     }
     print_table(recs, n);

@@ -5,7 +5,9 @@
 int cli_devices(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_bench_model(int argc, char **argv);
 int cli_eval(int argc, char **argv);
+int cli_params(int argc, char **argv);
 
 /* Option parsing: returns the value of --name (or NULL) and removes nothing. */
 const char *cli_opt(int argc, char **argv, const char *name);

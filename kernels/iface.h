@@ -31,4 +31,10 @@
     X(DH, e) /* dilation */                                                                                     \
     X(DW, f)
 
+/* Quantize and dequantize see a tensor as rows x len; the mode says where an
+ * element's scale and zero point come from. */
+#define QMODE_TENSOR 0 /* one pair for every element */
+#define QMODE_ROW 1    /* pair [row % channels]: the channel axis is not the innermost */
+#define QMODE_COL 2    /* pair [column]: the channel axis is the innermost (len == channels) */
+
 #endif

@@ -3,8 +3,8 @@
 # otherwise it prints the exact command to run. Quiet when everything is there.
 set -euo pipefail
 # clang and libclang-rt-dev (libFuzzer, the sanitizer runtimes) build the fuzz targets (make fuzz)
-pkgs=(cmake make gcc pkg-config ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd libclblast-dev libcmocka-dev clinfo
-      clang libclang-rt-dev)
+pkgs=(cmake make gcc pkg-config ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd libclblast-dev libcmocka-dev
+      libjson-c-dev clinfo clang libclang-rt-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,7 +2,7 @@
 """Trains the two tinycl example models on the UCI optical digits (8x8) and
 writes their weight files and the held-out test split (formats in docs/weights.md).
 
-    python3 scripts/train_digits.py [--out data] [--seed 20261122]
+    python3 scripts/train_digits.py [--out data] [--seed 20261122] [--weights-version 2]
 
 numpy only; scikit-learn is used solely to read the dataset it ships
 (sklearn.datasets.load_digits: 1,797 images, 10 classes, no download).
@@ -15,10 +15,12 @@ import zlib
 import numpy as np
 from sklearn.datasets import load_digits
 
-# layer types and header layout: keep in step with src/model/weights.c
+# layer types, tensor roles, dtypes and record layouts: keep in step with docs/weights.md
 LINEAR, CONV2D, RELU, SOFTMAX, FLATTEN, GLOBAL_AVGPOOL, MAXPOOL2D, AVGPOOL2D = range(1, 9)
 FLAG_RELU = 1
-WEIGHTS_MAGIC, DATA_MAGIC, VERSION = b"TCLW", b"TCLD", 1
+ROLE_WEIGHT, ROLE_BIAS = 1, 2
+DTYPE_F32, QUANT_NONE = 0, 0
+WEIGHTS_MAGIC, DATA_MAGIC, DATA_VERSION = b"TCLW", b"TCLD", 1
 
 
 # ---------------------------------------------------------------- data
@@ -210,15 +212,20 @@ def with_crc(body):
     return body + u32(zlib.crc32(body) & 0xFFFFFFFF)
 
 
-def write_weights(path, name, in_dims, layers):
+def write_weights(path, name, in_dims, layers, version):
     recs = [l.record() for l in layers] + [(SOFTMAX, 0, [], [])]
-    body = WEIGHTS_MAGIC + u32(VERSION, len(recs), len(in_dims), *(list(in_dims) + [0] * (3 - len(in_dims))))
+    body = WEIGHTS_MAGIC + u32(version, len(recs), len(in_dims), *(list(in_dims) + [0] * (3 - len(in_dims))))
     body += name.encode().ljust(32, b"\0")
     for typ, flags, params, tensors in recs:
-        body += u32(typ, flags, *(params + [0] * (6 - len(params))), len(tensors))
-        for t in tensors:
+        if version == 1:
+            body += u32(typ, flags, *(params + [0] * (6 - len(params))), len(tensors))
+        else:
+            body += u32(typ, flags, len(params), len(tensors), *params)
+        for role, t in zip((ROLE_WEIGHT, ROLE_BIAS), tensors):
             t = np.ascontiguousarray(t, dtype="<f4")
-            body += u32(t.ndim, *(list(t.shape) + [0] * (4 - t.ndim))) + t.tobytes()
+            # version 2: role, dtype and quantization (mode, axis) first; f32 has no scales
+            head = u32(role, DTYPE_F32, QUANT_NONE, 0) if version == 2 else b""
+            body += head + u32(t.ndim, *(list(t.shape) + [0] * (4 - t.ndim))) + t.tobytes()
     with open(path, "wb") as f:
         f.write(with_crc(body))
 
@@ -226,7 +233,7 @@ def write_weights(path, name, in_dims, layers):
 def write_data(path, images, labels, classes):
     n = images.shape[0]
     dims = list(images.shape[1:])
-    body = DATA_MAGIC + u32(VERSION, n, classes, len(dims), *(dims + [0] * (3 - len(dims))))
+    body = DATA_MAGIC + u32(DATA_VERSION, n, classes, len(dims), *(dims + [0] * (3 - len(dims))))
     body += np.ascontiguousarray(images, dtype="<f4").tobytes() + np.ascontiguousarray(labels, dtype="<i4").tobytes()
     with open(path, "wb") as f:
         f.write(with_crc(body))
@@ -237,6 +244,7 @@ def main():
     ap.add_argument("--out", default="data")
     ap.add_argument("--seed", type=int, default=20261122)
     ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--weights-version", type=int, choices=(1, 2), default=2, help=".tcw version to write")
     a = ap.parse_args()
 
     digits = load_digits()
@@ -263,7 +271,8 @@ def main():
                 l.p[k] = l.p[k].astype(np.float32)
         pred = predict(layers, x.astype(np.float32))
         correct = int((pred == y_te).sum())
-        write_weights(f"{a.out}/{name}.tcw", name, [64] if name.startswith("mlp") else [1, 8, 8], layers)
+        write_weights(f"{a.out}/{name}.tcw", name, [64] if name.startswith("mlp") else [1, 8, 8], layers,
+                      a.weights_version)
         print(f"{name}: numpy f32 test accuracy {100.0 * correct / len(y_te):.2f}% ({correct}/{len(y_te)})")
     write_data(f"{a.out}/digits_test.tcd", images[te][:, None], y_te, 10)
 

@@ -55,6 +55,27 @@ void th_expect(tc_ctx *ctx, tc_status st, tc_status want, const char *needle)
     if (needle && !strstr(msg, needle)) fail_msg("message '%s' does not mention '%s'", msg, needle);
 }
 
+void th_expect_env_rejected(const char *name, const char *value, unsigned flags, const char *needle)
+{
+    setenv(name, value, 1);
+    tc_ctx *ctx = (tc_ctx *)1;
+    th_expect(NULL, tc_ctx_create(getenv("TINYCL_DEVICE"), flags, &ctx), TC_ERR_INVALID_ARG, needle);
+    assert_null(ctx);
+    unsetenv(name);
+}
+
+char *th_printed(tc_ctx *ctx, tc_status (*fn)(tc_ctx *ctx, FILE *f))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    const tc_status st = fn(ctx, f);
+    fclose(f);
+    if (st != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    return buf;
+}
+
 tc_tensor *th_tensor(tc_ctx *ctx, int ndim, const int64_t *dims, float **host)
 {
     int64_t n = 1;
@@ -80,6 +101,13 @@ void *th_read(const tc_tensor *t)
     assert_non_null(h);
     assert_int_equal(tc_tensor_read(t, h, bytes), TC_OK);
     return h;
+}
+
+size_t th_tensor_mem(const tc_ctx *ctx)
+{
+    size_t n = tc_ctx_mem_current(ctx);
+    for (int i = 0; i < TC_SCRATCH_SLOTS; i++) n -= ctx->scratch_bytes[i];
+    return n;
 }
 
 int th_unchanged(const tc_tensor *t, const float *host)

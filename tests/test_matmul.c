@@ -119,15 +119,19 @@ static void test_matmul_profile(void **state)
     assert_true(st.host_ms > 0);
     if (!tc_ctx_is_ref(ctx)) {
         assert_true(st.launches >= 2);
+        tc_prof_info info;
+        assert_int_equal(tc_prof_info_get(ctx, &info), TC_OK);
+        assert_true(info.launches == st.launches && info.launches_logged == st.launches);
         tc_prof_launch l;
-        assert_int_equal(tc_prof_last_launch(ctx, &l), TC_OK);
+        assert_int_equal(tc_prof_get_launch(ctx, info.launches - 1, &l), TC_OK);
         assert_true(l.device_ms > 0);
+        assert_string_equal(l.op, "matmul");
     }
     th_expect(ctx, tc_prof_get(ctx, 1, &st), TC_ERR_INVALID_ARG, "index");
-    /* a NULL out names the call in the context's message */
-    th_expect(ctx, tc_prof_get(ctx, 0, NULL), TC_ERR_INVALID_ARG, "tc_prof_get: out is NULL");
-    th_expect(ctx, tc_prof_last_launch(ctx, NULL), TC_ERR_INVALID_ARG, "tc_prof_last_launch: out is NULL");
-    th_expect(NULL, tc_prof_get(NULL, 0, &st), TC_ERR_INVALID_ARG, "tc_prof_get: ctx is NULL");
+    /* a NULL out: the message goes to the context, naming the call */
+    th_expect(ctx, tc_prof_get(ctx, 0, NULL), TC_ERR_INVALID_ARG, "tc_prof_get: NULL argument");
+    th_expect(ctx, tc_prof_get_launch(ctx, 0, NULL), TC_ERR_INVALID_ARG, "tc_prof_get_launch: NULL argument");
+    th_expect(ctx, tc_prof_info_get(ctx, NULL), TC_ERR_INVALID_ARG, "tc_prof_info_get: NULL argument");
     tc_tensor_free(a);
     tc_tensor_free(b);
     tc_tensor_free(c);

@@ -69,6 +69,9 @@ typedef struct {
     int pad_h, pad_w;
     tc_variant variant; /* AUTO, REF, OPENCL */
 } tc_pool2d_params;
+/* Output height and width for an input of h x w; the op's own checks, so TC_OK
+ * exactly when the pooling ops accept the geometry (message: tc_last_error(NULL)). */
+tc_status tc_pool2d_out_dims(const tc_pool2d_params *p, int64_t h, int64_t w, int64_t *oh, int64_t *ow);
 tc_status tc_maxpool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p);
 tc_status tc_avgpool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p);
 /* N x C x H x W -> N x C */

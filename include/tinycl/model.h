@@ -23,12 +23,34 @@ typedef enum {
     TC_LAYER_END
 } tc_layer_type;
 
+/* What a tensor of a layer is for (weight files name each tensor's role). */
+typedef enum {
+    TC_ROLE_WEIGHT = 1,
+    TC_ROLE_BIAS,
+    TC_ROLE_GAMMA,
+    TC_ROLE_BETA,
+    TC_ROLE_SCALE,
+    TC_ROLE_ZERO_POINT,
+    TC_ROLE_END
+} tc_tensor_role;
+
+const char *tc_layer_name(tc_layer_type t);
+const char *tc_role_name(tc_tensor_role r);
+
 typedef struct tc_model tc_model;
 
-/* Reads and checks the whole file, then uploads the weights. Unreadable file:
- * TC_ERR_IO; anything wrong in it: TC_ERR_CORRUPT. On failure *out is NULL and
- * nothing stays allocated. */
+/* Reads and checks the whole file (version 1 or 2), then uploads the weights and
+ * prepares each layer's plan. Unreadable file: TC_ERR_IO; anything wrong in it:
+ * TC_ERR_CORRUPT. On failure *out is NULL and nothing stays allocated. */
 tc_status tc_model_load(tc_ctx *ctx, const char *path, tc_model **out);
+/* Flags for tc_model_load_flags. ONESHOT: layers call the one-shot ops, which
+ * validate, choose a variant and prepare the weights on every call, instead of
+ * plans made at load (to measure what plans save). */
+#define TC_MODEL_ONESHOT 1u
+tc_status tc_model_load_flags(tc_ctx *ctx, const char *path, unsigned flags, tc_model **out);
+/* Writes the model as a version-2 weight file (written to a temporary file in the
+ * same directory, then renamed over path). */
+tc_status tc_model_save(const tc_model *m, const char *path);
 void tc_model_free(tc_model *m);
 
 const char *tc_model_name(const tc_model *m);

@@ -7,6 +7,7 @@
 #include "tinycl/context.h"
 #include "tinycl/tensor.h"
 #include "tinycl/quant.h"
+#include "tinycl/quantize.h"
 #include "tinycl/variant.h"
 #include "tinycl/matmul.h"
 #include "tinycl/conv2d.h"
@@ -14,6 +15,7 @@
 #include "tinycl/plan.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
+#include "tinycl/params.h"
 #include "tinycl/check.h"
 
 #define TINYCL_VERSION_MAJOR 0

@@ -18,7 +18,9 @@
     X(embedding)      \
     X(argmax)         \
     X(conv2d)         \
-    X(conv2d_plan)
+    X(conv2d_plan)    \
+    X(quantize)       \
+    X(dequantize)
 
 #define TC_OP_ENUM(name) TC_OP_##name,
 typedef enum { TC_OP_LIST(TC_OP_ENUM) TC_OP_COUNT } tc_op_id;

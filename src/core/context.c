@@ -2,8 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <clblast_c.h>
-
 #include "core/internal.h"
 
 tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
@@ -22,9 +20,12 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
         return s;
     }
     ctx->refs = 1;
-    ctx->profiling = (flags & TC_CTX_PROFILE) != 0;
+    const int profiling = (flags & TC_CTX_PROFILE) != 0;
     ctx->is_ref = index == 0;
-    ctx->params = tc_params_for(ctx->info.name, ctx->info.type);
+    if ((s = tc_params_init(ctx)) != TC_OK) {
+        free(ctx);
+        return s;
+    }
     if (!ctx->is_ref) {
         cl_int err;
         if (!tc_device_handles(index, &ctx->platform, &ctx->dev)) {
@@ -38,13 +39,17 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
             tc_fail(NULL, TC_ERR_OPENCL, "clCreateContext failed: %s", tc_cl_error_name(err));
             return TC_ERR_OPENCL;
         }
-        ctx->queue = clCreateCommandQueue(ctx->cl, ctx->dev, ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
+        ctx->queue = clCreateCommandQueue(ctx->cl, ctx->dev, profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
         if (err != CL_SUCCESS) {
             clReleaseContext(ctx->cl);
             free(ctx);
             tc_fail(NULL, TC_ERR_OPENCL, "clCreateCommandQueue failed: %s", tc_cl_error_name(err));
             return TC_ERR_OPENCL;
         }
+    }
+    if (profiling && (s = tc_prof_init(ctx)) != TC_OK) {
+        tc_ctx_free(ctx);
+        return s;
     }
     *out = ctx;
     return TC_OK;
@@ -56,6 +61,7 @@ void tc_ctx_free(tc_ctx *ctx)
 {
     if (!ctx || --ctx->refs > 0) return;
     if (ctx->queue) clFinish(ctx->queue);
+    tc_prof_free(ctx);
     for (tc_program *p = ctx->programs, *next; p; p = next) {
         next = p->next;
         for (int i = 0; i < p->nkernels; i++) {
@@ -69,11 +75,7 @@ void tc_ctx_free(tc_ctx *ctx)
     }
     for (int i = 0; i < TC_SCRATCH_SLOTS; i++)
         if (ctx->scratch[i]) clReleaseMemObject(ctx->scratch[i]);
-    if (ctx->used_clblast) {
-        tc_clblast_lock();
-        CLBlastClearCache();
-        tc_clblast_unlock();
-    }
+    tc_clblast_release(ctx);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->cl) clReleaseContext(ctx->cl);
     free(ctx);

@@ -12,22 +12,13 @@
 #include <stdint.h>
 
 #include "core/checked.h"
+#include "core/params.h"
+#include "tinycl/params.h"
 #include "tinycl/tinycl.h"
 
-#define TC_PROF_MAX_OPS 64
 #define TC_ERR_LEN 8192
 #define TC_MAX_KERNELS 16
 #define TC_SCRATCH_SLOTS 4
-
-/* Per-device kernel parameters (CLBlast-style database row). */
-typedef struct {
-    const char *match;   /* substring of the device name; NULL = any name */
-    tc_device_type type;
-    int gemm_cpu_wg;     /* work-group of the CPU-shaped matmul */
-    int gemm_gpu_tile;   /* tile edge of the GPU-shaped matmul */
-    int gemm_gpu_wpt;    /* outputs per work-item along each dim */
-    int gemv_wg;         /* work-group of the memory-bound kernel */
-} tc_dev_params;
 
 typedef struct tc_program {
     char *name;
@@ -36,6 +27,7 @@ typedef struct tc_program {
     int nkernels;
     char *knames[TC_MAX_KERNELS];
     cl_kernel kernels[TC_MAX_KERNELS]; /* created once, owned by the program */
+    size_t kwg[TC_MAX_KERNELS];        /* their CL_KERNEL_WORK_GROUP_SIZE */
     struct tc_program *next;
 } tc_program;
 
@@ -43,26 +35,20 @@ struct tc_ctx {
     int refs; /* the creator's, one per tensor and one per model (tc_ctx_retain) */
     tc_device_info info;
     int is_ref;
-    int profiling;
     cl_platform_id platform;
     cl_device_id dev;
     cl_context cl;
     cl_command_queue queue;
     tc_program *programs;
-    const tc_dev_params *params;
+    tc_params params;        /* kernel parameters (core/params.h) */
+    tc_params_origin origin; /* where each came from */
     cl_mem scratch[TC_SCRATCH_SLOTS];
     size_t scratch_bytes[TC_SCRATCH_SLOTS];
     int used_clblast;
     size_t mem_current, mem_peak;
     char err[TC_ERR_LEN];
-    /* profiling */
-    tc_prof_stat stats[TC_PROF_MAX_OPS];
-    int nstats;
-    tc_prof_launch last_launch;
-    int in_op;       /* nesting depth of tc_op_begin */
-    double op_t0;    /* host time at begin (ms) */
-    double op_dev_ms;
-    uint64_t op_launches;
+    struct tc_prof *prof; /* with TC_CTX_PROFILE (src/prof/prof.h) */
+    int user_scopes;      /* open tc_prof_scope_begin scopes, counted with or without profiling */
 };
 
 /* Quantization parameters owned by a storage (include/tinycl/quant.h). */
@@ -72,6 +58,11 @@ typedef struct {
     float *scale;
     int32_t *zero_point;
 } tc_quant_meta;
+
+/* The checks of tc_tensor_set_quant for a tensor of dtype and dims; messages
+ * start with `what`. */
+tc_status tc_quant_check(tc_ctx *ctx, const char *what, tc_dtype dtype, int ndim, const int64_t *dims,
+                         const tc_quant *q);
 
 /* Refcounted storage shared by a tensor and its views. `guard` bytes of canary
  * live before and after the payload (tests only; 0 otherwise). */
@@ -150,19 +141,43 @@ tc_status tc_get_kernel(tc_ctx *ctx, const char *program, const char *options, c
 /* Sets arguments from (size, pointer) pairs; n pairs. */
 tc_status tc_set_args(tc_ctx *ctx, cl_kernel k, int n, ...);
 tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, const size_t *gws, const size_t *lws);
-/* Counts a launch made elsewhere (CLBlast) and, when profiling, adds its device time; releases ev. */
+/* A launch made elsewhere (CLBlast) with its event (may be NULL): profiled when
+ * the context profiles; takes ownership of ev. */
 tc_status tc_record_event(tc_ctx *ctx, cl_event ev, const char *name);
-
-/* Held around every CLBlast call (src/core/clblast.c says why). */
+/* CLBlast (src/core/clblast.c): one process-wide mutex is held around every
+ * CLBlast call. tc_clblast_use marks the context as a CLBlast user (call before
+ * each CLBlast call); tc_clblast_release, when such a context goes, clears
+ * CLBlast's process-wide cache if it was the last live one. */
 void tc_clblast_lock(void);
 void tc_clblast_unlock(void);
+void tc_clblast_use(tc_ctx *ctx);
+void tc_clblast_release(tc_ctx *ctx);
+/* Live contexts that used CLBlast. */
+int tc_clblast_users(void);
 
-/* device parameter table */
-const tc_dev_params *tc_params_for(const char *device_name, tc_device_type type);
+/* kernel parameters (params.c) */
+/* The table's values for the context's device, then TINYCL_PARAMS (the thread's error on a bad one). */
+tc_status tc_params_init(tc_ctx *ctx);
+/* Records why a launch did not use a field's value (shown by tc_kernel_params_print). */
+void tc_param_note(tc_ctx *ctx, const int *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The largest work-group kernel k of this context takes (CL_KERNEL_WORK_GROUP_SIZE). */
+size_t tc_kernel_wg_max(tc_ctx *ctx, cl_kernel k);
+/* want when k takes it, else the most k takes (a power of two when pow2), noted against field. */
+size_t tc_fit_wg(tc_ctx *ctx, cl_kernel k, const char *kname, const int *field, size_t want, int pow2);
+/* `kernel` of kernels/<program>.cl built with -DTS=*ts -DWPT=*wpt from the fields,
+ * the tile halved (and noted) until its work-group fits the kernel. */
+tc_status tc_tile_kernel(tc_ctx *ctx, const char *program, const char *kernel, const int *tile, const int *wpt,
+                         cl_kernel *k, int *ts);
 
-/* op profiling scope: begin ... end(flops, bytes) */
-void tc_op_begin(tc_ctx *ctx);
-tc_status tc_op_end(tc_ctx *ctx, const char *op, tc_variant v, double flops, double bytes, tc_status st);
+/* Profiling (src/prof/): an op call is a scope, begin(op, variant, its useful
+ * flops and minimal bytes) ... end(status), which returns st. No-ops without
+ * TC_CTX_PROFILE. */
+void tc_op_begin(tc_ctx *ctx, const char *op, tc_variant v, double flops, double bytes);
+tc_status tc_op_end(tc_ctx *ctx, tc_status st);
+tc_status tc_prof_init(tc_ctx *ctx);
+void tc_prof_free(tc_ctx *ctx);
+/* Keeps a launch's event (ownership passes) to read its times later. */
+tc_status tc_prof_add_event(tc_ctx *ctx, cl_event ev, const char *name);
 double tc_now_ms(void);
 
 

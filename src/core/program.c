@@ -89,10 +89,21 @@ tc_status tc_get_kernel(tc_ctx *ctx, const char *program, const char *options, c
         return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     }
     strcpy(kn, kernel);
+    size_t wg = ctx->info.max_work_group;
+    clGetKernelWorkGroupInfo(k, ctx->dev, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
     p->knames[p->nkernels] = kn;
+    p->kwg[p->nkernels] = wg ? wg : 1;
     p->kernels[p->nkernels++] = k;
     *out = k;
     return TC_OK;
+}
+
+size_t tc_kernel_wg_max(tc_ctx *ctx, cl_kernel k)
+{
+    for (const tc_program *p = ctx->programs; p; p = p->next)
+        for (int i = 0; i < p->nkernels; i++)
+            if (p->kernels[i] == k) return p->kwg[i];
+    return ctx->info.max_work_group;
 }
 
 tc_status tc_set_args(tc_ctx *ctx, cl_kernel k, int n, ...)
@@ -117,7 +128,7 @@ tc_status tc_set_args(tc_ctx *ctx, cl_kernel k, int n, ...)
 tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, const size_t *gws, const size_t *lws)
 {
     cl_event ev = NULL;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, gws, lws, 0, NULL, ctx->profiling ? &ev : NULL);
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, gws, lws, 0, NULL, ctx->prof ? &ev : NULL);
     if (err != CL_SUCCESS) {
         char what[96];
         snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", name);
@@ -126,25 +137,10 @@ tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, co
     return tc_record_event(ctx, ev, name);
 }
 
-
 tc_status tc_record_event(tc_ctx *ctx, cl_event ev, const char *name)
 {
-    ctx->op_launches++;
     if (!ev) return TC_OK;
-    cl_int err = CL_SUCCESS;
-    if (ctx->profiling) {
-        cl_ulong q = 0, s = 0, e = 0;
-        err = clWaitForEvents(1, &ev);
-        if (err == CL_SUCCESS) {
-            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_QUEUED, sizeof q, &q, NULL);
-            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof s, &s, NULL);
-            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof e, &e, NULL);
-            snprintf(ctx->last_launch.kernel, sizeof ctx->last_launch.kernel, "%s", name);
-            ctx->last_launch.device_ms = e > s ? (double)(e - s) * 1e-6 : 0.0;
-            ctx->last_launch.queued_ms = s > q ? (double)(s - q) * 1e-6 : 0.0;
-            ctx->op_dev_ms += ctx->last_launch.device_ms;
-        }
-    }
+    if (ctx->prof) return tc_prof_add_event(ctx, ev, name);
     clReleaseEvent(ev);
-    return err == CL_SUCCESS ? TC_OK : tc_fail_cl(ctx, err, "clWaitForEvents");
+    return TC_OK;
 }

@@ -318,27 +318,27 @@ size_t tc_tensor_bytes(const tc_tensor *t) { return t ? t->bytes : 0; }
 
 /* ---- quantization metadata --------------------------------------------------- */
 
-static tc_status quant_validate(const tc_tensor *t, const tc_quant *q)
+tc_status tc_quant_check(tc_ctx *ctx, const char *what, tc_dtype dtype, int ndim, const int64_t *dims,
+                         const tc_quant *q)
 {
-    tc_ctx *ctx = t->ctx;
-    if (q->axis < -1 || q->axis >= t->ndim)
-        return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_tensor_set_quant: axis %d outside -1..%d", q->axis, t->ndim - 1);
-    const int64_t want = q->axis < 0 ? 1 : t->dims[q->axis];
+    if (q->axis < -1 || q->axis >= ndim)
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: axis %d outside -1..%d", what, q->axis, ndim - 1);
+    const int64_t want = q->axis < 0 ? 1 : dims[q->axis];
     if (q->count != want)
-        return tc_fail(ctx, TC_ERR_SHAPE, "tc_tensor_set_quant: %lld parameters, expected %lld (%s)",
+        return tc_fail(ctx, TC_ERR_SHAPE, "%s: %lld parameters, expected %lld (%s)", what,
                        (long long)q->count, (long long)want, q->axis < 0 ? "per tensor" : "one per channel");
     if (!q->scale || !q->zero_point)
-        return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_tensor_set_quant: scale or zero_point is NULL");
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: scale or zero_point is NULL", what);
     int32_t lo = INT32_MIN, hi = INT32_MAX;
-    if (t->dtype == TC_DTYPE_S8) lo = -128, hi = 127;
-    if (t->dtype == TC_DTYPE_U8) lo = 0, hi = 255;
+    if (dtype == TC_DTYPE_S8) lo = -128, hi = 127;
+    if (dtype == TC_DTYPE_U8) lo = 0, hi = 255;
     for (int64_t i = 0; i < q->count; i++) {
         if (!(q->scale[i] > 0.0f) || !(q->scale[i] < INFINITY))
-            return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_tensor_set_quant: scale[%lld] = %g is not finite and > 0",
+            return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: scale[%lld] = %g is not finite and > 0", what,
                            (long long)i, (double)q->scale[i]);
         if (q->zero_point[i] < lo || q->zero_point[i] > hi)
-            return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_tensor_set_quant: zero_point[%lld] = %d outside %s's %d..%d",
-                           (long long)i, (int)q->zero_point[i], tc_dtype_name(t->dtype), (int)lo, (int)hi);
+            return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: zero_point[%lld] = %d outside %s's %d..%d", what,
+                           (long long)i, (int)q->zero_point[i], tc_dtype_name(dtype), (int)lo, (int)hi);
     }
     return TC_OK;
 }
@@ -351,7 +351,7 @@ tc_status tc_tensor_set_quant(tc_tensor *t, const tc_quant *q)
         t->st->quant = NULL;
         return TC_OK;
     }
-    tc_status s = quant_validate(t, q);
+    tc_status s = tc_quant_check(t->ctx, "tc_tensor_set_quant", t->dtype, t->ndim, t->dims, q);
     if (s != TC_OK) return s;
     tc_quant_meta *m = calloc(1, sizeof *m);
     if (m) {

@@ -1,5 +1,7 @@
 /* The .tcw (model) and .tcd (labelled samples) file formats of docs/weights.md:
- * read, check every field, and describe on the host; nothing on a device yet. */
+ * read and check every field, write version 2; host memory only. What a layer's
+ * parameters and tensors mean, and how shapes chain, is the layer kinds' business
+ * (model/kind.h). */
 #ifndef TINYCL_MODEL_FORMAT_H
 #define TINYCL_MODEL_FORMAT_H
 
@@ -8,7 +10,10 @@
 #include "core/internal.h"
 
 #define TC_W_MAX_LAYERS 64
-#define TC_W_PARAMS 6
+#define TC_W_MAX_PARAMS 16
+#define TC_W_MAX_TENSORS 16
+#define TC_W_V1_PARAMS 6
+#define TC_W_FLAG_RELU 1u
 #define TC_SAMPLE_DIMS 3
 
 /* A shape of one sample (no batch dimension). */
@@ -17,19 +22,31 @@ typedef struct {
     int64_t d[TC_SAMPLE_DIMS];
 } tc_shape;
 
+/* The quantization mode field of a version-2 tensor record. */
+typedef enum { TC_WQ_NONE = 0, TC_WQ_TENSOR, TC_WQ_CHANNEL, TC_WQ_END } tc_wq_mode;
+
 typedef struct {
-    tc_layer_type type;
-    int relu;
-    int64_t p[TC_W_PARAMS];
+    uint32_t role; /* a tc_tensor_role once read */
+    tc_dtype dtype;
+    int ndim;
+    int64_t dims[TC_MAX_DIMS];
+    int64_t numel;
+    tc_quant q;       /* count 0: none */
+    const void *data; /* numel elements of dtype */
+} tc_wtensor;
+
+typedef struct {
+    uint32_t type, flags; /* checked against the layer kinds by tc_wfile_check */
+    int nparams;
+    int64_t p[TC_W_MAX_PARAMS];
     int ntensors;
-    int tndim[2];
-    int64_t tdims[2][4];
-    const float *data[2]; /* inside the file buffer */
-    tc_shape in, out;
+    tc_wtensor t[TC_W_MAX_TENSORS];
+    tc_shape in, out; /* set by tc_wfile_check */
 } tc_wlayer;
 
 typedef struct {
-    unsigned char *buf; /* the whole file; owned */
+    unsigned char *buf; /* a read file's bytes, which data pointers point into; owned */
+    int version;
     char name[33];
     tc_shape in;
     int nlayers;
@@ -45,14 +62,22 @@ typedef struct {
 } tc_dfile;
 
 uint32_t tc_crc32(const void *data, size_t n);
-const char *tc_layer_name(tc_layer_type t);
 /* "[2, 3, 4]" */
 void tc_fmt_dims(const int64_t *d, int n, char *buf, size_t len);
-
-/* On failure nothing is left allocated (f->buf is NULL). */
-tc_status tc_wfile_read(tc_ctx *ctx, const char *path, tc_wfile *f);
-tc_status tc_dfile_read(tc_ctx *ctx, const char *path, tc_dfile *f);
-
 int64_t tc_shape_numel(const tc_shape *s);
+/* TC_ERR_CORRUPT with "path: " and the message. */
+tc_status tc_wfail(tc_ctx *ctx, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The thread's error message (left by a check called without a context, which
+ * returned s) without its status name. */
+const char *tc_refusal(tc_status s);
+
+/* Structure, checksum and every field that does not depend on the layer kind
+ * (tensor roles, dtypes, quantization, the name, the input shape). On failure
+ * nothing is left allocated (f->buf is NULL). */
+tc_status tc_wfile_read(tc_ctx *ctx, const char *path, tc_wfile *f);
+/* Writes f as version 2; TC_ERR_INVALID_ARG when f does not describe a file. */
+tc_status tc_wfile_write(tc_ctx *ctx, const tc_wfile *f, const char *path);
+tc_status tc_dfile_read(tc_ctx *ctx, const char *path, tc_dfile *f);
 
 #endif

@@ -4,14 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/format.h"
-
-typedef struct {
-    tc_wlayer d;     /* d.data is dead after loading */
-    tc_tensor *w, *b;
-    tc_tensor *out;  /* [batch, d.out]; NULL for the last layer (it writes y) and for flatten */
-    tc_tensor *view; /* flatten: a view of its input from the last forward */
-} layer;
+#include "model/kind.h"
 
 struct tc_model {
     tc_ctx *ctx;
@@ -19,7 +12,7 @@ struct tc_model {
     tc_shape in;
     int64_t classes;
     int n;
-    layer *layers;
+    tc_mlayer *layers;
     int64_t batch;     /* batch size the activations are allocated for; 0: none */
     tc_tensor *logits; /* predict's [batch, classes] */
 };
@@ -41,35 +34,41 @@ void tc_model_free(tc_model *m)
     if (!m) return;
     free_batch(m);
     for (int i = 0; i < m->n; i++) {
-        tc_tensor_free(m->layers[i].w);
-        tc_tensor_free(m->layers[i].b);
+        tc_mlayer *l = &m->layers[i];
+        if (l->plan) l->kind->release(l->plan);
+        for (int t = 0; t < l->d.ntensors; t++) tc_tensor_free(l->t[t]);
     }
     free(m->layers);
     tc_ctx_free(m->ctx);
     free(m);
 }
 
-static tc_status upload(tc_model *m, const tc_wlayer *d, layer *l)
+static tc_status upload(tc_model *m, const tc_wlayer *d, tc_mlayer *l)
 {
-    tc_tensor **dst[2] = {&l->w, &l->b};
+    l->kind = tc_layer_kind_of(d->type);
+    l->d = *d;
     for (int t = 0; t < d->ntensors; t++) {
-        tc_status s = tc_tensor_from_host(m->ctx, TC_DTYPE_F32, d->tndim[t], d->tdims[t], d->data[t], dst[t]);
+        const tc_wtensor *x = &d->t[t];
+        l->d.t[t].data = NULL; /* the tensor holds the values and the quantization */
+        l->d.t[t].q = (tc_quant){-1, 0, NULL, NULL};
+        tc_status s = tc_tensor_from_host(m->ctx, x->dtype, x->ndim, x->dims, x->data, &l->t[t]);
+        if (s == TC_OK && x->q.count) s = tc_tensor_set_quant(l->t[t], &x->q);
         if (s != TC_OK) return s;
     }
-    l->d = *d;
-    l->d.data[0] = l->d.data[1] = NULL;
     return TC_OK;
 }
 
-tc_status tc_model_load(tc_ctx *ctx, const char *path, tc_model **out)
+tc_status tc_model_load_flags(tc_ctx *ctx, const char *path, unsigned flags, tc_model **out)
 {
     if (!out) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_model_load: out is NULL");
     *out = NULL;
     if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_model_load: ctx is NULL");
     if (!path) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_model_load: path is NULL");
+    if (flags & ~TC_MODEL_ONESHOT) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_model_load: unknown flags 0x%x", flags);
     tc_wfile *f = malloc(sizeof *f);
     if (!f) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     tc_status s = tc_wfile_read(ctx, path, f);
+    if (s == TC_OK) s = tc_wfile_check(ctx, path, f);
     tc_model *m = s == TC_OK ? calloc(1, sizeof *m) : NULL;
     if (s == TC_OK && (!m || !(m->layers = calloc((size_t)f->nlayers, sizeof *m->layers))))
         s = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
@@ -81,6 +80,9 @@ tc_status tc_model_load(tc_ctx *ctx, const char *path, tc_model **out)
         m->classes = f->layers[f->nlayers - 1].out.d[0];
         m->n = f->nlayers;
         for (int i = 0; s == TC_OK && i < m->n; i++) s = upload(m, &f->layers[i], &m->layers[i]);
+        for (int i = 0; s == TC_OK && i < m->n; i++)
+            if (!(flags & TC_MODEL_ONESHOT) && m->layers[i].kind->prepare)
+                s = m->layers[i].kind->prepare(ctx, &m->layers[i]);
     }
     free(f->buf);
     free(f);
@@ -90,6 +92,40 @@ tc_status tc_model_load(tc_ctx *ctx, const char *path, tc_model **out)
     }
     *out = m;
     return TC_OK;
+}
+
+tc_status tc_model_load(tc_ctx *ctx, const char *path, tc_model **out)
+{
+    return tc_model_load_flags(ctx, path, 0, out);
+}
+
+/* The description of every layer with its tensors read back to the host. */
+tc_status tc_model_save(const tc_model *m, const char *path)
+{
+    if (!m) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_model_save: model is NULL");
+    if (!path) return tc_fail(m->ctx, TC_ERR_INVALID_ARG, "tc_model_save: path is NULL");
+    tc_wfile *f = calloc(1, sizeof *f);
+    if (!f) return tc_fail(m->ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    memcpy(f->name, m->name, sizeof f->name);
+    f->in = m->in;
+    f->nlayers = m->n;
+    tc_status s = TC_OK;
+    for (int i = 0; i < m->n; i++) {
+        f->layers[i] = m->layers[i].d;
+        for (int t = 0; s == TC_OK && t < f->layers[i].ntensors; t++) {
+            const size_t bytes = tc_tensor_bytes(m->layers[i].t[t]);
+            void *host = malloc(bytes);
+            f->layers[i].t[t].data = host;
+            s = host ? tc_tensor_read(m->layers[i].t[t], host, bytes)
+                     : tc_fail(m->ctx, TC_ERR_OUT_OF_MEMORY, "tc_model_save: cannot allocate %zu bytes", bytes);
+            if (s == TC_OK) s = tc_tensor_quant(m->layers[i].t[t], &f->layers[i].t[t].q);
+        }
+    }
+    if (s == TC_OK) s = tc_wfile_write(m->ctx, f, path);
+    for (int i = 0; i < m->n; i++)
+        for (int t = 0; t < f->layers[i].ntensors; t++) free((void *)f->layers[i].t[t].data);
+    free(f);
+    return s;
 }
 
 const char *tc_model_name(const tc_model *m) { return m ? m->name : ""; }
@@ -102,19 +138,10 @@ void tc_model_summary(const tc_model *m, char *buf, size_t n)
     buf[0] = '\0';
     size_t at = 0;
     for (int i = 0; m && i < m->n && at < n; i++) {
-        const tc_wlayer *d = &m->layers[i].d;
-        long long p[TC_W_PARAMS];
-        for (int j = 0; j < TC_W_PARAMS; j++) p[j] = d->p[j];
-        at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? " > " : "", tc_layer_name(d->type));
-        if (at >= n) break;
-        if (d->type == TC_LAYER_LINEAR)
-            at += (size_t)snprintf(buf + at, n - at, "(%lld->%lld)", p[0], p[1]);
-        else if (d->type == TC_LAYER_CONV2D)
-            at += (size_t)snprintf(buf + at, n - at, "(%lld->%lld, %lldx%lld, stride %lld, pad %lld)", p[0], p[1],
-                                   p[2], p[3], p[4], p[5]);
-        else if (d->type == TC_LAYER_MAXPOOL2D || d->type == TC_LAYER_AVGPOOL2D)
-            at += (size_t)snprintf(buf + at, n - at, "(%lldx%lld, stride %lld, pad %lld)", p[0], p[1], p[2], p[3]);
-        if (at < n && d->relu) at += (size_t)snprintf(buf + at, n - at, "+relu");
+        const tc_mlayer *l = &m->layers[i];
+        at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? " > " : "", l->kind->name);
+        if (at < n && l->kind->summary) at += (size_t)l->kind->summary(&l->d, buf + at, n - at);
+        if (at < n && (l->d.flags & TC_W_FLAG_RELU)) at += (size_t)snprintf(buf + at, n - at, "+relu");
     }
 }
 
@@ -124,8 +151,8 @@ static tc_status alloc_batch(tc_model *m, int64_t batch)
     free_batch(m);
     tc_status s = tc_tensor_create(m->ctx, TC_DTYPE_F32, 2, (const int64_t[]){batch, m->classes}, &m->logits);
     for (int i = 0; s == TC_OK && i + 1 < m->n; i++) {
-        layer *l = &m->layers[i];
-        if (l->d.type == TC_LAYER_FLATTEN) continue;
+        tc_mlayer *l = &m->layers[i];
+        if (!l->kind->run) continue;
         int64_t dims[1 + TC_SAMPLE_DIMS] = {batch};
         memcpy(dims + 1, l->d.out.d, (size_t)l->d.out.ndim * sizeof *dims);
         s = tc_tensor_create(m->ctx, TC_DTYPE_F32, 1 + l->d.out.ndim, dims, &l->out);
@@ -162,36 +189,6 @@ static tc_status check_io(tc_model *m, const tc_tensor *x, const tc_tensor *y, t
     return tc_fail_in(ctx, alloc_batch(m, batch), "%s: activations", fn);
 }
 
-static tc_status run_layer(tc_model *m, const layer *l, const tc_tensor *x, tc_tensor *y)
-{
-    tc_ctx *ctx = m->ctx;
-    const int64_t *p = l->d.p;
-    switch (l->d.type) {
-    case TC_LAYER_LINEAR: {
-        tc_linear_params lp = tc_linear_defaults();
-        lp.relu = l->d.relu;
-        return tc_linear(ctx, x, l->w, l->b, y, &lp);
-    }
-    case TC_LAYER_CONV2D: {
-        tc_conv2d_params cp = tc_conv2d_defaults();
-        cp.stride_h = cp.stride_w = (int)p[4];
-        cp.pad_h = cp.pad_w = (int)p[5];
-        cp.bias = l->b;
-        cp.relu = l->d.relu;
-        return tc_conv2d(ctx, x, l->w, y, &cp);
-    }
-    case TC_LAYER_RELU: return tc_relu(ctx, x, y, NULL);
-    case TC_LAYER_SOFTMAX: return tc_softmax(ctx, x, y, NULL);
-    case TC_LAYER_GLOBAL_AVGPOOL: return tc_global_avgpool(ctx, x, y, NULL);
-    case TC_LAYER_MAXPOOL2D:
-    case TC_LAYER_AVGPOOL2D: {
-        tc_pool2d_params pp = {(int)p[0], (int)p[1], (int)p[2], (int)p[2], (int)p[3], (int)p[3], TC_VARIANT_AUTO};
-        return l->d.type == TC_LAYER_MAXPOOL2D ? tc_maxpool2d(ctx, x, y, &pp) : tc_avgpool2d(ctx, x, y, &pp);
-    }
-    default: return tc_fail(ctx, TC_ERR_INVALID_ARG, "layer type %d has no op", (int)l->d.type);
-    }
-}
-
 /* Runs every layer; an error names fn and the layer. */
 static tc_status forward(tc_model *m, const tc_tensor *x, tc_tensor *y, const char *fn)
 {
@@ -202,14 +199,15 @@ static tc_status forward(tc_model *m, const tc_tensor *x, tc_tensor *y, const ch
     tc_status s = tc_fail_in(m->ctx, tc_tensor_reshape((tc_tensor *)x, 1 + m->in.ndim, dims, &in), "%s: x", fn);
     const tc_tensor *cur = in;
     for (int i = 0; s == TC_OK && i < m->n; i++) {
-        layer *l = &m->layers[i];
-        if (l->d.type == TC_LAYER_FLATTEN) {
+        tc_mlayer *l = &m->layers[i];
+        if (!l->kind->run) {
+            memcpy(dims + 1, l->d.out.d, (size_t)l->d.out.ndim * sizeof *dims);
             tc_tensor_free(l->view);
-            s = tc_flatten((tc_tensor *)cur, &l->view);
+            s = tc_tensor_reshape((tc_tensor *)cur, 1 + l->d.out.ndim, dims, &l->view);
             cur = l->view;
         } else {
             tc_tensor *o = i + 1 == m->n ? y : l->out;
-            s = run_layer(m, l, cur, o);
+            s = l->kind->run(m->ctx, l, cur, o);
             cur = o;
         }
         s = tc_fail_in(m->ctx, s, "%s: layer %d (%s)", fn, i, tc_layer_name(l->d.type));

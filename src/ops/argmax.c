@@ -68,15 +68,15 @@ static tc_status argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_tensor
     if (a.d > INT32_MAX)
         return tc_fail(ctx, TC_ERR_OVERFLOW, "argmax: rows of %lld do not fit s32 indices", (long long)a.d);
     if ((st = tc_layer_variant(ctx, "argmax", v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
-    tc_op_begin(ctx);
+    const double outs = (double)a.rows * (values ? 2 : 1);
+    tc_op_begin(ctx, "argmax", v, (double)x->numel, 4.0 * ((double)x->numel + outs));
     if (v == TC_VARIANT_REF) {
         st = tc_host_run(ctx, 1, &x, y, host_indices, &a);
         if (st == TC_OK && values) st = tc_host_run(ctx, 1, &x, values, host_values, &a);
     } else {
         st = run_cl(ctx, x, y, values, &a);
     }
-    const double outs = (double)a.rows * (values ? 2 : 1);
-    return tc_op_end(ctx, "argmax", v, (double)x->numel, 4.0 * ((double)x->numel + outs), st);
+    return tc_op_end(ctx, st);
 }
 
 tc_argmax_params tc_argmax_defaults(void) { return (tc_argmax_params){NULL, TC_VARIANT_AUTO}; }

@@ -185,7 +185,7 @@ tc_status tc_conv_setup(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3],
     case TC_VARIANT_REF:
     case TC_VARIANT_CPU: return TC_OK;
     case TC_VARIANT_GPU:
-        snprintf(c->opts, sizeof c->opts, "-DTS=%d -DWPT=%d", ctx->params->gemm_gpu_tile, ctx->params->gemm_gpu_wpt);
+        snprintf(c->opts, sizeof c->opts, "-DTS=%d -DWPT=%d", ctx->params.conv.gpu_tile, ctx->params.conv.gpu_wpt);
         return TC_OK;
     case TC_VARIANT_IM2COL:
         if (!pointwise(d) && prod3(d->c * d->r * d->s, d->p * d->q, 1) < 0) return too_big(ctx, "im2col");
@@ -282,7 +282,9 @@ static tc_status epilogue(tc_conv *c, const tc_tensor *y)
     cl_ulong yo = tc_off(y), bo = c->bias ? tc_off(c->bias) : 0;
     cl_int fl = flags(c);
     st = tc_set_args(c->ctx, k, 6, TC_ARG(geo), TC_ARG(my), TC_ARG(yo), TC_ARG(mb), TC_ARG(bo), TC_ARG(fl));
-    size_t gws[3] = {round_up((size_t)(c->d.p * c->d.q), 64), (size_t)c->d.k, (size_t)c->d.n}, lws[3] = {64, 1, 1};
+    const int *pwg = &c->ctx->params.conv.pixel_wg;
+    const size_t wg = st == TC_OK ? tc_fit_wg(c->ctx, k, "conv_epilogue", pwg, (size_t)*pwg, 0) : 1;
+    size_t gws[3] = {round_up((size_t)(c->d.p * c->d.q), wg), (size_t)c->d.k, (size_t)c->d.n}, lws[3] = {wg, 1, 1};
     return st == TC_OK ? tc_launch(c->ctx, k, "conv_epilogue", 3, gws, lws) : st;
 }
 
@@ -305,7 +307,9 @@ static tc_status run_im2col(tc_conv *c, const tc_tensor *x, tc_tensor *y)
     }
     cl_int16 geo = geometry(d);
     cl_mem mx = tc_buf(x);
-    size_t gws[2] = {round_up((size_t)pq, 64), (size_t)crs}, lws[2] = {64, 1};
+    const int *pwg = &ctx->params.conv.pixel_wg;
+    const size_t wg = direct ? 1 : tc_fit_wg(ctx, k, "im2col", pwg, (size_t)*pwg, 0);
+    size_t gws[2] = {round_up((size_t)pq, wg), (size_t)crs}, lws[2] = {wg, 1};
     for (int64_t n = 0; st == TC_OK && n < d->n; n++) {
         cl_ulong xo = tc_off(x) + (cl_ulong)(n * d->c * d->h * d->w);
         if (!direct) {
@@ -359,9 +363,9 @@ static tc_status run_cpu(tc_conv *c, const tc_tensor *x, tc_tensor *y)
     cl_int nveci = (cl_int)c->nvec, fl = flags(c);
     cl_mem mx = tc_buf(x), my = tc_buf(y), mb = c->bias ? tc_buf(c->bias) : NULL;
     cl_ulong xo = tc_off(x), yo = tc_off(y), bo = c->bias ? tc_off(c->bias) : 0;
-    /* on CPUs one work-item per work-group (see the top of the file) */
+    /* on CPUs one work-item per work-group (conv.direct_wg; see the top of the file) */
     size_t g1[1] = {(size_t)(d->n * d->c)}, one[3] = {1, 1, 1};
-    const size_t *lws = ctx->info.type == TC_DEVICE_CPU ? one : NULL;
+    const size_t *lws = ctx->params.conv.direct_wg ? one : NULL;
     st = tc_set_args(ctx, kpad, 6, TC_ARG(geo), TC_ARG(mx), TC_ARG(xo), TC_ARG(xp), TC_ARG(woi), TC_ARG(rowsi));
     if (st == TC_OK) st = tc_launch(ctx, kpad, "pad_planes", 1, g1, lws);
     if (st == TC_OK)
@@ -377,8 +381,10 @@ static tc_status run_gpu(tc_conv *c, const tc_tensor *x, tc_tensor *y)
 {
     tc_ctx *ctx = c->ctx;
     const tc_conv_dims *d = &c->d;
+    int tile;
     cl_kernel k;
-    tc_status st = tc_get_kernel(ctx, "conv2d", c->opts, "conv_gpu", &k);
+    const tc_par_conv *pc = &ctx->params.conv;
+    tc_status st = tc_tile_kernel(ctx, "conv2d", "conv_gpu", &pc->gpu_tile, &pc->gpu_wpt, &k, &tile);
     if (st != TC_OK) return st;
     cl_int16 geo = geometry(d);
     cl_int fl = flags(c);
@@ -387,7 +393,7 @@ static tc_status run_gpu(tc_conv *c, const tc_tensor *x, tc_tensor *y)
     st = tc_set_args(ctx, k, 10, TC_ARG(geo), TC_ARG(mx), TC_ARG(xo), TC_ARG(mw), TC_ARG(wo), TC_ARG(mb), TC_ARG(bo),
                      TC_ARG(my), TC_ARG(yo), TC_ARG(fl));
     if (st != TC_OK) return st;
-    const size_t ts = (size_t)ctx->params->gemm_gpu_tile, wpt = (size_t)ctx->params->gemm_gpu_wpt;
+    const size_t ts = (size_t)tile, wpt = (size_t)pc->gpu_wpt;
     size_t lws[3] = {ts / wpt, ts / wpt, 1};
     size_t gws[3] = {round_up((size_t)(d->p * d->q), ts) / wpt, round_up((size_t)(d->k / d->groups), ts) / wpt,
                      (size_t)(d->n * d->groups)};
@@ -399,7 +405,7 @@ static tc_status run_clblast(tc_conv *c, const tc_tensor *x, tc_tensor *y)
 {
     tc_ctx *ctx = c->ctx;
     const tc_conv_dims *d = &c->d;
-    ctx->used_clblast = 1;
+    tc_clblast_use(ctx);
     cl_event ev = NULL;
     tc_clblast_lock();
     CLBlastStatusCode r = CLBlastSconvgemm(
@@ -459,7 +465,7 @@ tc_status tc_conv_run(tc_conv *c, const tc_tensor *x, tc_tensor *y)
     const tc_conv_dims *d = &c->d;
     const double macs = (double)d->n * (double)d->k * (double)(d->p * d->q) * (double)(d->c / d->groups * d->r * d->s);
     const double bytes = 4.0 * ((double)x->numel + (double)c->w->numel + (double)y->numel + (c->bias ? (double)d->k : 0));
-    tc_op_begin(c->ctx);
+    tc_op_begin(c->ctx, "conv2d", c->v, 2.0 * macs, bytes);
     switch (c->v) {
     case TC_VARIANT_REF: st = run_ref(c, x, y); break;
     case TC_VARIANT_CPU: st = run_cpu(c, x, y); break;
@@ -467,7 +473,7 @@ tc_status tc_conv_run(tc_conv *c, const tc_tensor *x, tc_tensor *y)
     case TC_VARIANT_IM2COL: st = run_im2col(c, x, y); break;
     default: st = run_clblast(c, x, y); break;
     }
-    return tc_op_end(c->ctx, "conv2d", c->v, 2.0 * macs, bytes, st);
+    return tc_op_end(c->ctx, st);
 }
 
 tc_status tc_conv2d(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, tc_tensor *y, const tc_conv2d_params *p)

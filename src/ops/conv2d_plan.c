@@ -42,9 +42,8 @@ tc_status tc_conv2d_plan_create(tc_ctx *ctx, const tc_tensor *w, const int64_t x
     if (st == TC_OK) {
         plan->c.w = plan->w, plan->c.bias = plan->bias;
         /* the weights' one-time work is an op of its own in the profile */
-        tc_op_begin(ctx);
-        st = tc_conv_prepare(&plan->c);
-        st = tc_op_end(ctx, "conv2d_plan", c.v, 0, 8.0 * (double)w->numel, st);
+        tc_op_begin(ctx, "conv2d_plan", c.v, 0, 8.0 * (double)w->numel);
+        st = tc_op_end(ctx, tc_conv_prepare(&plan->c));
     }
     if (st != TC_OK) {
         tc_conv2d_plan_free(plan);

@@ -31,7 +31,7 @@ static int host_fn(void *const *in, void *out, const void *args)
 
 static tc_status run_cl(tc_ctx *ctx, kind k, const tc_tensor *a, const tc_tensor *b, tc_tensor *y)
 {
-    const int vw = ctx->info.type == TC_DEVICE_CPU ? 16 : 4;
+    const int vw = ctx->params.eltwise.vw;
     char opts[16];
     snprintf(opts, sizeof opts, "-DVW=%d", vw);
     cl_kernel kern;
@@ -69,7 +69,7 @@ static tc_status eltwise(tc_ctx *ctx, kind k, const tc_tensor *a, const tc_tenso
     if ((st = tc_check_same_dims(ctx, op, a, an, y, "y")) != TC_OK) return st;
     if ((st = tc_layer_variant(ctx, op, v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
     const double n = (double)a->numel;
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, op, v, k >= K_GELU_TANH ? 8.0 * n : n, 4.0 * n * (binary ? 3 : 2));
     if (v == TC_VARIANT_REF) {
         const host_args args = {k, a->numel};
         const tc_tensor *in[2] = {a, b};
@@ -77,7 +77,7 @@ static tc_status eltwise(tc_ctx *ctx, kind k, const tc_tensor *a, const tc_tenso
     } else {
         st = run_cl(ctx, k, a, binary ? b : NULL, y);
     }
-    return tc_op_end(ctx, op, v, k >= K_GELU_TANH ? 8.0 * n : n, 4.0 * n * (binary ? 3 : 2), st);
+    return tc_op_end(ctx, st);
 }
 
 tc_op_params tc_op_defaults(void) { return (tc_op_params){TC_VARIANT_AUTO}; }

@@ -58,7 +58,7 @@ static tc_status embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor 
     if ((st = tc_layer_variant(ctx, "embedding", v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
     if ((st = check_ids(ctx, ids, vocab)) != TC_OK) return st;
     const host_args a = {ids->numel, d};
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "embedding", v, 0.0, 4.0 * (double)a.n * (double)(2 * d + 1));
     if (v == TC_VARIANT_REF) {
         const tc_tensor *in[2] = {table, ids};
         st = tc_host_run(ctx, 2, in, y, host_fn, &a);
@@ -67,7 +67,7 @@ static tc_status embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor 
         cl_mem mt = tc_buf(table), mi = tc_buf(ids), my = tc_buf(y);
         cl_ulong to = tc_off(table), io = tc_off(ids), yo = tc_off(y);
         cl_int dd = (cl_int)d;
-        const size_t vw = ctx->info.type == TC_DEVICE_CPU ? 16 : 4;
+        const size_t vw = (size_t)ctx->params.embedding.vw;
         char opts[16];
         snprintf(opts, sizeof opts, "-DVW=%zu", vw);
         st = tc_get_kernel(ctx, "embedding", opts, "embedding", &k);
@@ -77,7 +77,7 @@ static tc_status embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor 
         size_t gws[2] = {((size_t)d + vw - 1) / vw, (size_t)a.n};
         if (st == TC_OK) st = tc_launch(ctx, k, "embedding", 2, gws, NULL);
     }
-    return tc_op_end(ctx, "embedding", v, 0.0, 4.0 * (double)a.n * (double)(2 * d + 1), st);
+    return tc_op_end(ctx, st);
 }
 
 tc_status tc_embedding(tc_ctx *ctx, const tc_tensor *table, const tc_tensor *ids, tc_tensor *y,

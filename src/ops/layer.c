@@ -84,26 +84,39 @@ tc_status tc_launch_1d(tc_ctx *ctx, cl_kernel k, const char *name, size_t items)
     return tc_launch(ctx, k, name, 1, gws, NULL);
 }
 
-/* The GPU row kernels' work-group: 256, or the device's largest power of two below. */
-static size_t row_group(const tc_ctx *ctx)
+/* The GPU row kernels' work-group: the table's, or the device's largest power of two below. */
+static size_t row_group(tc_ctx *ctx)
 {
-    size_t wg = 256;
+    size_t wg = (size_t)ctx->params.rows.wg;
     while (wg > 1 && wg > ctx->info.max_work_group) wg /= 2;
+    if (wg != (size_t)ctx->params.rows.wg)
+        tc_param_note(ctx, &ctx->params.rows.wg, "%zu: the device's max work-group is %zu", wg,
+                      ctx->info.max_work_group);
     return wg;
 }
 
 tc_status tc_row_kernel(tc_ctx *ctx, const char *program, tc_variant v, cl_kernel *k)
 {
     char opts[32], name[64];
-    snprintf(opts, sizeof opts, "-DWG=%zu", row_group(ctx));
     snprintf(name, sizeof name, "%s_%s", program, v == TC_VARIANT_GPU ? "wg" : "rows");
-    return tc_get_kernel(ctx, program, opts, name, k);
+    /* the *_wg kernels are built for their group size: rebuilt smaller if the kernel takes less */
+    for (size_t wg = row_group(ctx);; wg /= 2) {
+        snprintf(opts, sizeof opts, "-DWG=%zu", wg);
+        tc_status st = tc_get_kernel(ctx, program, opts, name, k);
+        if (st != TC_OK || v != TC_VARIANT_GPU || wg == 1) return st;
+        const size_t max = tc_kernel_wg_max(ctx, *k);
+        if (wg <= max) return TC_OK;
+        tc_param_note(ctx, &ctx->params.rows.wg, "%zu: CL_KERNEL_WORK_GROUP_SIZE of %s is %zu", wg / 2, name, max);
+    }
 }
 
 tc_status tc_row_launch(tc_ctx *ctx, cl_kernel k, const char *program, tc_variant v, int64_t rows)
 {
     if (v != TC_VARIANT_GPU) return tc_launch_1d(ctx, k, program, (size_t)rows);
-    size_t lws[1] = {row_group(ctx)}, gws[1] = {(size_t)rows * lws[0]};
+    size_t wg[3] = {0, 0, 0}; /* the size the kernel was built for (reqd_work_group_size) */
+    cl_int err = clGetKernelWorkGroupInfo(k, ctx->dev, CL_KERNEL_COMPILE_WORK_GROUP_SIZE, sizeof wg, wg, NULL);
+    if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clGetKernelWorkGroupInfo");
+    size_t lws[1] = {wg[0] ? wg[0] : row_group(ctx)}, gws[1] = {(size_t)rows * lws[0]};
     return tc_launch(ctx, k, program, 1, gws, lws);
 }
 

@@ -41,7 +41,7 @@ static tc_status layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gam
     if (!isfinite(eps) || eps < 0.0f)
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "layernorm: eps must be finite and >= 0 (got %g)", (double)eps);
     if ((st = tc_layer_variant(ctx, "layernorm", v, TC_VARIANT_GPU, &v)) != TC_OK) return st;
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "layernorm", v, 8.0 * (double)x->numel, 12.0 * (double)x->numel);
     if (v == TC_VARIANT_REF) {
         const tc_tensor *in[3] = {x, gamma, beta};
         st = tc_host_run(ctx, 3, in, y, host_fn, &a);
@@ -56,7 +56,7 @@ static tc_status layernorm(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *gam
                              TC_ARG(my), TC_ARG(yo), TC_ARG(rows), TC_ARG(d), TC_ARG(eps));
         if (st == TC_OK) st = tc_row_launch(ctx, k, "layernorm", v, a.rows);
     }
-    return tc_op_end(ctx, "layernorm", v, 8.0 * (double)x->numel, 12.0 * (double)x->numel, st);
+    return tc_op_end(ctx, st);
 }
 
 tc_layernorm_params tc_layernorm_defaults(void) { return (tc_layernorm_params){1e-5f, TC_VARIANT_AUTO}; }

@@ -86,7 +86,7 @@ tc_status tc_linear_launch(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, 
     const double flops = 2.0 * (double)s->b * (double)s->out * (double)s->in;
     const double bytes = 4.0 * ((double)x->numel + (double)w->numel + (double)y->numel);
     tc_status st;
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "linear", v, flops, bytes);
     if (v == TC_VARIANT_REF) {
         const tc_tensor *in[3] = {x, w, bias};
         st = tc_host_run(ctx, 3, in, y, host_fn, s);
@@ -99,7 +99,7 @@ tc_status tc_linear_launch(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, 
                                 .bias_off = bias ? tc_off(bias) : 0, .relu = s->relu, .b_packed = packed};
         st = tc_gemm_cl(ctx, v, &g);
     }
-    return tc_op_end(ctx, "linear", v, flops, bytes, st);
+    return tc_op_end(ctx, st);
 }
 
 tc_linear_params tc_linear_defaults(void) { return (tc_linear_params){0, TC_VARIANT_AUTO}; }

@@ -72,9 +72,8 @@ static tc_status pack_weights(tc_linear_plan *plan)
     if (st != TC_OK) return st;
     const tc_gemm_desc g = {.n = plan->s.out, .k = plan->s.in, .trans_b = 1, .b = tc_buf(plan->w),
                             .b_off = tc_off(plan->w)};
-    tc_op_begin(ctx);
-    st = tc_gemm_pack_b(ctx, &g, tc_buf(plan->w_packed));
-    return tc_op_end(ctx, "linear_pack", TC_VARIANT_CPU, 0.0, 8.0 * (double)plan->w->numel, st);
+    tc_op_begin(ctx, "linear_pack", TC_VARIANT_CPU, 0.0, 8.0 * (double)plan->w->numel);
+    return tc_op_end(ctx, tc_gemm_pack_b(ctx, &g, tc_buf(plan->w_packed)));
 }
 
 tc_status tc_linear_plan_create(tc_ctx *ctx, const tc_tensor *w, const tc_tensor *bias, const tc_linear_params *p,

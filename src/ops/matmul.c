@@ -115,11 +115,10 @@ static int epi_flags(const tc_gemm_desc *g)
 
 static tc_status run_gpu(tc_ctx *ctx, const tc_gemm_desc *g)
 {
-    char opts[64];
-    const int ts = ctx->params->gemm_gpu_tile, wpt = ctx->params->gemm_gpu_wpt;
-    snprintf(opts, sizeof opts, "-DTS=%d -DWPT=%d", ts, wpt);
+    int ts;
     cl_kernel k;
-    tc_status st = tc_get_kernel(ctx, "matmul", opts, "gemm_gpu", &k);
+    const tc_par_gemm *pg = &ctx->params.gemm;
+    tc_status st = tc_tile_kernel(ctx, "matmul", "gemm_gpu", &pg->gpu_tile, &pg->gpu_wpt, &k, &ts);
     if (st != TC_OK) return st;
     cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, ta = g->trans_a != 0, tb = g->trans_b != 0;
     cl_int fl = epi_flags(g);
@@ -127,6 +126,7 @@ static tc_status run_gpu(tc_ctx *ctx, const tc_gemm_desc *g)
                      TC_ARG(g->a_off), TC_ARG(g->b), TC_ARG(g->b_off), TC_ARG(g->c), TC_ARG(g->c_off), TC_ARG(g->bias),
                      TC_ARG(g->bias_off), TC_ARG(g->alpha), TC_ARG(g->beta), TC_ARG(fl));
     if (st != TC_OK) return st;
+    const int wpt = pg->gpu_wpt;
     size_t rts = (size_t)(ts / wpt);
     size_t lws[2] = {rts, rts};
     size_t gws[2] = {round_up((size_t)g->n, (size_t)ts) / (size_t)wpt,
@@ -175,7 +175,7 @@ static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
     if (st != TC_OK) return st;
     cl_int m = (cl_int)g->m, n = (cl_int)g->n, kk = (cl_int)g->k, fl = epi_flags(g);
     cl_ulong ao = g->a_off;
-    size_t items, wg = (size_t)ctx->params->gemv_wg;
+    size_t items, wg = (size_t)ctx->params.gemv.wg;
     if (g->trans_b) {
         cl_mem a = g->a;
         if (g->trans_a && g->m > 1) { /* gemv_t wants op(A) row-major */
@@ -197,7 +197,7 @@ static tc_status run_gemv(tc_ctx *ctx, const tc_gemm_desc *g)
         wg *= (size_t)(8 / nv); /* a group spans the same columns for every M */
     }
     if (st != TC_OK) return st;
-    if (wg > ctx->info.max_work_group) wg = ctx->info.max_work_group;
+    wg = tc_fit_wg(ctx, k, name, &ctx->params.gemv.wg, wg, 0);
     /* one group shape per build; the kernels skip the rounded-up work-items */
     size_t lws[1] = {wg}, gws[1] = {round_up(items, wg)};
     return tc_launch(ctx, k, name, 1, gws, lws);
@@ -219,18 +219,24 @@ tc_status tc_gemm_pack_b(tc_ctx *ctx, const tc_gemm_desc *g, cl_mem dst)
  * panels, then runs gemm_cpu. */
 static tc_status run_cpu(tc_ctx *ctx, const tc_gemm_desc *g)
 {
+    cl_kernel kg;
+    tc_status st = tc_get_kernel(ctx, "matmul", "", "gemm_cpu", &kg);
+    if (st != TC_OK) return st;
     /* rows of work-items per group: the table's, or the power of two that covers a
      * small M (few group shapes, so few PoCL compiles) */
     size_t wg_rows = 1, row_blocks = ((size_t)g->m + CPU_ROWS - 1) / CPU_ROWS;
-    while (wg_rows * 2 <= (size_t)ctx->params->gemm_cpu_wg && wg_rows < row_blocks) wg_rows *= 2;
+    const size_t wg_max = tc_fit_wg(ctx, kg, "gemm_cpu", &ctx->params.gemm.cpu_wg, (size_t)ctx->params.gemm.cpu_wg, 1);
+    while (wg_rows * 2 <= wg_max && wg_rows < row_blocks) wg_rows *= 2;
     const size_t mp = round_up((size_t)g->m, CPU_ROWS * wg_rows);
     const size_t np = round_up((size_t)g->n, CPU_COLS), kp = round_up((size_t)g->k, 16);
-    /* B panel rows staged in local memory at a time: 32 KB where the device has room */
-    const cl_int kc = ctx->info.local_mem_bytes >= 64 * 1024 ? 256 : 128;
+    /* B panel rows staged in local memory at a time: the table's, within half the local memory */
+    cl_int kc = ctx->params.gemm.cpu_kc;
+    while (kc > 16 && (cl_ulong)kc * CPU_COLS * sizeof(float) > ctx->info.local_mem_bytes / 2) kc /= 2;
+    if (kc != ctx->params.gemm.cpu_kc)
+        tc_param_note(ctx, &ctx->params.gemm.cpu_kc, "%d: half the local memory (%llu KiB)", (int)kc,
+                      (unsigned long long)(ctx->info.local_mem_bytes / 1024));
     cl_mem ap, bp = g->b;
-    cl_kernel kg;
-    tc_status st = tc_scratch_get(ctx, 0, mp * kp * sizeof(float), &ap);
-    if (st == TC_OK) st = tc_get_kernel(ctx, "matmul", "", "gemm_cpu", &kg);
+    st = tc_scratch_get(ctx, 0, mp * kp * sizeof(float), &ap);
     /* op(A) = A^T when trans_a */
     if (st == TC_OK)
         st = pack(ctx, "", g->a, g->a_off, g->trans_a ? g->m : g->k, g->m, g->k, g->trans_a, ap, mp, kp, CPU_ROWS);
@@ -255,7 +261,7 @@ static tc_status run_cpu(tc_ctx *ctx, const tc_gemm_desc *g)
 
 static tc_status run_clblast(tc_ctx *ctx, const tc_gemm_desc *g)
 {
-    ctx->used_clblast = 1;
+    tc_clblast_use(ctx);
     cl_event ev = NULL;
     tc_clblast_lock();
     CLBlastStatusCode r = CLBlastSgemm(CLBlastLayoutRowMajor, g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
@@ -316,7 +322,7 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
     double flops = 2.0 * (double)s.m * (double)s.n * (double)s.k;
     double bytes = 4.0 * ((double)s.m * (double)s.k + (double)s.k * (double)s.n +
                           (double)s.m * (double)s.n * ((s.flags & EPI_BETA) ? 2 : 1));
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "matmul", v, flops, bytes);
     if (v == TC_VARIANT_REF) {
         st = run_ref(ctx, a, b, c, p, &s);
     } else {
@@ -328,7 +334,7 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
         if (st == TC_ERR_UNSUPPORTED && v != TC_VARIANT_GEMV)
             st = tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul has no variant '%s'", tc_variant_name(v));
     }
-    return tc_op_end(ctx, "matmul", v, flops, bytes, st);
+    return tc_op_end(ctx, st);
 }
 
 /* ---- descriptor: cases, inputs and counts for tests, check and bench --------

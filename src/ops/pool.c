@@ -60,6 +60,24 @@ static tc_status check_axis(tc_ctx *ctx, const char *op, const char *axis, int64
     return TC_OK;
 }
 
+/* Both axes (strides that leave one output become 1); ctx NULL puts the message in
+ * the thread's error. */
+static tc_status out_dims(tc_ctx *ctx, const char *op, tc_pool2d_params *p, int64_t h, int64_t w, int64_t *oh,
+                          int64_t *ow)
+{
+    tc_status st = check_axis(ctx, op, "height", h, p->kernel_h, &p->stride_h, p->pad_h, oh);
+    return st == TC_OK ? check_axis(ctx, op, "width", w, p->kernel_w, &p->stride_w, p->pad_w, ow) : st;
+}
+
+tc_status tc_pool2d_out_dims(const tc_pool2d_params *p, int64_t h, int64_t w, int64_t *oh, int64_t *ow)
+{
+    if (!p || !oh || !ow) return tc_fail(NULL, TC_ERR_INVALID_ARG, "pool2d: params, oh or ow is NULL");
+    if (h < 1 || w < 1) return tc_fail(NULL, TC_ERR_SHAPE, "pool2d: input %lldx%lld must be at least 1x1", (long long)h,
+                                       (long long)w);
+    tc_pool2d_params q = *p;
+    return out_dims(NULL, "pool2d", &q, h, w, oh, ow);
+}
+
 static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p, int avg,
                         tc_variant v)
 {
@@ -69,8 +87,7 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
     if (st != TC_OK) return st;
     if (!p) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: params is NULL", op);
     host_args a = {x->dims[0] * x->dims[1], x->dims[2], x->dims[3], 0, 0, *p, avg};
-    if ((st = check_axis(ctx, op, "height", a.h, p->kernel_h, &a.p.stride_h, p->pad_h, &a.oh)) != TC_OK) return st;
-    if ((st = check_axis(ctx, op, "width", a.w, p->kernel_w, &a.p.stride_w, p->pad_w, &a.ow)) != TC_OK) return st;
+    if ((st = out_dims(ctx, op, &a.p, a.h, a.w, &a.oh, &a.ow)) != TC_OK) return st;
     if (y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1] || y->dims[2] != a.oh || y->dims[3] != a.ow) {
         char dy[96];
         tc_dims_str(y, dy, sizeof dy);
@@ -79,7 +96,7 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
     }
     if ((st = tc_layer_variant(ctx, op, v, TC_VARIANT_CPU, &v)) != TC_OK) return st;
     const double window = (double)p->kernel_h * p->kernel_w, outs = (double)y->numel;
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, op, v, outs * window, 4.0 * ((double)x->numel + outs));
     if (v == TC_VARIANT_REF) {
         st = tc_host_run(ctx, 1, &x, y, host_fn, &a);
     } else {
@@ -93,12 +110,17 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
             st = tc_set_args(ctx, k, 15, TC_ARG(mx), TC_ARG(xo), TC_ARG(my), TC_ARG(yo), TC_ARG(h), TC_ARG(w),
                              TC_ARG(oh), TC_ARG(ow), TC_ARG(a.p.kernel_h), TC_ARG(a.p.kernel_w), TC_ARG(a.p.stride_h),
                              TC_ARG(a.p.stride_w), TC_ARG(a.p.pad_h), TC_ARG(a.p.pad_w), TC_ARG(av));
-        /* dimension 0 (columns, or rows for the row kernel) rounded up */
-        size_t gws[3] = {((size_t)(rows ? a.oh : a.ow) + 15) / 16 * 16, (size_t)(rows ? a.planes : a.oh),
+        /* dimension 0 (columns, or rows for the row kernel) rounded up to the group, or to 16
+         * when the driver chooses the group */
+        const char *kn = rows ? "pool2d_rows" : "pool2d";
+        const int *pwg = &ctx->params.pool.wg;
+        const size_t wg = st == TC_OK && *pwg ? tc_fit_wg(ctx, k, kn, pwg, (size_t)*pwg, 0) : 0;
+        const size_t r = wg ? wg : 16, lws[3] = {wg, 1, 1};
+        size_t gws[3] = {((size_t)(rows ? a.oh : a.ow) + r - 1) / r * r, (size_t)(rows ? a.planes : a.oh),
                          (size_t)a.planes};
-        if (st == TC_OK) st = tc_launch(ctx, k, rows ? "pool2d_rows" : "pool2d", rows ? 2 : 3, gws, NULL);
+        if (st == TC_OK) st = tc_launch(ctx, k, kn, rows ? 2 : 3, gws, wg ? lws : NULL);
     }
-    return tc_op_end(ctx, op, v, outs * window, 4.0 * ((double)x->numel + outs), st);
+    return tc_op_end(ctx, st);
 }
 
 tc_status tc_maxpool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p)
@@ -127,7 +149,7 @@ static tc_status global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, t
         return tc_fail(ctx, TC_ERR_OVERFLOW, "global_avgpool: planes of %lldx%lld are beyond 2^31-1 on OpenCL",
                        (long long)a.h, (long long)a.w);
     if ((st = tc_layer_variant(ctx, "global_avgpool", v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "global_avgpool", v, (double)x->numel, 4.0 * ((double)x->numel + (double)y->numel));
     if (v == TC_VARIANT_REF) {
         st = tc_host_run(ctx, 1, &x, y, host_fn, &a);
     } else {
@@ -140,7 +162,7 @@ static tc_status global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, t
             st = tc_set_args(ctx, k, 6, TC_ARG(mx), TC_ARG(xo), TC_ARG(my), TC_ARG(yo), TC_ARG(planes), TC_ARG(hw));
         if (st == TC_OK) st = tc_launch_1d(ctx, k, "global_avgpool", (size_t)a.planes);
     }
-    return tc_op_end(ctx, "global_avgpool", v, (double)x->numel, 4.0 * ((double)x->numel + (double)y->numel), st);
+    return tc_op_end(ctx, st);
 }
 
 tc_status tc_global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_op_params *p)

@@ -23,9 +23,9 @@ static tc_status softmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_varia
     if ((st = tc_check_same_dims(ctx, "softmax", x, "x", y, "y")) != TC_OK) return st;
     if ((st = tc_rows_of(ctx, "softmax", x, &a.rows, &a.d)) != TC_OK) return st;
     if ((st = tc_layer_variant(ctx, "softmax", v, TC_VARIANT_GPU, &v)) != TC_OK) return st;
-    tc_op_begin(ctx);
+    tc_op_begin(ctx, "softmax", v, 5.0 * (double)x->numel, 12.0 * (double)x->numel);
     st = tc_row_run(ctx, "softmax", v, x, y, host_fn, &a);
-    return tc_op_end(ctx, "softmax", v, 5.0 * (double)x->numel, 12.0 * (double)x->numel, st);
+    return tc_op_end(ctx, st);
 }
 
 tc_status tc_softmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_op_params *p)

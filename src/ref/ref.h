@@ -33,6 +33,17 @@ void tc_ref_argmax(const float *x, int32_t *y, float *values, int64_t rows, int6
 int tc_ref_linear(const float *x, const float *w, const float *bias, float *y, int64_t b, int64_t out, int64_t in,
                   int relu);
 
+/* ---- quantization (include/tinycl/quantize.h); element i uses the parameters of
+ * channel (i / inner) % channels ---- */
+/* The integer range of s8, u8 or s32. */
+void tc_ref_quant_range(tc_dtype dt, int32_t *qmin, int32_t *qmax);
+/* y (s8 or u8) = clamp(rint(x * (1 / scale)) + zero_point), NaN -> zero_point. */
+void tc_ref_quantize(const float *x, void *y, tc_dtype dt, int64_t n, int64_t inner, int64_t channels,
+                     const float *scale, const int32_t *zero_point);
+/* y = (float)(x - zero_point) * scale for x of s8, u8 or s32. */
+void tc_ref_dequantize(const void *x, tc_dtype dt, float *y, int64_t n, int64_t inner, int64_t channels,
+                       const float *scale, const int32_t *zero_point);
+
 /* Convolution geometry: x is n x c x h x w, weights k x (c / groups) x r x s, y is n x k x p x q. */
 typedef struct {
     int64_t n, c, h, w, k, r, s, p, q;

@@ -12,6 +12,7 @@
  * - nothing stays allocated.
  * Tensors it allocates hold at most MAX_NUMEL elements and calls whose work is
  * above MAX_WORK are skipped, so an input runs in milliseconds. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,8 @@
 enum {
     OP_MATMUL, OP_CONV2D, OP_LINEAR, OP_ADD, OP_MUL, OP_RELU, OP_GELU, OP_SOFTMAX, OP_LAYERNORM, OP_MAXPOOL2D,
     OP_AVGPOOL2D, OP_GLOBAL_AVGPOOL, OP_EMBEDDING, OP_ARGMAX, OP_FLATTEN, OP_RESHAPE, OP_VIEW, OP_SET_QUANT,
-    OP_LINEAR_PLAN, OP_CONV2D_PLAN, OP_CONV2D_OUT_SIZE, OP_DEVICE_FIND, OP_COUNT
+    OP_LINEAR_PLAN, OP_CONV2D_PLAN, OP_QUANTIZE, OP_DEQUANTIZE, OP_OBSERVER, OP_CONV2D_OUT_SIZE, OP_QUANT_PARAMS,
+    OP_DEVICE_FIND, OP_COUNT
 };
 static const char *const names[OP_COUNT][2] = {
     {"matmul ref", "matmul cl"},       {"conv2d ref", "conv2d cl"},
@@ -40,7 +42,9 @@ static const char *const names[OP_COUNT][2] = {
     {"flatten ref", "flatten cl"},     {"reshape ref", "reshape cl"},
     {"view ref", "view cl"},           {"set_quant ref", "set_quant cl"},
     {"linear_plan ref", "linear_plan cl"}, {"conv2d_plan ref", "conv2d_plan cl"},
-    {"conv2d_out_size", ""},           {"device_find", ""},
+    {"quantize ref", "quantize cl"},   {"dequantize ref", "dequantize cl"},
+    {"observer ref", "observer cl"},   {"conv2d_out_size", ""},
+    {"quant_params", ""},              {"device_find", ""},
 };
 
 /* ------------------------------------------------------------ reading the input */
@@ -272,6 +276,28 @@ static void gen(call *c, src *s)
         c->ext[4] = byte(s) % 4 ? (c->ip[0] >= 0 && c->ip[0] < rank ? e[c->ip[0]] : 1) : extent(s);
         c->ip[1] = (int)byte(s), c->fp[0] = scalar(s);
         break;
+    case OP_QUANTIZE:
+    case OP_DEQUANTIZE: { /* the integer side carries parameters: per tensor (axis -1) or per channel */
+        const tc_dtype q = byte(s) % 8 == 7 ? TC_DTYPE_S32 : byte(s) & 1 ? TC_DTYPE_U8 : TC_DTYPE_S8;
+        add(c, s, c->op == OP_QUANTIZE ? TC_DTYPE_F32 : q, rank, e);
+        add_out(c, s, c->op == OP_QUANTIZE ? q : TC_DTYPE_F32, rank, e);
+        c->ip[0] = (int)(byte(s) % (unsigned)(rank + 1)) - 1;
+        c->ip[1] = (int)byte(s) - 128;
+        c->fp[0] = byte(s) % 4 ? 1.0f / 64 : scalar(s);
+        break;
+    }
+    case OP_OBSERVER: /* kind, axis, options; two batches, then range, parameters and set_quant */
+        add(c, s, TC_DTYPE_F32, rank, e);
+        add(c, s, TC_DTYPE_F32, rank, e);
+        add(c, s, byte(s) & 1 ? TC_DTYPE_U8 : TC_DTYPE_S8, rank, e);
+        c->ip[0] = (int)(byte(s) % 5), c->ip[1] = (int)(byte(s) % (unsigned)(rank + 2)) - 1 - (byte(s) % 16 == 15);
+        c->ip[2] = byte(s) % 4 ? 16 << (byte(s) % 8) : param(s, 15), c->ip[3] = byte(s) & 1;
+        c->fp[0] = byte(s) % 4 ? 0.25f : scalar(s), c->fp[1] = byte(s) % 4 ? 99.0f : 50.0f * scalar(s);
+        break;
+    case OP_QUANT_PARAMS:
+        c->fp[0] = -scalar(s), c->fp[1] = scalar(s), c->ip[0] = (int)(byte(s) % 5), c->ip[1] = byte(s) & 1;
+        c->ip[2] = (int)(byte(s) % 10) - 1; /* channels for the per-channel call */
+        break;
     case OP_DEVICE_FIND:
         for (size_t i = 0; i + 1 < sizeof c->spec; i++) c->spec[i] = (char)byte(s);
         break;
@@ -304,6 +330,10 @@ static int64_t work(const call *c)
         w = tc_sat_add(w, tc_sat_mul(numel_of(&t[0]), max_dim(&t[1])));
     if (c->op == OP_CONV2D || c->op == OP_CONV2D_PLAN) /* outputs x C/g x R x S */
         w = tc_sat_add(w, tc_sat_mul(numel_of(&t[2]), numel_of(&t[1]) / (t[1].dims[0] > 0 ? t[1].dims[0] : 1)));
+    if (c->op == OP_OBSERVER && c->ip[0] >= TC_OBSERVER_PERCENTILE && c->ip[2] >= 16 && c->ip[2] <= 65536) {
+        const int64_t channels = c->ip[1] >= 0 && c->ip[1] < t[0].ndim ? t[0].dims[c->ip[1]] : 1;
+        w = tc_sat_add(w, tc_sat_mul3(channels, c->ip[2], 32)); /* histograms and their search */
+    }
     if (c->op == OP_MAXPOOL2D || c->op == OP_AVGPOOL2D) { /* outputs x the clipped window */
         const int64_t kh = t[0].dims[2] < c->ip[0] ? t[0].dims[2] : c->ip[0];
         const int64_t kw = t[0].dims[3] < c->ip[1] ? t[0].dims[3] : c->ip[1];
@@ -469,6 +499,37 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
         tc_argmax_params p = {.values = c->nt > 2 ? t[2] : NULL, .variant = c->v};
         return tc_argmax(ctx, t[0], t[1], &p);
     }
+    case OP_QUANTIZE:
+    case OP_DEQUANTIZE: {
+        tc_tensor *q = t[c->op == OP_QUANTIZE ? 1 : 0];
+        float scale[MAX_NUMEL];
+        int32_t zero[MAX_NUMEL];
+        const int64_t n = q && ip[0] >= 0 && ip[0] < q->ndim ? q->dims[ip[0]] : 1;
+        for (int64_t i = 0; i < n; i++) scale[i] = c->fp[0] * (1.0f + 0.125f * (float)(i % 5)), zero[i] = ip[1] / 2 + (int)(i % 7);
+        if (q) tc_tensor_set_quant(q, &(tc_quant){ip[0] < 0 ? -1 : ip[0], n, scale, zero}); /* may refuse: the op then does */
+        return (c->op == OP_QUANTIZE ? tc_quantize : tc_dequantize)(ctx, t[0], t[1], &op);
+    }
+    case OP_OBSERVER: {
+        tc_observer_options o = tc_observer_defaults((tc_observer_kind)ip[0]);
+        o.axis = ip[1], o.bins = ip[2], o.averaging = c->fp[0], o.percentile = c->fp[1];
+        tc_observer *obs = NULL;
+        tc_status st = tc_observer_create(ctx, &o, &obs);
+        if ((st == TC_OK) != (obs != NULL)) fz_fail("tc_observer_create: status and observer disagree");
+        if (st == TC_OK) st = tc_observer_update(obs, t[0]);
+        if (st == TC_OK) tc_observer_update(obs, t[1]); /* other dims may be refused; the observer stays */
+        float lo[MAX_NUMEL], hi[MAX_NUMEL];
+        int32_t zp[MAX_NUMEL];
+        const int64_t n = obs ? tc_observer_channels(obs) : 0;
+        if (st == TC_OK && (n < 1 || n > MAX_NUMEL)) fz_fail("tc_observer_channels gave %lld", (long long)n);
+        const tc_dtype dt = t[2] ? t[2]->dtype : TC_DTYPE_S8;
+        if (st == TC_OK) st = tc_observer_range(obs, dt, ip[3], n, lo, hi);
+        for (int64_t i = 0; st == TC_OK && i < n; i++)
+            if (!(lo[i] <= hi[i] && isfinite(lo[i]) && isfinite(hi[i]))) fz_fail("observer range [%g, %g]", lo[i], hi[i]);
+        if (st == TC_OK) st = tc_observer_params(obs, dt, ip[3], n, lo, zp);
+        if (st == TC_OK && t[2]) st = tc_observer_set_quant(obs, ip[3], t[2]);
+        tc_observer_free(obs);
+        return st;
+    }
     case OP_SET_QUANT: {
         float scale[MAX_NUMEL];
         int32_t zero[MAX_NUMEL];
@@ -501,9 +562,18 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
 }
 
 /* max |a - b| within 1e-3 of max |b| (a NaN or infinity only where b has one);
- * integers exactly. */
+ * 8-bit integers within 1 unit (requantized), s32 exactly. */
 static int agree(const void *a, const void *b, const tc_tensor *t)
 {
+    if (t->dtype == TC_DTYPE_S8 || t->dtype == TC_DTYPE_U8) { /* requantized: within 1 unit */
+        const int sgn = t->dtype == TC_DTYPE_S8;
+        for (size_t i = 0; i < t->bytes; i++) {
+            const int x = sgn ? ((const int8_t *)a)[i] : ((const uint8_t *)a)[i];
+            const int y = sgn ? ((const int8_t *)b)[i] : ((const uint8_t *)b)[i];
+            if (abs(x - y) > 1) return 0;
+        }
+        return 1;
+    }
     if (t->dtype != TC_DTYPE_F32) return memcmp(a, b, t->bytes) == 0;
     const float *x = a, *y = b;
     double big = 0, diff = 0;
@@ -536,6 +606,20 @@ static void run(const call *c, uint64_t seed)
         tc_status s = tc_conv2d_out_size(c->ext[0], c->ext[1], (int)c->ext[2], (int)c->ext[3], (int)c->ext[4], &out);
         if (s == TC_OK && out < 1) fz_fail("tc_conv2d_out_size gave %lld", (long long)out);
         fz_count(names[c->op][0], s);
+        return;
+    }
+    if (c->op == OP_QUANT_PARAMS) {
+        const tc_dtype dt = (tc_dtype)c->ip[0];
+        float scale[8], lo[8], hi[8];
+        int32_t zp[8];
+        tc_status st = tc_quant_params_from_range(c->fp[0], c->fp[1], dt, c->ip[1], scale, zp);
+        for (int i = 0; i < 8; i++) lo[i] = c->fp[0] * (float)i, hi[i] = c->fp[1] / (float)(i + 1);
+        if (st == TC_OK) st = tc_quant_params_from_ranges(c->ip[2], lo, hi, dt, c->ip[1], scale, zp);
+        for (int i = 0; st == TC_OK && i < c->ip[2]; i++)
+            if (!(isfinite(scale[i]) && scale[i] >= FLT_MIN) || zp[i] < (dt == TC_DTYPE_S8 ? -128 : 0) ||
+                zp[i] > (dt == TC_DTYPE_S8 ? 127 : 255))
+                fz_fail("quantization parameters: scale %g, zero point %d", scale[i], zp[i]);
+        fz_count(names[c->op][0], st);
         return;
     }
     if (c->op == OP_DEVICE_FIND) {

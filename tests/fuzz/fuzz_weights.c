@@ -1,15 +1,18 @@
 /* libFuzzer target: .tcw model files (tc_model_load). Every input is loaded as
  * given (truncation, magic and checksum paths) and, when its checksum does not
  * match, again with the CRC-32 fixed, so mutations reach the field checks. An
- * accepted model whose work is bounded runs forward and predict on every
- * context: a failed call leaves its output as it was, no guard byte changes,
- * nothing stays allocated. */
+ * accepted model saves (version 2) and loads again unchanged, and, when its work
+ * is bounded, runs forward and predict on every context: a failed call leaves its
+ * output as it was, no guard byte changes, nothing stays allocated. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check/opdesc.h"
 #include "fuzz.h"
 #include "model/format.h"
+#include "model/kind.h"
 
 #define BATCH 2
 #define MAX_WORK (1 << 22) /* multiply-adds of one forward pass */
@@ -17,17 +20,15 @@
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-/* 1 when one forward pass of the model in `path` stays within the bounds. */
+/* 1 when one forward pass of the model in `path` stays within the bounds (the
+ * shapes come from the loader's own checks). */
 static int cheap(tc_ctx *ctx, const char *path)
 {
     tc_wfile *f = malloc(sizeof *f);
     if (!f) return 0;
     int64_t work = 0, act = 0;
-    if (tc_wfile_read(ctx, path, f) != TC_OK) {
-        free(f);
-        return 0;
-    }
-    for (int i = 0; i < f->nlayers; i++) {
+    const int read = tc_wfile_read(ctx, path, f) == TC_OK, ok = read && tc_wfile_check(ctx, path, f) == TC_OK;
+    for (int i = 0; ok && i < f->nlayers; i++) {
         const tc_wlayer *l = &f->layers[i];
         const int64_t out = tc_shape_numel(&l->out), in = tc_shape_numel(&l->in);
         int64_t per = 1; /* work per output */
@@ -38,9 +39,9 @@ static int cheap(tc_ctx *ctx, const char *path)
         work = tc_sat_add(work, tc_sat_add(tc_sat_mul(out, per), in));
         act = tc_sat_add(act, out);
     }
-    free(f->buf);
+    if (read) free(f->buf);
     free(f);
-    return tc_sat_mul(work, BATCH) <= MAX_WORK && tc_sat_mul(act, BATCH) <= MAX_ACT;
+    return ok && tc_sat_mul(work, BATCH) <= MAX_WORK && tc_sat_mul(act, BATCH) <= MAX_ACT;
 }
 
 /* Forward and predict on random input; outputs guarded. */
@@ -70,12 +71,35 @@ static void run(tc_ctx *ctx, tc_model *m)
     free(hx), free(hy);
 }
 
+/* tc_model_save then tc_model_load gives the same model (version 2 written). */
+static void round_trip(tc_ctx *ctx, const tc_model *m)
+{
+    static char dir[64], path[96];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/tinycl-fuzz-XXXXXX");
+        if (!mkdtemp(dir)) fz_fail("mkdtemp failed");
+        snprintf(path, sizeof path, "%s/saved.tcw", dir);
+    }
+    tc_model *back = NULL;
+    char a[512], b[512];
+    if (tc_model_save(m, path) != TC_OK || tc_model_load(ctx, path, &back) != TC_OK)
+        fz_fail("a loaded model does not save and load again: %s", tc_last_error(ctx));
+    tc_model_summary(m, a, sizeof a);
+    tc_model_summary(back, b, sizeof b);
+    if (strcmp(a, b) != 0 || tc_model_classes(m) != tc_model_classes(back) ||
+        tc_model_input_numel(m) != tc_model_input_numel(back))
+        fz_fail("saved and loaded again, the model changed: %s / %s", a, b);
+    tc_model_free(back);
+    unlink(path);
+}
+
 static tc_status load(tc_ctx *ctx, const char *path, const uint8_t *bytes)
 {
     (void)bytes;
     tc_model *m = NULL;
     const tc_status s = tc_model_load(ctx, path, &m);
     if ((s == TC_OK) != (m != NULL)) fz_fail("tc_model_load: status and model disagree");
+    if (m && tc_ctx_is_ref(ctx)) round_trip(ctx, m);
     if (m && cheap(ctx, path)) run(ctx, m);
     tc_model_free(m);
     fz_check_empty(ctx, "a model file");

@@ -1,0 +1,55 @@
+/* Layer kinds: one table row per kind says what a weight file may hold for it
+ * (parameters, tensors by role and dtype), how it maps a sample's shape (with the
+ * op's own geometry checks), and how a model prepares, runs and describes it.
+ * A new kind is a tc_layer_type value and a row in kinds.c. */
+#ifndef TINYCL_MODEL_KIND_H
+#define TINYCL_MODEL_KIND_H
+
+#include "model/format.h"
+
+#define TC_KIND_SLOTS 4
+
+typedef struct {
+    tc_tensor_role role; /* 0 ends the list */
+    unsigned dtypes;     /* 1u << dtype for each accepted dtype */
+    int required;
+} tc_tensor_slot;
+
+/* A layer of a loaded model. */
+typedef struct tc_layer_kind tc_layer_kind;
+typedef struct {
+    const tc_layer_kind *kind;
+    tc_wlayer d;                    /* the description; values and quantization live in t[] */
+    tc_tensor *t[TC_W_MAX_TENSORS]; /* d.t[i] on the model's device */
+    void *plan;                     /* the kind's prepared state; NULL: one-shot ops */
+    tc_tensor *out;                 /* [batch, d.out]; NULL for the last layer (it writes y) and views */
+    tc_tensor *view;                /* views: the reshaped input of the last forward */
+} tc_mlayer;
+
+struct tc_layer_kind {
+    const char *name;
+    int nparams;
+    unsigned flags; /* flag bits the kind allows */
+    tc_tensor_slot slots[TC_KIND_SLOTS];
+    /* Checks parameters and tensor shapes against l->in and sets l->out (already
+     * l->in); returns -1 with the reason in why. NULL: the shape is kept. */
+    int (*shape)(tc_wlayer *l, char *why, size_t n);
+    /* NULL for a view: the output is the input reshaped to d.out. */
+    tc_status (*run)(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y);
+    /* Makes l->plan from the uploaded tensors; NULL when the kind has none. */
+    tc_status (*prepare)(tc_ctx *ctx, tc_mlayer *l);
+    void (*release)(void *plan);
+    /* Writes "(parameters)" like snprintf; NULL: nothing to say. */
+    int (*summary)(const tc_wlayer *l, char *buf, size_t n);
+};
+
+/* NULL when type is not a kind. */
+const tc_layer_kind *tc_layer_kind_of(uint32_t type);
+
+/* What tc_wfile_read leaves to the kinds: each layer's type, flags, parameters
+ * and tensors, the chain of sample shapes from f->in, and a last layer that
+ * computes a [classes] vector. Parameters are left in the kind's count (a
+ * version-1 record's unused zeros dropped). */
+tc_status tc_wfile_check(tc_ctx *ctx, const char *path, tc_wfile *f);
+
+#endif

@@ -1,0 +1,345 @@
+/* The layer kinds of sequential models and the checks every layer of a weight
+ * file goes through (kind.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/kind.h"
+
+#define DIM_MAX INT32_MAX
+#define F32 (1u << TC_DTYPE_F32)
+
+/* ------------------------------------------------------------ shape helpers */
+
+static int fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *why, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* The reason an op's own check gave. */
+static int op_refused(char *why, size_t n, tc_status s) { return fail(why, n, "%s", tc_refusal(s)); }
+
+static const tc_wtensor *find(const tc_wlayer *l, tc_tensor_role role)
+{
+    for (int t = 0; t < l->ntensors; t++)
+        if (l->t[t].role == (uint32_t)role) return &l->t[t];
+    return NULL;
+}
+
+/* ndim-D samples, with d0 features or channels unless d0 is 0. */
+static int want_input(const tc_wlayer *l, int ndim, int64_t d0, char *why, size_t n)
+{
+    if (l->in.ndim == ndim && (d0 == 0 || l->in.d[0] == d0)) return 0;
+    char got[96], what[64] = "";
+    tc_fmt_dims(l->in.d, l->in.ndim, got, sizeof got);
+    if (d0) snprintf(what, sizeof what, " of %lld %s", (long long)d0, ndim == 1 ? "features" : "channels");
+    return fail(why, n, "takes %d-D samples%s; the layer before gives %s", ndim, what, got);
+}
+
+/* The tensor of `role`, when present, is dims. */
+static int want_tensor(const tc_wlayer *l, tc_tensor_role role, int ndim, const int64_t *dims, char *why, size_t n)
+{
+    const tc_wtensor *t = find(l, role);
+    if (!t || (t->ndim == ndim && memcmp(t->dims, dims, (size_t)ndim * sizeof *dims) == 0)) return 0;
+    char got[96], want[96];
+    tc_fmt_dims(t->dims, t->ndim, got, sizeof got);
+    tc_fmt_dims(dims, ndim, want, sizeof want);
+    return fail(why, n, "%s is %s, its parameters need %s", tc_role_name(role), got, want);
+}
+
+static const tc_tensor *tensor(const tc_mlayer *l, tc_tensor_role role)
+{
+    for (int t = 0; t < l->d.ntensors; t++)
+        if (l->d.t[t].role == (uint32_t)role) return l->t[t];
+    return NULL;
+}
+
+/* ------------------------------------------------------------ linear: in, out */
+
+static int linear_shape(tc_wlayer *l, char *why, size_t n)
+{
+    const int64_t in = l->p[0], out = l->p[1];
+    if (in < 1 || out < 1) return fail(why, n, "in %lld, out %lld must be >= 1", (long long)in, (long long)out);
+    if (want_input(l, 1, in, why, n) || want_tensor(l, TC_ROLE_WEIGHT, 2, (const int64_t[]){out, in}, why, n) ||
+        want_tensor(l, TC_ROLE_BIAS, 1, &out, why, n))
+        return -1;
+    l->out = (tc_shape){1, {out}};
+    return 0;
+}
+
+static tc_linear_params linear_params(const tc_mlayer *l)
+{
+    tc_linear_params p = tc_linear_defaults();
+    p.relu = (l->d.flags & TC_W_FLAG_RELU) != 0;
+    return p;
+}
+
+static tc_status linear_prepare(tc_ctx *ctx, tc_mlayer *l)
+{
+    const tc_linear_params p = linear_params(l);
+    tc_linear_plan *plan = NULL;
+    tc_status s = tc_linear_plan_create(ctx, tensor(l, TC_ROLE_WEIGHT), tensor(l, TC_ROLE_BIAS), &p, &plan);
+    l->plan = plan;
+    return s;
+}
+
+static tc_status linear_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
+{
+    if (l->plan) return tc_linear_plan_run(l->plan, x, y);
+    const tc_linear_params p = linear_params(l);
+    return tc_linear(ctx, x, tensor(l, TC_ROLE_WEIGHT), tensor(l, TC_ROLE_BIAS), y, &p);
+}
+
+static void linear_release(void *plan) { tc_linear_plan_free(plan); }
+
+static int linear_summary(const tc_wlayer *l, char *buf, size_t n)
+{
+    return snprintf(buf, n, "(%lld->%lld)", (long long)l->p[0], (long long)l->p[1]);
+}
+
+/* ------------------------------------------------------------ conv2d: C, K, R, S, stride, pad */
+
+static int conv2d_shape(tc_wlayer *l, char *why, size_t n)
+{
+    const int64_t *p = l->p;
+    int64_t oh = 0, ow = 0;
+    if (p[0] < 1 || p[1] < 1)
+        return fail(why, n, "channels %lld -> %lld must be >= 1", (long long)p[0], (long long)p[1]);
+    if (want_input(l, 3, p[0], why, n)) return -1;
+    tc_status s = tc_conv2d_out_size(l->in.d[1], p[2], (int)p[4], (int)p[5], 1, &oh);
+    if (s == TC_OK) s = tc_conv2d_out_size(l->in.d[2], p[3], (int)p[4], (int)p[5], 1, &ow);
+    if (s != TC_OK) return op_refused(why, n, s);
+    if (want_tensor(l, TC_ROLE_WEIGHT, 4, (const int64_t[]){p[1], p[0], p[2], p[3]}, why, n) ||
+        want_tensor(l, TC_ROLE_BIAS, 1, &p[1], why, n))
+        return -1;
+    l->out = (tc_shape){3, {p[1], oh, ow}};
+    return 0;
+}
+
+static tc_conv2d_params conv2d_params(const tc_mlayer *l)
+{
+    tc_conv2d_params cp = tc_conv2d_defaults();
+    cp.stride_h = cp.stride_w = (int)l->d.p[4];
+    cp.pad_h = cp.pad_w = (int)l->d.p[5];
+    cp.bias = tensor(l, TC_ROLE_BIAS);
+    cp.relu = (l->d.flags & TC_W_FLAG_RELU) != 0;
+    return cp;
+}
+
+static tc_status conv2d_prepare(tc_ctx *ctx, tc_mlayer *l)
+{
+    const tc_conv2d_params cp = conv2d_params(l);
+    tc_conv2d_plan *plan = NULL;
+    tc_status s = tc_conv2d_plan_create(ctx, tensor(l, TC_ROLE_WEIGHT), l->d.in.d, &cp, &plan);
+    l->plan = plan;
+    return s;
+}
+
+static tc_status conv2d_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
+{
+    if (l->plan) return tc_conv2d_plan_run(l->plan, x, y);
+    const tc_conv2d_params cp = conv2d_params(l);
+    return tc_conv2d(ctx, x, tensor(l, TC_ROLE_WEIGHT), y, &cp);
+}
+
+static void conv2d_release(void *plan) { tc_conv2d_plan_free(plan); }
+
+static int conv2d_summary(const tc_wlayer *l, char *buf, size_t n)
+{
+    const int64_t *p = l->p;
+    return snprintf(buf, n, "(%lld->%lld, %lldx%lld, stride %lld, pad %lld)", (long long)p[0], (long long)p[1],
+                    (long long)p[2], (long long)p[3], (long long)p[4], (long long)p[5]);
+}
+
+/* ------------------------------------------------------------ pooling: kernel_h, kernel_w, stride, pad */
+
+static tc_pool2d_params pool_params(const tc_wlayer *l)
+{
+    const int64_t *p = l->p;
+    return (tc_pool2d_params){(int)p[0], (int)p[1], (int)p[2], (int)p[2], (int)p[3], (int)p[3], TC_VARIANT_AUTO};
+}
+
+static int pool2d_shape(tc_wlayer *l, char *why, size_t n)
+{
+    int64_t oh = 0, ow = 0;
+    if (want_input(l, 3, 0, why, n)) return -1;
+    const tc_pool2d_params pp = pool_params(l);
+    tc_status s = tc_pool2d_out_dims(&pp, l->in.d[1], l->in.d[2], &oh, &ow);
+    if (s != TC_OK) return op_refused(why, n, s);
+    l->out = (tc_shape){3, {l->in.d[0], oh, ow}};
+    return 0;
+}
+
+static tc_status maxpool2d_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
+{
+    const tc_pool2d_params pp = pool_params(&l->d);
+    return tc_maxpool2d(ctx, x, y, &pp);
+}
+
+static tc_status avgpool2d_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
+{
+    const tc_pool2d_params pp = pool_params(&l->d);
+    return tc_avgpool2d(ctx, x, y, &pp);
+}
+
+static int pool2d_summary(const tc_wlayer *l, char *buf, size_t n)
+{
+    const int64_t *p = l->p;
+    return snprintf(buf, n, "(%lldx%lld, stride %lld, pad %lld)", (long long)p[0], (long long)p[1], (long long)p[2],
+                    (long long)p[3]);
+}
+
+static int global_avgpool_shape(tc_wlayer *l, char *why, size_t n)
+{
+    if (want_input(l, 3, 0, why, n)) return -1;
+    l->out = (tc_shape){1, {l->in.d[0]}};
+    return 0;
+}
+
+static tc_status global_avgpool_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
+{
+    (void)l;
+    return tc_global_avgpool(ctx, x, y, NULL);
+}
+
+/* ------------------------------------------------------------ parameterless */
+
+static tc_status relu_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
+{
+    (void)l;
+    return tc_relu(ctx, x, y, NULL);
+}
+
+static tc_status softmax_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
+{
+    (void)l;
+    return tc_softmax(ctx, x, y, NULL);
+}
+
+static int flatten_shape(tc_wlayer *l, char *why, size_t n)
+{
+    (void)why, (void)n;
+    l->out = (tc_shape){1, {tc_shape_numel(&l->in)}};
+    return 0;
+}
+
+/* ------------------------------------------------------------ the table */
+
+#define WEIGHT_BIAS {{TC_ROLE_WEIGHT, F32, 1}, {TC_ROLE_BIAS, F32, 0}}
+
+static const tc_layer_kind kinds[TC_LAYER_END] = {
+    [TC_LAYER_LINEAR] = {"linear", 2, TC_W_FLAG_RELU, WEIGHT_BIAS, linear_shape, linear_run, linear_prepare,
+                         linear_release, linear_summary},
+    [TC_LAYER_CONV2D] = {"conv2d", 6, TC_W_FLAG_RELU, WEIGHT_BIAS, conv2d_shape, conv2d_run, conv2d_prepare,
+                         conv2d_release, conv2d_summary},
+    [TC_LAYER_RELU] = {"relu", 0, 0, {{0}}, NULL, relu_run, NULL, NULL, NULL},
+    [TC_LAYER_SOFTMAX] = {"softmax", 0, 0, {{0}}, NULL, softmax_run, NULL, NULL, NULL},
+    [TC_LAYER_FLATTEN] = {"flatten", 0, 0, {{0}}, flatten_shape, NULL, NULL, NULL, NULL},
+    [TC_LAYER_GLOBAL_AVGPOOL] = {"global_avgpool", 0, 0, {{0}}, global_avgpool_shape, global_avgpool_run, NULL,
+                                 NULL, NULL},
+    [TC_LAYER_MAXPOOL2D] = {"maxpool2d", 4, 0, {{0}}, pool2d_shape, maxpool2d_run, NULL, NULL, pool2d_summary},
+    [TC_LAYER_AVGPOOL2D] = {"avgpool2d", 4, 0, {{0}}, pool2d_shape, avgpool2d_run, NULL, NULL, pool2d_summary},
+};
+
+const tc_layer_kind *tc_layer_kind_of(uint32_t type)
+{
+    return type > 0 && type < TC_LAYER_END && kinds[type].name ? &kinds[type] : NULL;
+}
+
+const char *tc_layer_name(tc_layer_type t)
+{
+    const tc_layer_kind *k = tc_layer_kind_of((uint32_t)t);
+    return k ? k->name : "invalid";
+}
+
+/* ------------------------------------------------------------ checking a file's layers */
+
+/* "weight, bias" or "none" */
+static void slot_list(const tc_layer_kind *k, char *buf, size_t n)
+{
+    snprintf(buf, n, "none");
+    size_t at = 0;
+    for (int j = 0; j < TC_KIND_SLOTS && k->slots[j].role && at < n; j++)
+        at += (size_t)snprintf(buf + at, n - at, "%s%s", j ? ", " : "", tc_role_name(k->slots[j].role));
+}
+
+static int slot_of(const tc_layer_kind *k, uint32_t role)
+{
+    for (int j = 0; j < TC_KIND_SLOTS && k->slots[j].role; j++)
+        if ((uint32_t)k->slots[j].role == role) return j;
+    return -1;
+}
+
+static tc_status check_tensors(tc_ctx *ctx, const char *path, int i, const tc_layer_kind *k, const tc_wlayer *l)
+{
+    int seen[TC_KIND_SLOTS] = {0};
+    char list[96];
+    for (int t = 0; t < l->ntensors; t++) {
+        const tc_wtensor *x = &l->t[t];
+        const char *role = tc_role_name((tc_tensor_role)x->role);
+        const int j = slot_of(k, x->role);
+        if (j < 0) {
+            slot_list(k, list, sizeof list);
+            return tc_wfail(ctx, path, "layer %d (%s): tensor %d is a %s; the kind takes %s", i, k->name, t, role,
+                            list);
+        }
+        if (seen[j]++) return tc_wfail(ctx, path, "layer %d (%s): a second %s tensor", i, k->name, role);
+        if (!(k->slots[j].dtypes & (1u << x->dtype)))
+            return tc_wfail(ctx, path, "layer %d (%s): %s is %s, which the kind does not take", i, k->name, role,
+                            tc_dtype_name(x->dtype));
+    }
+    for (int j = 0; j < TC_KIND_SLOTS && k->slots[j].role; j++)
+        if (k->slots[j].required && !seen[j])
+            return tc_wfail(ctx, path, "layer %d (%s): no %s tensor", i, k->name, tc_role_name(k->slots[j].role));
+    return TC_OK;
+}
+
+static tc_status check_layer(tc_ctx *ctx, const char *path, int version, int i, tc_wlayer *l)
+{
+    const tc_layer_kind *k = tc_layer_kind_of(l->type);
+    if (!k) return tc_wfail(ctx, path, "layer %d: unknown layer type %u", i, l->type);
+    if (l->flags & ~k->flags) return tc_wfail(ctx, path, "layer %d (%s): flags 0x%x not allowed", i, k->name, l->flags);
+    if (version > 1 && l->nparams != k->nparams)
+        return tc_wfail(ctx, path, "layer %d (%s): %d parameters; the kind has %d", i, k->name, l->nparams,
+                        k->nparams);
+    for (int j = 0; j < l->nparams; j++)
+        if ((j >= k->nparams && l->p[j]) || l->p[j] > DIM_MAX)
+            return tc_wfail(ctx, path, "layer %d (%s): parameter %d is %lld (%s)", i, k->name, j, (long long)l->p[j],
+                            j >= k->nparams ? "unused, must be 0" : "too large");
+    l->nparams = k->nparams;
+    tc_status s = check_tensors(ctx, path, i, k, l);
+    if (s != TC_OK) return s;
+    char why[256];
+    l->out = l->in;
+    if (k->shape && k->shape(l, why, sizeof why))
+        return tc_wfail(ctx, path, "layer %d (%s): %s", i, k->name, why);
+    uint64_t n = 1;
+    for (int d = 0; d < l->out.ndim; d++)
+        if (__builtin_mul_overflow(n, (uint64_t)l->out.d[d], &n)) n = UINT64_MAX;
+    if (n > DIM_MAX)
+        return tc_wfail(ctx, path, "layer %d (%s): its output sample is over the %d-element limit", i, k->name,
+                        DIM_MAX);
+    return TC_OK;
+}
+
+tc_status tc_wfile_check(tc_ctx *ctx, const char *path, tc_wfile *f)
+{
+    tc_shape cur = f->in;
+    for (int i = 0; i < f->nlayers; i++) {
+        f->layers[i].in = cur;
+        tc_status s = check_layer(ctx, path, f->version, i, &f->layers[i]);
+        if (s != TC_OK) return s;
+        cur = f->layers[i].out;
+    }
+    if (cur.ndim != 1)
+        return tc_wfail(ctx, path, "the last layer gives %d-D samples; a model ends with [classes]", cur.ndim);
+    if (!tc_layer_kind_of(f->layers[f->nlayers - 1].type)->run)
+        return tc_wfail(ctx, path, "the last layer is a %s (a view); a model ends with a layer that computes",
+                        tc_layer_name((tc_layer_type)f->layers[f->nlayers - 1].type));
+    return TC_OK;
+}

@@ -1,0 +1,617 @@
+/* Weight files, version 2: models of every layer kind, written by hand as version
+ * 1 and as version 2, compute exactly what the ops called one by one compute; the
+ * library's writer reproduces the hand-made bytes; tensors of every dtype with
+ * their roles and quantization survive a write and a read; damaged fields are
+ * refused with nothing left allocated. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check/opdesc.h"
+#include "harness.h"
+#include "model/kind.h"
+#include "tcw.h"
+
+static char tmpdir[64];
+
+static const char *tmp_path(const char *name)
+{
+    static char path[4][512];
+    static int next;
+    char *p = path[next++ % 4];
+    snprintf(p, sizeof path[0], "%s/%s", tmpdir, name);
+    return p;
+}
+
+static void expect_same_file(const char *path, const fbuf *want)
+{
+    size_t n;
+    unsigned char *got = slurp(path, &n);
+    assert_int_equal(n, want->n);
+    for (size_t i = 0; i < n; i++)
+        if (got[i] != want->b[i]) fail_msg("%s: byte %zu is 0x%02x, expected 0x%02x", path, i, got[i], want->b[i]);
+    free(got);
+}
+
+/* ------------------------------------------------------------ models of every kind */
+
+/* One layer: its record, the weight (dims w) and bias (b elements, 0: none) it
+ * holds, and the sample shape it must give (the loader's answer is not used). */
+typedef struct {
+    uint32_t type, flags, np, p[6];
+    uint32_t wn, w[4], b;
+    int on;
+    int64_t out[3];
+} spec;
+
+#define MAX_SPECS 9
+typedef struct {
+    uint32_t in_n, in[3];
+    int n;
+    spec l[MAX_SPECS];
+    const char *summary;
+} model_spec;
+
+/* conv2d with R != S and pad > stride, pooling with kernel_h != kernel_w, a 1x1
+ * convolution with pad = kernel (tc_conv2d takes it), every other kind but flatten */
+static const model_spec model_a = {
+    3, {2, 6, 6}, 9,
+    {
+        {TC_LAYER_CONV2D, 1, 6, {2, 3, 3, 2, 1, 2}, 4, {3, 2, 3, 2}, 3, 3, {3, 8, 9}},
+        {TC_LAYER_MAXPOOL2D, 0, 4, {2, 2, 2, 0}, 0, {0}, 0, 3, {3, 4, 4}},
+        {TC_LAYER_AVGPOOL2D, 0, 4, {3, 2, 1, 1}, 0, {0}, 0, 3, {3, 4, 5}},
+        {TC_LAYER_CONV2D, 0, 6, {3, 4, 1, 1, 2, 1}, 4, {4, 3, 1, 1}, 0, 3, {4, 3, 4}},
+        {TC_LAYER_RELU, 0, 0, {0}, 0, {0}, 0, 3, {4, 3, 4}},
+        {TC_LAYER_GLOBAL_AVGPOOL, 0, 0, {0}, 0, {0}, 0, 1, {4}},
+        {TC_LAYER_LINEAR, 1, 2, {4, 5}, 2, {5, 4}, 5, 1, {5}},
+        {TC_LAYER_LINEAR, 0, 2, {5, 3}, 2, {3, 5}, 0, 1, {3}},
+        {TC_LAYER_SOFTMAX, 0, 0, {0}, 0, {0}, 0, 1, {3}},
+    },
+    "conv2d(2->3, 3x2, stride 1, pad 2)+relu > maxpool2d(2x2, stride 2, pad 0) > avgpool2d(3x2, stride 1, pad 1) > "
+    "conv2d(3->4, 1x1, stride 2, pad 1) > relu > global_avgpool > linear(4->5)+relu > linear(5->3) > softmax",
+};
+
+static const model_spec model_b = {
+    3, {1, 5, 4}, 4,
+    {
+        {TC_LAYER_CONV2D, 0, 6, {1, 2, 2, 2, 2, 1}, 4, {2, 1, 2, 2}, 2, 3, {2, 3, 3}},
+        {TC_LAYER_FLATTEN, 0, 0, {0}, 0, {0}, 0, 1, {18}},
+        {TC_LAYER_LINEAR, 0, 2, {18, 4}, 2, {4, 18}, 4, 1, {4}},
+        {TC_LAYER_SOFTMAX, 0, 0, {0}, 0, {0}, 0, 1, {4}},
+    },
+    "conv2d(1->2, 2x2, stride 2, pad 1) > flatten > linear(18->4) > softmax",
+};
+
+typedef struct {
+    float *w[MAX_SPECS], *b[MAX_SPECS];
+} weights;
+
+static uint32_t numel32(uint32_t n, const uint32_t *d)
+{
+    uint32_t e = 1;
+    for (uint32_t i = 0; i < n; i++) e *= d[i];
+    return e;
+}
+
+static void make_weights(const model_spec *m, uint64_t *rng, weights *w)
+{
+    for (int i = 0; i < m->n; i++) {
+        const spec *s = &m->l[i];
+        w->w[i] = s->wn ? malloc(numel32(s->wn, s->w) * sizeof(float)) : NULL;
+        w->b[i] = s->b ? malloc(s->b * sizeof(float)) : NULL;
+        if (s->wn) tc_rand_f32(w->w[i], numel32(s->wn, s->w), -1.0f, 1.0f, rng);
+        if (s->b) tc_rand_f32(w->b[i], s->b, -0.5f, 0.5f, rng);
+    }
+}
+
+static void free_weights(const model_spec *m, weights *w)
+{
+    for (int i = 0; i < m->n; i++) {
+        free(w->w[i]);
+        free(w->b[i]);
+    }
+}
+
+static void build(const model_spec *m, const weights *w, uint32_t version, fbuf *f)
+{
+    w_header(f, version, (uint32_t)m->n, m->in_n, m->in);
+    for (int i = 0; i < m->n; i++) {
+        const spec *s = &m->l[i];
+        const uint32_t nt = (s->wn != 0) + (s->b != 0);
+        if (version == 1) {
+            w_layer(f, s->type, s->flags, s->p, nt);
+            if (s->wn) w_tensor(f, s->wn, s->w, w->w[i]);
+            if (s->b) w_tensor(f, 1, U(s->b, 0, 0, 0), w->b[i]);
+        } else {
+            w2_layer(f, s->type, s->flags, s->np, s->p, nt);
+            if (s->wn) w2_tensor(f, TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, s->wn, s->w, 0, NULL, NULL, w->w[i]);
+            if (s->b) w2_tensor(f, TC_ROLE_BIAS, TC_DTYPE_F32, 0, 0, 1, U(s->b, 0, 0, 0), 0, NULL, NULL, w->b[i]);
+        }
+    }
+    seal(f);
+}
+
+/* The model's layers as op calls on ctx: y[B, classes] = ops(x). */
+static tc_tensor *run_ops(tc_ctx *ctx, const model_spec *m, const weights *w, const tc_tensor *x, int64_t batch)
+{
+    tc_tensor *cur = NULL;
+    int64_t dims[4] = {batch, m->in[0], m->in[1], m->in[2]};
+    assert_int_equal(tc_tensor_reshape((tc_tensor *)x, 1 + (int)m->in_n, dims, &cur), TC_OK);
+    for (int i = 0; i < m->n; i++) {
+        const spec *s = &m->l[i];
+        tc_tensor *y = NULL, *wt = NULL, *bt = NULL;
+        int64_t wd[4] = {s->w[0], s->w[1], s->w[2], s->w[3]};
+        if (s->wn) assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, (int)s->wn, wd, w->w[i], &wt), TC_OK);
+        if (s->b) assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 1, TH_DIMS(s->b), w->b[i], &bt), TC_OK);
+        memcpy(dims + 1, s->out, sizeof s->out);
+        if (s->type == TC_LAYER_FLATTEN)
+            assert_int_equal(tc_tensor_reshape(cur, 1 + s->on, dims, &y), TC_OK);
+        else
+            assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 1 + s->on, dims, &y), TC_OK);
+        const int st = (int)s->p[4], pad = (int)s->p[5];
+        tc_conv2d_params cp = {st, st, pad, pad, 1, 1, 1, bt, (int)s->flags, TC_VARIANT_AUTO};
+        tc_pool2d_params pp = {(int)s->p[0], (int)s->p[1], (int)s->p[2], (int)s->p[2], (int)s->p[3], (int)s->p[3],
+                               TC_VARIANT_AUTO};
+        tc_linear_params lp = {(int)s->flags, TC_VARIANT_AUTO};
+        tc_status r = TC_OK;
+        switch (s->type) {
+        case TC_LAYER_LINEAR: r = tc_linear(ctx, cur, wt, bt, y, &lp); break;
+        case TC_LAYER_CONV2D: r = tc_conv2d(ctx, cur, wt, y, &cp); break;
+        case TC_LAYER_RELU: r = tc_relu(ctx, cur, y, NULL); break;
+        case TC_LAYER_SOFTMAX: r = tc_softmax(ctx, cur, y, NULL); break;
+        case TC_LAYER_GLOBAL_AVGPOOL: r = tc_global_avgpool(ctx, cur, y, NULL); break;
+        case TC_LAYER_MAXPOOL2D: r = tc_maxpool2d(ctx, cur, y, &pp); break;
+        case TC_LAYER_AVGPOOL2D: r = tc_avgpool2d(ctx, cur, y, &pp); break;
+        default: break;
+        }
+        if (r != TC_OK) fail_msg("layer %d: %s", i, tc_last_error(ctx));
+        tc_tensor_free(wt);
+        tc_tensor_free(bt);
+        tc_tensor_free(cur);
+        cur = y;
+    }
+    return cur;
+}
+
+static void forward(tc_ctx *ctx, const char *path, const tc_tensor *x, int64_t batch, int64_t classes, float *out,
+                    char *summary, size_t n)
+{
+    tc_model *m = NULL;
+    if (tc_model_load(ctx, path, &m) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    tc_tensor *y = NULL;
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 2, TH_DIMS(batch, classes), &y), TC_OK);
+    if (tc_model_forward(m, x, y) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    assert_int_equal(tc_tensor_read(y, out, (size_t)(batch * classes) * sizeof *out), TC_OK);
+    tc_model_summary(m, summary, n);
+    tc_tensor_free(y);
+    tc_model_free(m);
+}
+
+static void every_kind(const model_spec *ms)
+{
+    tc_ctx *ctx = th_ctx();
+    const size_t mem0 = th_tensor_mem(ctx);
+    uint64_t rng = th_seed() ^ 0x77;
+    weights w;
+    make_weights(ms, &rng, &w);
+    static fbuf v1, v2;
+    build(ms, &w, 1, &v1);
+    build(ms, &w, 2, &v2);
+    write_file(tmp_path("v1.tcw"), v1.b, v1.n);
+    write_file(tmp_path("v2.tcw"), v2.b, v2.n);
+
+    const int64_t batch = 3, classes = ms->l[ms->n - 1].out[0];
+    float *hx = NULL, want[3 * 4], got1[3 * 4], got2[3 * 4];
+    tc_tensor *x = th_tensor(ctx, 2, TH_DIMS(batch, numel32(ms->in_n, ms->in)), &hx);
+    tc_tensor *y = run_ops(ctx, ms, &w, x, batch);
+    assert_int_equal(tc_tensor_read(y, want, (size_t)(batch * classes) * sizeof *want), TC_OK);
+    tc_tensor_free(y);
+    char s1[512], s2[512];
+    forward(ctx, tmp_path("v1.tcw"), x, batch, classes, got1, s1, sizeof s1);
+    forward(ctx, tmp_path("v2.tcw"), x, batch, classes, got2, s2, sizeof s2);
+    assert_memory_equal(got1, want, (size_t)(batch * classes) * sizeof *want);
+    assert_memory_equal(got2, want, (size_t)(batch * classes) * sizeof *want);
+    assert_string_equal(s1, ms->summary);
+    assert_string_equal(s2, ms->summary);
+
+    /* the model loaded from version 1 saves the hand-made version 2 byte for byte,
+     * and so does the file-level writer from what the reader made of it */
+    tc_model *m = NULL;
+    assert_int_equal(tc_model_load(ctx, tmp_path("v1.tcw"), &m), TC_OK);
+    if (tc_model_save(m, tmp_path("saved.tcw")) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    tc_model_free(m);
+    expect_same_file(tmp_path("saved.tcw"), &v2);
+    tc_wfile *f = malloc(sizeof *f);
+    assert_non_null(f);
+    if (tc_wfile_read(ctx, tmp_path("v2.tcw"), f) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    assert_int_equal(f->version, 2);
+    if (tc_wfile_write(ctx, f, tmp_path("rewritten.tcw")) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    expect_same_file(tmp_path("rewritten.tcw"), &v2);
+    free(f->buf);
+    free(f);
+
+    tc_tensor_free(x);
+    free(hx);
+    free_weights(ms, &w);
+    assert_int_equal(th_tensor_mem(ctx), mem0);
+    tc_ctx_free(ctx);
+}
+
+static void test_every_kind_a(void **state)
+{
+    (void)state;
+    every_kind(&model_a);
+}
+
+static void test_every_kind_b(void **state)
+{
+    (void)state;
+    every_kind(&model_b);
+}
+
+/* Every tc_layer_type has a row, every role a name. */
+static void test_tables_complete(void **state)
+{
+    (void)state;
+    for (uint32_t t = 1; t < TC_LAYER_END; t++) {
+        const tc_layer_kind *k = tc_layer_kind_of(t);
+        assert_non_null(k);
+        assert_string_equal(tc_layer_name((tc_layer_type)t), k->name);
+        assert_true(k->nparams <= TC_W_MAX_PARAMS);
+        assert_true(k->run || (k->shape && !k->prepare)); /* computes, or is a view */
+    }
+    assert_null(tc_layer_kind_of(0));
+    assert_null(tc_layer_kind_of(TC_LAYER_END));
+    for (int r = 1; r < TC_ROLE_END; r++) {
+        assert_non_null(tc_role_name((tc_tensor_role)r));
+        assert_string_not_equal(tc_role_name((tc_tensor_role)r), "invalid");
+    }
+    assert_string_equal(tc_role_name(TC_ROLE_END), "invalid");
+}
+
+/* ------------------------------------------------------------ dtypes and quantization */
+
+static const int8_t q_w[15] = {-128, -7, 0, 1, 127, 3, -3, 9, 99, -99, 5, 6, 7, -8, 100};
+static const float q_w_scale[3] = {0.5f, 0.25f, 0.125f};
+static const int32_t q_w_zp[3] = {-128, 0, 127};
+static const int32_t q_b[3] = {-70000, 0, 123456};
+static const float q_b_scale[1] = {1e-3f};
+static const int32_t q_b_zp[1] = {0};
+static const uint8_t q_z[6] = {0, 1, 2, 253, 254, 255};
+static const float q_z_scale[3] = {2.0f, 3.0f, 4.0f};
+static const int32_t q_z_zp[3] = {0, 128, 255};
+static const float q_s[3] = {1.5f, -2.5f, 0.0f};
+static const uint8_t q_g[1] = {42};
+
+/* A linear layer of tensors of every dtype and quantization: s8 per-channel
+ * weight (15 bytes: one byte of padding), s32 per-tensor bias, f32 scale, u8
+ * zero point quantized along axis 1 (6 bytes), an unquantized u8 gamma. */
+static void quant_file(tc_wfile *f, fbuf *hand)
+{
+    memset(f, 0, sizeof *f);
+    f->version = 2;
+    snprintf(f->name, sizeof f->name, "tiny");
+    f->in = (tc_shape){1, {5}};
+    f->nlayers = 1;
+    tc_wlayer *l = &f->layers[0];
+    *l = (tc_wlayer){.type = TC_LAYER_LINEAR, .flags = 1, .nparams = 2, .p = {5, 3}, .ntensors = 5};
+    l->t[0] = (tc_wtensor){TC_ROLE_WEIGHT, TC_DTYPE_S8, 2, {3, 5}, 15, {0, 3, q_w_scale, q_w_zp}, q_w};
+    l->t[1] = (tc_wtensor){TC_ROLE_BIAS, TC_DTYPE_S32, 1, {3}, 3, {-1, 1, q_b_scale, q_b_zp}, q_b};
+    l->t[2] = (tc_wtensor){TC_ROLE_SCALE, TC_DTYPE_F32, 1, {3}, 3, {-1, 0, NULL, NULL}, q_s};
+    l->t[3] = (tc_wtensor){TC_ROLE_ZERO_POINT, TC_DTYPE_U8, 2, {2, 3}, 6, {1, 3, q_z_scale, q_z_zp}, q_z};
+    l->t[4] = (tc_wtensor){TC_ROLE_GAMMA, TC_DTYPE_U8, 1, {1}, 1, {-1, 0, NULL, NULL}, q_g};
+    w_header(hand, 2, 1, 1, U(5, 0, 0));
+    w2_layer(hand, TC_LAYER_LINEAR, 1, 2, U(5, 3), 5);
+    w2_tensor(hand, TC_ROLE_WEIGHT, TC_DTYPE_S8, TC_WQ_CHANNEL, 0, 2, U(3, 5, 0, 0), 3, q_w_scale, q_w_zp, q_w);
+    w2_tensor(hand, TC_ROLE_BIAS, TC_DTYPE_S32, TC_WQ_TENSOR, 0, 1, U(3, 0, 0, 0), 1, q_b_scale, q_b_zp, q_b);
+    w2_tensor(hand, TC_ROLE_SCALE, TC_DTYPE_F32, TC_WQ_NONE, 0, 1, U(3, 0, 0, 0), 0, NULL, NULL, q_s);
+    w2_tensor(hand, TC_ROLE_ZERO_POINT, TC_DTYPE_U8, TC_WQ_CHANNEL, 1, 2, U(2, 3, 0, 0), 3, q_z_scale, q_z_zp, q_z);
+    w2_tensor(hand, TC_ROLE_GAMMA, TC_DTYPE_U8, TC_WQ_NONE, 0, 1, U(1, 0, 0, 0), 0, NULL, NULL, q_g);
+    seal(hand);
+}
+
+static void test_dtypes_and_quantization_round_trip(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    tc_wfile *want = malloc(sizeof *want), *got = malloc(sizeof *got);
+    static fbuf hand;
+    assert_non_null(want);
+    assert_non_null(got);
+    quant_file(want, &hand);
+    if (tc_wfile_write(ctx, want, tmp_path("q.tcw")) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    expect_same_file(tmp_path("q.tcw"), &hand);
+    if (tc_wfile_read(ctx, tmp_path("q.tcw"), got) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    assert_string_equal(got->name, "tiny");
+    assert_int_equal(got->nlayers, 1);
+    const tc_wlayer *a = &want->layers[0], *b = &got->layers[0];
+    assert_int_equal(b->type, a->type);
+    assert_int_equal(b->flags, a->flags);
+    assert_int_equal(b->nparams, a->nparams);
+    assert_memory_equal(b->p, a->p, 2 * sizeof *a->p);
+    assert_int_equal(b->ntensors, a->ntensors);
+    for (int t = 0; t < a->ntensors; t++) {
+        const tc_wtensor *x = &a->t[t], *y = &b->t[t];
+        assert_int_equal(y->role, x->role);
+        assert_int_equal(y->dtype, x->dtype);
+        assert_int_equal(y->ndim, x->ndim);
+        assert_memory_equal(y->dims, x->dims, (size_t)x->ndim * sizeof *x->dims);
+        assert_int_equal(y->numel, x->numel);
+        assert_memory_equal(y->data, x->data, (size_t)x->numel * tc_dtype_size(x->dtype));
+        assert_int_equal(y->q.axis, x->q.axis);
+        assert_int_equal(y->q.count, x->q.count);
+        if (x->q.count) {
+            assert_memory_equal(y->q.scale, x->q.scale, (size_t)x->q.count * sizeof(float));
+            assert_memory_equal(y->q.zero_point, x->q.zero_point, (size_t)x->q.count * sizeof(int32_t));
+        }
+    }
+    free(got->buf);
+    /* the format carries them; a linear layer takes f32 only, as tc_linear does */
+    tc_model *m = (tc_model *)ctx;
+    const size_t mem0 = tc_ctx_mem_current(ctx);
+    th_expect(ctx, tc_model_load(ctx, tmp_path("q.tcw"), &m), TC_ERR_CORRUPT,
+              "layer 0 (linear): weight is s8, which the kind does not take");
+    assert_null(m);
+    assert_int_equal(tc_ctx_mem_current(ctx), mem0);
+    free(want);
+    free(got);
+    tc_ctx_free(ctx);
+}
+
+/* ------------------------------------------------------------ damaged version-2 files */
+
+static void expect_load(tc_ctx *ctx, const fbuf *f, tc_status want, const char *needle)
+{
+    write_file(tmp_path("bad.tcw"), f->b, f->n);
+    const size_t mem0 = tc_ctx_mem_current(ctx);
+    tc_model *m = (tc_model *)ctx;
+    tc_status s = tc_model_load(ctx, tmp_path("bad.tcw"), &m);
+    if (want == TC_OK) {
+        if (s != TC_OK) fail_msg("%s", tc_last_error(ctx));
+        tc_model_free(m);
+    } else {
+        th_expect(ctx, s, want, needle);
+        assert_null(m);
+    }
+    assert_int_equal(tc_ctx_mem_current(ctx), mem0);
+}
+
+static const float f32s[20] = {0.5f, -1, 2, 0.25f, 1, 0, 3, -2, 1, 1, 0.5f, 0.5f, 1, 2, 3, 4, 5, 6, 7, 8};
+static const int8_t s8s[64] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                               1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}; /* any bytes */
+
+/* One tensor record of a linear(4->3) layer that is wrong in one field. */
+static const struct {
+    uint32_t role, dtype, qmode, qaxis, ndim, dims[4], nq;
+    float scale[3];
+    int32_t zp[3];
+    const char *needle;
+} bad_tensor[] = {
+    {TC_ROLE_WEIGHT, 4, 0, 0, 2, {3, 4}, 0, {0}, {0}, "layer 0 tensor 0: unknown dtype 4"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 3, 0, 2, {3, 4}, 0, {0}, {0}, "unknown quantization mode 3"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 2, 2, 2, {3, 4}, 0, {0}, {0}, "quantization axis 2 (outside the tensor's"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 1, 1, 2, {3, 4}, 1, {1}, {0}, "axis 1 (must be 0 unless per channel)"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 0, 0, 0, {3, 4}, 0, {0}, {0}, "ndim 0 outside 1..4"},
+    {0, TC_DTYPE_F32, 0, 0, 2, {3, 4}, 0, {0}, {0}, "layer 0 tensor 0: unknown role 0"},
+    {99, TC_DTYPE_F32, 0, 0, 2, {3, 4}, 0, {0}, {0}, "unknown role 99"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 2, 0, 2, {3, 4}, 3, {1, 0, 1}, {0}, "layer 0 tensor 0 (weight): scale[1] = 0 is not finite and > 0"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 1, 0, 2, {3, 4}, 1, {-2}, {0}, "scale[0] = -2 is not"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 1, 0, 2, {3, 4}, 1, {INFINITY}, {0}, "scale[0] = inf is not"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 1, 0, 2, {3, 4}, 1, {NAN}, {0}, "scale[0] = nan is not"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 2, 0, 2, {3, 4}, 3, {1, 1, 1}, {0, 128, 0}, "zero_point[1] = 128 outside s8's -128..127"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_U8, 1, 0, 2, {3, 4}, 1, {1}, {-1}, "zero_point[0] = -1 outside u8's 0..255"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_S8, 0, 0, 2, {3, 4}, 0, {0}, {0}, "weight is s8, which the kind does not take"},
+    {TC_ROLE_GAMMA, TC_DTYPE_F32, 0, 0, 2, {3, 4}, 0, {0}, {0}, "tensor 0 is a gamma; the kind takes weight, bias"},
+    {TC_ROLE_BIAS, TC_DTYPE_F32, 0, 0, 1, {3}, 0, {0}, {0}, "layer 0 (linear): no weight tensor"},
+    {TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, 2, {4, 3}, 0, {0}, {0}, "weight is [4, 3], its parameters need [3, 4]"},
+};
+
+static void test_bad_v2_files(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    static fbuf f;
+    /* the valid file the cases below change */
+    w_header(&f, 2, 1, 1, U(4, 0, 0));
+    w2_layer(&f, TC_LAYER_LINEAR, 0, 2, U(4, 3), 1);
+    w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, 2, U(3, 4, 0, 0), 0, NULL, NULL, f32s);
+    seal(&f);
+    expect_load(ctx, &f, TC_OK, NULL);
+
+    for (size_t i = 0; i < sizeof bad_tensor / sizeof bad_tensor[0]; i++) {
+        const uint32_t *d = bad_tensor[i].dims;
+        w_header(&f, 2, 1, 1, U(4, 0, 0));
+        w2_layer(&f, TC_LAYER_LINEAR, 0, 2, U(4, 3), 1);
+        /* the scales and zero points of the record; the rest reads as values */
+        fb_words(&f, 5, U(bad_tensor[i].role, bad_tensor[i].dtype, bad_tensor[i].qmode, bad_tensor[i].qaxis,
+                          bad_tensor[i].ndim));
+        fb_words(&f, 4, d);
+        fb_put(&f, bad_tensor[i].scale, 4 * bad_tensor[i].nq);
+        fb_put(&f, bad_tensor[i].zp, 4 * bad_tensor[i].nq);
+        const size_t bytes = (size_t)numel32(bad_tensor[i].ndim ? bad_tensor[i].ndim : 2, d) *
+                             (bad_tensor[i].dtype < TC_DTYPE_COUNT ? tc_dtype_size(bad_tensor[i].dtype) : 4);
+        fb_put(&f, bad_tensor[i].dtype == TC_DTYPE_F32 ? (const void *)f32s : (const void *)s8s, (bytes + 3) & ~3u);
+        seal(&f);
+        expect_load(ctx, &f, TC_ERR_CORRUPT, bad_tensor[i].needle);
+    }
+
+    /* s8 values of 3 elements: one byte of padding, which must be 0 */
+    w_header(&f, 2, 1, 1, U(4, 0, 0));
+    w2_layer(&f, TC_LAYER_LINEAR, 0, 2, U(4, 3), 1);
+    w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_S8, 0, 0, 1, U(3, 0, 0, 0), 0, NULL, NULL, s8s);
+    f.b[f.n - 1] = 7;
+    seal(&f);
+    expect_load(ctx, &f, TC_ERR_CORRUPT, "(weight): padding byte 0 after the values is 0x07, must be 0");
+
+    /* parameter and tensor counts */
+    w_header(&f, 2, 1, 1, U(4, 0, 0));
+    w2_layer(&f, TC_LAYER_LINEAR, 0, 3, U(4, 3, 0), 1);
+    w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, 2, U(3, 4, 0, 0), 0, NULL, NULL, f32s);
+    seal(&f);
+    expect_load(ctx, &f, TC_ERR_CORRUPT, "layer 0 (linear): 3 parameters; the kind has 2");
+    w_header(&f, 2, 1, 1, U(4, 0, 0));
+    w2_layer(&f, TC_LAYER_LINEAR, 0, 17, U(4, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+    seal(&f);
+    expect_load(ctx, &f, TC_ERR_CORRUPT, "layer 0: 17 parameters (at most 16)");
+    w_header(&f, 2, 1, 1, U(4, 0, 0));
+    w2_layer(&f, TC_LAYER_LINEAR, 0, 2, U(4, 3), 17);
+    seal(&f);
+    expect_load(ctx, &f, TC_ERR_CORRUPT, "layer 0: 17 tensors (at most 16)");
+    w_header(&f, 2, 1, 1, U(4, 0, 0));
+    w2_layer(&f, TC_LAYER_LINEAR, 0, 2, U(4, 3), 2);
+    w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, 2, U(3, 4, 0, 0), 0, NULL, NULL, f32s);
+    w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, 2, U(3, 4, 0, 0), 0, NULL, NULL, f32s);
+    seal(&f);
+    expect_load(ctx, &f, TC_ERR_CORRUPT, "layer 0 (linear): a second weight tensor");
+
+    /* a truncated file ends inside the scales; a flipped value is a checksum mismatch */
+    w_header(&f, 2, 1, 1, U(4, 0, 0));
+    w2_layer(&f, TC_LAYER_LINEAR, 0, 2, U(4, 3), 1);
+    w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_S8, TC_WQ_CHANNEL, 0, 2, U(3, 4, 0, 0), 3, q_w_scale, q_w_zp, s8s);
+    seal(&f);
+    static fbuf cut;
+    cut = f;
+    cut.n = 60 + 16 + 8 + 36 + 8;
+    expect_load(ctx, &cut, TC_ERR_CORRUPT, "truncated: the layer 0 tensor 0 at offset");
+    cut = f;
+    cut.b[60 + 16 + 8 + 36 + 2] ^= 0x40;
+    expect_load(ctx, &cut, TC_ERR_CORRUPT, "checksum mismatch");
+
+    /* conv2d geometry is tc_conv2d's: pad >= kernel loads, a zero stride does not */
+    const struct {
+        uint32_t p[6];
+        tc_status want;
+        const char *needle;
+    } conv[] = {
+        {{1, 1, 1, 1, 1, 3}, TC_OK, NULL},
+        {{1, 1, 1, 1, 0, 0}, TC_ERR_CORRUPT, "layer 0 (conv2d): conv2d: stride 0 and dilation 1 must be >= 1"},
+        {{1, 1, 5, 1, 1, 0}, TC_ERR_CORRUPT, "conv2d: window of 5 is larger than the padded input of 4"},
+    };
+    for (size_t i = 0; i < sizeof conv / sizeof conv[0]; i++) {
+        w_header(&f, 2, 2, 3, U(1, 4, 4));
+        w2_layer(&f, TC_LAYER_CONV2D, 0, 6, conv[i].p, 1);
+        w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, 4, U(1, 1, conv[i].p[2], 1), 0, NULL, NULL, f32s);
+        w2_layer(&f, TC_LAYER_GLOBAL_AVGPOOL, 0, 0, NULL, 0);
+        seal(&f);
+        expect_load(ctx, &f, conv[i].want, conv[i].needle);
+    }
+    tc_ctx_free(ctx);
+}
+
+/* f32 tensors may carry quantization too (tc_tensor_set_quant takes it, the ops
+ * ignore it): the model keeps it on its tensors and saves it back. */
+static void test_quantized_f32_round_trip(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    static fbuf f;
+    w_header(&f, 2, 1, 1, U(4, 0, 0));
+    w2_layer(&f, TC_LAYER_LINEAR, 1, 2, U(4, 3), 2);
+    w2_tensor(&f, TC_ROLE_BIAS, TC_DTYPE_F32, TC_WQ_TENSOR, 0, 1, U(3, 0, 0, 0), 1, q_b_scale, q_b_zp, f32s);
+    w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_F32, TC_WQ_CHANNEL, 0, 2, U(3, 4, 0, 0), 3, q_w_scale, q_w_zp, f32s);
+    seal(&f);
+    write_file(tmp_path("fq.tcw"), f.b, f.n);
+    tc_model *m = NULL;
+    if (tc_model_load(ctx, tmp_path("fq.tcw"), &m) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    assert_int_equal(tc_model_save(m, tmp_path("fq_saved.tcw")), TC_OK);
+    expect_same_file(tmp_path("fq_saved.tcw"), &f);
+    tc_model_free(m);
+    tc_ctx_free(ctx);
+}
+
+/* ------------------------------------------------------------ writer errors */
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void test_writer_errors(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    tc_wfile *f = malloc(sizeof *f);
+    static fbuf hand;
+    assert_non_null(f);
+    quant_file(f, &hand);
+    const char *path = tmp_path("w.tcw");
+    f->nlayers = 0;
+    th_expect(ctx, tc_wfile_write(ctx, f, path), TC_ERR_INVALID_ARG, "0 layers");
+    f->nlayers = 1;
+    f->layers[0].t[3].q.count = 2;
+    th_expect(ctx, tc_wfile_write(ctx, f, path), TC_ERR_INVALID_ARG, "layer 0 tensor 3: element count or quant");
+    f->layers[0].t[3].q.count = 3;
+    f->layers[0].t[1].ndim = 0;
+    th_expect(ctx, tc_wfile_write(ctx, f, path), TC_ERR_INVALID_ARG, "layer 0 tensor 1: dtype, ndim or data");
+    f->layers[0].t[1].ndim = 1;
+    th_expect(ctx, tc_wfile_write(ctx, NULL, path), TC_ERR_INVALID_ARG, "NULL");
+    assert_int_equal(access(path, F_OK), -1);
+
+    /* no directory to write into; a directory in the way: no file, no temporary left */
+    char missing[160];
+    snprintf(missing, sizeof missing, "%s/no/such/dir.tcw", tmpdir);
+    th_expect(ctx, tc_wfile_write(ctx, f, missing), TC_ERR_IO, "no/such/dir.tcw");
+    const char *dir = tmp_path("adir");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    const int before = count_entries(tmpdir);
+    th_expect(ctx, tc_wfile_write(ctx, f, dir), TC_ERR_IO, "adir");
+    assert_int_equal(count_entries(tmpdir), before);
+    assert_int_equal(rmdir(dir), 0);
+    assert_int_equal(tc_wfile_write(ctx, f, path), TC_OK);
+    expect_same_file(path, &hand);
+
+    th_expect(NULL, tc_model_save(NULL, path), TC_ERR_INVALID_ARG, "model is NULL");
+    static fbuf tiny;
+    w_header(&tiny, 1, 1, 1, U(4, 0, 0));
+    w_layer(&tiny, TC_LAYER_SOFTMAX, 0, U(0, 0, 0, 0, 0, 0), 0);
+    seal(&tiny);
+    write_file(path, tiny.b, tiny.n);
+    tc_model *m = NULL;
+    assert_int_equal(tc_model_load(ctx, path, &m), TC_OK);
+    th_expect(ctx, tc_model_save(m, NULL), TC_ERR_INVALID_ARG, "path is NULL");
+    tc_model_free(m);
+    th_expect(ctx, tc_model_load_flags(ctx, path, 2, &m), TC_ERR_INVALID_ARG, "unknown flags 0x2");
+    assert_null(m);
+    free(f);
+    tc_ctx_free(ctx);
+}
+
+static int make_tmpdir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/tinycl_weights_XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+    (void)state;
+    DIR *d = opendir(tmpdir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.') unlink(tmp_path(e->d_name));
+    if (d) closedir(d);
+    return rmdir(tmpdir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tables_complete),
+        cmocka_unit_test(test_every_kind_a),
+        cmocka_unit_test(test_every_kind_b),
+        cmocka_unit_test(test_dtypes_and_quantization_round_trip),
+        cmocka_unit_test(test_quantized_f32_round_trip),
+        cmocka_unit_test(test_bad_v2_files),
+        cmocka_unit_test(test_writer_errors),
+    };
+    return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+}
