@@ -14,6 +14,7 @@
  * above MAX_WORK are skipped, so an input runs in milliseconds. */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@ enum {
     OP_MATMUL, OP_CONV2D, OP_LINEAR, OP_ADD, OP_MUL, OP_RELU, OP_GELU, OP_SOFTMAX, OP_LAYERNORM, OP_MAXPOOL2D,
     OP_AVGPOOL2D, OP_GLOBAL_AVGPOOL, OP_EMBEDDING, OP_ARGMAX, OP_FLATTEN, OP_RESHAPE, OP_VIEW, OP_SET_QUANT,
     OP_LINEAR_PLAN, OP_CONV2D_PLAN, OP_QUANTIZE, OP_DEQUANTIZE, OP_OBSERVER, OP_CONV2D_OUT_SIZE, OP_QUANT_PARAMS,
-    OP_DEVICE_FIND, OP_COUNT
+    OP_DEVICE_FIND, OP_KERNEL_PARAMS, OP_COUNT
 };
 static const char *const names[OP_COUNT][2] = {
     {"matmul ref", "matmul cl"},       {"conv2d ref", "conv2d cl"},
@@ -45,6 +46,7 @@ static const char *const names[OP_COUNT][2] = {
     {"quantize ref", "quantize cl"},   {"dequantize ref", "dequantize cl"},
     {"observer ref", "observer cl"},   {"conv2d_out_size", ""},
     {"quant_params", ""},              {"device_find", ""},
+    {"kernel_params_set", ""},
 };
 
 /* ------------------------------------------------------------ reading the input */
@@ -113,7 +115,7 @@ typedef struct {
     int64_t ext[6];
     float fp[2];
     tc_variant v;
-    char spec[16];
+    char spec[32];
 } call;
 
 /* Adds a tensor of the given dims; the input may replace it with other dims, a
@@ -299,7 +301,12 @@ static void gen(call *c, src *s)
         c->ip[2] = (int)(byte(s) % 10) - 1; /* channels for the per-channel call */
         break;
     case OP_DEVICE_FIND:
+    case OP_KERNEL_PARAMS: /* free text, or "family.field=value" pieces */
         for (size_t i = 0; i + 1 < sizeof c->spec; i++) c->spec[i] = (char)byte(s);
+        if (c->op == OP_KERNEL_PARAMS && byte(s) & 1) {
+            static const char *const fields[] = {"gemm.cpu_wg", "gemm.gpu_tile", "eltwise.vw", "pool.wg", "rows.wg"};
+            snprintf(c->spec, sizeof c->spec, "%s=%d", fields[byte(s) % 5], param(s, 0));
+        }
         break;
     default: break;
     }
@@ -619,6 +626,12 @@ static void run(const call *c, uint64_t seed)
             if (!(isfinite(scale[i]) && scale[i] >= FLT_MIN) || zp[i] < (dt == TC_DTYPE_S8 ? -128 : 0) ||
                 zp[i] > (dt == TC_DTYPE_S8 ? 127 : 255))
                 fz_fail("quantization parameters: scale %g, zero point %d", scale[i], zp[i]);
+        fz_count(names[c->op][0], st);
+        return;
+    }
+    if (c->op == OP_KERNEL_PARAMS) { /* on a context of its own, then the table's values again */
+        const tc_status st = tc_kernel_params_set(other, c->spec);
+        if (tc_kernel_params_set(other, NULL) != TC_OK) fz_fail("restoring kernel parameters failed");
         fz_count(names[c->op][0], st);
         return;
     }
