@@ -199,6 +199,7 @@ int cli_bench(int argc, char **argv)
         return 2;
     }
     if (strcmp(argv[0], "model") == 0) return cli_bench_model(argc - 1, argv + 1);
+    if (strcmp(argv[0], "quant") == 0) return cli_bench_quant(argc - 1, argv + 1);
     /* "conv" is the conv2d op; its sizes use the spec of the conv2d descriptor */
     const tc_opdesc *op = tc_opdesc_find(strcmp(argv[0], "conv") == 0 ? "conv2d" : argv[0]);
     if (!op) {

@@ -6,6 +6,7 @@ int cli_devices(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_bench_model(int argc, char **argv);
+int cli_bench_quant(int argc, char **argv); /* bench/quant.c */
 int cli_eval(int argc, char **argv);
 int cli_params(int argc, char **argv);
 

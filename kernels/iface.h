@@ -37,4 +37,21 @@
 #define QMODE_ROW 1    /* pair [row % channels]: the channel axis is not the innermost */
 #define QMODE_COL 2    /* pair [column]: the channel axis is the innermost (len == channels) */
 
+/* Integer GEMM output stage (kernels/igemm.cl): what C receives from the corrected
+ * s32 accumulator v = sum (a - za)(b - zb[j]) + bias[j] (a saturating add) */
+#define IG_OUT_S32 0  /* v */
+#define IG_OUT_Q8 1   /* clamp(RDBPOT(SRDHM(v << ls, mult[j]), rs) + zc, qmin, qmax) as 8 bits (gemmlowp) */
+#define IG_OUT_F32 2  /* v * scale[j] */
+#define IG_OUT_MASK 3
+#define IG_RELU 4     /* s32 and f32 outputs: max(0, .); 8-bit outputs clamp at zc instead */
+#define IG_NO_ROWSUM 8 /* every zb is 0: A's row sums are not needed (nor computed) */
+/* Per-column parameters: IG_COLP arrays of N ints, one after another */
+#define IG_COLSUM 0   /* sum over k of b[k][j] */
+#define IG_ZB 1       /* B's zero point of column j */
+#define IG_MULT 2     /* fixed-point multiplier in [2^30, 2^31), or 0 */
+#define IG_SHIFT 3    /* > 0: left shift, < 0: rounding right shift */
+#define IG_SCALE 4    /* f32 bits of sa * sb[j] */
+#define IG_BIAS 5     /* s32 bias, 0 without one */
+#define IG_COLP 6
+
 #endif

@@ -33,7 +33,8 @@ static void test_override_all(void **state)
     const tc_params table = ctx->params;
     assert_int_equal(tc_kernel_params_set(ctx, " gemm.cpu_wg=2,gemm.cpu_kc=32, gemm.gpu_tile=16,gemm.gpu_wpt=2,"
                                                "gemv.wg=24,conv.gpu_tile=16,conv.gpu_wpt=2,conv.pixel_wg=32,"
-                                               "eltwise.vw=2,rows.wg=32,pool.wg=8,embedding.vw=2,"),
+                                               "eltwise.vw=2,rows.wg=32,pool.wg=8,embedding.vw=2,igemm.vnni=0,"
+                                               "igemm.gpu=0,igemm.cpu_wg=4,igemm.gpu_tile=16,igemm.gpu_wpt=2"),
                      TC_OK);
     assert_int_equal(tc_kernel_params_set(ctx, "conv.direct_wg="), TC_ERR_INVALID_ARG);
     assert_int_equal(tc_kernel_params_set(ctx, table.conv.direct_wg ? "conv.direct_wg=0" : "conv.direct_wg=1"), TC_OK);
@@ -52,6 +53,7 @@ static void test_override_all(void **state)
         assert_true(built_with(ctx, "softmax", "-DWG=32"));
         assert_true(built_with(ctx, "matmul", "-DTS=16 -DWPT=2"));
         assert_true(built_with(ctx, "conv2d", "-DTS=16 -DWPT=2"));
+        assert_true(built_with(ctx, "igemm", "-DTS=16 -DWPT=2"));
         assert_false(built_with(ctx, "eltwise", "-DVW=16"));
     }
     /* NULL: back to the table */

@@ -13,6 +13,7 @@
 #include "tinycl/conv2d.h"
 #include "tinycl/layers.h"
 #include "tinycl/plan.h"
+#include "tinycl/igemm.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
 #include "tinycl/params.h"

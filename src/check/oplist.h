@@ -20,7 +20,8 @@
     X(conv2d)         \
     X(conv2d_plan)    \
     X(quantize)       \
-    X(dequantize)
+    X(dequantize)     \
+    X(igemm)
 
 #define TC_OP_ENUM(name) TC_OP_##name,
 typedef enum { TC_OP_LIST(TC_OP_ENUM) TC_OP_COUNT } tc_op_id;

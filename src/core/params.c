@@ -150,6 +150,31 @@ static const row_desc pool_rows[] = {
     {NULL, TC_DEVICE_OTHER, &(const tc_par_pool){.wg = 0}},
 };
 
+/* ---- igemm: the integer GEMM's variant for AUTO and its work-groups and tiles ---- */
+static const field_desc igemm_fields[] = {
+    FIELD(igemm, vnni, 0, 1, 0, "AUTO: vnni, then vnni256, where PoCL's host CPU has them"),
+    FIELD(igemm, gpu, 0, 1, 0, "AUTO: the tiled gpu kernel (with neither, the portable opencl)"),
+    FIELD(igemm, cpu_wg, 1, 1024, 1, "igemm_opencl / igemm_vnni work-items per group along M"),
+    FIELD(igemm, gpu_tile, 4, 128, 1, "igemm_gpu outputs per group edge (TS)"),
+    FIELD(igemm, gpu_wpt, 1, 8, 1, "igemm_gpu outputs per work-item edge (WPT)"),
+};
+/* CPUs try VNNI (only PoCL's device on a host with it runs it); GPUs the tiled kernel
+ * with the tiles of gemm_gpu; 16 work-items (128 rows) of a group share a B panel */
+static const row_desc igemm_rows[] = {
+    {"pthread", TC_DEVICE_CPU,
+     &(const tc_par_igemm){.vnni = 1, .gpu = 0, .cpu_wg = 16, .gpu_tile = 64, .gpu_wpt = 4}},
+    {"NVIDIA", TC_DEVICE_GPU, &(const tc_par_igemm){.vnni = 0, .gpu = 1, .cpu_wg = 32, .gpu_tile = 64, .gpu_wpt = 4}},
+    {"GeForce", TC_DEVICE_GPU, &(const tc_par_igemm){.vnni = 0, .gpu = 1, .cpu_wg = 32, .gpu_tile = 64, .gpu_wpt = 4}},
+    {NULL, TC_DEVICE_CPU, &(const tc_par_igemm){.vnni = 1, .gpu = 0, .cpu_wg = 32, .gpu_tile = 32, .gpu_wpt = 2}},
+    {NULL, TC_DEVICE_GPU, &(const tc_par_igemm){.vnni = 0, .gpu = 1, .cpu_wg = 32, .gpu_tile = 64, .gpu_wpt = 4}},
+    {NULL, TC_DEVICE_OTHER, &(const tc_par_igemm){.vnni = 0, .gpu = 0, .cpu_wg = 16, .gpu_tile = 32, .gpu_wpt = 2}},
+};
+static const char *igemm_rule(const void *v)
+{
+    const tc_par_igemm *p = v;
+    return tile_rule(p->gpu_tile, p->gpu_wpt);
+}
+
 DESCRIBED(gemm);
 DESCRIBED(gemv);
 DESCRIBED(conv);
@@ -157,11 +182,12 @@ DESCRIBED(eltwise);
 DESCRIBED(rows);
 DESCRIBED(pool);
 DESCRIBED(embedding);
+DESCRIBED(igemm);
 
 /* in the order of tc_params */
 static const family_desc families[] = {
     FAMILY(gemm, gemm_rule), FAMILY(gemv, NULL), FAMILY(conv, conv_rule), FAMILY(eltwise, NULL),
-    FAMILY(rows, NULL),      FAMILY(pool, NULL), FAMILY(embedding, NULL),
+    FAMILY(rows, NULL),      FAMILY(pool, NULL), FAMILY(embedding, NULL), FAMILY(igemm, igemm_rule),
 };
 _Static_assert(sizeof families / sizeof families[0] <= TC_PARAM_FAMILIES_MAX, "raise TC_PARAM_FAMILIES_MAX");
 _Static_assert(sizeof(tc_params) / sizeof(int) <= TC_PARAM_FIELDS_MAX, "raise TC_PARAM_FIELDS_MAX");

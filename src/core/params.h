@@ -42,6 +42,14 @@ typedef struct {
 } tc_par_embedding;
 
 typedef struct {
+    int vnni;     /* AUTO takes igemm's vnni, then vnni256, where PoCL's host CPU has them (0 or 1) */
+    int gpu;      /* AUTO takes igemm's tiled gpu kernel (0 or 1); with neither, the portable opencl */
+    int cpu_wg;   /* igemm_opencl, igemm_vnni: work-items per group along M, a power of two */
+    int gpu_tile; /* igemm_gpu: TS x TS outputs per work-group */
+    int gpu_wpt;  /* igemm_gpu: WPT x WPT outputs per work-item */
+} tc_par_igemm;
+
+typedef struct {
     tc_par_gemm gemm;
     tc_par_gemv gemv;
     tc_par_conv conv;
@@ -49,6 +57,7 @@ typedef struct {
     tc_par_rows rows;
     tc_par_pool pool;
     tc_par_embedding embedding;
+    tc_par_igemm igemm;
 } tc_params;
 
 #define TC_PARAM_FIELDS_MAX   32

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "tinycl/layers.h"
+#include "tinycl/tensor.h"
 
 /* Returns 0, or -1 when host memory runs out (C untouched). */
 /* C = alpha * op(A) * op(B) + beta * C (+ bias[N]) (ReLU); C is not read when beta == 0. */
@@ -43,6 +44,27 @@ void tc_ref_quantize(const float *x, void *y, tc_dtype dt, int64_t n, int64_t in
 /* y = (float)(x - zero_point) * scale for x of s8, u8 or s32. */
 void tc_ref_dequantize(const void *x, tc_dtype dt, float *y, int64_t n, int64_t inner, int64_t channels,
                        const float *scale, const int32_t *zero_point);
+
+/* ---- integer GEMM (include/tinycl/igemm.h) ---- */
+/* gemmlowp's fixed-point steps: SaturatingRoundingDoublingHighMul, RoundingDivideByPOT
+ * (0 <= exponent <= 31), and the requantization of v by (multiplier, shift) */
+int32_t tc_ref_srdhm(int32_t a, int32_t b);
+int32_t tc_ref_rdbpot(int32_t x, int exponent);
+int32_t tc_ref_requant(int32_t v, int32_t multiplier, int32_t shift);
+
+/* v[m x n] = sum_k (a - za)(b - zb[j]) + bias[j] (saturated to s32); a is u8 (s8 when
+ * a_signed) m x k, b is s8 k x n (n x k when trans_b), bias NULL or n. */
+void tc_ref_igemm_acc(const void *a, int a_signed, const int8_t *b, int trans_b, int32_t za, const int32_t *zb,
+                      const int32_t *bias, int32_t *v, int64_t m, int64_t n, int64_t k);
+/* The output stage, per output column j where it takes an array of n. */
+typedef struct {
+    const int32_t *mult, *shift; /* 8-bit C */
+    const float *scale;          /* f32 C: sa * sb[j] */
+    int32_t zc, qmin, qmax;      /* 8-bit C: zero point and clamp (relu already folded into qmin) */
+    int relu;                    /* s32 and f32 C */
+} tc_ref_igemm_out;
+/* C[m x n] (s32, s8, u8 or f32 by c_dtype) from v. */
+void tc_ref_igemm_stage(const int32_t *v, void *c, tc_dtype c_dtype, int64_t m, int64_t n, const tc_ref_igemm_out *o);
 
 /* Convolution geometry: x is n x c x h x w, weights k x (c / groups) x r x s, y is n x k x p x q. */
 typedef struct {
