@@ -29,7 +29,8 @@
 enum {
     OP_MATMUL, OP_CONV2D, OP_LINEAR, OP_ADD, OP_MUL, OP_RELU, OP_GELU, OP_SOFTMAX, OP_LAYERNORM, OP_MAXPOOL2D,
     OP_AVGPOOL2D, OP_GLOBAL_AVGPOOL, OP_EMBEDDING, OP_ARGMAX, OP_FLATTEN, OP_RESHAPE, OP_VIEW, OP_SET_QUANT,
-    OP_LINEAR_PLAN, OP_CONV2D_PLAN, OP_QUANTIZE, OP_DEQUANTIZE, OP_OBSERVER, OP_CONV2D_OUT_SIZE, OP_QUANT_PARAMS,
+    OP_LINEAR_PLAN, OP_CONV2D_PLAN, OP_QUANTIZE, OP_DEQUANTIZE, OP_OBSERVER, OP_IGEMM, OP_IGEMM_PLAN,
+    OP_CONV2D_OUT_SIZE, OP_QUANT_PARAMS,
     OP_DEVICE_FIND, OP_KERNEL_PARAMS, OP_COUNT
 };
 static const char *const names[OP_COUNT][2] = {
@@ -44,7 +45,8 @@ static const char *const names[OP_COUNT][2] = {
     {"view ref", "view cl"},           {"set_quant ref", "set_quant cl"},
     {"linear_plan ref", "linear_plan cl"}, {"conv2d_plan ref", "conv2d_plan cl"},
     {"quantize ref", "quantize cl"},   {"dequantize ref", "dequantize cl"},
-    {"observer ref", "observer cl"},   {"conv2d_out_size", ""},
+    {"observer ref", "observer cl"},   {"igemm ref", "igemm cl"},
+    {"igemm_plan ref", "igemm_plan cl"}, {"conv2d_out_size", ""},
     {"quant_params", ""},              {"device_find", ""},
     {"kernel_params_set", ""},
 };
@@ -87,10 +89,10 @@ static float scalar(src *s) { return edge_floats[byte(s) % 8]; }
 
 static tc_variant variant(src *s)
 {
-    static const int v[16] = {TC_VARIANT_AUTO,    TC_VARIANT_AUTO,   TC_VARIANT_AUTO, TC_VARIANT_AUTO,
-                              TC_VARIANT_AUTO,    TC_VARIANT_AUTO,   TC_VARIANT_REF,  TC_VARIANT_CPU,
-                              TC_VARIANT_GPU,     TC_VARIANT_GEMV,   TC_VARIANT_CLBLAST, TC_VARIANT_IM2COL,
-                              TC_VARIANT_OPENCL,  99,                -1,              TC_VARIANT_CPU};
+    static const int v[16] = {TC_VARIANT_AUTO,   TC_VARIANT_AUTO,    TC_VARIANT_AUTO,    TC_VARIANT_AUTO,
+                              TC_VARIANT_AUTO,   TC_VARIANT_VNNI,    TC_VARIANT_REF,     TC_VARIANT_CPU,
+                              TC_VARIANT_GPU,    TC_VARIANT_GEMV,    TC_VARIANT_CLBLAST, TC_VARIANT_IM2COL,
+                              TC_VARIANT_OPENCL, TC_VARIANT_VNNI256, 99,                 -1};
     return (tc_variant)v[byte(s) % 16];
 }
 
@@ -296,6 +298,23 @@ static void gen(call *c, src *s)
         c->ip[2] = byte(s) % 4 ? 16 << (byte(s) % 8) : param(s, 15), c->ip[3] = byte(s) & 1;
         c->fp[0] = byte(s) % 4 ? 0.25f : scalar(s), c->fp[1] = byte(s) % 4 ? 99.0f : 50.0f * scalar(s);
         break;
+    case OP_IGEMM:
+    case OP_IGEMM_PLAN: { /* m n k; A u8/s8, B s8 (N x K with trans_b), C s32/s8/u8/f32, bias s32 */
+        static const tc_dtype cdt[4] = {TC_DTYPE_S32, TC_DTYPE_S8, TC_DTYPE_U8, TC_DTYPE_F32};
+        const int tb = byte(s) & 1;
+        c->ip[0] = tb, c->ip[1] = byte(s) & 1;                   /* relu */
+        c->ip[2] = byte(s) % 4 ? INT32_MIN : param(s, -128);    /* clamp_min */
+        c->ip[3] = byte(s) % 4 ? INT32_MAX : param(s, 0);       /* clamp_max */
+        c->ip[4] = byte(s) % 4 ? 0 : param(s, -2);              /* zero points without metadata */
+        c->ip[5] = (int)(byte(s) % 4);                          /* multipliers: none, one, N, a bad count */
+        c->ip[6] = (int)(byte(s) % 8);                          /* which tensors carry quantization metadata */
+        c->fp[0] = byte(s) % 4 ? 1.0f / 128 : scalar(s);
+        add(c, s, byte(s) & 1 ? TC_DTYPE_U8 : TC_DTYPE_S8, 2, (int64_t[]){e[0], e[2]});
+        add(c, s, TC_DTYPE_S8, 2, tb ? (int64_t[]){e[1], e[2]} : (int64_t[]){e[2], e[1]});
+        add_out(c, s, cdt[byte(s) % 4], 2, (int64_t[]){e[0], e[1]});
+        if (byte(s) & 1) add(c, s, TC_DTYPE_S32, 1, &e[1]);
+        break;
+    }
     case OP_QUANT_PARAMS:
         c->fp[0] = -scalar(s), c->fp[1] = scalar(s), c->ip[0] = (int)(byte(s) % 5), c->ip[1] = byte(s) & 1;
         c->ip[2] = (int)(byte(s) % 10) - 1; /* channels for the per-channel call */
@@ -333,7 +352,8 @@ static int64_t work(const call *c)
     int64_t w = 0;
     for (int i = 0; i < c->nt; i++) w = tc_sat_add(w, numel_of(&c->t[i]));
     const tspec *t = c->t;
-    if (c->op == OP_MATMUL || c->op == OP_LINEAR || c->op == OP_LINEAR_PLAN) /* m k n <= numel(A) x the largest dim of B */
+    if (c->op == OP_MATMUL || c->op == OP_LINEAR || c->op == OP_LINEAR_PLAN || c->op == OP_IGEMM ||
+        c->op == OP_IGEMM_PLAN) /* m k n <= numel(A) x the largest dim of B */
         w = tc_sat_add(w, tc_sat_mul(numel_of(&t[0]), max_dim(&t[1])));
     if (c->op == OP_CONV2D || c->op == OP_CONV2D_PLAN) /* outputs x C/g x R x S */
         w = tc_sat_add(w, tc_sat_mul(numel_of(&t[2]), numel_of(&t[1]) / (t[1].dims[0] > 0 ? t[1].dims[0] : 1)));
@@ -515,6 +535,35 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
         for (int64_t i = 0; i < n; i++) scale[i] = c->fp[0] * (1.0f + 0.125f * (float)(i % 5)), zero[i] = ip[1] / 2 + (int)(i % 7);
         if (q) tc_tensor_set_quant(q, &(tc_quant){ip[0] < 0 ? -1 : ip[0], n, scale, zero}); /* may refuse: the op then does */
         return (c->op == OP_QUANTIZE ? tc_quantize : tc_dequantize)(ctx, t[0], t[1], &op);
+    }
+    case OP_IGEMM:
+    case OP_IGEMM_PLAN: {
+        static int32_t mult[MAX_NUMEL], shift[MAX_NUMEL];
+        static float scale[MAX_NUMEL];
+        static int32_t zero[MAX_NUMEL];
+        const int64_t n = t[2] && t[2]->ndim == 2 ? t[2]->dims[1] : 1;
+        for (int64_t i = 0; i < MAX_NUMEL; i++) {
+            mult[i] = (1 << 30) + (int32_t)(i * 7919 % (1 << 30)), shift[i] = (int32_t)(i % 5) - 8;
+            scale[i] = c->fp[0] * (1.0f + 0.25f * (float)(i % 3)), zero[i] = (int32_t)(i % 3);
+        }
+        for (int q = 0; q < 3; q++) /* A and C per tensor, B per tensor or per output channel */
+            if (ip[6] >> q & 1 && t[q])
+                tc_tensor_set_quant(t[q], &(tc_quant){q == 1 && n > 1 && ip[6] == 7 ? (ip[0] ? 0 : 1) : -1,
+                                                      q == 1 && n > 1 && ip[6] == 7 ? n : 1, scale, zero});
+        tc_igemm_params p = tc_igemm_defaults();
+        p.trans_b = ip[0], p.relu = ip[1], p.clamp_min = ip[2], p.clamp_max = ip[3];
+        p.a_zero_point = p.b_zero_point = p.c_zero_point = ip[4];
+        p.bias = c->nt > 3 ? t[3] : NULL, p.variant = c->v;
+        if (ip[5]) p.multiplier = mult, p.shift = shift, p.nmult = ip[5] == 1 ? 1 : ip[5] == 2 ? n : n + 1;
+        if (c->op == OP_IGEMM) return tc_igemm(ctx, t[0], t[1], t[2], &p);
+        tc_igemm_plan *plan = NULL;
+        const tc_status v = tc_igemm_plan_validate(ctx, t[1], &p);
+        tc_status st = tc_igemm_plan_create(ctx, t[1], &p, &plan);
+        if ((st == TC_OK) != (plan != NULL) || (v == TC_OK) != (st == TC_OK || st == TC_ERR_OUT_OF_MEMORY))
+            fz_fail("igemm plan: validate %s, create %s", tc_status_name(v), tc_status_name(st));
+        if (st == TC_OK) st = tc_igemm_plan_run(plan, t[0], t[2]);
+        tc_igemm_plan_free(plan);
+        return st;
     }
     case OP_OBSERVER: {
         tc_observer_options o = tc_observer_defaults((tc_observer_kind)ip[0]);
