@@ -1,6 +1,6 @@
 # Thin wrapper: install dependencies -> configure -> build -> run.
 #   make test    the cmocka suite through ctest on ref and PoCL (WERROR=1 SANITIZE=1 for CI;
-#                TSAN=1: under ThreadSanitizer in build-tsan)
+#                TSAN=1: under ThreadSanitizer in build-tsan; TESTS=REGEX: only those tests)
 #   make bench   the benchmark on every device
 #   make fuzz    every fuzz target for FUZZ_SECONDS (default 60) each
 MAKEFLAGS += --no-print-directory
@@ -33,7 +33,7 @@ test: build
 	@cd $(BUILD) && LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
 	  ASAN_OPTIONS=detect_leaks=1:use_sigaltstack=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  TSAN_OPTIONS=suppressions=$(CURDIR)/scripts/tsan.supp:halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --output-on-failure -j $(JOBS)
+	  ctest --output-on-failure -j $(JOBS) $(if $(TESTS),-R '$(TESTS)')
 
 bench: build
 	@$(BUILD)/tinycl bench matmul --json $(BUILD)/bench-matmul.json
