@@ -26,6 +26,13 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+void cli_stats(double *t, int n, double *median, double *p90)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    *median = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+    *p90 = t[(int)ceil(0.9 * n) - 1];
+}
+
 /* The warm-up call (not for ref, whose first call is as fast as any). */
 static void warm_up(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r)
 {
@@ -53,10 +60,8 @@ static void summarize(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r,
         snprintf(r->message, sizeof r->message, "%s", tc_last_error(ctx));
         return;
     }
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
     r->reps = n;
-    r->median_ms = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-    r->p90_ms = t[(int)ceil(0.9 * n) - 1];
+    cli_stats(t, n, &r->median_ms, &r->p90_ms);
     r->gflops = op->flops(&d->cs) / r->median_ms * 1e-6;
     r->gbps = op->bytes(&d->cs) / r->median_ms * 1e-6;
     char msg[200];
@@ -195,11 +200,13 @@ int cli_bench(int argc, char **argv)
     if (argc < 1) {
         fprintf(stderr, "usage: tinycl bench OP [--device D] [--sizes S,...] [--variants V,...] [--reps N] "
                         "[--budget MS] [--profile on] [--trace FILE] [--interleave on] [--json FILE]\n"
-                        "  OP: matmul (sizes MxNxK) or conv (sizes like n1c64h56w56k64r3s3pad1, see tinycl --help)\n");
+                        "  OP: matmul (sizes MxNxK) or conv (sizes like n1c64h56w56k64r3s3pad1, see tinycl --help)\n"
+                        "  tinycl bench sparse [...]: the sparse-vs-dense breakeven sweep (see tinycl --help)\n");
         return 2;
     }
     if (strcmp(argv[0], "model") == 0) return cli_bench_model(argc - 1, argv + 1);
     if (strcmp(argv[0], "quant") == 0) return cli_bench_quant(argc - 1, argv + 1);
+    if (strcmp(argv[0], "sparse") == 0) return cli_bench_sparse(argc - 1, argv + 1);
     /* "conv" is the conv2d op; its sizes use the spec of the conv2d descriptor */
     const tc_opdesc *op = tc_opdesc_find(strcmp(argv[0], "conv") == 0 ? "conv2d" : argv[0]);
     if (!op) {

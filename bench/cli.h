@@ -9,6 +9,11 @@ int cli_bench_model(int argc, char **argv);
 int cli_bench_quant(int argc, char **argv); /* bench/quant.c */
 int cli_eval(int argc, char **argv);
 int cli_params(int argc, char **argv);
+/* tinycl bench sparse (bench/sparse.c) */
+int cli_bench_sparse(int argc, char **argv);
+
+/* Sorts n times and writes their median and 90th percentile. */
+void cli_stats(double *t, int n, double *median, double *p90);
 
 /* Option parsing: returns the value of --name (or NULL) and removes nothing. */
 const char *cli_opt(int argc, char **argv, const char *name);

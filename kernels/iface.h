@@ -31,6 +31,25 @@
     X(DH, e) /* dilation */                                                                                     \
     X(DW, f)
 
+/* Attention geometry: one int16 kernel argument, as TC_CONV_GEOMETRY. q and out are
+ * [B, H, LQ, head_dim] at strides QSB, QSH, QSL (the layout), k and v [B, HKV, LK,
+ * head_dim]; the first query of every sequence sits at key position QPOS and every
+ * sequence has LK keys, unless the kernel's per-sequence int2 array (position, keys)
+ * is given; NSPLIT work-groups of CHUNK keys each share one query (flash-decoding). */
+#define TC_ATTN_GEOMETRY(X)                                                                                     \
+    X(B, 0)                                                                                                     \
+    X(H, 1)                                                                                                     \
+    X(HKV, 2)                                                                                                   \
+    X(LQ, 3)                                                                                                    \
+    X(LK, 4)                                                                                                    \
+    X(QSB, 5)                                                                                                   \
+    X(QSH, 6)                                                                                                   \
+    X(QSL, 7)                                                                                                   \
+    X(CAUSAL, 8)                                                                                                \
+    X(QPOS, 9)                                                                                                  \
+    X(NSPLIT, a)                                                                                                \
+    X(CHUNK, b)
+
 /* Quantize and dequantize see a tensor as rows x len; the mode says where an
  * element's scale and zero point come from. */
 #define QMODE_TENSOR 0 /* one pair for every element */

@@ -34,7 +34,13 @@ static void test_override_all(void **state)
     assert_int_equal(tc_kernel_params_set(ctx, " gemm.cpu_wg=2,gemm.cpu_kc=32, gemm.gpu_tile=16,gemm.gpu_wpt=2,"
                                                "gemv.wg=24,conv.gpu_tile=16,conv.gpu_wpt=2,conv.pixel_wg=32,"
                                                "eltwise.vw=2,rows.wg=32,pool.wg=8,embedding.vw=2,igemm.vnni=0,"
-                                               "igemm.gpu=0,igemm.cpu_wg=4,igemm.gpu_tile=16,igemm.gpu_wpt=2"),
+                                               "igemm.gpu=0,igemm.cpu_wg=4,igemm.gpu_tile=16,igemm.gpu_wpt=2,"
+                                               "attention.cpu_wg=2,attention.gpu_wq=8,attention.gpu_tk=4,attention.dec_wg=8,"
+                                               "attention.dec_tk=32,attention.split_keys=64,attention.split_groups=3,"
+                                               "sparse.cpu_vw=4,sparse.cpu_rows=3,sparse.gpu_wg=32,"
+                                               "sparse.breakeven_b1=10,sparse.breakeven_b32=20"),
+                     TC_OK);
+    assert_int_equal(tc_kernel_params_set(ctx, table.attention.dec_vec ? "attention.dec_vec=0" : "attention.dec_vec=1"),
                      TC_OK);
     assert_int_equal(tc_kernel_params_set(ctx, "conv.direct_wg="), TC_ERR_INVALID_ARG);
     assert_int_equal(tc_kernel_params_set(ctx, table.conv.direct_wg ? "conv.direct_wg=0" : "conv.direct_wg=1"), TC_OK);
@@ -54,6 +60,8 @@ static void test_override_all(void **state)
         assert_true(built_with(ctx, "matmul", "-DTS=16 -DWPT=2"));
         assert_true(built_with(ctx, "conv2d", "-DTS=16 -DWPT=2"));
         assert_true(built_with(ctx, "igemm", "-DTS=16 -DWPT=2"));
+        assert_true(built_with(ctx, "attention", "-DWQ=8 -DTK=4 -DWD=8 -DTD=32"));
+        assert_true(built_with(ctx, "sparse", "-DVW=4 -DNV=2 -DRPW=3"));
         assert_false(built_with(ctx, "eltwise", "-DVW=16"));
     }
     /* NULL: back to the table */

@@ -14,6 +14,8 @@
 #include "tinycl/layers.h"
 #include "tinycl/plan.h"
 #include "tinycl/igemm.h"
+#include "tinycl/attention.h"
+#include "tinycl/sparse.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
 #include "tinycl/params.h"

@@ -20,6 +20,7 @@ typedef enum {
     TC_VARIANT_OPENCL,   /* the one portable OpenCL kernel of a simple op (elementwise, pooling ...) */
     TC_VARIANT_VNNI,     /* PoCL on an x86 host with AVX512-VNNI: vpdpbusd on 512-bit vectors */
     TC_VARIANT_VNNI256,  /* PoCL on an x86 host with AVX-VNNI (or AVX512-VNNI + VL): 256-bit vpdpbusd */
+    TC_VARIANT_SPLIT,    /* a long reduction split across work-groups, partial results merged (flash-decoding) */
     TC_VARIANT_COUNT
 } tc_variant;
 

@@ -21,7 +21,13 @@
     X(conv2d_plan)    \
     X(quantize)       \
     X(dequantize)     \
-    X(igemm)
+    X(igemm)          \
+    X(attention)      \
+    X(attention_cached) \
+    X(spmv)           \
+    X(spmm)           \
+    X(sparse_linear)  \
+    X(sparse_conv2d)
 
 #define TC_OP_ENUM(name) TC_OP_##name,
 typedef enum { TC_OP_LIST(TC_OP_ENUM) TC_OP_COUNT } tc_op_id;

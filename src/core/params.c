@@ -175,6 +175,48 @@ static const char *igemm_rule(const void *v)
     return tile_rule(p->gpu_tile, p->gpu_wpt);
 }
 
+/* ---- attention: tc_attention's cpu, gpu, opencl and split kernels -------------- */
+static const field_desc attention_fields[] = {
+    FIELD(attention, cpu_wg, 0, 1024, 0, "attn_cpu work-items per group (16 queries each); 0 = driver's choice"),
+    FIELD(attention, gpu_wq, 1, 1024, 1, "attn_gpu queries per work-group"),
+    FIELD(attention, gpu_tk, 1, 256, 1, "attn_gpu keys per local-memory tile"),
+    FIELD(attention, dec_vec, 0, 1, 0, "decode: 1 = a work-item per query and split (attn_dec1), 0 = attn_dec"),
+    FIELD(attention, dec_wg, 1, 1024, 1, "attn_dec work-items per query and split"),
+    FIELD(attention, dec_tk, 16, 4096, 1, "attn_dec keys scored per local-memory pass"),
+    FIELD(attention, split_keys, 16, 1 << 20, 0, "split: fewest keys per split"),
+    FIELD(attention, split_groups, 1, 256, 0, "auto: split below this many groups per compute unit"),
+};
+/* CPUs: one work-item per group (PoCL builds a kernel per local size; a group runs as
+ * a loop on one core) and decode by work-items with head_dim in vectors; GPUs: 64
+ * queries per group, 32-key tiles, decode by work-groups */
+static const row_desc attention_rows[] = {
+    {NULL, TC_DEVICE_CPU,
+     &(const tc_par_attention){.cpu_wg = 1, .gpu_wq = 16, .gpu_tk = 32, .dec_vec = 1, .dec_wg = 16, .dec_tk = 256,
+                               .split_keys = 512, .split_groups = 2}},
+    {NULL, TC_DEVICE_OTHER,
+     &(const tc_par_attention){.cpu_wg = 0, .gpu_wq = 64, .gpu_tk = 32, .dec_vec = 0, .dec_wg = 64, .dec_tk = 256,
+                               .split_keys = 256, .split_groups = 4}},
+};
+
+/* ---- sparse: spmv, spmm, sparse linear and conv plans ------------------------ */
+static const field_desc sparse_fields[] = {
+    FIELD(sparse, cpu_vw, 2, 16, 1, "spmm_cpu floats per vector over batch columns"),
+    FIELD(sparse, cpu_rows, 1, 32, 0, "spmm_cpu / spmv_cpu block rows per work-item"),
+    FIELD(sparse, gpu_wg, 1, 1024, 1, "spmm_gpu / spmv_gpu work-items per group"),
+    FIELD(sparse, breakeven_b1, 0, 100, 0, "sparse linear AUTO: sparse from this % at batch <= 8"),
+    FIELD(sparse, breakeven_b32, 0, 100, 0, "sparse linear AUTO: sparse from this % at batch > 8"),
+};
+/* Breakevens measured by `tinycl bench sparse` (docs/performance.md, Sparse layers);
+ * devices not measured stay dense until 90% sparsity. */
+static const row_desc sparse_rows[] = {
+    {"pthread", TC_DEVICE_CPU,
+     &(const tc_par_sparse){.cpu_vw = 16, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 70, .breakeven_b32 = 70}},
+    {NULL, TC_DEVICE_CPU,
+     &(const tc_par_sparse){.cpu_vw = 8, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 90, .breakeven_b32 = 90}},
+    {NULL, TC_DEVICE_OTHER,
+     &(const tc_par_sparse){.cpu_vw = 4, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 90, .breakeven_b32 = 90}},
+};
+
 DESCRIBED(gemm);
 DESCRIBED(gemv);
 DESCRIBED(conv);
@@ -183,11 +225,15 @@ DESCRIBED(rows);
 DESCRIBED(pool);
 DESCRIBED(embedding);
 DESCRIBED(igemm);
+DESCRIBED(attention);
+DESCRIBED(sparse);
 
 /* in the order of tc_params */
 static const family_desc families[] = {
     FAMILY(gemm, gemm_rule), FAMILY(gemv, NULL), FAMILY(conv, conv_rule), FAMILY(eltwise, NULL),
     FAMILY(rows, NULL),      FAMILY(pool, NULL), FAMILY(embedding, NULL), FAMILY(igemm, igemm_rule),
+    FAMILY(attention, NULL),
+    FAMILY(sparse, NULL),
 };
 _Static_assert(sizeof families / sizeof families[0] <= TC_PARAM_FAMILIES_MAX, "raise TC_PARAM_FAMILIES_MAX");
 _Static_assert(sizeof(tc_params) / sizeof(int) <= TC_PARAM_FIELDS_MAX, "raise TC_PARAM_FIELDS_MAX");

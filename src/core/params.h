@@ -50,6 +50,25 @@ typedef struct {
 } tc_par_igemm;
 
 typedef struct {
+    int cpu_wg;       /* attn_cpu: work-items per group (16 queries each); 0 = the driver's choice */
+    int gpu_wq;       /* attn_gpu: queries per work-group (one per work-item), a power of two */
+    int gpu_tk;       /* attn_gpu: keys per local tile (halved to fit local memory), a power of two */
+    int dec_vec;      /* decode: 1 = attn_dec1 (a work-item per query and split, head_dim in vectors), 0 = attn_dec */
+    int dec_wg;       /* attn_dec: work-items per (query, split), a power of two */
+    int dec_tk;       /* attn_dec: keys whose scores are staged in local memory at a time */
+    int split_keys;   /* SPLIT: the fewest keys a split gets */
+    int split_groups; /* AUTO: SPLIT when (queries x heads) is below this many work-groups per compute unit */
+} tc_par_attention;
+
+typedef struct {
+    int cpu_vw;        /* spmm_cpu: floats per vector over the batch columns, a power of two */
+    int cpu_rows;      /* spmm_cpu: block rows per work-item */
+    int gpu_wg;        /* spmm_gpu, spmv_gpu: work-items per group, a power of two */
+    int breakeven_b1;  /* sparse linear plan, AUTO: sparse from this sparsity (percent) at batch <= 8 */
+    int breakeven_b32; /* ... and at larger batches; 100 = always dense */
+} tc_par_sparse;
+
+typedef struct {
     tc_par_gemm gemm;
     tc_par_gemv gemv;
     tc_par_conv conv;
@@ -58,6 +77,8 @@ typedef struct {
     tc_par_pool pool;
     tc_par_embedding embedding;
     tc_par_igemm igemm;
+    tc_par_attention attention;
+    tc_par_sparse sparse;
 } tc_params;
 
 #define TC_PARAM_FIELDS_MAX   32

@@ -200,8 +200,7 @@ tc_status tc_conv_setup(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3],
     }
 }
 
-/* x [N, C, H, W] with c's C x H x W and y [N, K, P, Q]; sets c->d.n. */
-static tc_status check_io(tc_conv *c, const tc_tensor *x, const tc_tensor *y)
+tc_status tc_conv_check_io(tc_conv *c, const tc_tensor *x, const tc_tensor *y)
 {
     tc_ctx *ctx = c->ctx;
     tc_conv_dims *d = &c->d;
@@ -288,43 +287,47 @@ static tc_status epilogue(tc_conv *c, const tc_tensor *y)
     return st == TC_OK ? tc_launch(c->ctx, k, "conv_epilogue", 3, gws, lws) : st;
 }
 
-/* Per image: im2col into scratch (not for pointwise kernels), then one GEMM per
- * group, with bias (one per output channel: per GEMM row, from the group's
- * offset) and ReLU fused into the GEMM. */
-static tc_status run_im2col(tc_conv *c, const tc_tensor *x, tc_tensor *y)
+tc_status tc_conv_columns(tc_conv *c, const tc_tensor *x, int64_t n, cl_mem *col, cl_ulong *col_off)
 {
-    tc_ctx *ctx = c->ctx;
     const tc_conv_dims *d = &c->d;
-    const int64_t cg = d->c / d->groups, kg = d->k / d->groups, pq = d->p * d->q, crs = d->c * d->r * d->s;
-    const int direct = pointwise(d);
-    cl_mem col = tc_buf(x);
-    cl_kernel k = NULL;
-    tc_status st = TC_OK;
-    if (!direct) {
-        st = tc_scratch_get(ctx, SLOT_X, (size_t)(crs * pq) * sizeof(float), &col);
-        if (st == TC_OK) st = tc_get_kernel(ctx, "conv2d", c->opts, "im2col", &k);
-        if (st != TC_OK) return st;
-    }
+    const cl_ulong xo = tc_off(x) + (cl_ulong)(n * d->c * d->h * d->w);
+    *col = tc_buf(x), *col_off = xo;
+    if (pointwise(d)) return TC_OK;
+    const int64_t pq = d->p * d->q, crs = d->c * d->r * d->s;
+    cl_kernel k;
+    tc_status st = tc_scratch_get(c->ctx, SLOT_X, (size_t)(crs * pq) * sizeof(float), col);
+    if (st == TC_OK) st = tc_get_kernel(c->ctx, "conv2d", c->opts, "im2col", &k);
+    if (st != TC_OK) return st;
+    *col_off = 0;
     cl_int16 geo = geometry(d);
     cl_mem mx = tc_buf(x);
-    const int *pwg = &ctx->params.conv.pixel_wg;
-    const size_t wg = direct ? 1 : tc_fit_wg(ctx, k, "im2col", pwg, (size_t)*pwg, 0);
+    const int *pwg = &c->ctx->params.conv.pixel_wg;
+    const size_t wg = tc_fit_wg(c->ctx, k, "im2col", pwg, (size_t)*pwg, 0);
     size_t gws[2] = {round_up((size_t)pq, wg), (size_t)crs}, lws[2] = {wg, 1};
+    st = tc_set_args(c->ctx, k, 4, TC_ARG(geo), TC_ARG(mx), TC_ARG(xo), TC_ARG(*col));
+    return st == TC_OK ? tc_launch(c->ctx, k, "im2col", 2, gws, lws) : st;
+}
+
+/* Per image: the column matrix, then one GEMM per group, with bias (one per
+ * output channel: per GEMM row, from the group's offset) and ReLU fused into the GEMM. */
+static tc_status run_im2col(tc_conv *c, const tc_tensor *x, tc_tensor *y)
+{
+    const tc_conv_dims *d = &c->d;
+    const int64_t cg = d->c / d->groups, kg = d->k / d->groups, pq = d->p * d->q;
+    tc_status st = TC_OK;
     for (int64_t n = 0; st == TC_OK && n < d->n; n++) {
-        cl_ulong xo = tc_off(x) + (cl_ulong)(n * d->c * d->h * d->w);
-        if (!direct) {
-            st = tc_set_args(ctx, k, 4, TC_ARG(geo), TC_ARG(mx), TC_ARG(xo), TC_ARG(col));
-            if (st == TC_OK) st = tc_launch(ctx, k, "im2col", 2, gws, lws);
-        }
+        cl_mem col;
+        cl_ulong col_off;
+        st = tc_conv_columns(c, x, n, &col, &col_off);
         for (int64_t g = 0; st == TC_OK && g < d->groups; g++) {
-            size_t boff = direct ? (size_t)xo + (size_t)(g * cg * pq) : (size_t)(g * cg * d->r * d->s * pq);
             tc_gemm_desc gd = {.m = kg, .n = pq, .k = cg * d->r * d->s, .alpha = 1.0f, .a = tc_buf(c->w), .b = col,
                                .c = tc_buf(y), .a_off = (size_t)tc_off(c->w) + (size_t)(g * kg * cg * d->r * d->s),
-                               .b_off = boff, .c_off = (size_t)tc_off(y) + (size_t)((n * d->k + g * kg) * pq),
+                               .b_off = col_off + (cl_ulong)(g * cg * d->r * d->s * pq),
+                               .c_off = (size_t)tc_off(y) + (size_t)((n * d->k + g * kg) * pq),
                                .bias = c->bias ? tc_buf(c->bias) : NULL,
                                .bias_off = c->bias ? tc_off(c->bias) + (cl_ulong)(g * kg) : 0, .bias_per_row = 1,
                                .relu = c->relu};
-            st = tc_gemm_cl(ctx, c->gemm_v, &gd);
+            st = tc_gemm_cl(c->ctx, c->gemm_v, &gd);
         }
     }
     return st;
@@ -460,7 +463,7 @@ void tc_conv_release(tc_conv *c)
 
 tc_status tc_conv_run(tc_conv *c, const tc_tensor *x, tc_tensor *y)
 {
-    tc_status st = check_io(c, x, y);
+    tc_status st = tc_conv_check_io(c, x, y);
     if (st != TC_OK) return st;
     const tc_conv_dims *d = &c->d;
     const double macs = (double)d->n * (double)d->k * (double)(d->p * d->q) * (double)(d->c / d->groups * d->r * d->s);

@@ -34,5 +34,10 @@ tc_status tc_conv_prepare(tc_conv *c);
 void tc_conv_release(tc_conv *c);
 /* Checks x [N, C, H, W] and y [N, K, P, Q], then runs c's variant as one op. */
 tc_status tc_conv_run(tc_conv *c, const tc_tensor *x, tc_tensor *y);
+/* The checks of tc_conv_run alone; sets c->d.n. */
+tc_status tc_conv_check_io(tc_conv *c, const tc_tensor *x, const tc_tensor *y);
+/* The [C*R*S, P*Q] column matrix of image n as a buffer and element offset: x's own
+ * planes for a 1x1, stride-1, unpadded kernel, else im2col into scratch. */
+tc_status tc_conv_columns(tc_conv *c, const tc_tensor *x, int64_t n, cl_mem *col, cl_ulong *col_off);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "tinycl/attention.h"
 #include "tinycl/layers.h"
 #include "tinycl/tensor.h"
 
@@ -74,5 +75,48 @@ typedef struct {
 
 /* y = conv2d(x, w) (+ bias[k]) (ReLU), direct loops; what y held before is ignored. */
 void tc_ref_conv2d(const float *x, const float *w, const float *bias, float *y, const tc_conv_dims *d, int relu);
+/* Its steps: adds weight wv at tap (r, s) of input plane xp to output plane yp;
+ * then adds bias[k] (bias may be NULL) and applies ReLU over the plane. */
+void tc_ref_conv_tap(float *yp, const float *xp, float wv, int64_t r, int64_t s, const tc_conv_dims *d);
+void tc_ref_conv_finish(float *yp, int64_t plane, const float *bias, int64_t k, int relu);
+
+/* A block-sparse row matrix on the host (include/tinycl/sparse.h): br x bc blocks,
+ * rowptr[mb + 1] into the blocks, one block-column index per block, each block's
+ * values row-major; rows past `rows` in the last block row are zero. */
+typedef struct {
+    int br, bc;
+    int64_t rows, cols, mb;
+    const int32_t *rowptr, *colidx;
+    const float *values;
+} tc_ref_bsr;
+/* y[b, r] = sum_c x[b, c] A[r, c] (+ bias[r]) (ReLU) for b < batch. */
+void tc_ref_spmm(const tc_ref_bsr *a, const float *x, int64_t batch, const float *bias, int relu, float *y);
+/* conv2d whose filters are a's rows over the columns (c * R + r) * S + s, c counted
+ * over all C channels (a grouped filter's columns lie in its group's channels). */
+void tc_ref_sparse_conv2d(const tc_ref_bsr *a, const float *x, const float *bias, float *y, const tc_conv_dims *d,
+                          int relu);
+
+/* Attention geometry: q and out [b, h, lq, dh] at strides (qsb, qsh, qsl) per batch,
+ * head and token (the layout), k and v [b, hkv, lk, dh] contiguous; query i of
+ * sequence s sits at key position seq[2s] + i and sees keys j < seq[2s + 1] (and j <=
+ * its position when causal); seq NULL: (q_pos, lk) for every sequence. */
+typedef struct {
+    int64_t b, h, hkv, lq, lk, dh;
+    int64_t qsb, qsh, qsl;
+    float scale;
+    int causal;
+    int64_t q_pos;
+    const int32_t *seq;
+} tc_attn_dims;
+
+/* Keys query i of sequence s sees (from key 0). */
+int64_t tc_attn_keys(const tc_attn_dims *g, int64_t s, int64_t i);
+/* out = softmax(scale q k^T, masked) v, scores and sums in double; a query that sees
+ * no key gets zeros. 0, or -1 out of host memory (out untouched). */
+int tc_ref_attention(const float *q, const float *k, const float *v, float *out, const tc_attn_dims *g);
+/* cache[s, hh, start[s] + i, :] = src[s, hh, i, :] for i < count[s]: cache is [b, h, cap,
+ * dh], src [b, h, n, dh] (or [b, n, h, dh] when blhd), elements of es bytes. */
+void tc_ref_kv_write(void *cache, const void *src, int64_t b, int64_t h, int64_t cap, int64_t n, int64_t dh,
+                     const int32_t *start, const int32_t *count, int blhd, size_t es);
 
 #endif
