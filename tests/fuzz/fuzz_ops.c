@@ -30,6 +30,7 @@ enum {
     OP_MATMUL, OP_CONV2D, OP_LINEAR, OP_ADD, OP_MUL, OP_RELU, OP_GELU, OP_SOFTMAX, OP_LAYERNORM, OP_MAXPOOL2D,
     OP_AVGPOOL2D, OP_GLOBAL_AVGPOOL, OP_EMBEDDING, OP_ARGMAX, OP_FLATTEN, OP_RESHAPE, OP_VIEW, OP_SET_QUANT,
     OP_LINEAR_PLAN, OP_CONV2D_PLAN, OP_QUANTIZE, OP_DEQUANTIZE, OP_OBSERVER, OP_IGEMM, OP_IGEMM_PLAN,
+    OP_PRUNE, OP_SPMM, OP_SPARSE_LINEAR_PLAN, OP_SPARSE_CONV2D_PLAN, OP_ATTENTION, OP_KV_CACHE,
     OP_CONV2D_OUT_SIZE, OP_QUANT_PARAMS,
     OP_DEVICE_FIND, OP_KERNEL_PARAMS, OP_COUNT
 };
@@ -46,7 +47,10 @@ static const char *const names[OP_COUNT][2] = {
     {"linear_plan ref", "linear_plan cl"}, {"conv2d_plan ref", "conv2d_plan cl"},
     {"quantize ref", "quantize cl"},   {"dequantize ref", "dequantize cl"},
     {"observer ref", "observer cl"},   {"igemm ref", "igemm cl"},
-    {"igemm_plan ref", "igemm_plan cl"}, {"conv2d_out_size", ""},
+    {"igemm_plan ref", "igemm_plan cl"}, {"prune ref", "prune cl"},
+    {"spmm ref", "spmm cl"},           {"sparse_linear_plan ref", "sparse_linear_plan cl"},
+    {"sparse_conv2d_plan ref", "sparse_conv2d_plan cl"}, {"attention ref", "attention cl"},
+    {"kv_cache ref", "kv_cache cl"},   {"conv2d_out_size", ""},
     {"quant_params", ""},              {"device_find", ""},
     {"kernel_params_set", ""},
 };
@@ -89,7 +93,7 @@ static float scalar(src *s) { return edge_floats[byte(s) % 8]; }
 
 static tc_variant variant(src *s)
 {
-    static const int v[16] = {TC_VARIANT_AUTO,   TC_VARIANT_AUTO,    TC_VARIANT_AUTO,    TC_VARIANT_AUTO,
+    static const int v[16] = {TC_VARIANT_AUTO,   TC_VARIANT_AUTO,    TC_VARIANT_AUTO,    TC_VARIANT_SPLIT,
                               TC_VARIANT_AUTO,   TC_VARIANT_VNNI,    TC_VARIANT_REF,     TC_VARIANT_CPU,
                               TC_VARIANT_GPU,    TC_VARIANT_GEMV,    TC_VARIANT_CLBLAST, TC_VARIANT_IM2COL,
                               TC_VARIANT_OPENCL, TC_VARIANT_VNNI256, 99,                 -1};
@@ -180,7 +184,8 @@ static void gen(call *c, src *s)
         break;
     }
     case OP_CONV2D:
-    case OP_CONV2D_PLAN: { /* n, channels per group, h, w, kernels per group, window */
+    case OP_CONV2D_PLAN:
+    case OP_SPARSE_CONV2D_PLAN: { /* n, channels per group, h, w, kernels per group, window */
         const int g = param(s, 1), sh = param(s, 1), sw = param(s, 1), ph = param(s, 0), pw = param(s, 0);
         const int dh = param(s, 1), dw = param(s, 1);
         const int64_t c_in = tc_sat_mul(g, e[1]), k = tc_sat_mul(g, e[4]), r = e[5], q = 1 + byte(s) % 3;
@@ -194,7 +199,11 @@ static void gen(call *c, src *s)
         break;
     }
     case OP_LINEAR:
-    case OP_LINEAR_PLAN: /* batch in out */
+    case OP_LINEAR_PLAN:
+    case OP_SPMM:
+    case OP_SPARSE_LINEAR_PLAN: /* batch in out */
+        c->ip[1] = (int)(byte(s) % 6);  /* sparse format (5: invalid) */
+        c->fp[0] = (float)(byte(s) % 5) / 4; /* sparsity pruned first (1: invalid) */
         c->ip[0] = byte(s) & 1;
         add(c, s, TC_DTYPE_F32, 2, (int64_t[]){e[0], e[1]});
         add(c, s, TC_DTYPE_F32, 2, (int64_t[]){e[2], e[1]});
@@ -315,6 +324,32 @@ static void gen(call *c, src *s)
         if (byte(s) & 1) add(c, s, TC_DTYPE_S32, 1, &e[1]);
         break;
     }
+    case OP_PRUNE: /* w pruned in place, then its channels and the next layer's inputs */
+        c->ip[0] = (int)(byte(s) % 5), c->fp[0] = byte(s) % 4 ? (float)(byte(s) % 4) / 4 : scalar(s);
+        add_out(c, s, TC_DTYPE_F32, rank < 2 ? 2 : rank, e);
+        add(c, s, TC_DTYPE_F32, 1, e);            /* bias of w's channels */
+        add(c, s, TC_DTYPE_F32, 2, (int64_t[]){e[2], e[0]}); /* the next layer, [out, w's channels] */
+        break;
+    case OP_ATTENTION: { /* B, H = Hkv * g, Lq, Lk, Dh; layout; causal; positions and lengths */
+        const int64_t g = 1 + byte(s) % 3, hq = tc_sat_mul(e[1], g), dh = byte(s) % 8 == 7 ? extent(s) : 1 + byte(s) % 16;
+        const int blhd = byte(s) & 1;
+        c->ip[0] = blhd, c->ip[1] = byte(s) & 1, c->ip[2] = param(s, 0), c->ip[3] = (int)(byte(s) % 4);
+        c->fp[0] = byte(s) % 4 ? 0.0f : scalar(s);
+        const int64_t dq[4] = {e[0], blhd ? e[2] : hq, blhd ? hq : e[2], dh};
+        add(c, s, TC_DTYPE_F32, 4, dq);
+        add(c, s, byte(s) % 8 == 7 ? TC_DTYPE_S8 : TC_DTYPE_F32, 4, (int64_t[]){e[0], e[1], e[3], dh});
+        add(c, s, c->t[1].dt, 4, (int64_t[]){e[0], e[1], e[3], dh});
+        add_out(c, s, TC_DTYPE_F32, 4, dq);
+        break;
+    }
+    case OP_KV_CACHE: /* layers, batch, heads, capacity, head_dim; appends of n tokens, attention */
+        c->ip[0] = byte(s) & 1, c->ip[1] = (int)(byte(s) % 4), c->ip[2] = byte(s) & 1; /* s8, counts, layout */
+        c->ext[5] = 1 + byte(s) % 3;                                               /* tokens per append */
+        add(c, s, TC_DTYPE_F32, 4, (int64_t[]){e[1], e[2], c->ext[5], e[4]});      /* k */
+        add(c, s, TC_DTYPE_F32, 4, (int64_t[]){e[1], e[2], c->ext[5], e[4]});      /* v */
+        add(c, s, TC_DTYPE_F32, 4, (int64_t[]){e[1], e[2], 1, e[4]});              /* q */
+        add_out(c, s, TC_DTYPE_F32, 4, (int64_t[]){e[1], e[2], 1, e[4]});
+        break;
     case OP_QUANT_PARAMS:
         c->fp[0] = -scalar(s), c->fp[1] = scalar(s), c->ip[0] = (int)(byte(s) % 5), c->ip[1] = byte(s) & 1;
         c->ip[2] = (int)(byte(s) % 10) - 1; /* channels for the per-channel call */
@@ -353,10 +388,15 @@ static int64_t work(const call *c)
     for (int i = 0; i < c->nt; i++) w = tc_sat_add(w, numel_of(&c->t[i]));
     const tspec *t = c->t;
     if (c->op == OP_MATMUL || c->op == OP_LINEAR || c->op == OP_LINEAR_PLAN || c->op == OP_IGEMM ||
-        c->op == OP_IGEMM_PLAN) /* m k n <= numel(A) x the largest dim of B */
+        c->op == OP_IGEMM_PLAN || c->op == OP_SPMM || c->op == OP_SPARSE_LINEAR_PLAN ||
+        c->op == OP_ATTENTION) /* m k n <= numel(A) x the largest dim of B (attention: q x Lk, v) */
         w = tc_sat_add(w, tc_sat_mul(numel_of(&t[0]), max_dim(&t[1])));
-    if (c->op == OP_CONV2D || c->op == OP_CONV2D_PLAN) /* outputs x C/g x R x S */
+    if (c->op == OP_CONV2D || c->op == OP_CONV2D_PLAN || c->op == OP_SPARSE_CONV2D_PLAN) /* outputs x C/g x R x S */
         w = tc_sat_add(w, tc_sat_mul(numel_of(&t[2]), numel_of(&t[1]) / (t[1].dims[0] > 0 ? t[1].dims[0] : 1)));
+    if (c->op == OP_KV_CACHE) { /* the cache; one whose size overflows is asked for (and must be refused) */
+        const int64_t n = tc_sat_mul3(tc_sat_mul3(2, c->ext[0], c->ext[1]), tc_sat_mul(c->ext[2], c->ext[3]), c->ext[4]);
+        w = tc_sat_add(w, n == INT64_MAX ? 0 : n);
+    }
     if (c->op == OP_OBSERVER && c->ip[0] >= TC_OBSERVER_PERCENTILE && c->ip[2] >= 16 && c->ip[2] <= 65536) {
         const int64_t channels = c->ip[1] >= 0 && c->ip[1] < t[0].ndim ? t[0].dims[c->ip[1]] : 1;
         w = tc_sat_add(w, tc_sat_mul3(channels, c->ip[2], 32)); /* histograms and their search */
@@ -476,11 +516,21 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
         return tc_matmul(ctx, t[0], t[1], t[2], &p);
     }
     case OP_CONV2D:
-    case OP_CONV2D_PLAN: {
+    case OP_CONV2D_PLAN:
+    case OP_SPARSE_CONV2D_PLAN: {
         tc_conv2d_params p = tc_conv2d_defaults();
         p.stride_h = ip[0], p.stride_w = ip[1], p.pad_h = ip[2], p.pad_w = ip[3], p.dil_h = ip[4], p.dil_w = ip[5];
         p.groups = ip[6], p.relu = ip[7], p.bias = c->nt > 3 ? t[3] : NULL, p.variant = c->v;
         if (c->op == OP_CONV2D) return tc_conv2d(ctx, t[0], t[1], t[2], &p);
+        if (c->op == OP_SPARSE_CONV2D_PLAN) {
+            tc_sparse_conv2d_plan *sp = NULL;
+            tc_status st = tc_sparse_conv2d_plan_create(ctx, t[1], c->t[0].dims + 1, &p,
+                                                        (tc_sparse_format)(c->ext[5] % 6), &sp);
+            if ((st == TC_OK) != (sp != NULL)) fz_fail("sparse conv2d plan: status and plan disagree");
+            if (st == TC_OK) st = tc_sparse_conv2d_plan_run(sp, t[0], t[2]);
+            tc_sparse_conv2d_plan_free(sp);
+            return st;
+        }
         tc_conv2d_plan *plan = NULL; /* x's C x H x W as the spec asked for them */
         const tc_status v = tc_conv2d_plan_validate(ctx, t[1], c->t[0].dims + 1, &p);
         tc_status st = tc_conv2d_plan_create(ctx, t[1], c->t[0].dims + 1, &p, &plan);
@@ -563,6 +613,86 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
             fz_fail("igemm plan: validate %s, create %s", tc_status_name(v), tc_status_name(st));
         if (st == TC_OK) st = tc_igemm_plan_run(plan, t[0], t[2]);
         tc_igemm_plan_free(plan);
+        return st;
+    }
+    case OP_PRUNE: {
+        tc_status st = tc_prune_magnitude(ctx, t[0], c->fp[0], (tc_prune_pattern)ip[0]);
+        double sp = -1;
+        if (st == TC_OK && (tc_sparsity(t[0], &sp) != TC_OK || !(sp >= 0 && sp <= 1))) fz_fail("sparsity %g", sp);
+        /* then new tensors from w's channels and the next layer's inputs (w's status is the call's) */
+        tc_tensor *wo = NULL, *bo = NULL, *kept = NULL, *w2 = NULL;
+        const tc_status ch = st == TC_OK ? tc_prune_channels(ctx, t[0], t[1], c->fp[0], &wo, &bo, &kept) : st;
+        if ((ch == TC_OK) != (wo && kept) || (ch == TC_OK && tc_prune_inputs(ctx, t[2], kept, 1, &w2) == TC_OK) != (w2 != NULL))
+            fz_fail("tc_prune_channels / tc_prune_inputs: statuses and outputs disagree");
+        tc_tensor_free(wo), tc_tensor_free(bo), tc_tensor_free(kept), tc_tensor_free(w2);
+        return st;
+    }
+    case OP_SPMM: {
+        tc_sparse *a = NULL;
+        tc_sparse_info info;
+        tc_status st = tc_sparse_from_dense(ctx, t[1], (tc_sparse_format)ip[1], &a);
+        if ((st == TC_OK) != (a != NULL) || (a && (tc_sparse_info_get(a, &info) != TC_OK || info.nnz > info.stored)))
+            fz_fail("tc_sparse_from_dense: status %s", tc_status_name(st));
+        const tc_spmm_params p = {.bias = t[2], .relu = ip[0], .variant = c->v};
+        tc_tensor *x1 = NULL, *y1 = NULL; /* SpMV on a batch of one, as vectors */
+        if (st == TC_OK && c->ext[5] & 1 && t[0] && t[3] && t[0]->dims[0] == 1 && t[3]->ndim == 2 &&
+            tc_tensor_reshape(t[0], 1, t[0]->dims + 1, &x1) == TC_OK &&
+            tc_tensor_reshape(t[3], 1, t[3]->dims + 1, &y1) == TC_OK)
+            st = tc_spmv(ctx, a, x1, y1, &p);
+        else if (st == TC_OK)
+            st = tc_spmm(ctx, a, t[0], t[3], &p);
+        tc_tensor_free(x1), tc_tensor_free(y1);
+        tc_sparse_free(a);
+        return st;
+    }
+    case OP_SPARSE_LINEAR_PLAN: {
+        const tc_sparse_linear_params p = {.relu = ip[0], .format = (tc_sparse_format)ip[1], .variant = c->v};
+        tc_sparse_linear_plan *plan = NULL;
+        tc_status st = tc_sparse_linear_plan_create(ctx, t[1], t[2], &p, &plan);
+        if ((st == TC_OK) != (plan != NULL)) fz_fail("sparse linear plan: status and plan disagree");
+        if (st == TC_OK) st = tc_sparse_linear_plan_run(plan, t[0], t[3]);
+        tc_sparse_linear_plan_free(plan);
+        return st;
+    }
+    case OP_ATTENTION: {
+        static int32_t qpos[MAX_NUMEL], kvlen[MAX_NUMEL];
+        const int64_t b = t[0] ? t[0]->dims[0] : 1, lk = t[1] ? t[1]->dims[2] : 1;
+        for (int64_t i = 0; i < b && i < MAX_NUMEL; i++) qpos[i] = (int32_t)(i % 3), kvlen[i] = (int32_t)(i * 7 % (lk + 1));
+        if (ip[3] == 3 && b <= MAX_NUMEL) kvlen[b - 1] = (int32_t)lk + 1; /* out of range: refused */
+        for (int k = 1; k < 3; k++) /* s8 keys and values carry parameters */
+            if (t[k] && t[k]->dtype == TC_DTYPE_S8)
+                tc_tensor_set_quant(t[k], &(tc_quant){-1, 1, (const float[]){1.0f / 64}, (const int32_t[]){0}});
+        tc_attention_params p = tc_attention_defaults();
+        p.scale = c->fp[0], p.causal = ip[1], p.q_pos = ip[2], p.layout = (tc_attn_layout)ip[0], p.variant = c->v;
+        if (ip[3] & 1 && b <= MAX_NUMEL) p.q_pos_host = qpos;
+        if (ip[3] & 2 && b <= MAX_NUMEL) p.kv_len_host = kvlen;
+        return tc_attention(ctx, t[0], t[1], t[2], t[3], &p);
+    }
+    case OP_KV_CACHE: {
+        static float scales[2 * MAX_NUMEL];
+        static int32_t counts[MAX_NUMEL];
+        const tc_kv_cache_config cfg = {c->ext[0], c->ext[1], c->ext[2], c->ext[3], c->ext[4],
+                                        ip[0] ? TC_DTYPE_S8 : TC_DTYPE_F32};
+        const int64_t ns = tc_sat_mul3(2, cfg.layers, cfg.head_dim), size = tc_sat_mul3(ns, cfg.batch, cfg.heads);
+        for (int64_t i = 0; i < 2 * MAX_NUMEL; i++) scales[i] = 1.0f / 64 + (float)(i % 5) / 256;
+        for (int64_t i = 0; i < MAX_NUMEL; i++) counts[i] = (int32_t)((c->ext[5] + i) % (c->ext[5] + 1));
+        if (ip[1] == 3) counts[0] = (int32_t)c->ext[5] + 1; /* more than appended: refused */
+        tc_kv_cache *kv = NULL;
+        const int s8 = ip[0] && ns > 0 && ns <= 2 * MAX_NUMEL; /* scales[] holds what it reads */
+        tc_status st = s8 ? tc_kv_cache_create_s8(ctx, &cfg, scales, &kv) : tc_kv_cache_create(ctx, &cfg, &kv);
+        if ((st == TC_OK) != (kv != NULL) || (st == TC_OK && tc_sat_mul(size, cfg.capacity) == INT64_MAX))
+            fz_fail("tc_kv_cache_create: status %s for %lld x %lld x %lld x %lld x %lld", tc_status_name(st),
+                    (long long)cfg.layers, (long long)cfg.batch, (long long)cfg.heads, (long long)cfg.capacity,
+                    (long long)cfg.head_dim);
+        const int32_t *cnt = ip[1] && cfg.batch <= MAX_NUMEL ? counts : NULL;
+        for (int a = 0; st == TC_OK && a < 2; a++) /* twice: the second may fill the cache */
+            st = tc_kv_cache_append(kv, cfg.layers - 1, t[0], t[1], cnt, (tc_attn_layout)ip[2]);
+        if (st == TC_OK || st == TC_ERR_FULL) st = tc_kv_cache_attention(kv, cfg.layers - 1, t[2], t[3], NULL);
+        tc_tensor *kvk = NULL, *kvv = NULL;
+        if (kv && tc_kv_cache_views(kv, 0, &kvk, &kvv) != TC_OK) fz_fail("tc_kv_cache_views: %s", tc_last_error(ctx));
+        tc_tensor_free(kvk), tc_tensor_free(kvv);
+        if (kv && (tc_kv_cache_reset(kv) != TC_OK || tc_kv_cache_lengths(kv, 0)[0] != 0)) fz_fail("tc_kv_cache_reset");
+        tc_kv_cache_free(kv);
         return st;
     }
     case OP_OBSERVER: {
