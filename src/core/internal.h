@@ -32,7 +32,7 @@ typedef struct tc_program {
 } tc_program;
 
 struct tc_ctx {
-    int refs; /* the creator's, one per tensor and one per model (tc_ctx_retain) */
+    int refs; /* the creator's, and one per object made in it (tc_ctx_retain) */
     tc_device_info info;
     int is_ref;
     cl_platform_id platform;
