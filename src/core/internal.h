@@ -35,6 +35,7 @@ struct tc_ctx {
     int refs; /* the creator's, and one per object made in it (tc_ctx_retain) */
     tc_device_info info;
     int is_ref;
+    int pocl; /* on PoCL: launches follow src/core/pocl.c */
     cl_platform_id platform;
     cl_device_id dev;
     cl_context cl;
@@ -145,6 +146,14 @@ tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, co
 /* A launch made elsewhere (CLBlast) with its event (may be NULL): profiled when
  * the context profiles; takes ownership of ev. */
 tc_status tc_record_event(tc_ctx *ctx, cl_event ev, const char *name);
+/* PoCL contexts (src/core/pocl.c says why): tc_pocl_track(ctx, +1 / -1) when one
+ * is made or freed; every launch (kernels, CLBlast calls) is bracketed by
+ * held = tc_pocl_run_begin(ctx) ... tc_pocl_run_end(ctx, held), which serialize
+ * it, to completion, while more than one PoCL context lives. */
+void tc_pocl_track(tc_ctx *ctx, int delta);
+int tc_pocl_run_begin(const tc_ctx *ctx);
+void tc_pocl_run_end(const tc_ctx *ctx, int held);
+
 /* CLBlast (src/core/clblast.c): one process-wide mutex is held around every
  * CLBlast call. tc_clblast_use marks the context as a CLBlast user (call before
  * each CLBlast call); tc_clblast_release, when such a context goes, clears

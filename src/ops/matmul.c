@@ -263,6 +263,7 @@ static tc_status run_clblast(tc_ctx *ctx, const tc_gemm_desc *g)
 {
     tc_clblast_use(ctx);
     cl_event ev = NULL;
+    const int held = tc_pocl_run_begin(ctx);
     tc_clblast_lock();
     CLBlastStatusCode r = CLBlastSgemm(CLBlastLayoutRowMajor, g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                                        g->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)g->m,
@@ -271,6 +272,7 @@ static tc_status run_clblast(tc_ctx *ctx, const tc_gemm_desc *g)
                                        (size_t)(g->trans_b ? g->k : g->n), g->beta, g->c, g->c_off, (size_t)g->n,
                                        &ctx->queue, &ev);
     tc_clblast_unlock();
+    tc_pocl_run_end(ctx, held);
     if (r != CLBlastSuccess) return tc_fail(ctx, TC_ERR_OPENCL, "matmul: CLBlastSgemm failed with status %d", (int)r);
     tc_status st = tc_record_event(ctx, ev, "CLBlastSgemm");
     if (st != TC_OK || (!g->bias && !g->relu)) return st;
