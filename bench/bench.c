@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "bench/cli.h"
-#include "check/opdesc.h"
+#include "bench/results.h"
+
+#define MAX_SIZES 32
 
 typedef struct {
     int device;
@@ -14,27 +16,15 @@ typedef struct {
     tc_variant variant;
     int size;
     char shape[160], shape_json[256];
-    double median_ms, p90_ms, gflops, gbps, err;
-    int reps;
+    double *ms; /* run times */
+    int runs;
+    double median_ms, err;
     tc_status status;
     char message[256];
-} record;
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-void cli_stats(double *t, int n, double *median, double *p90)
-{
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    *median = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-    *p90 = t[(int)ceil(0.9 * n) - 1];
-}
+} timing;
 
 /* The warm-up call (not for ref, whose first call is as fast as any). */
-static void warm_up(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r)
+static void warm_up(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, timing *r)
 {
     r->status = TC_OK;
     if (r->variant != TC_VARIANT_REF) {
@@ -43,27 +33,24 @@ static void warm_up(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r)
     }
 }
 
-/* One timed call (ms) on a fresh output. */
-static double time_once(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r)
+/* One timed call on a fresh output: its time goes into r->ms[r->runs]. */
+static double time_once(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, timing *r)
 {
     if ((r->status = tc_opdata_reset_out(d)) != TC_OK) return 0;
     double t0 = tc_now_ms();
     r->status = op->run(ctx, d, r->variant);
     if (r->status == TC_OK) r->status = tc_ctx_finish(ctx);
-    return tc_now_ms() - t0;
+    return r->ms[r->runs++] = tc_now_ms() - t0;
 }
 
-/* Median, p90 and rates of n times (sorted here), and the result's check. */
-static void summarize(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r, double *t, int n)
+/* The median and the result's check once the runs are in. */
+static void summarize(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, timing *r)
 {
     if (r->status != TC_OK) {
         snprintf(r->message, sizeof r->message, "%s", tc_last_error(ctx));
         return;
     }
-    r->reps = n;
-    cli_stats(t, n, &r->median_ms, &r->p90_ms);
-    r->gflops = op->flops(&d->cs) / r->median_ms * 1e-6;
-    r->gbps = op->bytes(&d->cs) / r->median_ms * 1e-6;
+    r->median_ms = res_median(r->ms, r->runs);
     char msg[200];
     if (!tc_opdata_compare(op, d, &r->err, msg, sizeof msg)) {
         r->status = TC_ERR_CORRUPT;
@@ -71,106 +58,80 @@ static void summarize(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r,
     }
 }
 
-/* Times one variant: a warm-up, then up to `reps` runs, stopping after
- * `budget_ms` once 3 runs are in. */
-static void time_variant(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, record *r, int reps, double budget_ms)
+static int alloc_times(timing *r, int reps)
 {
-    double *t = calloc((size_t)reps, sizeof *t);
-    if (!t) {
-        r->status = TC_ERR_OUT_OF_MEMORY;
-        return;
-    }
-    warm_up(ctx, op, d, r);
-    int n = 0;
-    double spent = 0;
-    while (r->status == TC_OK && n < reps && (n < 3 || spent < budget_ms)) {
-        t[n] = time_once(ctx, op, d, r);
-        spent += t[n++];
-        if (r->variant == TC_VARIANT_REF && spent > budget_ms) break;
-    }
-    summarize(ctx, op, d, r, t, n);
-    free(t);
+    r->ms = calloc((size_t)reps, sizeof *r->ms);
+    if (r->ms) return 1;
+    r->status = TC_ERR_OUT_OF_MEMORY;
+    snprintf(r->message, sizeof r->message, "out of host memory");
+    return 0;
 }
 
-/* --interleave: every (size, variant) of one device in turn, one call each per
+/* Times one variant: a warm-up, then up to `reps` runs, stopping after
+ * `budget_ms` once 3 runs are in. */
+static void time_variant(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *d, timing *r, int reps, double budget_ms)
+{
+    if (!alloc_times(r, reps)) return;
+    warm_up(ctx, op, d, r);
+    double spent = 0;
+    while (r->status == TC_OK && r->runs < reps && (r->runs < 3 || spent < budget_ms)) {
+        spent += time_once(ctx, op, d, r);
+        if (r->variant == TC_VARIANT_REF && spent > budget_ms) break;
+    }
+    summarize(ctx, op, d, r);
+}
+
+/* --interleave on: every (size, variant) of one device in turn, one call each per
  * round, so that load from elsewhere falls on all of them alike and their ratios
  * hold on a busy machine. Stops after `reps` rounds, or once 3 are in and the
  * rounds took `budget_ms` per record. */
-static void time_interleaved(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *ds, const int *dcase, record *rs, int n,
-                             int reps, double budget_ms)
-{
-    double *t = calloc((size_t)n * (size_t)reps, sizeof *t);
-    if (!t) {
-        for (int i = 0; i < n; i++) rs[i].status = TC_ERR_OUT_OF_MEMORY;
-        return;
-    }
-    for (int i = 0; i < n; i++) warm_up(ctx, op, &ds[dcase[i]], &rs[i]);
-    int rounds = 0;
-    double spent = 0;
-    while (rounds < reps && (rounds < 3 || spent < budget_ms * n)) {
-        for (int i = 0; i < n; i++)
-            if (rs[i].status == TC_OK) spent += t[(size_t)i * reps + rounds] = time_once(ctx, op, &ds[dcase[i]], &rs[i]);
-        rounds++;
-    }
-    for (int i = 0; i < n; i++) summarize(ctx, op, &ds[dcase[i]], &rs[i], t + (size_t)i * reps, rounds);
-    free(t);
-}
-
-static const record *find(const record *recs, int n, int size, int device, tc_variant v)
+static void time_interleaved(tc_ctx *ctx, const tc_opdesc *op, tc_opdata *ds, timing *ts, int n, int reps,
+                             double budget_ms)
 {
     for (int i = 0; i < n; i++)
-        if (recs[i].size == size && (device < 0 || recs[i].device == device) && recs[i].variant == v &&
-            recs[i].status == TC_OK)
-            return &recs[i];
+        if (alloc_times(&ts[i], reps)) warm_up(ctx, op, &ds[ts[i].size], &ts[i]);
+    double spent = 0;
+    for (int round = 0; round < reps && (round < 3 || spent < budget_ms * n); round++)
+        for (int i = 0; i < n; i++)
+            if (ts[i].status == TC_OK) spent += time_once(ctx, op, &ds[ts[i].size], &ts[i]);
+    for (int i = 0; i < n; i++)
+        if (ts[i].ms) summarize(ctx, op, &ds[ts[i].size], &ts[i]);
+}
+
+static const timing *find(const timing *ts, int n, int size, int device, tc_variant v)
+{
+    for (int i = 0; i < n; i++)
+        if (ts[i].size == size && (device < 0 || ts[i].device == device) && ts[i].variant == v &&
+            ts[i].status == TC_OK)
+            return &ts[i];
     return NULL;
 }
 
-static void write_json(FILE *f, const record *recs, int n, const char *opname)
+static int to_records(const timing *ts, int n, const tc_opdesc *op, const tc_case *cases, int samples, res_set *rs)
 {
-    fprintf(f, "{\"records\": [\n");
-    int first = 1;
     for (int i = 0; i < n; i++) {
-        const record *r = &recs[i];
-        if (r->status != TC_OK) continue;
-        const record *ref = find(recs, n, r->size, 0, TC_VARIANT_REF);
-        if (!ref) ref = find(recs, n, r->size, r->device, TC_VARIANT_REF);
-        const record *cb = find(recs, n, r->size, r->device, TC_VARIANT_CLBLAST);
-        fprintf(f,
-                "%s  {\"op\": \"%s\", \"variant\": \"%s\", \"device\": \"%s\", \"shape\": %s, \"median_ms\": %.6f, "
-                "\"p90_ms\": %.6f, \"gflops\": %.3f, \"gbps\": %.3f, \"max_rel_err\": %.3e, \"reps\": %d",
-                first ? "" : ",\n", opname, tc_variant_name(r->variant), r->device_name, r->shape_json, r->median_ms,
-                r->p90_ms, r->gflops, r->gbps, r->err, r->reps);
-        if (ref) fprintf(f, ", \"speedup_vs_ref\": %.3f", ref->median_ms / r->median_ms);
-        if (cb) fprintf(f, ", \"speedup_vs_clblast\": %.3f", cb->median_ms / r->median_ms);
-        fprintf(f, "}");
-        first = 0;
+        const timing *t = &ts[i];
+        if (t->status != TC_OK) continue;
+        const timing *ref = find(ts, n, t->size, 0, TC_VARIANT_REF);
+        if (!ref) ref = find(ts, n, t->size, t->device, TC_VARIANT_REF);
+        const timing *cb = find(ts, n, t->size, t->device, TC_VARIANT_CLBLAST);
+        res_record *r = res_add(rs);
+        if (!r) return 1;
+        res_str(r, "op", NULL, op->name);
+        res_str(r, "variant", "variant", tc_variant_name(t->variant));
+        res_str(r, "device", "device", t->device_name);
+        res_obj(r, "shape", "shape", t->shape, t->shape_json);
+        res_times(r, t->ms, t->runs, samples);
+        res_num(r, "gflops", "GFLOP/s", "%.1f", op->flops(&cases[t->size]) / t->median_ms * 1e-6);
+        res_num(r, "gbps", "GB/s", "%.1f", op->bytes(&cases[t->size]) / t->median_ms * 1e-6);
+        res_num(r, "max_rel_err", NULL, "%.3e", t->err);
+        if (ref) res_num(r, "speedup_vs_ref", "vs ref", "%.2fx", ref->median_ms / t->median_ms);
+        if (cb) res_num(r, "speedup_vs_clblast", "vs clblast", "%.2fx", cb->median_ms / t->median_ms);
     }
-    fprintf(f, "\n]}\n");
+    return 0;
 }
 
-static void print_table(const record *recs, int n)
-{
-    printf("%-8s %-40.40s %-26s %10s %10s %9s %9s %8s %9s\n", "variant", "device", "shape", "median ms", "p90 ms",
-           "GFLOP/s", "GB/s", "vs ref", "vs clblast");
-    for (int i = 0; i < n; i++) {
-        const record *r = &recs[i];
-        if (r->status != TC_OK) {
-            if (r->status != TC_ERR_UNSUPPORTED)
-                printf("%-8s %-40.40s %-26s failed: %s\n", tc_variant_name(r->variant), r->device_name, r->shape,
-                       r->message);
-            continue;
-        }
-        const record *ref = find(recs, n, r->size, 0, TC_VARIANT_REF);
-        if (!ref) ref = find(recs, n, r->size, r->device, TC_VARIANT_REF);
-        const record *cb = find(recs, n, r->size, r->device, TC_VARIANT_CLBLAST);
-        char sr[16] = "-", sc[16] = "-";
-        if (ref) snprintf(sr, sizeof sr, "%.1fx", ref->median_ms / r->median_ms);
-        if (cb) snprintf(sc, sizeof sc, "%.2fx", cb->median_ms / r->median_ms);
-        printf("%-8s %-40.40s %-26s %10.3f %10.3f %9.1f %9.1f %8s %9s\n", tc_variant_name(r->variant), r->device_name,
-               r->shape, r->median_ms, r->p90_ms, r->gflops, r->gbps, sr, sc);
-    }
-}
-
+/* The context's Chrome trace (every op, scope and launch) into path. */
 static int write_trace(tc_ctx *ctx, const char *path)
 {
     FILE *f = fopen(path, "w");
@@ -180,109 +141,62 @@ static int write_trace(tc_ctx *ctx, const char *path)
         fprintf(stderr, "tinycl bench: cannot write the trace %s: %s\n", path, f ? tc_last_error(ctx) : "fopen failed");
         return 1;
     }
-    printf("wrote %s\n", path);
+    fprintf(stderr, "wrote %s\n", path);
     return 0;
 }
 
-/* conv: the 3x3 layer, a pointwise, a depthwise and a strided 3x3 layer */
+/* conv: a 3x3 layer, a pointwise, a depthwise and a strided 3x3 layer */
 static const char *default_sizes(const char *op)
 {
     if (strcmp(op, "matmul") == 0) return "1024x1024x1024,2048x2048x2048,1x4096x4096";
     if (strcmp(op, "conv2d") == 0)
         return "n1c64h56w56k64r3s3pad1,n1c64h56w56k64r1s1,n1c64h56w56k64r3s3pad1g64,n1c64h56w56k128r3s3st2pad1";
-    return "";
+    return NULL;
 }
 
-int cli_bench(int argc, char **argv)
+int cli_bench(const cli_args *a)
 {
-    static const char *const known[] = {"--device", "--sizes",   "--variants",   "--reps",  "--json",
-                                        "--budget", "--profile", "--interleave", "--trace", NULL};
-    if (argc < 1) {
-        fprintf(stderr, "usage: tinycl bench OP [--device D] [--sizes S,...] [--variants V,...] [--reps N] "
-                        "[--budget MS] [--profile on] [--trace FILE] [--interleave on] [--json FILE]\n"
-                        "  OP: matmul (sizes MxNxK) or conv (sizes like n1c64h56w56k64r3s3pad1, see tinycl --help)\n"
-                        "  tinycl bench sparse [...]: the sparse-vs-dense breakeven sweep (see tinycl --help)\n");
-        return 2;
-    }
-    if (strcmp(argv[0], "model") == 0) return cli_bench_model(argc - 1, argv + 1);
-    if (strcmp(argv[0], "quant") == 0) return cli_bench_quant(argc - 1, argv + 1);
-    if (strcmp(argv[0], "sparse") == 0) return cli_bench_sparse(argc - 1, argv + 1);
-    /* "conv" is the conv2d op; its sizes use the spec of the conv2d descriptor */
-    const tc_opdesc *op = tc_opdesc_find(strcmp(argv[0], "conv") == 0 ? "conv2d" : argv[0]);
-    if (!op) {
-        fprintf(stderr, "tinycl bench: unknown op '%s'\n", argv[0]);
-        return 2;
-    }
-    argc--, argv++;
-    if (!cli_known(argc, argv, known)) return 2;
-    const char *dev = cli_opt(argc, argv, "--device"), *json = cli_opt(argc, argv, "--json");
-    const char *prof = cli_opt(argc, argv, "--profile");
-    if (prof && strcmp(prof, "on") != 0 && strcmp(prof, "off") != 0) {
-        fprintf(stderr, "tinycl bench: --profile takes on or off\n");
-        return 2;
-    }
-    const char *trace = cli_opt(argc, argv, "--trace");
-    const int profile = (prof && strcmp(prof, "on") == 0) || trace;
-    const char *il = cli_opt(argc, argv, "--interleave");
-    if (il && strcmp(il, "on") != 0 && strcmp(il, "off") != 0) {
-        fprintf(stderr, "tinycl bench: --interleave takes on or off\n");
-        return 2;
-    }
-    const int interleave = il && strcmp(il, "on") == 0;
-    const char *sizes_s = cli_opt(argc, argv, "--sizes"), *vars_s = cli_opt(argc, argv, "--variants");
-    int reps = cli_opt(argc, argv, "--reps") ? atoi(cli_opt(argc, argv, "--reps")) : 10;
-    double budget = cli_opt(argc, argv, "--budget") ? atof(cli_opt(argc, argv, "--budget")) : 3000.0;
-    if (reps < 1 || reps > 10000 || !(budget > 0)) {
-        fprintf(stderr, "tinycl bench: --reps must be 1..10000 and --budget positive\n");
-        return 2;
-    }
-    /* sizes */
-    tc_case cases[32];
+    const tc_opdesc *op;
+    if (cli_find_op(a, a->operand[0], &op)) return 2;
+    const int report_on = cli_get(a, "--profile") && strcmp(cli_get(a, "--profile"), "on") == 0;
+    const char *trace = cli_get(a, "--trace");
+    const int profile = report_on || trace;
+    if (trace && a->ndevices != 1) return cli_misuse(a, "--trace writes one device's trace: give one --device");
+    const int interleave = cli_get(a, "--interleave") && strcmp(cli_get(a, "--interleave"), "on") == 0;
+    const int reps = (int)cli_int(a, "--reps", 10), samples = cli_get(a, "--samples") != NULL;
+    const double budget = cli_ms(a, "--budget", 3000.0);
+    const uint64_t seed = cli_seed(a, "--seed", 12345u);
+    const char *sizes = cli_get(a, "--sizes") ? cli_get(a, "--sizes") : default_sizes(op->name);
+    if (!sizes) return cli_misuse(a, "%s has no default sizes; give --sizes %s", op->name, op->syntax);
+    tc_case cases[MAX_SIZES];
     int ncases = 0;
     char buf[1024];
-    snprintf(buf, sizeof buf, "%s", sizes_s ? sizes_s : default_sizes(op->name));
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        if (ncases == 32 || !op->parse || op->parse(tok, &cases[ncases]) != 0) {
-            fprintf(stderr, "tinycl bench: bad size '%s'\n", tok);
-            return 2;
-        }
+    snprintf(buf, sizeof buf, "%s", sizes);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (ncases == MAX_SIZES) return cli_misuse(a, "at most %d sizes", MAX_SIZES);
+        if (op->parse(tok, &cases[ncases]) != 0)
+            return cli_misuse(a, "bad %s size '%s'; the syntax is %s", op->name, tok, op->syntax);
         ncases++;
     }
-    if (!ncases) {
-        fprintf(stderr, "tinycl bench: give --sizes\n");
-        return 2;
-    }
-    /* variants */
+    if (!ncases) return cli_misuse(a, "--sizes names no size");
     tc_variant vars[TC_VARIANT_COUNT];
     int nvars = 0;
-    if (vars_s) {
-        snprintf(buf, sizeof buf, "%s", vars_s);
-        for (char *tok = strtok(buf, ","); tok && nvars < TC_VARIANT_COUNT; tok = strtok(NULL, ","))
-            if (tc_variant_parse(tok, &vars[nvars++]) != TC_OK) {
-                fprintf(stderr, "tinycl bench: %s\n", tc_last_error(NULL));
-                return 2;
-            }
+    if (cli_get(a, "--variants")) {
+        snprintf(buf, sizeof buf, "%s", cli_get(a, "--variants"));
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (nvars == TC_VARIANT_COUNT) return cli_misuse(a, "too many variants");
+            if (cli_op_variant(a, op, tok, &vars[nvars++])) return 2;
+        }
+        if (!nvars) return cli_misuse(a, "--variants names no variant");
     } else {
         for (int i = 0; i < op->nvariants; i++) vars[nvars++] = op->variants[i];
     }
-    /* devices */
-    int first = 0, last = tc_device_count() - 1;
-    if (dev) {
-        if (tc_device_find(dev, &first) != TC_OK) {
-            fprintf(stderr, "tinycl bench: %s\n", tc_last_error(NULL));
-            return 2;
-        }
-        last = first;
-    }
-    if (trace && first != last) {
-        fprintf(stderr, "tinycl bench: --trace writes one device's trace: add --device D\n");
-        return 2;
-    }
-    int cap = ncases * (last - first + 1) * nvars, n = 0;
-    record *recs = calloc((size_t)cap, sizeof *recs);
-    if (!recs) return 1;
-    int failed = 0;
-    for (int di = first; di <= last; di++) {
+    timing *ts = calloc((size_t)(ncases * a->ndevices * nvars), sizeof *ts);
+    if (!ts) return 1;
+    int n = 0, failed = 0;
+    FILE *report = cli_get(a, "--format") || cli_get(a, "--out") ? stderr : stdout; /* stdout is the results */
+    for (int k = 0; k < a->ndevices; k++) {
+        const int di = a->devices[k];
         char spec[16];
         snprintf(spec, sizeof spec, "%d", di);
         tc_ctx *ctx;
@@ -291,52 +205,42 @@ int cli_bench(int argc, char **argv)
             failed = 1;
             continue;
         }
-        /* every size's data, then its records (size-major) */
-        tc_opdata ds[32];
-        int dcase[32 * TC_VARIANT_COUNT], n0 = n;
+        /* every size's data, then its timings (size-major) */
+        tc_opdata ds[MAX_SIZES];
         memset(ds, 0, sizeof ds);
+        const int n0 = n;
         for (int c = 0; c < ncases; c++) {
-            if (op->setup(ctx, &cases[c], 12345u + (uint64_t)c, &ds[c]) != TC_OK) {
-                fprintf(stderr, "tinycl bench: setup failed on %s: %s\n", tc_ctx_device(ctx)->name,
-                        tc_last_error(ctx));
+            if (op->setup(ctx, &cases[c], seed + (uint64_t)c, &ds[c]) != TC_OK) {
+                fprintf(stderr, "tinycl bench: setup failed on %s: %s\n", tc_ctx_device(ctx)->name, tc_last_error(ctx));
                 failed = 1;
                 continue;
             }
             for (int v = 0; v < nvars; v++) {
-                record *r = &recs[n];
-                dcase[n++ - n0] = c;
-                r->device = di;
-                snprintf(r->device_name, sizeof r->device_name, "%s", tc_ctx_device(ctx)->name);
-                r->variant = vars[v];
-                r->size = c;
-                tc_case_describe(&cases[c], r->shape, sizeof r->shape);
-                tc_case_json(&cases[c], r->shape_json, sizeof r->shape_json);
-                if (!interleave) time_variant(ctx, op, &ds[c], r, reps, budget);
+                timing *t = &ts[n++];
+                t->device = di;
+                snprintf(t->device_name, sizeof t->device_name, "%s", tc_ctx_device(ctx)->name);
+                t->variant = vars[v];
+                t->size = c;
+                tc_case_describe(&cases[c], t->shape, sizeof t->shape);
+                tc_case_json(&cases[c], t->shape_json, sizeof t->shape_json);
+                if (!interleave) time_variant(ctx, op, &ds[c], t, reps, budget);
             }
         }
-        if (interleave) time_interleaved(ctx, op, ds, dcase, recs + n0, n - n0, reps, budget);
-        for (record *r = recs + n0; r < recs + n; r++) {
-            if (r->status != TC_OK && r->status != TC_ERR_UNSUPPORTED) failed = 1;
-            fprintf(stderr, "  %s %s %s: %s\n", r->device_name, tc_variant_name(r->variant), r->shape,
-                    r->status == TC_OK ? "done" : r->message);
+        if (interleave) time_interleaved(ctx, op, ds, ts + n0, n - n0, reps, budget);
+        for (timing *t = ts + n0; t < ts + n; t++) {
+            if (t->status != TC_OK && t->status != TC_ERR_UNSUPPORTED) failed = 1;
+            fprintf(stderr, "  %s %s %s: %s\n", t->device_name, tc_variant_name(t->variant), t->shape,
+                    t->status == TC_OK ? "done" : t->message);
         }
         for (int c = 0; c < ncases; c++) tc_opdata_free(&ds[c]);
-        if (prof && strcmp(prof, "on") == 0 && tc_prof_report(ctx, stdout) != TC_OK) failed = 1;
+        if (report_on && tc_prof_report(ctx, report) != TC_OK) failed = 1;
         if (trace && write_trace(ctx, trace) != 0) failed = 1;
         tc_ctx_free(ctx);
     }
-    print_table(recs, n);
-    if (json) {
-        FILE *f = fopen(json, "w");
-        if (!f) {
-            fprintf(stderr, "tinycl bench: cannot write %s\n", json);
-            failed = 1;
-        } else {
-            write_json(f, recs, n, op->name);
-            fclose(f);
-            printf("wrote %s\n", json);
-        }
-    }
-    free(recs);
+    res_set rs = {.reps = reps, .has_budget = 1, .has_seed = 1, .budget_ms = budget, .seed = seed};
+    failed |= to_records(ts, n, op, cases, samples, &rs) || res_output(&rs, a);
+    res_free(&rs);
+    for (int i = 0; i < n; i++) free(ts[i].ms);
+    free(ts);
     return failed;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "bench/results.h"
 #include "core/internal.h"
 
 #define MAX_SIZES 16
@@ -26,7 +27,8 @@ typedef struct {
     int64_t batch;
     int device, variant;
     char device_name[256];
-    double median_ms, p90_ms, max_diff, speedup; /* speedup over oneshot; 0: not measured */
+    double *ms;                   /* run times, in run order */
+    double median_ms, max_diff, speedup; /* speedup over oneshot; 0: not measured */
     int reps, ok;
 } record;
 
@@ -42,7 +44,7 @@ static int parse_sizes(const char *spec, record *sizes, int *n)
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", spec);
     *n = 0;
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(tok, ':'), *end = NULL;
         if (*n == MAX_SIZES || !colon || colon == tok || (size_t)(colon - tok) >= sizeof sizes->model) return -1;
         memset(&sizes[*n], 0, sizeof *sizes);
@@ -59,7 +61,7 @@ static int parse_variants(const char *spec, int *vars, int *n)
     char buf[256];
     snprintf(buf, sizeof buf, "%s", spec);
     *n = 0;
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         int v = 0;
         while (v < NVARIANTS && strcmp(tok, variant_names[v]) != 0) v++;
         if (v == NVARIANTS || *n == NVARIANTS) return -1;
@@ -118,12 +120,12 @@ static tc_status time_size(tc_ctx *ctx, const char *path, const float *images, i
                    : tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
         double d = 0;
         for (size_t i = 0; s == TC_OK && i < ny; i++) d = fmax(d, isnan(out[v][i]) ? INFINITY : fabs(out[v][i] - out[0][i]));
-        double *tv = t + v * reps;
-        qsort(tv, (size_t)n, sizeof *tv, cmp_double);
         recs[v].variant = vars[v];
         recs[v].reps = n;
-        recs[v].median_ms = n % 2 ? tv[n / 2] : 0.5 * (tv[n / 2 - 1] + tv[n / 2]);
-        recs[v].p90_ms = tv[(int)ceil(0.9 * n) - 1];
+        recs[v].ms = malloc((size_t)(n > 0 ? n : 1) * sizeof *recs[v].ms);
+        if (s == TC_OK && !recs[v].ms) s = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+        if (s == TC_OK) memcpy(recs[v].ms, t + v * reps, (size_t)n * sizeof *recs[v].ms);
+        recs[v].median_ms = s == TC_OK ? res_median(recs[v].ms, n) : 0;
         recs[v].max_diff = d;
         recs[v].ok = s == TC_OK && d <= AGREE;
     }
@@ -137,72 +139,53 @@ static tc_status time_size(tc_ctx *ctx, const char *path, const float *images, i
     return s;
 }
 
-static void print_table(const record *recs, int n)
+static int to_records(const record *recs, int n, int samples, res_set *rs)
 {
-    printf("%-12s %6s %-8s %-40s %10s %10s %10s %11s %12s\n", "model", "batch", "variant", "device", "median ms",
-           "p90 ms", "images/s", "vs oneshot", "max |y-y_1|");
     for (int i = 0; i < n; i++) {
         const record *r = &recs[i];
-        char vs[16] = "-";
-        if (r->speedup > 0) snprintf(vs, sizeof vs, "%.2fx", r->speedup);
-        printf("%-12s %6lld %-8s %-40.40s %10.3f %10.3f %10.0f %11s %12.1e%s\n", r->model, (long long)r->batch,
-               variant_names[r->variant], r->device_name, r->median_ms, r->p90_ms,
-               1e3 * (double)r->batch / r->median_ms, vs, r->max_diff, r->ok ? "" : "  OUTPUTS DIFFER");
+        res_record *o = res_add(rs);
+        if (!o) return 1;
+        res_str(o, "op", NULL, "model");
+        res_str(o, "model", "model", r->model);
+        res_num(o, "batch", "batch", "%d", (double)r->batch);
+        res_str(o, "variant", "variant", variant_names[r->variant]);
+        res_str(o, "device", "device", r->device_name);
+        res_times(o, r->ms, r->reps, samples);
+        res_num(o, "images_per_s", "images/s", "%.0f", 1e3 * (double)r->batch / r->median_ms);
+        if (r->speedup > 0) res_num(o, "speedup_vs_oneshot", "vs oneshot", "%.2fx", r->speedup);
+        res_str(o, "outputs", "outputs", r->ok ? "agree" : "OUTPUTS DIFFER");
+        res_num(o, "max_abs_diff", "max |y-y_1|", "%.1e", r->max_diff);
     }
+    return 0;
 }
 
-static int write_json(const char *path, const record *recs, int n)
+int cli_bench_model(const cli_args *a)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return 1;
-    fprintf(f, "{\"records\": [\n");
-    for (int i = 0; i < n; i++) {
-        const record *r = &recs[i];
-        fprintf(f,
-                "%s  {\"op\": \"model\", \"model\": \"%s\", \"batch\": %lld, \"variant\": \"%s\", \"device\": \"%s\", "
-                "\"median_ms\": %.6f, \"p90_ms\": %.6f, \"reps\": %d, \"max_abs_diff\": %.3e",
-                i ? ",\n" : "", r->model, (long long)r->batch, variant_names[r->variant], r->device_name,
-                r->median_ms, r->p90_ms, r->reps, r->max_diff);
-        if (r->speedup > 0) fprintf(f, ", \"speedup_vs_oneshot\": %.3f", r->speedup);
-        fprintf(f, "}");
-    }
-    fprintf(f, "\n]}\n");
-    return fclose(f) != 0;
-}
-
-int cli_bench_model(int argc, char **argv)
-{
-    static const char *const known[] = {"--device", "--sizes", "--variants", "--reps", "--budget", "--json", NULL};
-    if (!cli_known(argc, argv, known)) return 2;
-    const char *dev = cli_opt(argc, argv, "--device"), *json = cli_opt(argc, argv, "--json");
-    const char *sizes_s = cli_opt(argc, argv, "--sizes"), *vars_s = cli_opt(argc, argv, "--variants");
-    const int reps = cli_opt(argc, argv, "--reps") ? atoi(cli_opt(argc, argv, "--reps")) : 50;
-    const double budget = cli_opt(argc, argv, "--budget") ? atof(cli_opt(argc, argv, "--budget")) : 3000.0;
+    const int reps = (int)cli_int(a, "--reps", 50), samples = cli_get(a, "--samples") != NULL;
+    const double budget = cli_ms(a, "--budget", 3000.0);
+    const char *sizes_s = cli_get(a, "--sizes") ? cli_get(a, "--sizes") : "mlp_digits:1,mlp_digits:359,cnn_digits:1,cnn_digits:359";
     record sizes[MAX_SIZES];
     int nsizes = 0, vars[NVARIANTS], nvars = 0;
-    if (parse_sizes(sizes_s ? sizes_s : "mlp_digits:1,mlp_digits:359,cnn_digits:1,cnn_digits:359", sizes, &nsizes) ||
-        parse_variants(vars_s ? vars_s : "oneshot,plan", vars, &nvars) || reps < 1 || reps > 10000 || !(budget > 0)) {
-        fprintf(stderr, "tinycl bench model: --sizes MODEL:BATCH,... (models in $TINYCL_DATA_DIR, else ./data), "
-                        "--variants oneshot,plan, --reps 1..10000, --budget MS > 0\n");
-        return 2;
+    if (parse_sizes(sizes_s, sizes, &nsizes))
+        return cli_misuse(a, "--sizes takes MODEL:BATCH,... (mlp_digits:1), not '%s'", sizes_s);
+    if (parse_variants(cli_get(a, "--variants") ? cli_get(a, "--variants") : "oneshot,plan", vars, &nvars))
+        return cli_misuse(a, "--variants takes oneshot and plan (at most two), not '%s'", cli_get(a, "--variants"));
+    /* the test split and every model named, found before any work */
+    const char *files[MAX_SIZES + 1] = {"digits_test.tcd"};
+    char names[MAX_SIZES][80], dir[4096], data[4200], path[4200];
+    for (int i = 0; i < nsizes; i++) {
+        if (snprintf(names[i], sizeof names[i], "%s.tcw", sizes[i].model) >= (int)sizeof names[i])
+            return cli_misuse(a, "model name '%s' is too long", sizes[i].model);
+        files[i + 1] = names[i];
     }
-    int first = 0, last = tc_device_count() - 1;
-    if (dev) {
-        if (tc_device_find(dev, &first) != TC_OK) {
-            fprintf(stderr, "tinycl bench model: %s\n", tc_last_error(NULL));
-            return 2;
-        }
-        last = first;
-    }
-    const char *dir = getenv("TINYCL_DATA_DIR") ? getenv("TINYCL_DATA_DIR") : "data";
-    char data[1024], path[1200];
+    if (cli_find_data(a, files, nsizes + 1, dir, sizeof dir)) return 2;
     snprintf(data, sizeof data, "%s/digits_test.tcd", dir);
-    record *recs = calloc((size_t)(nsizes * nvars * (last - first + 1)), sizeof *recs);
+    record *recs = calloc((size_t)(nsizes * nvars * a->ndevices), sizeof *recs);
     if (!recs) return 1;
     int n = 0, failed = 0;
-    for (int d = first; d <= last; d++) {
+    for (int k = 0; k < a->ndevices; k++) {
         char spec[16];
-        snprintf(spec, sizeof spec, "%d", d);
+        snprintf(spec, sizeof spec, "%d", a->devices[k]);
         tc_ctx *ctx = NULL;
         tc_tensor *xs = NULL, *labels = NULL;
         float *images = NULL;
@@ -214,13 +197,14 @@ int cli_bench_model(int argc, char **argv)
             record *r = &recs[n];
             for (int v = 0; v < nvars; v++) {
                 r[v] = sizes[i];
-                r[v].device = d;
+                r[v].device = a->devices[k];
                 snprintf(r[v].device_name, sizeof r[v].device_name, "%s", tc_ctx_device(ctx)->name);
             }
-            if ((size_t)snprintf(path, sizeof path, "%s/%s.tcw", dir, sizes[i].model) >= sizeof path ||
+            if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= (int)sizeof path ||
                 time_size(ctx, path, images, tc_tensor_dim(xs, 0), vars, nvars, reps, budget, r) != TC_OK) {
                 fprintf(stderr, "tinycl bench model: %s batch %lld: %s\n", sizes[i].model, (long long)sizes[i].batch,
                         tc_last_error(ctx));
+                for (int v = 0; v < nvars; v++) free(r[v].ms);
                 failed = 1;
                 continue;
             }
@@ -236,15 +220,10 @@ int cli_bench_model(int argc, char **argv)
         tc_tensor_free(labels);
         tc_ctx_free(ctx);
     }
-    print_table(recs, n);
-    if (json) {
-        if (write_json(json, recs, n)) {
-            fprintf(stderr, "tinycl bench model: cannot write %s\n", json);
-            failed = 1;
-        } else {
-            printf("wrote %s\n", json);
-        }
-    }
+    res_set rs = {.reps = reps, .has_budget = 1, .budget_ms = budget};
+    failed |= to_records(recs, n, samples, &rs) || res_output(&rs, a);
+    res_free(&rs);
+    for (int i = 0; i < n; i++) free(recs[i].ms);
     free(recs);
     return failed;
 }

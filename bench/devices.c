@@ -1,48 +1,23 @@
-/* tinycl devices / tinycl check */
+/* tinycl devices, tinycl ops, tinycl check */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench/cli.h"
-#include "tinycl/tinycl.h"
+#include "check/opdesc.h"
 
-const char *cli_opt(int argc, char **argv, const char *name)
+int cli_devices(const cli_args *a)
 {
-    for (int i = 0; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0) return argv[i + 1];
-    return NULL;
-}
-
-int cli_known(int argc, char **argv, const char *const *names)
-{
-    for (int i = 0; i < argc; i += 2) {
-        int ok = 0;
-        for (const char *const *n = names; *n && !ok; n++) ok = strcmp(argv[i], *n) == 0;
-        if (!ok || i + 1 >= argc) {
-            fprintf(stderr, "tinycl: %s '%s'\n", ok ? "missing value for" : "unknown option", argv[i]);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-int cli_devices(int argc, char **argv)
-{
-    (void)argv;
-    if (argc) {
-        fprintf(stderr, "tinycl devices takes no options\n");
-        return 2;
-    }
+    cli_args sel = *a; /* what TINYCL_DEVICE selects, checked before printing */
+    const char *env = getenv("TINYCL_DEVICE");
+    if (env && *env && cli_resolve_devices(&sel, env, "TINYCL_DEVICE")) return 2;
     int n = tc_device_count();
     printf("%-6s %-5s %-58s %4s %10s %-16s %s\n", "id", "type", "name", "CUs", "memory", "driver", "extensions");
     for (int i = 0; i < n; i++) {
         tc_device_info d;
         if (tc_device_get(i, &d) != TC_OK) continue;
         char id[16];
-        if (i == 0)
-            snprintf(id, sizeof id, "ref");
-        else
-            snprintf(id, sizeof id, "cl:%d", i - 1);
+        cli_device_id(i, id, sizeof id);
         char ext[96] = "";
         if (i) {
             snprintf(ext, sizeof ext, "%s%s%s%s", d.has_fp64 ? "fp64 " : "", d.has_fp16 ? "fp16 " : "",
@@ -54,6 +29,14 @@ int cli_devices(int argc, char **argv)
                mem, d.driver, ext);
         if (i) printf("%-6s       platform: %s; %s; local memory %llu KiB; max work-group %zu\n", "",
                       d.platform, d.version, (unsigned long long)(d.local_mem_bytes / 1024), d.max_work_group);
+    }
+    if (sel.ndevices) {
+        printf("TINYCL_DEVICE=%s selects", env);
+        for (int i = 0; i < sel.ndevices; i++) {
+            char id[16];
+            printf("%s %s", i ? "," : "", cli_device_id(sel.devices[i], id, sizeof id));
+        }
+        printf(" for check, bench, eval and peak\n");
     }
     const char *why = tc_device_probe_message();
     if (why[0]) printf("note: %s\n", why);
@@ -87,28 +70,55 @@ static void on_result(const tc_check_result *r, void *user)
     }
 }
 
-int cli_check(int argc, char **argv)
+int cli_ops(const cli_args *a)
 {
-    static const char *const known[] = {"--device", "--op", "--variant", "--seed", NULL};
-    if (!cli_known(argc, argv, known)) return 2;
-    const char *dev = cli_opt(argc, argv, "--device"), *op = cli_opt(argc, argv, "--op");
-    const char *var = cli_opt(argc, argv, "--variant"), *seed_s = cli_opt(argc, argv, "--seed");
-    uint64_t seed = seed_s ? strtoull(seed_s, NULL, 10) : 20261122u;
+    (void)a;
+    for (int i = 0; i < tc_opdesc_count(); i++) {
+        const tc_opdesc *op = tc_opdesc_get(i);
+        printf("%-15s variants:", op->name);
+        for (int v = 0; v < op->nvariants; v++) printf("%s%s", v ? "," : " ", tc_variant_name(op->variants[v]));
+        printf("\n%-15s sizes:    %s\n", "", op->syntax);
+    }
+    printf("'tinycl bench OP --sizes S,...' takes sizes in the op's syntax; 'conv' stands for conv2d.\n");
+    return 0;
+}
+
+/* An op's variant by name; 2 (misuse, message printed) when the op has no such variant. */
+int cli_op_variant(const cli_args *a, const tc_opdesc *op, const char *name, tc_variant *v)
+{
+    if (tc_variant_parse(name, v) == TC_OK && *v == TC_VARIANT_AUTO) return 0; /* every op has AUTO */
+    if (tc_variant_parse(name, v) == TC_OK)
+        for (int i = 0; i < op->nvariants; i++)
+            if (op->variants[i] == *v) return 0;
+    char list[256];
+    size_t used = 0;
+    for (int i = 0; i < op->nvariants && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", tc_variant_name(op->variants[i]));
+    return cli_misuse(a, "%s has no variant '%s' (its variants: auto, %s)", op->name, name, list);
+}
+
+/* An op by name ("conv" is conv2d); 2 (misuse, message printed) when unknown. */
+int cli_find_op(const cli_args *a, const char *name, const tc_opdesc **op)
+{
+    *op = tc_opdesc_find(strcmp(name, "conv") == 0 ? "conv2d" : name);
+    return *op ? 0 : cli_misuse(a, "unknown op '%s' (see 'tinycl ops')", name);
+}
+
+int cli_check(const cli_args *a)
+{
+    const char *opname = cli_get(a, "--op"), *var = cli_get(a, "--variant");
+    const uint64_t seed = cli_seed(a, "--seed", 20261122u);
+    const tc_opdesc *op = NULL;
     tc_variant v = TC_VARIANT_AUTO;
-    if (var && tc_variant_parse(var, &v) != TC_OK) {
-        fprintf(stderr, "tinycl check: %s\n", tc_last_error(NULL));
-        return 2;
+    if (opname && cli_find_op(a, opname, &op)) return 2;
+    if (var && op && cli_op_variant(a, op, var, &v)) return 2;
+    if (var && !op) {
+        int known = tc_variant_parse(var, &v) == TC_OK && v != TC_VARIANT_AUTO;
+        if (!known) return cli_misuse(a, "unknown variant '%s'", var);
     }
-    int first = 0, last = tc_device_count() - 1;
-    if (dev) {
-        if (tc_device_find(dev, &first) != TC_OK) {
-            fprintf(stderr, "tinycl check: %s\n", tc_last_error(NULL));
-            return 2;
-        }
-        last = first;
-    }
-    int total_failed = 0, total_passed = 0, total_skipped = 0;
-    for (int i = first; i <= last; i++) {
+    int total_failed = 0, total_passed = 0;
+    for (int k = 0; k < a->ndevices; k++) {
+        const int i = a->devices[k];
         tc_device_info info;
         tc_device_get(i, &info);
         char spec[16];
@@ -122,16 +132,15 @@ int cli_check(int argc, char **argv)
         printf("device %s (seed %llu)\n", info.name, (unsigned long long)seed);
         check_tally t = {0, 0, 0, 0, info.name};
         int failures = 0;
-        if (tc_check_run(ctx, op, v, seed, on_result, &t, &failures) != TC_OK) {
+        if (tc_check_run(ctx, op ? op->name : NULL, v, seed, on_result, &t, &failures) != TC_OK) {
             fprintf(stderr, "tinycl check: %s\n", tc_last_error(ctx));
             tc_ctx_free(ctx);
-            return 2;
+            return 1;
         }
         printf("  %d passed, %d failed, %d skipped (variant not available for the shape or device)\n", t.passed,
                t.failed, t.skipped);
         total_failed += t.failed;
         total_passed += t.passed;
-        total_skipped += t.skipped;
         tc_ctx_free(ctx);
     }
     const char *why = tc_device_probe_message();

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/cli.h"
 #include "tinycl/tinycl.h"
@@ -112,40 +113,74 @@ static void report(const eval_run *r, const eval_run *ref, int dev)
         }
 }
 
-int cli_eval(int argc, char **argv)
+/* Where the digit files are looked for, in order: --data, $TINYCL_DATA_DIR,
+ * ./data, the share/tinycl beside an installed executable, the data folder
+ * above a build folder, the install prefix's. */
+static int candidates(const cli_args *a, char cand[][4096])
 {
-    static const char *const known[] = {"--device", "--model", "--data", NULL};
-    if (!cli_known(argc, argv, known)) return 2;
-    const char *dev = cli_opt(argc, argv, "--device"), *model = cli_opt(argc, argv, "--model");
-    const char *dir = getenv("TINYCL_DATA_DIR") ? getenv("TINYCL_DATA_DIR") : "data";
-    char mlp[1024], cnn[1024], data[1024];
+    const char *given = cli_get(a, "--data") ? cli_get(a, "--data") : getenv("TINYCL_DATA_DIR");
+    if (given && *given) return snprintf(cand[0], 4096, "%s", given) < 4096;
+    int n = 0;
+    snprintf(cand[n++], 4096, "data");
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = '\0';
+        if (snprintf(cand[n], 4096, "%s/%s", exe, TC_REL_DATADIR) < 4096) n++;
+        if (snprintf(cand[n], 4096, "%s/../data", exe) < 4096) n++;
+    }
+    snprintf(cand[n++], 4096, "%s", TC_INSTALL_DATADIR);
+    return n;
+}
+
+int cli_find_data(const cli_args *a, const char *const *files, int nfiles, char *dir, size_t n)
+{
+    char cand[5][4096], looked[8192] = "", names[512] = "";
+    const int nc = candidates(a, cand);
+    for (int c = 0; c < nc; c++) {
+        int all = 1;
+        for (int f = 0; f < nfiles && all; f++) {
+            char path[4200];
+            all = snprintf(path, sizeof path, "%s/%s", cand[c], files[f]) < (int)sizeof path && access(path, R_OK) == 0;
+        }
+        if (all && snprintf(dir, n, "%s", cand[c]) < (int)n) return 0;
+        size_t used = strlen(looked);
+        if (snprintf(looked + used, sizeof looked - used, "\n  %s", cand[c]) < 0) break;
+    }
+    for (int f = 0; f < nfiles; f++) {
+        size_t used = strlen(names);
+        if (snprintf(names + used, sizeof names - used, "%s%s", f ? ", " : "", files[f]) < 0) break;
+    }
+    fprintf(stderr, "tinycl %s: cannot find %s; looked in:%s\ngive --data DIR or set TINYCL_DATA_DIR\n",
+            a->cmd->name, names, looked);
+    return 2;
+}
+
+int cli_eval(const cli_args *a)
+{
+    const char *model = cli_get(a, "--model");
+    static const char *const files[] = {"digits_test.tcd", "mlp_digits.tcw", "cnn_digits.tcw"};
+    char dir[4096], mlp[4200], cnn[4200], data[4200];
+    if (cli_find_data(a, files, model ? 1 : 3, dir, sizeof dir)) return 2; /* --model names its own file */
     snprintf(mlp, sizeof mlp, "%s/mlp_digits.tcw", dir);
     snprintf(cnn, sizeof cnn, "%s/cnn_digits.tcw", dir);
     snprintf(data, sizeof data, "%s/digits_test.tcd", dir);
-    const char *data_path = cli_opt(argc, argv, "--data") ? cli_opt(argc, argv, "--data") : data;
     const char *models[2] = {model ? model : mlp, model ? NULL : cnn};
-
-    int first = 0, last = tc_device_count() - 1;
-    if (dev) {
-        if (tc_device_find(dev, &first) != TC_OK) {
-            fprintf(stderr, "tinycl eval: %s\n", tc_last_error(NULL));
-            return 2;
-        }
-        last = first;
-    }
     printf("%-12s %-44s %7s  %s\n", "model", "device", "accuracy", "(correct/total)");
     int failed = 0;
     for (int k = 0; k < 2 && models[k]; k++) {
         eval_run ref = {0};
-        if (evaluate(0, models[k], data_path, &ref)) { /* ref is what every device is compared with */
+        if (evaluate(0, models[k], data, &ref)) { /* ref is what every device is compared with */
             failed = 1;
             continue;
         }
-        for (int d = first; d <= last; d++) {
+        for (int i = 0; i < a->ndevices; i++) {
+            const int d = a->devices[i];
             eval_run r = {0};
             if (d == 0) {
                 report(&ref, &ref, 0);
-            } else if (evaluate(d, models[k], data_path, &r) == 0) {
+            } else if (evaluate(d, models[k], data, &r) == 0) {
                 report(&r, &ref, d);
                 run_free(&r);
             } else {

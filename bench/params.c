@@ -17,38 +17,27 @@ static void count_failed(const tc_check_result *r, void *user)
     }
 }
 
-int cli_params(int argc, char **argv)
+int cli_params(const cli_args *a)
 {
-    static const char *const known[] = {"--device", "--check", NULL};
-    if (!cli_known(argc, argv, known)) return 2;
-    const char *dev = cli_opt(argc, argv, "--device"), *check = cli_opt(argc, argv, "--check");
-    if (check && strcmp(check, "on") != 0 && strcmp(check, "off") != 0) {
-        fprintf(stderr, "tinycl params: --check takes on or off\n");
-        return 2;
-    }
-    int first = 1, last = tc_device_count() - 1; /* ref runs no kernels */
-    if (dev && tc_device_find(dev, &first) != TC_OK) {
-        fprintf(stderr, "tinycl params: %s\n", tc_last_error(NULL));
-        return 2;
-    }
-    if (dev) last = first;
-    int failed = 0;
-    for (int i = first; i <= last; i++) {
+    const int check = cli_get(a, "--check") && strcmp(cli_get(a, "--check"), "on") == 0;
+    int failed = 0, shown = 0;
+    for (int k = 0; k < a->ndevices; k++) {
+        if (a->devices[k] == 0 && a->device_source == NULL) continue; /* every device: ref runs no kernels */
         char spec[16];
-        snprintf(spec, sizeof spec, "%d", i);
+        snprintf(spec, sizeof spec, "%d", a->devices[k]);
         tc_ctx *ctx;
         if (tc_ctx_create(spec, 0, &ctx) != TC_OK) {
             fprintf(stderr, "tinycl params: %s\n", tc_last_error(NULL));
             return 2;
         }
         const tc_device_info *info = tc_ctx_device(ctx);
-        printf("%sdevice %s (%s)\n", i > first ? "\n" : "", info->name, tc_device_type_name(info->type));
+        printf("%sdevice %s (%s)\n", shown++ ? "\n" : "", info->name, tc_device_type_name(info->type));
         if (tc_ctx_is_ref(ctx)) {
             printf("  ref runs no kernels: no parameters\n");
             tc_ctx_free(ctx);
             continue;
         }
-        if (check && strcmp(check, "on") == 0) {
+        if (check) {
             int f = 0, failures = 0;
             if (tc_check_run(ctx, NULL, TC_VARIANT_AUTO, 20261122u, count_failed, &f, &failures) != TC_OK) {
                 fprintf(stderr, "tinycl params: %s\n", tc_last_error(ctx));
@@ -60,6 +49,6 @@ int cli_params(int argc, char **argv)
         tc_kernel_params_print(ctx, stdout);
         tc_ctx_free(ctx);
     }
-    if (first > last) printf("no OpenCL device: %s\n", tc_device_probe_message());
+    if (!shown) printf("no OpenCL device: %s\n", tc_device_probe_message());
     return failed ? 1 : 0;
 }

@@ -11,10 +11,12 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "bench/results.h"
 #include "check/opdesc.h"
 
 #define MAX_SIZES 16 /* a record's size is its index + MAX_SIZES * device */
 #define SHAPE_WORDS 8
+#define MAX_REPS 1000
 
 typedef struct {
     const char *op; /* "igemm", "matmul" */
@@ -23,7 +25,9 @@ typedef struct {
     int size;       /* index into the sizes: finds the f32 record of the same shape */
     char device_name[256];
     char shape[128], shape_json[192];
-    double median_ms, p90_ms, gops;
+    double ms[MAX_REPS]; /* run times, in run order */
+    int runs;
+    double median_ms, gops;
     double max_abs, rel, sqnr_db;
     double weight_bytes;
 } qrec;
@@ -53,15 +57,8 @@ static qrec *add(qlist *l)
     return &l->recs[l->n++];
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* One timed thing of a size (the f32 op, or an int8 variant with or without a plan):
  * `run` makes one call; the times of its rounds go to t. */
-#define MAX_REPS 1000
 typedef struct {
     tc_status (*run)(tc_ctx *ctx, void *data, void *self);
     void *self;
@@ -93,11 +90,11 @@ static void time_all(tc_ctx *ctx, void *data, qtimer *qs, int nq, const qopts *o
             }
 }
 
-static void summarize(qtimer *q, qrec *r)
+static void summarize(const qtimer *q, qrec *r)
 {
-    qsort(q->t, (size_t)q->n, sizeof q->t[0], cmp_double);
-    r->median_ms = q->n % 2 ? q->t[q->n / 2] : 0.5 * (q->t[q->n / 2 - 1] + q->t[q->n / 2]);
-    r->p90_ms = q->t[(int)ceil(0.9 * q->n) - 1];
+    memcpy(r->ms, q->t, (size_t)q->n * sizeof q->t[0]);
+    r->runs = q->n;
+    r->median_ms = res_median(q->t, q->n);
 }
 
 /* Error of x against the exact result: max |x - e|, that over max |e|, SQNR in dB. */
@@ -319,55 +316,35 @@ static const qrec *float_of(const qlist *l, const qrec *r)
     return NULL;
 }
 
-static void print_table(const qlist *l)
+static int to_records(const qlist *l, int samples, res_set *rs)
 {
-    printf("%-7s %-8s %-4s %-40.40s %-22s %10s %10s %9s %7s %10s %9s %7s %12s\n", "op", "variant", "plan", "device",
-           "shape", "median ms", "p90 ms", "GOP/s", "vs f32", "max abs", "rel err", "SQNR dB", "weight bytes");
     for (int i = 0; i < l->n; i++) {
         const qrec *r = &l->recs[i], *f = float_of(l, r);
-        char vs[16] = "-";
-        if (f && r != f) snprintf(vs, sizeof vs, "%.2fx", f->median_ms / r->median_ms);
-        printf("%-7s %-8s %-4s %-40.40s %-22s %10.3f %10.3f %9.1f %7s %10.3e %9.2e %7.1f %12.0f\n", r->op,
-               tc_variant_name(r->variant), r->plan ? "yes" : "no", r->device_name, r->shape, r->median_ms, r->p90_ms,
-               r->gops, vs, r->max_abs, r->rel, r->sqnr_db, r->weight_bytes);
+        res_record *o = res_add(rs);
+        if (!o) return 1;
+        const int f32 = strcmp(r->op, "matmul") == 0;
+        res_str(o, "op", "op", r->op);
+        res_str(o, "variant", "variant", tc_variant_name(r->variant));
+        res_obj(o, "plan", "plan", r->plan ? "yes" : "no", r->plan ? "true" : "false");
+        res_str(o, "device", "device", r->device_name);
+        res_obj(o, "shape", "shape", r->shape, r->shape_json);
+        res_times(o, r->ms, r->runs, samples);
+        res_num(o, f32 ? "gflops" : "gops", "GOP/s", "%.1f", r->gops);
+        if (f && f != r) res_num(o, "speedup_vs_f32", "vs f32", "%.2fx", f->median_ms / r->median_ms);
+        res_num(o, "max_abs_err", "max abs", "%.3e", r->max_abs);
+        res_num(o, "rel_err", "rel err", "%.2e", r->rel);
+        res_num(o, "sqnr_db", "SQNR dB", "%.1f", isfinite(r->sqnr_db) ? r->sqnr_db : 999.0);
+        res_num(o, "weight_bytes", "weight bytes", "%.0f", r->weight_bytes);
     }
+    return 0;
 }
 
-static void write_json(FILE *f, const qlist *l)
+int cli_bench_quant(const cli_args *a)
 {
-    fprintf(f, "{\"records\": [\n");
-    for (int i = 0; i < l->n; i++) {
-        const qrec *r = &l->recs[i], *fl = float_of(l, r);
-        fprintf(f,
-                "%s  {\"op\": \"%s\", \"variant\": \"%s\", \"plan\": %s, \"device\": \"%s\", \"shape\": %s, "
-                "\"median_ms\": %.6f, \"p90_ms\": %.6f, \"%s\": %.3f, \"max_abs_err\": %.6e, \"rel_err\": %.6e, "
-                "\"sqnr_db\": %.3f, \"weight_bytes\": %.0f",
-                i ? ",\n" : "", r->op, tc_variant_name(r->variant), r->plan ? "true" : "false", r->device_name,
-                r->shape_json, r->median_ms, r->p90_ms, strcmp(r->op, "matmul") == 0 ? "gflops" : "gops", r->gops,
-                r->max_abs, r->rel, isfinite(r->sqnr_db) ? r->sqnr_db : 999.0, r->weight_bytes);
-        if (fl && fl != r) fprintf(f, ", \"speedup_vs_f32\": %.3f", fl->median_ms / r->median_ms);
-        fprintf(f, "}");
-    }
-    fprintf(f, "\n]}\n");
-}
-
-int cli_bench_quant(int argc, char **argv)
-{
-    static const char *const known[] = {"--device", "--sizes", "--variants", "--reps", "--budget", "--json", "--out", NULL};
-    if (!cli_known(argc, argv, known)) return 2;
-    const char *dev = cli_opt(argc, argv, "--device"), *json = cli_opt(argc, argv, "--json");
-    const char *sizes_s = cli_opt(argc, argv, "--sizes"), *vars_s = cli_opt(argc, argv, "--variants");
-    const char *out_s = cli_opt(argc, argv, "--out");
-    qopts o = {.reps = cli_opt(argc, argv, "--reps") ? atoi(cli_opt(argc, argv, "--reps")) : 10,
-               .budget_ms = cli_opt(argc, argv, "--budget") ? atof(cli_opt(argc, argv, "--budget")) : 3000.0,
-               .out = !out_s || strcmp(out_s, "s8") == 0 ? TC_DTYPE_S8
-                      : strcmp(out_s, "u8") == 0         ? TC_DTYPE_U8
-                      : strcmp(out_s, "f32") == 0        ? TC_DTYPE_F32
-                                                         : TC_DTYPE_COUNT};
-    if (o.reps < 1 || o.reps > 1000 || !(o.budget_ms > 0) || o.out == TC_DTYPE_COUNT) {
-        fprintf(stderr, "tinycl bench quant: --reps 1..1000, --budget > 0, --out s8, u8 or f32\n");
-        return 2;
-    }
+    const char *sizes_s = cli_get(a, "--sizes"), *vars_s = cli_get(a, "--variants"), *dt = cli_get(a, "--dtype");
+    qopts o = {.reps = (int)cli_int(a, "--reps", 10),
+               .budget_ms = cli_ms(a, "--budget", 3000.0),
+               .out = !dt || strcmp(dt, "s8") == 0 ? TC_DTYPE_S8 : strcmp(dt, "u8") == 0 ? TC_DTYPE_U8 : TC_DTYPE_F32};
     /* the int8 op's variants: named, or by device type every one but ref (seconds per
      * run at these sizes) and but the shapes meant for the other type */
     char buf[1024];
@@ -378,38 +355,28 @@ int cli_bench_quant(int argc, char **argv)
     o_other.vars[0] = TC_VARIANT_OPENCL, o_other.vars[1] = TC_VARIANT_GPU, o_other.nvars = 2;
     if (vars_s) {
         snprintf(buf, sizeof buf, "%s", vars_s);
-        for (char *tok = strtok(buf, ","); tok && o.nvars < TC_VARIANT_COUNT; tok = strtok(NULL, ","))
-            if (tc_variant_parse(tok, &o.vars[o.nvars++]) != TC_OK) {
-                fprintf(stderr, "tinycl bench quant: %s\n", tc_last_error(NULL));
-                return 2;
-            }
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (o.nvars == TC_VARIANT_COUNT) return cli_misuse(a, "too many variants");
+            if (tc_variant_parse(tok, &o.vars[o.nvars++]) != TC_OK) return cli_misuse(a, "%s", tc_last_error(NULL));
+        }
+        if (!o.nvars) return cli_misuse(a, "--variants names no variant");
     }
     /* sizes: each parsed by the first pair that accepts it */
     int npairs = (int)(sizeof pairs / sizeof pairs[0]), nsizes = 0, which[MAX_SIZES];
     int64_t shapes[MAX_SIZES][SHAPE_WORDS]; /* each pair's shape struct */
     snprintf(buf, sizeof buf, "%s", sizes_s ? sizes_s : "1024x1024x1024,2048x2048x2048,256x4096x1024:tb");
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         int p = 0;
         while (p < npairs && (nsizes == MAX_SIZES || pairs[p].parse(tok, shapes[nsizes]) != 0)) p++;
-        if (p == npairs) {
-            fprintf(stderr, "tinycl bench quant: bad size '%s'; sizes are", tok);
-            for (int i = 0; i < npairs; i++) fprintf(stderr, "%s %s", i ? "," : "", pairs[i].syntax);
-            fprintf(stderr, "\n");
-            return 2;
-        }
+        if (p == npairs) return cli_misuse(a, "bad size '%s'; sizes are %s", tok, pairs[0].syntax);
         which[nsizes++] = p;
     }
-    int last = tc_device_count() - 1, first = last > 0; /* every OpenCL device, else ref */
-    if (dev) {
-        if (tc_device_find(dev, &first) != TC_OK) {
-            fprintf(stderr, "tinycl bench quant: %s\n", tc_last_error(NULL));
-            return 2;
-        }
-        last = first;
-    }
+    if (!nsizes) return cli_misuse(a, "--sizes names no size");
     qlist l = {NULL, 0, 0};
     int failed = 0;
-    for (int di = first; di <= last; di++) {
+    for (int k = 0; k < a->ndevices; k++) {
+        const int di = a->devices[k];
+        if (di == 0 && !a->device_source && a->ndevices > 1) continue; /* every device: the OpenCL ones */
         char spec[16];
         snprintf(spec, sizeof spec, "%d", di);
         tc_ctx *ctx;
@@ -431,18 +398,9 @@ int cli_bench_quant(int argc, char **argv)
         }
         tc_ctx_free(ctx);
     }
-    print_table(&l);
-    if (json) {
-        FILE *f = fopen(json, "w");
-        if (!f) {
-            fprintf(stderr, "tinycl bench quant: cannot write %s\n", json);
-            failed = 1;
-        } else {
-            write_json(f, &l);
-            fclose(f);
-            printf("wrote %s\n", json);
-        }
-    }
+    res_set rs = {.reps = o.reps, .has_budget = 1, .budget_ms = o.budget_ms};
+    failed |= to_records(&l, cli_get(a, "--samples") != NULL, &rs) || res_output(&rs, a);
+    res_free(&rs);
     free(l.recs);
     return failed;
 }

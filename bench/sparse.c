@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "bench/meta.h"
+#include "bench/results.h"
 #include "check/opdesc.h"
 
 #define MAX_LIST 16
@@ -21,8 +23,9 @@ typedef struct {
     const char *op, *variant, *format;
     char device[256];
     int64_t batch, out, in;
-    double sparsity, median_ms, p90_ms, gflops, err, speedup;
+    double sparsity, median_ms, gflops, err, speedup;
     size_t weight_bytes;
+    double *ms; /* run times, in run order (owned) */
     int reps;
 } record;
 
@@ -151,17 +154,22 @@ static int run_device(int dev, int64_t out, int64_t in, const double *sp, int ns
             /* the variant AUTO runs */
             const char *v = tc_ctx_is_ref(ctx) ? "ref" : tc_ctx_device(ctx)->type == TC_DEVICE_CPU ? "cpu" : "gpu";
             *r = (record){d->b == 1 ? "spmv" : "spmm", v, tc_sparse_format_name(info.format), "", d->b, out, in,
-                          sp[si], 0, 0, 0, err[bi], 0, info.total_bytes, reps};
+                          sp[si], 0, 0, err[bi], 0, info.total_bytes, NULL, reps};
             *rd = (record){"matmul", tc_variant_name(tc_linear_plan_variant(dense, d->b)), "dense", "", d->b, out, in,
-                           sp[si], 0, 0, 0, 0, 0, info.dense_bytes, reps};
+                           sp[si], 0, 0, 0, 0, info.dense_bytes, NULL, reps};
             snprintf(r->device, sizeof r->device, "%s", name);
             snprintf(rd->device, sizeof rd->device, "%s", name);
-            cli_stats(d->t_sparse, reps, &r->median_ms, &r->p90_ms);
-            cli_stats(d->t_dense, reps, &rd->median_ms, &rd->p90_ms);
+            r->ms = malloc((size_t)reps * sizeof *r->ms), rd->ms = malloc((size_t)reps * sizeof *rd->ms);
+            if (!r->ms || !rd->ms) {
+                failed = 1;
+                break;
+            }
+            memcpy(r->ms, d->t_sparse, (size_t)reps * sizeof *r->ms);
+            memcpy(rd->ms, d->t_dense, (size_t)reps * sizeof *rd->ms);
+            r->median_ms = res_median(r->ms, reps), rd->median_ms = res_median(rd->ms, reps);
             r->gflops = 2.0 * (double)d->b * (double)info.nnz / r->median_ms * 1e-6;
             rd->gflops = 2.0 * (double)d->b * (double)(out * in) / rd->median_ms * 1e-6;
-            double p90;
-            cli_stats(d->ratio, reps, &r->speedup, &p90);
+            r->speedup = res_median(d->ratio, reps); /* the median of the rounds' ratios */
             speed[si * nb + bi] = r->speedup;
             fprintf(stderr, "  %s batch %lld sparsity %g: sparse %.3f ms, dense %.3f ms (build %.0f ms)\n", name,
                     (long long)d->b, sp[si], r->median_ms, rd->median_ms, build_ms);
@@ -190,115 +198,107 @@ static int run_device(int dev, int64_t out, int64_t in, const double *sp, int ns
     return failed;
 }
 
-static void print_results(const record *recs, int n, const breakeven *be, int nbe)
+/* Breakeven lines: after the table on stdout, else on stderr. */
+static void print_breakevens(FILE *f, const breakeven *be, int nbe)
 {
-    printf("%-40.40s %5s %8s %-7s %11s %-6s %11s %8s %9s %9s %9s\n", "device", "batch", "sparsity", "format",
-           "sparse ms", "dense", "dense ms", "speedup", "sparse MB", "dense MB", "rel err");
-    for (int i = 0; i + 1 < n; i += 2) {
-        const record *r = &recs[i], *d = &recs[i + 1];
-        printf("%-40.40s %5lld %7.1f%% %-7s %11.3f %-6s %11.3f %7.2fx %9.1f %9.1f %9.1e\n", r->device,
-               (long long)r->batch, 100.0 * r->sparsity, r->format, r->median_ms, d->variant, d->median_ms, r->speedup,
-               (double)r->weight_bytes / 1e6, (double)d->weight_bytes / 1e6, r->err);
-    }
     for (int i = 0; i < nbe; i++) {
         if (be[i].sparsity < 0)
-            printf("breakeven  %-40.40s batch %3lld: dense wins at every sparsity of the sweep\n", be[i].device,
-                   (long long)be[i].batch);
+            fprintf(f, "breakeven  %-40.40s batch %3lld: dense wins at every sparsity of the sweep\n", be[i].device,
+                    (long long)be[i].batch);
         else
-            printf("breakeven  %-40.40s batch %3lld: sparse wins from %g%% sparsity\n", be[i].device,
-                   (long long)be[i].batch, 100.0 * be[i].sparsity);
+            fprintf(f, "breakeven  %-40.40s batch %3lld: sparse wins from %g%% sparsity\n", be[i].device,
+                    (long long)be[i].batch, 100.0 * be[i].sparsity);
     }
 }
 
-static int write_json(const char *path, const record *recs, int n, const breakeven *be, int nbe)
+/* "breakeven": [{"device", "batch", "sparsity" (null: dense always wins)}] */
+static char *breakeven_json(const breakeven *be, int nbe)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "tinycl bench sparse: cannot write %s\n", path);
-        return 1;
-    }
-    fprintf(f, "{\"records\": [\n");
-    for (int i = 0; i < n; i++) {
-        const record *r = &recs[i];
-        fprintf(f,
-                "%s  {\"op\": \"%s\", \"variant\": \"%s\", \"device\": \"%s\", \"shape\": {\"m\": %lld, \"n\": %lld, "
-                "\"k\": %lld, \"batch\": %lld, \"sparsity\": %g, \"format\": \"%s\"}, \"median_ms\": %.6f, "
-                "\"p90_ms\": %.6f, \"gflops\": %.3f, \"weight_bytes\": %zu, \"reps\": %d",
-                i ? ",\n" : "", r->op, r->variant, r->device, (long long)r->batch, (long long)r->out, (long long)r->in,
-                (long long)r->batch, r->sparsity, r->format, r->median_ms, r->p90_ms, r->gflops, r->weight_bytes,
-                r->reps);
-        if (strcmp(r->op, "matmul") != 0)
-            fprintf(f, ", \"max_rel_err\": %.3e, \"speedup_vs_dense\": %.3f", r->err, r->speedup);
-        fprintf(f, "}");
-    }
-    fprintf(f, "\n], \"breakeven\": [\n");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    fprintf(f, "[");
     for (int i = 0; i < nbe; i++) {
-        fprintf(f, "%s  {\"device\": \"%s\", \"batch\": %lld, \"sparsity\": ", i ? ",\n" : "", be[i].device,
-                (long long)be[i].batch);
+        fprintf(f, "%s{\"device\": ", i ? ", " : "");
+        meta_json_string(f, be[i].device);
+        fprintf(f, ", \"batch\": %lld, \"sparsity\": ", (long long)be[i].batch);
         if (be[i].sparsity < 0)
             fprintf(f, "null}");
         else
             fprintf(f, "%g}", be[i].sparsity);
     }
-    fprintf(f, "\n]}\n");
-    const int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        fprintf(stderr, "tinycl bench sparse: cannot write %s\n", path);
-        return 1;
+    fprintf(f, "]");
+    return fclose(f) == 0 ? buf : (free(buf), NULL);
+}
+
+static int to_records(const record *recs, int n, int samples, res_set *rs)
+{
+    for (int i = 0; i < n; i++) {
+        const record *r = &recs[i];
+        res_record *o = res_add(rs);
+        if (!o) return 1;
+        char text[160], json[256];
+        snprintf(text, sizeof text, "%lldx%lld batch %lld %.1f%% %s", (long long)r->out, (long long)r->in,
+                 (long long)r->batch, 100.0 * r->sparsity, r->format);
+        snprintf(json, sizeof json,
+                 "{\"m\": %lld, \"n\": %lld, \"k\": %lld, \"batch\": %lld, \"sparsity\": %g, \"format\": \"%s\"}",
+                 (long long)r->batch, (long long)r->out, (long long)r->in, (long long)r->batch, r->sparsity, r->format);
+        res_str(o, "op", "op", r->op);
+        res_str(o, "variant", "variant", r->variant);
+        res_str(o, "device", "device", r->device);
+        res_obj(o, "shape", "shape", text, json);
+        res_times(o, r->ms, r->reps, samples);
+        res_num(o, "gflops", "GFLOP/s", "%.1f", r->gflops);
+        res_num(o, "weight_bytes", "weight bytes", "%.0f", (double)r->weight_bytes);
+        if (strcmp(r->op, "matmul") != 0) {
+            res_num(o, "speedup_vs_dense", "vs dense", "%.2fx", r->speedup);
+            res_num(o, "max_rel_err", "rel err", "%.1e", r->err);
+        }
     }
-    printf("wrote %s\n", path);
     return 0;
 }
 
-int cli_bench_sparse(int argc, char **argv)
+int cli_bench_sparse(const cli_args *a)
 {
-    static const char *const known[] = {"--device", "--json",   "--sparsity", "--batch",
-                                        "--shape",  "--format", "--reps",     NULL};
-    if (!cli_known(argc, argv, known)) return 2;
-    const char *dev = cli_opt(argc, argv, "--device"), *json = cli_opt(argc, argv, "--json");
-    const char *sp_s = cli_opt(argc, argv, "--sparsity"), *b_s = cli_opt(argc, argv, "--batch");
-    const char *shape = cli_opt(argc, argv, "--shape"), *fmt = cli_opt(argc, argv, "--format");
+    const char *sp_s = cli_get(a, "--sparsity"), *b_s = cli_get(a, "--batch");
+    const char *shape = cli_get(a, "--shape"), *fmt = cli_get(a, "--sparse-format");
     double sp[MAX_LIST], bv[MAX_LIST];
     const int nsp = parse_list(sp_s ? sp_s : "0,50,70,80,90,95,99", sp, 0.0, 100.0);
     const int nb = parse_list(b_s ? b_s : "1,32", bv, 1.0, 65536.0);
-    const int reps = cli_opt(argc, argv, "--reps") ? atoi(cli_opt(argc, argv, "--reps")) : 20;
+    const int reps = (int)cli_int(a, "--reps", 20);
     long long out = 4096, in = 4096;
     int used = 0;
     tc_sparse_format format = TC_SPARSE_CSR;
-    if (nsp < 1 || nb < 1 || reps < 1 || reps > 10000 ||
-        (shape && (sscanf(shape, "%lldx%lld%n", &out, &in, &used) != 2 || shape[used] || out < 1 || in < 1 ||
-                   out * in >= (1ll << 30))) ||
-        (fmt && tc_sparse_format_parse(fmt, &format) != TC_OK)) {
-        fprintf(stderr, "usage: tinycl bench sparse [--device D] [--json FILE] [--sparsity PCT,...] [--batch B,...]\n"
-                        "                           [--shape OUTxIN] [--format csr|bsr1x4|bsr1x8|bsr4x4|auto] "
-                        "[--reps N]\n  sparsities in [0, 100), batches >= 1, OUT*IN below 2^30\n");
-        return 2;
-    }
+    if (nsp < 1) return cli_misuse(a, "--sparsity takes up to %d percentages in [0, 100), not '%s'", MAX_LIST, sp_s);
+    if (nb < 1) return cli_misuse(a, "--batch takes up to %d batch sizes >= 1, not '%s'", MAX_LIST, b_s);
+    if (shape && (sscanf(shape, "%lldx%lld%n", &out, &in, &used) != 2 || shape[used] || out < 1 || in < 1 ||
+                  out * in >= (1ll << 30)))
+        return cli_misuse(a, "--shape takes OUTxIN with OUT*IN below 2^30, not '%s'", shape);
+    if (fmt && tc_sparse_format_parse(fmt, &format) != TC_OK)
+        return cli_misuse(a, "--sparse-format takes csr, bsr1x4, bsr1x8, bsr4x4 or auto, not '%s'", fmt);
     int64_t bs[MAX_LIST];
     for (int i = 0; i < nsp; i++) sp[i] /= 100.0;
     for (int i = 0; i < nb; i++) bs[i] = (int64_t)bv[i];
-    /* every OpenCL device, or the one asked for (ref too) */
-    int first = 1, last = tc_device_count() - 1;
-    if (dev) {
-        if (tc_device_find(dev, &first) != TC_OK) {
-            fprintf(stderr, "tinycl bench sparse: %s\n", tc_last_error(NULL));
-            return 2;
-        }
-        last = first;
-    }
-    const int ndev = last >= first ? last - first + 1 : 0;
-    record *recs = calloc((size_t)(2 * nsp * nb * (ndev ? ndev : 1)), sizeof *recs);
-    breakeven *be = calloc((size_t)(nb * (ndev ? ndev : 1)), sizeof *be);
+    record *recs = calloc((size_t)(2 * nsp * nb * a->ndevices), sizeof *recs);
+    breakeven *be = calloc((size_t)(nb * a->ndevices), sizeof *be);
     if (!recs || !be) {
         free(recs), free(be);
         return 1;
     }
-    int failed = 0, nrec = 0, nbe = 0;
-    for (int d = first; d <= last; d++)
-        failed |= run_device(d, out, in, sp, nsp, bs, nb, format, reps, recs, &nrec, be, &nbe);
-    if (!ndev) printf("no OpenCL device: %s (--device ref runs the references)\n", tc_device_probe_message());
-    print_results(recs, nrec, be, nbe);
-    if (json) failed |= write_json(json, recs, nrec, be, nbe);
+    int failed = 0, nrec = 0, nbe = 0, ran = 0;
+    for (int k = 0; k < a->ndevices; k++) {
+        if (a->devices[k] == 0 && !a->device_source) continue; /* every OpenCL device; ref when asked for */
+        failed |= run_device(a->devices[k], out, in, sp, nsp, bs, nb, format, reps, recs, &nrec, be, &nbe);
+        ran++;
+    }
+    if (!ran) printf("no OpenCL device: %s (--device ref runs the references)\n", tc_device_probe_message());
+    res_set rs = {.reps = reps, .extra_key = "breakeven", .extra_json = breakeven_json(be, nbe)};
+    failed |= !rs.extra_json || to_records(recs, nrec, cli_get(a, "--samples") != NULL, &rs) || res_output(&rs, a);
+    print_breakevens(cli_get(a, "--format") || cli_get(a, "--out") ? stderr : stdout, be, nbe);
+    free(rs.extra_json);
+    res_free(&rs);
+    for (int i = 0; i < nrec; i++) free(recs[i].ms);
     free(recs), free(be);
     return failed;
 }

@@ -1,63 +1,175 @@
-/* The `tinycl` command: devices, check, bench, eval, params. */
+/* The `tinycl` command: the table of subcommands and their flags, and dispatch. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "bench/cli.h"
+#include "tinycl/tinycl.h"
 
-static void usage(FILE *f)
+#define F_DEVICE                                                                                              \
+    {"--device", "D[,D...]", CLI_DEVICES,                                                                     \
+     "devices: ref, cl:N, N, cpu, gpu or a name substring (default: $TINYCL_DEVICE, else every device)", 0, 0, NULL}
+#define F_REPS(what) {"--reps", "N", CLI_INT, "timed runs " what " (default 10)", 1, 1000, NULL}
+#define F_SEED(dflt) {"--seed", "S", CLI_SEED, "seed of the random inputs (default " dflt ")", 0, 0, NULL}
+#define F_JSON {"--json", "FILE", CLI_OUTFILE, "also write the results with their meta object to FILE as JSON", 0, 0, NULL}
+#define F_FORMAT {"--format", "F", CLI_CHOICE, "how results are printed (default table)", 0, 0, "table|md|csv|json|jsonl"}
+#define F_OUT {"--out", "FILE", CLI_OUTFILE, "print the results to FILE instead of standard output", 0, 0, NULL}
+#define F_DATA {"--data", "DIR", CLI_DIR, "folder with the models and digits_test.tcd", 0, 0, NULL}
+#define F_SAMPLES {"--samples", "", CLI_BOOL, "add the time of every run (\"samples\", ms) to each record", 0, 0, NULL}
+
+const cli_cmd cli_commands[] = {
+    {"devices", "", 0, "list the devices: ref, then every OpenCL device", NULL, cli_devices, {{0}}},
+    {"ops", "", 0, "list the ops with their variants and the size syntax of 'bench OP --sizes'", NULL, cli_ops, {{0}}},
+    {"check", "", 0, "run every op x variant on each device against the reference; exit 1 on a failure",
+     "Each case gets fresh seeded random inputs, guard canaries around the output and\n"
+     "the op's tolerance (max relative error, NMSE or exact).",
+     cli_check,
+     {F_DEVICE,
+      {"--op", "OP", CLI_TEXT, "only this op (see 'tinycl ops')", 0, 0, NULL},
+      {"--variant", "V", CLI_TEXT, "only this variant", 0, 0, NULL},
+      F_SEED("20261122")}},
+    {"bench", "OP", 1, "time every variant of OP on each device, with speedups over ref and CLBlast",
+     "OP is any op of 'tinycl ops' (conv is conv2d). Each variant is warmed up, then run\n"
+     "up to --reps times (stopping once --budget ms are spent after 3 runs); records\n"
+     "hold min, median, p90 and max ms, the run count, GFLOP/s, GB/s and the error\n"
+     "against the reference. Sizes: 'tinycl ops' lists each op's syntax; matmul and\n"
+     "conv2d have defaults.",
+     cli_bench,
+     {F_DEVICE,
+      {"--sizes", "S[,S...]", CLI_TEXT, "sizes in the op's syntax", 0, 0, NULL},
+      {"--variants", "V[,V...]", CLI_TEXT, "only these variants of the op", 0, 0, NULL},
+      F_REPS("per variant"),
+      {"--budget", "MS", CLI_MS, "time budget per variant and size, ms (default 3000)", 0, 0, NULL},
+      {"--profile", "on|off", CLI_CHOICE, "print each device's per-op device-time report", 0, 0, "on|off"},
+      {"--trace", "FILE", CLI_OUTFILE, "write a Chrome trace (Perfetto, chrome://tracing) of the one --device", 0, 0,
+       NULL},
+      {"--interleave", "on|off", CLI_CHOICE,
+       "time every size x variant in turn, one call each per round (ratios hold on a busy machine)", 0, 0, "on|off"},
+      F_SEED("12345"), F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+    {"bench model", "", 0, "the digit models' forward pass with layer plans made at load against one-shot ops",
+     "Each size is a model and a batch of test images (MODEL:BATCH); its variants run in\n"
+     "turn, run after run, the order alternating, in one process. `plan` runs every layer\n"
+     "through the plan made at load, `oneshot` through the one-shot op (validate, choose\n"
+     "a variant, prepare the weights on every call); the speedup is the median of the\n"
+     "per-run ratios. `--variants oneshot,oneshot` times the method's own noise.",
+     cli_bench_model,
+     {F_DEVICE,
+      {"--sizes", "M:B[,M:B...]", CLI_TEXT,
+       "models and batches (default mlp_digits:1,mlp_digits:359,cnn_digits:1,cnn_digits:359)", 0, 0, NULL},
+      {"--variants", "V[,V]", CLI_TEXT, "oneshot, plan (default both)", 0, 0, NULL},
+      {"--reps", "N", CLI_INT, "timed runs per variant (default 50)", 1, 10000, NULL},
+      {"--budget", "MS", CLI_MS, "time budget per size, ms (default 3000)", 0, 0, NULL},
+      F_DATA, F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+    {"bench quant", "", 0, "the int8 GEMM against the f32 matmul on the same data, with errors and weight bytes",
+     "Sizes are MxNxK[:tb] (default 1024x1024x1024,2048x2048x2048,256x4096x1024:tb). The\n"
+     "f32 inputs are quantized per column (B) and per tensor (A); each int8 variant runs\n"
+     "with and without a plan, interleaved with the f32 matmul, and each result's error\n"
+     "is taken against the exact (f64) product. Without --variants: every variant for\n"
+     "the device type but ref; without --device: every OpenCL device.",
+     cli_bench_quant,
+     {F_DEVICE,
+      {"--sizes", "S[,S...]", CLI_TEXT, "MxNxK[:tb] sizes", 0, 0, NULL},
+      {"--variants", "V[,V...]", CLI_TEXT, "int8 variants: ref, opencl, gpu, vnni, vnni256", 0, 0, NULL},
+      F_REPS("per variant"),
+      {"--budget", "MS", CLI_MS, "time budget per size, ms (default 3000)", 0, 0, NULL},
+      {"--dtype", "T", CLI_CHOICE, "the int8 op's output (default s8)", 0, 0, "s8|u8|f32"},
+      F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+    {"bench sparse", "", 0, "where pruned weights start to pay: sparse products against the dense kernel",
+     "One random OUT x IN weight is pruned to each sparsity of the sweep (magnitude, the\n"
+     "storage format's block pattern); at each batch the sparse product (spmv at batch 1,\n"
+     "spmm above) and the best dense kernel of the same shape (a linear plan, recorded as\n"
+     "op matmul) run in alternation; the speedup is the median of the rounds' ratios. The\n"
+     "breakeven of a batch is the lowest sparsity from which sparse wins at every higher\n"
+     "one (JSON: \"breakeven\" beside the records). Every OpenCL device unless --device.",
+     cli_bench_sparse,
+     {F_DEVICE,
+      {"--sparsity", "P[,P...]", CLI_TEXT, "percentages in [0, 100) (default 0,50,70,80,90,95,99)", 0, 0, NULL},
+      {"--batch", "B[,B...]", CLI_TEXT, "batch sizes (default 1,32)", 0, 0, NULL},
+      {"--shape", "OUTxIN", CLI_TEXT, "the weight's shape (default 4096x4096)", 0, 0, NULL},
+      {"--sparse-format", "F", CLI_TEXT, "storage: csr, bsr1x4, bsr1x8, bsr4x4 or auto (default csr)", 0, 0, NULL},
+      {"--reps", "N", CLI_INT, "rounds (default 20)", 1, 10000, NULL},
+      F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+    {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, per device",
+     "The models and test split are found in --data DIR, else $TINYCL_DATA_DIR, else\n"
+     "./data, the share/tinycl folder beside an installed tinycl, or the install prefix.",
+     cli_eval,
+     {F_DEVICE,
+      {"--model", "FILE.tcw", CLI_INFILE, "evaluate this model file only", 0, 0, NULL},
+      F_DATA}},
+    {"peak", "", 0, "device peaks (clpeak's figures): f32 FMA, int8 dot, read and transfer bandwidth, launch latency",
+     "Every figure comes from kernels and timers of the library (kernels/peak.cl): f32\n"
+     "FMA GFLOP/s for float, float2 ... float16; int8 dot-product GOP/s; global-memory\n"
+     "read GB/s; host-to-device and device-to-host GB/s; kernel launch latency in us.\n"
+     "Throughputs come from the fastest run, latency from the median. Not on ref.",
+     cli_peak,
+     {F_DEVICE, F_REPS("per figure"),
+      {"--metrics", "M[,M...]", CLI_TEXT,
+       "only these: f32_fma, int8_dot, read_bw, h2d_bw, d2h_bw, launch_us (default: all)", 0, 0, NULL},
+      F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+    {"params", "", 0, "each device's kernel parameters and where each came from",
+     "Values come from the parameter table's row for the device, from TINYCL_PARAMS\n"
+     "(\"gemm.cpu_wg=8,eltwise.vw=4\") or from tc_kernel_params_set; a work-group size a\n"
+     "kernel could not take shows with its reduction. ref runs no kernels.",
+     cli_params,
+     {F_DEVICE, {"--check", "on|off", CLI_CHOICE, "first run every op's checks with these parameters", 0, 0, "on|off"}}},
+};
+const int cli_ncommands = (int)(sizeof cli_commands / sizeof cli_commands[0]);
+
+/* The command named by argv[0] or, for two-word commands ("bench model"), by
+ * argv[0] and argv[1]; *words says how many it took. */
+static const cli_cmd *find(int argc, char **argv, int *words)
 {
-    fprintf(f,
-            "usage: tinycl <command> [options]\n"
-            "  devices                                   list devices (ref, then every OpenCL device)\n"
-            "  check [--device D] [--op OP] [--variant V] [--seed S]\n"
-            "                                            every op x variant on D (default: every device) vs ref\n"
-            "  bench matmul [--device D] [--sizes MxNxK,...] [--variants V,...] [--reps N] [--budget MS]\n"
-            "               [--profile on] [--trace FILE] [--interleave on] [--json FILE]\n"
-            "                                            median of N runs per variant; --profile on adds the\n"
-            "                                            per-op device-time report of each device; --trace\n"
-            "                                            writes a Chrome trace (Perfetto) of one --device;\n"
-            "                                            --interleave on times every size x variant in turn\n"
-            "  bench conv [--device D] [--sizes SPEC,...] [...as matmul]\n"
-            "                                            SPEC: n1c64h56w56k64r3s3 (batch, channels, height, width,\n"
-            "                                            output channels, kernel rows, cols) then optionally\n"
-            "                                            st2 (stride) pad1 dil2 g64 (groups) bias relu\n"
-            "  bench quant [--device D] [--sizes MxNxK[:tb],...] [--variants V,...] [--out s8|u8|f32] [--json FILE]\n"
-            "                                            int8 ops against f32 on the same data: time, GOP/s, error\n"
-            "                                            against the exact product, weight bytes\n"
-            "  bench OP --sizes S,... [...as matmul]    any op `tinycl check` runs (softmax, linear, pool ...);\n"
-            "                                            the size syntax is the op's (see its descriptor)\n"
-            "  bench model [--device D] [--sizes MODEL:BATCH,...] [--variants oneshot,plan] [--reps N]\n"
-            "              [--budget MS] [--json FILE]\n"
-            "                                            forward pass of the digit models (default mlp_digits and\n"
-            "                                            cnn_digits at batch 1 and 359) with layer plans made at load\n"
-            "                                            and with one-shot ops, timed in turn in one run\n"
-            "  bench sparse [--device D] [--json FILE] [--sparsity PCT,...] [--batch B,...] [--shape OUTxIN]\n"
-            "               [--format F] [--reps N]      pruned OUTxIN weights (default 4096x4096) at each sparsity\n"
-            "                                            (0,50,70,80,90,95,99) and batch (1,32): spmv/spmm against\n"
-            "                                            the best dense kernel, interleaved; prints each device's\n"
-            "                                            breakeven sparsity\n"
-            "  eval [--device D] [--model FILE.tcw] [--data FILE.tcd]\n"
-            "                                            test-set accuracy of the digit models (default: both, every\n"
-            "                                            device; files from $TINYCL_DATA_DIR, else ./data)\n"
-            "  params [--device D] [--check on]          kernel parameters per device and where each came from\n"
-            "                                            (table row or TINYCL_PARAMS=family.field=N,...); --check on\n"
-            "                                            runs every op with them first and shows reduced work-groups\n"
-            "devices: ref, cl:N, N, cpu, gpu, or a name substring; TINYCL_DEVICE sets the default\n");
+    char two[64];
+    snprintf(two, sizeof two, "%s %s", argv[0], argc > 1 ? argv[1] : "");
+    for (int w = 2; w >= 1; w--)
+        for (int i = 0; i < cli_ncommands; i++)
+            if (strcmp(cli_commands[i].name, w == 2 ? two : argv[0]) == 0) {
+                *words = w;
+                return &cli_commands[i];
+            }
+    return NULL;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        cli_usage(stderr);
+        return 2;
     }
-    if (strcmp(argv[1], "devices") == 0) return cli_devices(argc - 2, argv + 2);
-    if (strcmp(argv[1], "check") == 0) return cli_check(argc - 2, argv + 2);
-    if (strcmp(argv[1], "bench") == 0) return cli_bench(argc - 2, argv + 2);
-    if (strcmp(argv[1], "eval") == 0) return cli_eval(argc - 2, argv + 2);
-    if (strcmp(argv[1], "params") == 0) return cli_params(argc - 2, argv + 2);
-    fprintf(stderr, "tinycl: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return 2;
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("tinycl %s (commit %s)\n", tc_version(), tc_git_commit());
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0) {
+        if (argc == 2) {
+            cli_usage(stdout);
+            return 0;
+        }
+        int words = 0;
+        const cli_cmd *cmd = find(argc - 2, argv + 2, &words);
+        if (!cmd || argc > 2 + words) {
+            fprintf(stderr, "tinycl help: %s '%s'\n", cmd ? "one command at a time, not" : "no command",
+                    argv[cmd ? 2 + words : 2]);
+            cli_usage(stderr);
+            return 2;
+        }
+        cli_help(cmd);
+        return 0;
+    }
+    int words = 0;
+    const cli_cmd *cmd = find(argc - 1, argv + 1, &words);
+    if (!cmd) {
+        fprintf(stderr, "tinycl: unknown command '%s'\n", argv[1]);
+        cli_usage(stderr);
+        return 2;
+    }
+    cli_args a;
+    int rc = cli_parse(cmd, argc - 1 - words, argv + 1 + words, &a);
+    if (rc) return rc < 0 ? 0 : rc;
+    a.argc = argc;
+    a.argv = argv;
+    return cmd->run(&a);
 }

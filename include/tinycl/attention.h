@@ -14,6 +14,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef enum {
     TC_ATTN_BHLD = 0, /* [B, heads, tokens, Dh] */
@@ -107,6 +108,7 @@ size_t tc_kv_cache_bytes(const tc_kv_cache *c);
 /* The configuration it was created with (zeros for NULL). */
 tc_kv_cache_config tc_kv_cache_config_of(const tc_kv_cache *c);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* Every case also runs on views this many elements into larger tensors. */
 #define TC_CHECK_VIEW_OFFSET 5
@@ -42,6 +43,7 @@ const char *tc_check_op_name(int i);
 tc_status tc_check_run(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t seed, tc_check_fn fn, void *user,
                        int *failures);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

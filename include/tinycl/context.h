@@ -16,6 +16,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef struct tc_ctx tc_ctx;
 
@@ -46,6 +47,7 @@ void tc_ctx_mem_reset_peak(tc_ctx *ctx);
  * (such as tc_ctx_create) on this thread. Never NULL. */
 const char *tc_last_error(const tc_ctx *ctx);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

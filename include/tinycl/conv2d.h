@@ -10,6 +10,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef struct {
     int stride_h, stride_w;
@@ -29,6 +30,7 @@ tc_status tc_conv2d_out_size(int64_t in, int64_t kernel, int stride, int pad, in
 
 tc_status tc_conv2d(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, tc_tensor *y, const tc_conv2d_params *p);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

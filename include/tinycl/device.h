@@ -11,6 +11,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef enum {
     TC_DEVICE_REF = 0, /* plain C on the host */
@@ -57,6 +58,7 @@ const char *tc_device_probe_message(void);
 
 const char *tc_device_type_name(tc_device_type t);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

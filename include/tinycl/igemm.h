@@ -28,6 +28,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* K * 255 * 255 < 2^31: the largest K whose s32 sums cannot overflow. */
 #define TC_IGEMM_MAX_K 33025
@@ -73,6 +74,7 @@ tc_status tc_igemm_plan_run(tc_igemm_plan *plan, const tc_tensor *a, tc_tensor *
 tc_variant tc_igemm_plan_variant(const tc_igemm_plan *plan);
 void tc_igemm_plan_free(tc_igemm_plan *plan);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

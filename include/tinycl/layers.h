@@ -10,6 +10,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* Every op takes a params struct whose `variant` selects the implementation
  * (include/tinycl/variant.h); a NULL params pointer means the defaults (AUTO). */
@@ -98,6 +99,7 @@ typedef struct {
 tc_argmax_params tc_argmax_defaults(void);
 tc_status tc_argmax(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_argmax_params *p);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef struct {
     int trans_a;
@@ -29,6 +30,7 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
 /* The variant AUTO would run for this shape on this context's device. */
 tc_variant tc_matmul_auto_variant(const tc_ctx *ctx, int64_t m, int64_t n, int64_t k, int trans_a, int trans_b);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

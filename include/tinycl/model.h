@@ -10,6 +10,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef enum {
     TC_LAYER_LINEAR = 1,
@@ -71,6 +72,7 @@ tc_status tc_model_predict(tc_model *m, const tc_tensor *x, tc_tensor *pred);
  * both are NULL and nothing stays allocated. */
 tc_status tc_dataset_load(tc_ctx *ctx, const char *path, tc_tensor **images, tc_tensor **labels);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

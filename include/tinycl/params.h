@@ -15,6 +15,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* Overrides parameters of this context: "family.field=value[,...]" (spaces
  * allowed around entries), like CLBlast's OverrideParameters. All entries are
@@ -28,6 +29,7 @@ tc_status tc_kernel_params_set(tc_ctx *ctx, const char *spec);
  * reduction a launch made to it. */
 tc_status tc_kernel_params_print(const tc_ctx *ctx, FILE *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

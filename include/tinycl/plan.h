@@ -15,6 +15,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef struct tc_linear_plan tc_linear_plan;
 typedef struct tc_conv2d_plan tc_conv2d_plan;
@@ -46,6 +47,7 @@ tc_status tc_conv2d_plan_run(tc_conv2d_plan *plan, const tc_tensor *x, tc_tensor
 tc_variant tc_conv2d_plan_variant(const tc_conv2d_plan *plan);
 void tc_conv2d_plan_free(tc_conv2d_plan *plan);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -25,6 +25,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef struct {
     char op[32];       /* "matmul", or a user scope's name (truncated) */
@@ -77,6 +78,7 @@ tc_status tc_prof_report(tc_ctx *ctx, FILE *out);
  * device track, in microseconds since the context was created. */
 tc_status tc_prof_write_trace(tc_ctx *ctx, FILE *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef struct {
     int axis;                  /* -1: one scale and zero point for the whole tensor */
@@ -30,6 +31,7 @@ tc_status tc_tensor_quant(const tc_tensor *t, tc_quant *out);
 /* 1 when t carries quantization parameters. */
 int tc_tensor_is_quantized(const tc_tensor *t);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* ---- parameters from a range ------------------------------------------------
  * The range [min, max] is first widened to include 0, so that real zero is exactly
@@ -86,6 +87,7 @@ tc_status tc_observer_params(const tc_observer *obs, tc_dtype dtype, int symmetr
  * observer's axis, which must have as many channels in t's dims). */
 tc_status tc_observer_set_quant(const tc_observer *obs, int symmetric, tc_tensor *t);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* ---- magnitude pruning ------------------------------------------------------
  * Host-side transforms run once on f32 weights (any context; views too). Bad
@@ -138,6 +139,7 @@ tc_variant tc_sparse_conv2d_plan_variant(const tc_sparse_conv2d_plan *plan);
 tc_status tc_sparse_conv2d_plan_info(const tc_sparse_conv2d_plan *plan, tc_sparse_info *out);
 void tc_sparse_conv2d_plan_free(tc_sparse_conv2d_plan *plan);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

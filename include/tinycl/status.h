@@ -5,6 +5,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef enum {
     TC_OK = 0,
@@ -27,6 +28,7 @@ typedef enum {
 /* Short, constant name of a status ("TC_ERR_SHAPE"). */
 const char *tc_status_name(tc_status s);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 #define TC_MAX_DIMS 4
 
@@ -49,6 +50,7 @@ int64_t tc_tensor_numel(const tc_tensor *t);
 int64_t tc_tensor_offset(const tc_tensor *t);
 size_t tc_tensor_bytes(const tc_tensor *t);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

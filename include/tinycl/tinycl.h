@@ -3,6 +3,7 @@
 #define TINYCL_H
 
 #include "tinycl/status.h"
+#include "tinycl/version.h"
 #include "tinycl/device.h"
 #include "tinycl/context.h"
 #include "tinycl/tensor.h"
@@ -18,6 +19,7 @@
 #include "tinycl/sparse.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
+#include "tinycl/peak.h"
 #include "tinycl/params.h"
 #include "tinycl/check.h"
 

@@ -8,6 +8,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 typedef enum {
     TC_VARIANT_AUTO = 0, /* chosen by device type, shape and the device parameter table */
@@ -28,6 +29,7 @@ const char *tc_variant_name(tc_variant v);
 /* Parses a name ("cpu", "clblast", ...); TC_ERR_INVALID_ARG when unknown. */
 tc_status tc_variant_parse(const char *name, tc_variant *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,7 @@
 
 #include "check/oplist.h"
 #include "check/opdesc.h"
+#include "tinycl/opencl.h"
 
 #define TC_OP_EXTERN(name) extern const tc_opdesc tc_opdesc_##name;
 TC_OP_LIST(TC_OP_EXTERN)
@@ -110,10 +111,44 @@ static void rand_bytes(void *dst, size_t n, uint64_t *state)
     for (size_t i = 0; i < n; i++) ((unsigned char *)dst)[i] = (unsigned char)tc_rng_next(state);
 }
 
+#define WRAP_GUARD 1028 /* bytes around a wrapped tensor in its application buffer: an unaligned offset */
+
+/* Wrap mode: an application buffer [canary | n elements | canary] wrapped as a 1-D
+ * tensor at the elements' offset; *keep holds a reference to the buffer when not NULL. */
+static tc_status wrap_base(tc_ctx *ctx, tc_dtype dt, int64_t n, cl_mem *keep, tc_tensor **base)
+{
+    const size_t es = tc_dtype_size(dt), total = (size_t)n * es + 2 * WRAP_GUARD;
+    cl_int err;
+    cl_mem m = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, total, NULL, &err);
+    if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clCreateBuffer (wrapped)");
+    const unsigned char pat = TC_CANARY;
+    err = clEnqueueFillBuffer(ctx->queue, m, &pat, 1, 0, total, 0, NULL, NULL);
+    tc_status s = err == CL_SUCCESS ? tc_tensor_wrap(ctx, m, WRAP_GUARD / es, dt, 1, &n, base)
+                                    : tc_fail_cl(ctx, err, "clEnqueueFillBuffer (wrapped)");
+    if (s == TC_OK && keep)
+        *keep = m;
+    else
+        clReleaseMemObject(m); /* the tensor holds its own reference */
+    return s;
+}
+
+/* 1 when the canaries around output i's wrapped tensor are intact. */
+static int wrap_guards_intact(const tc_opdata *d, int i)
+{
+    const size_t bytes = d->out[i].base->bytes;
+    unsigned char *all = malloc(bytes + 2 * WRAP_GUARD);
+    int ok = all && clEnqueueReadBuffer(d->out[i].base->ctx->queue, d->wrap_out[i], CL_TRUE, 0,
+                                        bytes + 2 * WRAP_GUARD, all, 0, NULL, NULL) == CL_SUCCESS;
+    for (size_t k = 0; ok && k < WRAP_GUARD; k++) ok = all[k] == TC_CANARY && all[WRAP_GUARD + bytes + k] == TC_CANARY;
+    free(all);
+    return ok;
+}
+
 /* A tensor of dims, or in view mode a view d->view_off elements into a 1-D tensor
- * with VIEW_TAIL more elements whose contents are `fill` (numel + off + tail elements). */
+ * with VIEW_TAIL more elements whose contents are `fill` (numel + off + tail elements).
+ * In wrap mode the 1-D tensor wraps an application buffer (*keep: its handle). */
 static tc_status view_tensor(tc_ctx *ctx, const tc_opdata *d, tc_dtype dt, int ndim, const int64_t *dims, size_t guard,
-                             tc_tensor **base, tc_tensor **view)
+                             cl_mem *keep, tc_tensor **base, tc_tensor **view)
 {
     int64_t numel;
     size_t bytes;
@@ -121,7 +156,9 @@ static tc_status view_tensor(tc_ctx *ctx, const tc_opdata *d, tc_dtype dt, int n
     tc_status s = tc_dims_count(ctx, dt, ndim, dims, &numel, &bytes);
     if (s != TC_OK) return s;
     const int64_t total[1] = {numel + d->view_off + (d->view_off ? VIEW_TAIL : 0)};
-    s = guard ? tc_tensor_create_guarded(ctx, dt, 1, total, guard, base) : tc_tensor_create(ctx, dt, 1, total, base);
+    s = d->wrap ? wrap_base(ctx, dt, total[0], keep, base)
+        : guard ? tc_tensor_create_guarded(ctx, dt, 1, total, guard, base)
+                : tc_tensor_create(ctx, dt, 1, total, base);
     if (s == TC_OK) s = tc_tensor_view(*base, d->view_off, ndim, dims, view);
     return s;
 }
@@ -133,9 +170,9 @@ tc_status tc_opdata_input(tc_ctx *ctx, tc_opdata *d, tc_dtype dt, int ndim, cons
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "too many inputs");
     }
     d->host_in[d->nin] = host;
-    if (!d->view_off) return tc_tensor_from_host(ctx, dt, ndim, dims, host, &d->in[d->nin++]);
+    if (!d->view_off && !d->wrap) return tc_tensor_from_host(ctx, dt, ndim, dims, host, &d->in[d->nin++]);
     tc_tensor *base = NULL;
-    tc_status s = view_tensor(ctx, d, dt, ndim, dims, 0, &base, &d->in[d->nin++]);
+    tc_status s = view_tensor(ctx, d, dt, ndim, dims, 0, NULL, &base, &d->in[d->nin++]);
     if (s == TC_OK) {
         /* around the view: NaN for floats, so a kernel that reads outside it fails */
         size_t es = tc_dtype_size(dt), nb = base->bytes;
@@ -160,8 +197,8 @@ tc_status tc_opdata_input(tc_ctx *ctx, tc_opdata *d, tc_dtype dt, int ndim, cons
 tc_status tc_opdata_output(tc_ctx *ctx, tc_opdata *d, tc_dtype dt, int ndim, const int64_t *dims, uint64_t *rng)
 {
     if (d->nout == TC_OP_MAX_OUT) return tc_fail(ctx, TC_ERR_INVALID_ARG, "too many outputs");
-    tc_opout *o = &d->out[d->nout++];
-    tc_status s = view_tensor(ctx, d, dt, ndim, dims, 1024, &o->base, &o->t);
+    tc_opout *o = &d->out[d->nout];
+    tc_status s = view_tensor(ctx, d, dt, ndim, dims, 1024, &d->wrap_out[d->nout++], &o->base, &o->t);
     if (s != TC_OK) return s;
     o->init = malloc(o->base->bytes);
     o->expected = malloc(o->t->bytes);
@@ -191,6 +228,7 @@ void tc_opdata_free(tc_opdata *d)
     for (int i = 0; i < d->nout; i++) {
         tc_tensor_free(d->out[i].t);
         tc_tensor_free(d->out[i].base);
+        if (d->wrap_out[i]) clReleaseMemObject(d->wrap_out[i]);
         free(d->out[i].init);
         free(d->out[i].expected);
     }
@@ -291,7 +329,8 @@ static int compare_one(const tc_opdesc *op, const tc_opdata *d, const tc_opout *
         ok = 0;
     }
     free(all);
-    if (ok && !tc_tensor_guards_intact(o->base)) {
+    const int i = (int)(o - d->out);
+    if (ok && !(tc_tensor_guards_intact(o->base) && (!d->wrap_out[i] || wrap_guards_intact(d, i)))) {
         snprintf(msg, n, "a guard canary around the output was overwritten");
         ok = 0;
     }
@@ -327,8 +366,8 @@ static uint64_t case_seed(uint64_t seed, int op, int cs)
     return tc_rng_next(&s);
 }
 
-tc_status tc_check_run(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t seed, tc_check_fn fn, void *user,
-                       int *failures)
+static tc_status run_checks(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t seed, tc_check_fn fn,
+                            void *user, int *failures, int wrap)
 {
     if (!ctx || !failures) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_check_run: NULL argument");
     if (op && !tc_opdesc_find(op)) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_check_run: unknown op '%s'", op);
@@ -351,6 +390,7 @@ tc_status tc_check_run(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t
             tc_opdata d;
             memset(&d, 0, sizeof d);
             d.view_off = r.view_offset;
+            d.wrap = wrap;
             tc_status s = desc->setup(ctx, cs, r.seed, &d);
             for (int vi = 0; vi < desc->nvariants; vi++) {
                 tc_variant v = desc->variants[vi];
@@ -379,4 +419,17 @@ tc_status tc_check_run(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t
         }
     }
     return TC_OK;
+}
+
+tc_status tc_check_run(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t seed, tc_check_fn fn, void *user,
+                       int *failures)
+{
+    return run_checks(ctx, op, variant, seed, fn, user, failures, 0);
+}
+
+tc_status tc_check_run_wrapped(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t seed, tc_check_fn fn,
+                               void *user, int *failures)
+{
+    if (ctx && ctx->is_ref) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_check_run_wrapped: ref has no OpenCL buffers");
+    return run_checks(ctx, op, variant, seed, fn, user, failures, 1);
 }

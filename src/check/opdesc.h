@@ -71,6 +71,11 @@ typedef struct {
     void *prep;
     tc_variant prep_variant;
     void (*prep_free)(void *prep);
+    /* wrap mode: every input and output lives in an application buffer wrapped by
+     * tc_tensor_wrap at an element offset; wrap_out[i] holds output i's buffer,
+     * with canaries on both sides */
+    int wrap;
+    cl_mem wrap_out[TC_OP_MAX_OUT];
 } tc_opdata;
 
 typedef struct {
@@ -91,6 +96,10 @@ typedef struct {
     tc_metric metric;           /* default metric and tolerance of every output */
     double tol;
 } tc_opdesc;
+
+/* tc_check_run in wrap mode (tc_opdata.wrap); not on `ref`. */
+tc_status tc_check_run_wrapped(tc_ctx *ctx, const char *op, tc_variant variant, uint64_t seed, tc_check_fn fn,
+                               void *user, int *failures);
 
 /* registry (check/oplist.h) */
 int tc_opdesc_count(void);

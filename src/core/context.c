@@ -46,6 +46,7 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
             tc_fail(NULL, TC_ERR_OPENCL, "clCreateCommandQueue failed: %s", tc_cl_error_name(err));
             return TC_ERR_OPENCL;
         }
+        clRetainDevice(ctx->dev); /* released by tc_ctx_free, as for tc_ctx_wrap */
         tc_pocl_track(ctx, +1);
     }
     if (profiling && (s = tc_prof_init(ctx)) != TC_OK) {
@@ -79,6 +80,7 @@ void tc_ctx_free(tc_ctx *ctx)
     tc_clblast_release(ctx);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->cl) clReleaseContext(ctx->cl);
+    if (ctx->dev) clReleaseDevice(ctx->dev);
     if (ctx->pocl) tc_pocl_track(ctx, -1);
     free(ctx);
 }

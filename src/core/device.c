@@ -26,8 +26,6 @@ static struct {
 } g_cl;
 static pthread_once_t g_cl_once = PTHREAD_ONCE_INIT;
 
-static void fill_info(int index, cl_pair pair, tc_device_info *info);
-
 static void enumerate(void)
 {
     cl_platform_id plats[16];
@@ -48,7 +46,7 @@ static void enumerate(void)
         if (nd > MAX_CL_DEVICES) nd = MAX_CL_DEVICES;
         for (cl_uint d = 0; d < nd && g_cl.n < MAX_CL_DEVICES; d++) {
             g_cl.pairs[g_cl.n] = (cl_pair){plats[p], devs[d]};
-            fill_info(g_cl.n + 1, g_cl.pairs[g_cl.n], &g_cl.info[g_cl.n]);
+            tc_device_fill_cl(g_cl.n + 1, plats[p], devs[d], &g_cl.info[g_cl.n]);
             g_cl.n++;
         }
     }
@@ -90,11 +88,10 @@ static void str_info(cl_device_id d, cl_device_info what, char *dst, size_t n)
     dst[n - 1] = '\0';
 }
 
-static void fill_info(int index, cl_pair pair, tc_device_info *info)
+void tc_device_fill_cl(int index, cl_platform_id platform, cl_device_id d, tc_device_info *info)
 {
     memset(info, 0, sizeof *info);
     info->index = index;
-    cl_device_id d = pair.device;
     cl_device_type type = 0;
     clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     info->type = (type & CL_DEVICE_TYPE_GPU)           ? TC_DEVICE_GPU
@@ -105,7 +102,7 @@ static void fill_info(int index, cl_pair pair, tc_device_info *info)
     str_info(d, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
     str_info(d, CL_DEVICE_VERSION, info->version, sizeof info->version);
     str_info(d, CL_DRIVER_VERSION, info->driver, sizeof info->driver);
-    if (clGetPlatformInfo(pair.platform, CL_PLATFORM_NAME, sizeof info->platform, info->platform, NULL) !=
+    if (clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof info->platform, info->platform, NULL) !=
         CL_SUCCESS)
         info->platform[0] = '\0';
     info->platform[sizeof info->platform - 1] = '\0';
@@ -172,6 +169,14 @@ int tc_device_handles(int index, cl_platform_id *plat, cl_device_id *dev)
     *plat = g_cl.pairs[index - 1].platform;
     *dev = g_cl.pairs[index - 1].device;
     return 1;
+}
+
+int tc_device_index_of(cl_device_id dev)
+{
+    const int n = cl_count();
+    for (int i = 0; i < n; i++)
+        if (g_cl.pairs[i].device == dev) return i + 1;
+    return -1;
 }
 
 static int icontains(const char *hay, const char *needle)

@@ -19,6 +19,7 @@
 #define TC_ERR_LEN 8192
 #define TC_MAX_KERNELS 16
 #define TC_SCRATCH_SLOTS 4
+#define TC_CANARY 0xA5u /* guard byte around test outputs */
 
 typedef struct tc_program {
     char *name;
@@ -46,6 +47,7 @@ struct tc_ctx {
     cl_mem scratch[TC_SCRATCH_SLOTS];
     size_t scratch_bytes[TC_SCRATCH_SLOTS];
     int used_clblast;
+    int cache_hits, cache_writes; /* programs loaded from / written to the binary cache */
     unsigned igemm_unbuilt; /* bit per variant whose igemm kernels failed to build: AUTO skips it */
     size_t mem_current, mem_peak;
     char err[TC_ERR_LEN];
@@ -77,6 +79,7 @@ typedef struct {
     void *host_alloc;
     cl_mem buf;      /* OpenCL: payload (a sub-buffer when guarded) */
     cl_mem parent;   /* OpenCL guarded: whole allocation */
+    int external;    /* wraps an application buffer: not counted in the memory statistics */
 } tc_storage;
 
 struct tc_tensor {
@@ -110,6 +113,10 @@ void tc_mem_sub(tc_ctx *ctx, size_t bytes);
 /* tensors */
 tc_status tc_tensor_create_guarded(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, size_t guard,
                                    tc_tensor **out);
+/* A tensor of dims (numel elements, already checked) `offset` elements into st,
+ * owning one reference to st. */
+tc_status tc_tensor_on_storage(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, int64_t numel,
+                               int64_t offset, tc_storage *st, tc_tensor **out);
 /* 1 when both guard areas still hold the canary pattern. */
 int tc_tensor_guards_intact(const tc_tensor *t);
 /* Validation helper: checks non-NULL, context, dtype and ndim; writes a message. */
@@ -135,11 +142,28 @@ tc_status tc_scratch_get(tc_ctx *ctx, int slot, size_t bytes, cl_mem *out);
 /* kernels */
 const char *tc_kernel_source(const char *program); /* embedded kernels/<program>.cl */
 int tc_device_handles(int index, cl_platform_id *plat, cl_device_id *dev);
+/* Fills *info from OpenCL handles; `index` is stored as given. */
+void tc_device_fill_cl(int index, cl_platform_id platform, cl_device_id dev, tc_device_info *info);
+/* tinycl's index of an OpenCL device (>= 1), or -1 when it is not listed (a sub-device). */
+int tc_device_index_of(cl_device_id dev);
 /* Compiles `src` for the context's device; TC_ERR_BUILD with the log on failure. */
 tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *src, const char *options,
                                   cl_program *out);
 /* Kernel `kernel` of kernels/<program>.cl built with `options`; owned by the context. */
 tc_status tc_get_kernel(tc_ctx *ctx, const char *program, const char *options, const char *kernel, cl_kernel *out);
+/* Program binary cache (cache.c): 1 and the directory (TINYCL_CACHE_DIR, else
+ * the XDG cache directory; created), or 0 when off (TINYCL_CACHE=0, or PoCL
+ * without TINYCL_CACHE=1) or unusable. */
+int tc_cache_dir(const tc_ctx *ctx, char *buf, size_t n);
+typedef struct {
+    char key[1400]; /* what the binary was built from, stored in the file */
+    uint64_t hash;  /* of the key: the file name */
+} tc_cache_entry;
+void tc_cache_key(tc_ctx *ctx, const char *const *srcs, int nsrcs, const char *options, tc_cache_entry *e);
+/* 1 and a malloc'd binary when a whole, matching entry exists. */
+int tc_cache_load(const char *dir, const char *program, const tc_cache_entry *e, unsigned char **bin, size_t *n);
+/* Best effort: a temporary file renamed into place; 1 when written. */
+int tc_cache_store(const char *dir, const char *program, const tc_cache_entry *e, const unsigned char *bin, size_t n);
 /* Sets arguments from (size, pointer) pairs; n pairs. */
 tc_status tc_set_args(tc_ctx *ctx, cl_kernel k, int n, ...);
 tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, const size_t *gws, const size_t *lws);

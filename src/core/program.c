@@ -21,6 +21,36 @@ static tc_status build(tc_ctx *ctx, const char *program, const char *options, cl
     return tc_program_build_source(ctx, program, src, options, out);
 }
 
+/* A program from a cached binary, or NULL when there is none or it does not build. */
+static cl_program from_cache(tc_ctx *ctx, const char *dir, const char *program, const tc_cache_entry *e,
+                             const char *opts)
+{
+    unsigned char *bin;
+    size_t n;
+    if (!tc_cache_load(dir, program, e, &bin, &n)) return NULL;
+    cl_int err, st;
+    const unsigned char *bins[1] = {bin};
+    cl_program prog = clCreateProgramWithBinary(ctx->cl, 1, &ctx->dev, &n, bins, &st, &err);
+    free(bin);
+    if (err == CL_SUCCESS && st == CL_SUCCESS && clBuildProgram(prog, 1, &ctx->dev, opts, NULL, NULL) == CL_SUCCESS) {
+        ctx->cache_hits++;
+        return prog;
+    }
+    if (prog) clReleaseProgram(prog);
+    return NULL; /* stale or refused by the driver: rebuilt from source and rewritten */
+}
+
+static void to_cache(tc_ctx *ctx, const char *dir, const char *program, const tc_cache_entry *e, cl_program prog)
+{
+    size_t n = 0;
+    if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof n, &n, NULL) != CL_SUCCESS || n == 0) return;
+    unsigned char *bin = malloc(n);
+    if (bin && clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS) {
+        ctx->cache_writes += tc_cache_store(dir, program, e, bin, n);
+    }
+    free(bin);
+}
+
 tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *src, const char *options,
                                   cl_program *out)
 {
@@ -28,10 +58,16 @@ tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *
     /* kernels/iface.h and kernels/common.clh go in front of every program */
     const char *iface = tc_kernel_source("iface"), *common = tc_kernel_source("common");
     const char *srcs[3] = {iface ? iface : "", common ? common : "", src};
+    char opts[1024], dir[1024];
+    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable %s", options ? options : "");
+    tc_cache_entry e;
+    const int cached = tc_cache_dir(ctx, dir, sizeof dir);
+    if (cached) {
+        tc_cache_key(ctx, srcs, 3, opts, &e);
+        if ((*out = from_cache(ctx, dir, program, &e, opts)) != NULL) return TC_OK;
+    }
     cl_program prog = clCreateProgramWithSource(ctx->cl, 3, srcs, NULL, &err);
     if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clCreateProgramWithSource");
-    char opts[1024];
-    snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable %s", options ? options : "");
     err = clBuildProgram(prog, 1, &ctx->dev, opts, NULL, NULL);
     if (err != CL_SUCCESS) {
         char log[TC_ERR_LEN - 256];
@@ -42,6 +78,7 @@ tc_status tc_program_build_source(tc_ctx *ctx, const char *program, const char *
         return tc_fail(ctx, TC_ERR_BUILD, "building kernels/%s.cl with '%s' failed (%s):\n%s", program, opts,
                        tc_cl_error_name(err), log);
     }
+    if (cached) to_cache(ctx, dir, program, &e, prog);
     *out = prog;
     return TC_OK;
 }

@@ -6,8 +6,6 @@
 
 #include "core/internal.h"
 
-#define CANARY 0xA5u
-
 size_t tc_dtype_size(tc_dtype d)
 {
     switch (d) {
@@ -65,7 +63,7 @@ static void storage_release(tc_ctx *ctx, tc_storage *st)
     if (st->buf) clReleaseMemObject(st->buf);
     if (st->parent) clReleaseMemObject(st->parent);
     free(st->host_alloc);
-    tc_mem_sub(ctx, st->bytes + 2 * st->guard);
+    if (!st->external) tc_mem_sub(ctx, st->bytes + 2 * st->guard);
     free(st);
 }
 
@@ -86,7 +84,7 @@ static tc_status storage_alloc(tc_ctx *ctx, size_t bytes, size_t guard, tc_stora
             return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes", total);
         }
         st->host = (char *)st->host_alloc + guard;
-        if (guard) memset(st->host_alloc, CANARY, total);
+        if (guard) memset(st->host_alloc, TC_CANARY, total);
     } else if (ctx->info.max_alloc_bytes && total > ctx->info.max_alloc_bytes) {
         free(st);
         return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "%zu bytes exceed the device's largest allocation (%llu)",
@@ -99,7 +97,7 @@ static tc_status storage_alloc(tc_ctx *ctx, size_t bytes, size_t guard, tc_stora
             return tc_fail_cl(ctx, err, "clCreateBuffer");
         }
         if (guard) {
-            unsigned char pat = CANARY;
+            unsigned char pat = TC_CANARY;
             err = clEnqueueFillBuffer(ctx->queue, m, &pat, 1, 0, total, 0, NULL, NULL);
             cl_buffer_region r = {guard, bytes};
             cl_mem sub = err == CL_SUCCESS
@@ -131,20 +129,27 @@ static tc_status tensor_new(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t
     size_t bytes;
     tc_status s = tc_dims_count(ctx, dtype, ndim, dims, &numel, &bytes);
     if (s != TC_OK) return s;
+    tc_storage *st = NULL;
+    s = storage_alloc(ctx, bytes, guard, &st);
+    if (s == TC_OK && (s = tc_tensor_on_storage(ctx, dtype, ndim, dims, numel, 0, st, out)) != TC_OK)
+        storage_release(ctx, st);
+    return s;
+}
+
+tc_status tc_tensor_on_storage(tc_ctx *ctx, tc_dtype dtype, int ndim, const int64_t *dims, int64_t numel,
+                               int64_t offset, tc_storage *st, tc_tensor **out)
+{
     tc_tensor *t = calloc(1, sizeof *t);
     if (!t) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
-    s = storage_alloc(ctx, bytes, guard, &t->st);
-    if (s != TC_OK) {
-        free(t);
-        return s;
-    }
     t->ctx = ctx;
     tc_ctx_retain(ctx);
     t->dtype = dtype;
     t->ndim = ndim;
     memcpy(t->dims, dims, (size_t)ndim * sizeof *dims);
     t->numel = numel;
-    t->bytes = bytes;
+    t->bytes = (size_t)numel * tc_dtype_size(dtype);
+    t->offset = offset;
+    t->st = st;
     *out = t;
     return TC_OK;
 }
@@ -291,7 +296,7 @@ int tc_tensor_guards_intact(const tc_tensor *t)
     }
     int ok = 1;
     for (size_t i = 0; i < st->guard && ok; i++)
-        ok = all[i] == CANARY && all[st->guard + st->bytes + i] == CANARY;
+        ok = all[i] == TC_CANARY && all[st->guard + st->bytes + i] == TC_CANARY;
     if (!t->ctx->is_ref) free(all);
     return ok;
 }
