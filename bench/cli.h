@@ -98,8 +98,8 @@ int cli_ops(const cli_args *a);
 int cli_check(const cli_args *a);
 int cli_bench(const cli_args *a);
 int cli_bench_model(const cli_args *a);
-int cli_bench_quant(const cli_args *a);
-int cli_bench_sparse(const cli_args *a);
+int cli_bench_quant(const cli_args *a);  /* bench/quant.c */
+int cli_bench_sparse(const cli_args *a); /* bench/sparse.c */
 int cli_eval(const cli_args *a);
 int cli_peak(const cli_args *a);
 int cli_params(const cli_args *a);

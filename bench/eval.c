@@ -1,5 +1,6 @@
-/* tinycl eval: accuracy of the trained digit models on the held-out test split,
- * per device, and the test images whose prediction differs from ref. */
+/* tinycl eval: accuracy of the trained digit models on the held-out test split, per
+ * device, in f32 and as int8 models quantized at eval time from the training split;
+ * how many predictions differ from ref (and, for int8, from f32 on the same device). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,13 +8,14 @@
 #include <unistd.h>
 
 #include "bench/cli.h"
+#include "bench/results.h"
 #include "tinycl/tinycl.h"
 
 #define MAX_SHOWN 20
 
 typedef struct {
     char name[40];
-    int64_t n, classes;
+    int64_t n, classes, bytes;
     int32_t *pred, *labels;
     float *prob; /* the model's outputs [n, classes] */
 } eval_run;
@@ -26,23 +28,29 @@ static void run_free(eval_run *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Outputs, predictions and labels of one model on one device (index dev); 0 on success. */
-static int evaluate(int dev, const char *model_path, const char *data_path, eval_run *r)
+/* Outputs, predictions and labels of one model on one device (index dev), quantized
+ * from the calibration images when q is given; 0 on success. */
+static int evaluate(int dev, const char *model_path, const char *data_path, const char *calib_path,
+                    const tc_model_quant_options *q, eval_run *r)
 {
     char spec[16];
     snprintf(spec, sizeof spec, "%d", dev);
     tc_ctx *ctx = NULL;
-    tc_model *m = NULL;
-    tc_tensor *x = NULL, *labels = NULL, *pred = NULL, *prob = NULL;
+    tc_model *m = NULL, *qm = NULL;
+    tc_tensor *x = NULL, *labels = NULL, *pred = NULL, *prob = NULL, *cx = NULL, *cl = NULL;
     if (tc_ctx_create(spec, 0, &ctx) != TC_OK) {
         fprintf(stderr, "tinycl eval: device %s: %s\n", spec, tc_last_error(NULL));
         return 1;
     }
     tc_status s = tc_model_load(ctx, model_path, &m);
     if (s == TC_OK) s = tc_dataset_load(ctx, data_path, &x, &labels);
+    if (s == TC_OK && q) s = tc_dataset_load(ctx, calib_path, &cx, &cl);
+    if (s == TC_OK && q) s = tc_model_quantize(m, cx, q, &qm);
+    tc_model *use = qm ? qm : m;
     if (s == TC_OK) {
         r->n = tc_tensor_dim(x, 0);
-        r->classes = tc_model_classes(m);
+        r->classes = tc_model_classes(use);
+        r->bytes = tc_model_bytes(use);
         r->pred = malloc((size_t)r->n * sizeof *r->pred);
         r->labels = malloc((size_t)r->n * sizeof *r->labels);
         r->prob = malloc((size_t)(r->n * r->classes) * sizeof *r->prob);
@@ -50,9 +58,9 @@ static int evaluate(int dev, const char *model_path, const char *data_path, eval
                                             : TC_ERR_OUT_OF_MEMORY;
     }
     if (s == TC_OK) s = tc_tensor_create(ctx, TC_DTYPE_F32, 2, (const int64_t[]){r->n, r->classes}, &prob);
-    if (s == TC_OK) s = tc_model_forward(m, x, prob);
+    if (s == TC_OK) s = tc_model_forward(use, x, prob);
     if (s == TC_OK) s = tc_tensor_read(prob, r->prob, (size_t)(r->n * r->classes) * sizeof *r->prob);
-    if (s == TC_OK) s = tc_model_predict(m, x, pred);
+    if (s == TC_OK) s = tc_model_predict(use, x, pred);
     if (s == TC_OK) s = tc_tensor_read(pred, r->pred, (size_t)r->n * sizeof *r->pred);
     if (s == TC_OK) s = tc_tensor_read(labels, r->labels, (size_t)r->n * sizeof *r->labels);
     if (s != TC_OK) {
@@ -61,56 +69,83 @@ static int evaluate(int dev, const char *model_path, const char *data_path, eval
     } else {
         snprintf(r->name, sizeof r->name, "%s", tc_model_name(m));
     }
-    tc_tensor_free(pred);
-    tc_tensor_free(prob);
-    tc_tensor_free(x);
-    tc_tensor_free(labels);
+    tc_tensor *all[] = {pred, prob, x, labels, cx, cl};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
+    tc_model_free(qm);
     tc_model_free(m);
     tc_ctx_free(ctx);
     return s != TC_OK;
 }
 
-static void report(const eval_run *r, const eval_run *ref, int dev)
+static int64_t differing(const eval_run *a, const eval_run *b)
+{
+    int64_t n = 0;
+    for (int64_t i = 0; i < a->n; i++) n += a->pred[i] != b->pred[i];
+    return n;
+}
+
+/* How far every image is from a tie: the smallest gap between its two largest probabilities. */
+static double top2_gap(const eval_run *r)
+{
+    double gap = INFINITY;
+    for (int64_t i = 0; i < r->n; i++) {
+        const float *p = r->prob + i * r->classes;
+        double a = -INFINITY, b = -INFINITY;
+        for (int64_t c = 0; c < r->classes; c++) {
+            if (p[c] > a) {
+                b = a;
+                a = p[c];
+            } else if (p[c] > b) {
+                b = p[c];
+            }
+        }
+        gap = fmin(gap, a - b);
+    }
+    return gap;
+}
+
+/* The record of run r: against ref's run of the same precision, and for int8 against
+ * f32 on the same device (f32 NULL otherwise). */
+typedef struct {
+    char text[64], json[160];
+} qdesc;
+
+static int record(res_set *rs, const eval_run *r, const eval_run *ref, const eval_run *f32, int dev,
+                  const qdesc *quant)
 {
     tc_device_info info;
     char label[300] = "ref";
-    if (dev && tc_device_get(dev, &info) == TC_OK) snprintf(label, sizeof label, "cl:%d %s", dev - 1, info.name);
-    int64_t correct = 0, differ = 0;
+    if (dev && tc_device_get(dev, &info) == TC_OK) snprintf(label, sizeof label, "%s", info.name);
+    int64_t correct = 0;
     double maxdiff = 0;
-    for (int64_t i = 0; i < r->n; i++) {
-        correct += r->pred[i] == r->labels[i];
-        differ += r->pred[i] != ref->pred[i];
-    }
+    for (int64_t i = 0; i < r->n; i++) correct += r->pred[i] == r->labels[i];
     for (int64_t i = 0; i < r->n * r->classes; i++) maxdiff = fmax(maxdiff, fabs(r->prob[i] - ref->prob[i]));
-    printf("%-12s %-44.44s %6.2f%%  (%lld/%lld)", r->name, label, 100.0 * (double)correct / (double)r->n,
-           (long long)correct, (long long)r->n);
-    if (dev) {
-        printf("  argmax differs from ref on %lld, max |p - p_ref| %.1e", (long long)differ, maxdiff);
-    } else {
-        /* how far every image is from a tie: the smallest gap between its two largest probabilities */
-        double gap = INFINITY;
-        for (int64_t i = 0; i < r->n; i++) {
-            const float *p = r->prob + i * r->classes;
-            double a = -INFINITY, b = -INFINITY;
-            for (int64_t c = 0; c < r->classes; c++) {
-                if (p[c] > a) {
-                    b = a;
-                    a = p[c];
-                } else if (p[c] > b) {
-                    b = p[c];
-                }
-            }
-            gap = fmin(gap, a - b);
-        }
-        printf("  smallest top-2 probability gap %.1e", gap);
+    res_record *e = res_add(rs);
+    if (!e) return 1;
+    res_str(e, "model", "model", r->name);
+    res_str(e, "precision", "precision", f32 ? "int8" : "f32");
+    res_str(e, "device", "device", label);
+    res_num(e, "accuracy", "accuracy %", "%.2f", 100.0 * (double)correct / (double)r->n);
+    res_num(e, "correct", "correct", "%d", (double)correct);
+    res_num(e, "total", "total", "%d", (double)r->n);
+    res_num(e, "model_bytes", "model bytes", "%d", (double)r->bytes);
+    res_num(e, "differs_from_ref", "differs from ref", "%d", (double)differing(r, ref));
+    res_num(e, "max_abs_diff_ref", "max |p - p_ref|", "%.1e", maxdiff);
+    res_num(e, "min_top2_gap", "min top-2 gap", "%.1e", top2_gap(r));
+    if (f32) {
+        double fd = 0;
+        for (int64_t i = 0; i < r->n * r->classes; i++) fd = fmax(fd, fabs(r->prob[i] - f32->prob[i]));
+        res_num(e, "differs_from_f32", "differs from f32", "%d", (double)differing(r, f32));
+        res_num(e, "max_abs_diff_f32", "max |p - p_f32|", "%.1e", fd);
+        res_obj(e, "quantization", "quantization", quant->text, quant->json);
     }
-    printf("\n");
-    for (int64_t i = 0, shown = 0; i < r->n && differ && shown < MAX_SHOWN; i++)
+    for (int64_t i = 0, shown = 0; dev && i < r->n && shown < MAX_SHOWN; i++)
         if (r->pred[i] != ref->pred[i]) {
-            printf("    image %lld: label %d, ref %d, %s %d\n", (long long)i, r->labels[i], ref->pred[i], label,
-                   r->pred[i]);
+            fprintf(stderr, "  %s %s %s: image %lld: label %d, ref %d, device %d\n", r->name, f32 ? "int8" : "f32",
+                    label, (long long)i, r->labels[i], ref->pred[i], r->pred[i]);
             shown++;
         }
+    return 0;
 }
 
 /* Where the digit files are looked for, in order: --data, $TINYCL_DATA_DIR,
@@ -157,39 +192,75 @@ int cli_find_data(const cli_args *a, const char *const *files, int nfiles, char 
     return 2;
 }
 
+/* The quantization options of --observer, --weights and --int8-between, and their description. */
+static tc_model_quant_options quant_options(const cli_args *a, qdesc *d)
+{
+    tc_model_quant_options o = tc_model_quant_defaults();
+    const char *obs = cli_get(a, "--observer"), *wg = cli_get(a, "--weights"), *between = cli_get(a, "--int8-between");
+    for (int k = 0; obs && k < TC_OBSERVER_KIND_COUNT; k++)
+        if (strcmp(obs, tc_observer_kind_name((tc_observer_kind)k)) == 0) o.observer = (tc_observer_kind)k;
+    o.per_channel = !wg || strcmp(wg, "channel") == 0;
+    o.keep_int8 = !between || strcmp(between, "on") == 0;
+    const char *w = o.per_channel ? "channel" : "tensor", *k = tc_observer_kind_name(o.observer);
+    snprintf(d->text, sizeof d->text, "%s, %s, %s", w, k, o.keep_int8 ? "int8" : "f32");
+    snprintf(d->json, sizeof d->json, "{\"weights\": \"per_%s\", \"observer\": \"%s\", \"int8_between\": %s}", w, k,
+             o.keep_int8 ? "true" : "false");
+    return o;
+}
+
 int cli_eval(const cli_args *a)
 {
-    const char *model = cli_get(a, "--model");
-    static const char *const files[] = {"digits_test.tcd", "mlp_digits.tcw", "cnn_digits.tcw"};
-    char dir[4096], mlp[4200], cnn[4200], data[4200];
-    if (cli_find_data(a, files, model ? 1 : 3, dir, sizeof dir)) return 2; /* --model names its own file */
+    const char *model = cli_get(a, "--model"), *prec = cli_get(a, "--precision");
+    const int want_f32 = !prec || strcmp(prec, "int8") != 0, want_int8 = !prec || strcmp(prec, "f32") != 0;
+    /* --model names its own file; int8 needs the training split for calibration */
+    static const char *const files[] = {"digits_test.tcd", "digits_train.tcd", "mlp_digits.tcw", "cnn_digits.tcw"};
+    const char *const need[] = {files[0], want_int8 ? files[1] : files[2], files[2], files[3]};
+    char dir[4096], mlp[4200], cnn[4200], data[4200], calib[4200];
+    qdesc desc;
+    if (cli_find_data(a, need, model ? 1 + want_int8 : 4, dir, sizeof dir)) return 2;
     snprintf(mlp, sizeof mlp, "%s/mlp_digits.tcw", dir);
     snprintf(cnn, sizeof cnn, "%s/cnn_digits.tcw", dir);
     snprintf(data, sizeof data, "%s/digits_test.tcd", dir);
+    snprintf(calib, sizeof calib, "%s/digits_train.tcd", dir);
+    const tc_model_quant_options qo = quant_options(a, &desc);
     const char *models[2] = {model ? model : mlp, model ? NULL : cnn};
-    printf("%-12s %-44s %7s  %s\n", "model", "device", "accuracy", "(correct/total)");
+    res_set rs = {0};
     int failed = 0;
     for (int k = 0; k < 2 && models[k]; k++) {
-        eval_run ref = {0};
-        if (evaluate(0, models[k], data, &ref)) { /* ref is what every device is compared with */
+        eval_run ref = {0}, qref = {0};
+        /* ref is what every device is compared with */
+        if ((want_f32 || want_int8) && evaluate(0, models[k], data, calib, NULL, &ref)) {
             failed = 1;
+            continue;
+        }
+        if (want_int8 && evaluate(0, models[k], data, calib, &qo, &qref)) {
+            failed = 1;
+            run_free(&ref);
             continue;
         }
         for (int i = 0; i < a->ndevices; i++) {
             const int d = a->devices[i];
-            eval_run r = {0};
-            if (d == 0) {
-                report(&ref, &ref, 0);
-            } else if (evaluate(d, models[k], data, &r) == 0) {
-                report(&r, &ref, d);
-                run_free(&r);
-            } else {
-                failed = 1;
+            eval_run r = {0}, q = {0};
+            const int ok = d == 0 || evaluate(d, models[k], data, calib, NULL, &r) == 0;
+            const eval_run *f = d == 0 ? &ref : &r;
+            if (ok && want_f32) failed |= record(&rs, f, &ref, NULL, d, NULL);
+            if (ok && want_int8 && d == 0) failed |= record(&rs, &qref, &qref, f, 0, &desc);
+            if (ok && want_int8 && d != 0) {
+                if (evaluate(d, models[k], data, calib, &qo, &q) == 0)
+                    failed |= record(&rs, &q, &qref, f, d, &desc);
+                else
+                    failed = 1;
             }
+            failed |= !ok;
+            run_free(&r);
+            run_free(&q);
         }
         run_free(&ref);
+        run_free(&qref);
     }
+    failed |= res_output(&rs, a);
+    res_free(&rs);
     const char *why = tc_device_probe_message();
-    if (why[0]) printf("note: %s\n", why);
+    if (why[0]) fprintf(stderr, "note: %s\n", why);
     return failed;
 }

@@ -181,7 +181,9 @@ static void print_table(const res_set *s, FILE *out, int md)
     for (int i = -1; i < s->n; i++) {
         fprintf(out, "%s", md ? "| " : "");
         for (int c = 0; c < nc; c++) {
-            const int width = cols[c]->kind == RES_STR ? -(int)w[c] : (int)w[c];
+            /* text left-aligned (the last column of a plain table unpadded), numbers right-aligned */
+            const int last = !md && c + 1 == nc;
+            const int width = cols[c]->kind == RES_STR ? (last ? 0 : -(int)w[c]) : (int)w[c];
             if (i < 0)
                 snprintf(buf, sizeof buf, "%s", cols[c]->head);
             else

@@ -13,7 +13,7 @@
 #define F_JSON {"--json", "FILE", CLI_OUTFILE, "also write the results with their meta object to FILE as JSON", 0, 0, NULL}
 #define F_FORMAT {"--format", "F", CLI_CHOICE, "how results are printed (default table)", 0, 0, "table|md|csv|json|jsonl"}
 #define F_OUT {"--out", "FILE", CLI_OUTFILE, "print the results to FILE instead of standard output", 0, 0, NULL}
-#define F_DATA {"--data", "DIR", CLI_DIR, "folder with the models and digits_test.tcd", 0, 0, NULL}
+#define F_DATA {"--data", "DIR", CLI_DIR, "folder with the models and the digit splits (digits_test.tcd, digits_train.tcd)", 0, 0, NULL}
 #define F_SAMPLES {"--samples", "", CLI_BOOL, "add the time of every run (\"samples\", ms) to each record", 0, 0, NULL}
 
 const cli_cmd cli_commands[] = {
@@ -59,20 +59,28 @@ const cli_cmd cli_commands[] = {
       {"--reps", "N", CLI_INT, "timed runs per variant (default 50)", 1, 10000, NULL},
       {"--budget", "MS", CLI_MS, "time budget per size, ms (default 3000)", 0, 0, NULL},
       F_DATA, F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
-    {"bench quant", "", 0, "the int8 GEMM against the f32 matmul on the same data, with errors and weight bytes",
-     "Sizes are MxNxK[:tb] (default 1024x1024x1024,2048x2048x2048,256x4096x1024:tb). The\n"
-     "f32 inputs are quantized per column (B) and per tensor (A); each int8 variant runs\n"
-     "with and without a plan, interleaved with the f32 matmul, and each result's error\n"
-     "is taken against the exact (f64) product. Without --variants: every variant for\n"
-     "the device type but ref; without --device: every OpenCL device.",
+    {"bench quant", "", 0, "int8 ops against their f32 counterparts on the same data: time, error, weight bytes",
+     "Each size is a pair, timed interleaved round by round in one run: MxNxK[:tb] the\n"
+     "integer GEMM (op igemm: u8 activations, per-channel s8 weights; once per call and\n"
+     "through a plan) against the f32 matmul; conv2d's spec (n1c64h56w56k64r3s3pad1) the\n"
+     "qconv2d plan against the conv2d plan; linear:BxINxOUT the qlinear plan against the\n"
+     "linear plan, each int8 layer on f32 data (quantized on the fly, dequantized out)\n"
+     "and on u8 data (as inside an int8 model). Inputs are uniform in [-1, 1), the same\n"
+     "on every device. Records add io, the error of each result against the exact (f64)\n"
+     "result of the f32 inputs (max abs, relative, SQNR dB), the speedup over the f32 op\n"
+     "and the weight bytes. By default every OpenCL device (else ref).",
      cli_bench_quant,
      {F_DEVICE,
-      {"--sizes", "S[,S...]", CLI_TEXT, "MxNxK[:tb] sizes", 0, 0, NULL},
-      {"--variants", "V[,V...]", CLI_TEXT, "int8 variants: ref, opencl, gpu, vnni, vnni256", 0, 0, NULL},
-      F_REPS("per variant"),
+      {"--sizes", "S[,S...]", CLI_TEXT,
+       "sizes (default 1024x1024x1024,2048x2048x2048,256x4096x1024:tb,n1c64h56w56k64r3s3pad1,linear:256x1024x1024)",
+       0, 0, NULL},
+      {"--variants", "V[,V...]", CLI_TEXT, "the integer GEMM's variants (default: by device type, all but ref)", 0, 0,
+       NULL},
+      F_REPS("rounds"),
       {"--budget", "MS", CLI_MS, "time budget per size, ms (default 3000)", 0, 0, NULL},
-      {"--dtype", "T", CLI_CHOICE, "the int8 op's output (default s8)", 0, 0, "s8|u8|f32"},
-      F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+      {"--out-dtype", "T", CLI_CHOICE, "igemm's output: requantized s8 or u8, or f32 (default s8)", 0, 0,
+       "s8|u8|f32"},
+      F_SEED("12345"), F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
     {"bench sparse", "", 0, "where pruned weights start to pay: sparse products against the dense kernel",
      "One random OUT x IN weight is pruned to each sparsity of the sweep (magnitude, the\n"
      "storage format's block pattern); at each batch the sparse product (spmv at batch 1,\n"
@@ -88,13 +96,26 @@ const cli_cmd cli_commands[] = {
       {"--sparse-format", "F", CLI_TEXT, "storage: csr, bsr1x4, bsr1x8, bsr4x4 or auto (default csr)", 0, 0, NULL},
       {"--reps", "N", CLI_INT, "rounds (default 20)", 1, 10000, NULL},
       F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
-    {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, per device",
-     "The models and test split are found in --data DIR, else $TINYCL_DATA_DIR, else\n"
-     "./data, the share/tinycl folder beside an installed tinycl, or the install prefix.",
+    {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, f32 and int8, per device",
+     "The models and data are found in --data DIR, else $TINYCL_DATA_DIR, else ./data,\n"
+     "the share/tinycl folder beside an installed tinycl, or the install prefix. int8\n"
+     "models are quantized at eval time on each device (tc_model_quantize) with the\n"
+     "training split (digits_train.tcd) as calibration data, never the test images\n"
+     "they are scored on. Records: model, precision, device, accuracy (percent),\n"
+     "correct, total, model_bytes (parameters and their quantization), predictions\n"
+     "that differ from ref's (and for int8 from f32's on the same device).",
      cli_eval,
      {F_DEVICE,
       {"--model", "FILE.tcw", CLI_INFILE, "evaluate this model file only", 0, 0, NULL},
-      F_DATA}},
+      F_DATA,
+      {"--precision", "P", CLI_CHOICE, "f32, int8 or both (default)", 0, 0, "f32|int8|both"},
+      {"--observer", "K", CLI_CHOICE, "int8: the activations' calibration (default minmax)", 0, 0,
+       "minmax|moving_avg|percentile|mse"},
+      {"--weights", "G", CLI_CHOICE, "int8: weight scales per output channel (default) or per tensor", 0, 0,
+       "channel|tensor"},
+      {"--int8-between", "on|off", CLI_CHOICE, "int8: activations stay int8 between quantized layers (default on)",
+       0, 0, "on|off"},
+      F_JSON, F_FORMAT, F_OUT}},
     {"peak", "", 0, "device peaks (clpeak's figures): f32 FMA, int8 dot, read and transfer bandwidth, launch latency",
      "Every figure comes from kernels and timers of the library (kernels/peak.cl): f32\n"
      "FMA GFLOP/s for float, float2 ... float16; int8 dot-product GOP/s; global-memory\n"

@@ -95,3 +95,26 @@ __kernel void global_avgpool(__global const float *x, const ulong xo, __global f
     for (int j = HW16; j < HW; j++) s += xp[j];
     y[p] = s / HW;
 }
+
+#ifdef QT
+/* Max pooling of 8-bit values (QT is char or uchar), one output per work-item as
+ * pool2d: an int8 model keeps its activations' quantization through it, since the
+ * max commutes with the monotonic map between integers and reals. */
+__kernel void maxpool2d_q(__global const QT *x, const ulong xo, __global QT *y, const ulong yo, const int H,
+                          const int W, const int OH, const int OW, const int KH, const int KW, const int SH,
+                          const int SW, const int PH, const int PW)
+{
+    x += xo;
+    y += yo;
+    const int ow = get_global_id(0), oh = get_global_id(1);
+    const size_t plane = get_global_id(2);
+    if (ow >= OW) return;
+    const int h0 = oh * SH - PH, w0 = ow * SW - PW;
+    const int hs = max(h0, 0), he = min(h0 + KH, H), ws = max(w0, 0), we = min(w0 + KW, W);
+    __global const QT *xp = x + plane * H * W;
+    QT m = xp[(size_t)hs * W + ws];
+    for (int h = hs; h < he; h++)
+        for (int w = ws; w < we; w++) m = max(m, xp[(size_t)h * W + w]);
+    y[(plane * OH + oh) * OW + ow] = m;
+}
+#endif

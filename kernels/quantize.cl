@@ -5,8 +5,8 @@
  * -DQT=char|uchar|int -DWT=int|long (the type x - zero_point is exact in), and
  * -DQROUND_ADD on devices whose default rounding is to nearest even.
  * Both compute exactly what the reference does: one correctly rounded float
- * multiply, rint (round half to even), exact integer arithmetic; so the results
- * agree bit for bit. Per-tensor parameters come as scalars, per-channel ones as
+ * multiply, rint (round half to even), exact integer arithmetic (QUANT in
+ * kernels/common.clh); so the results agree bit for bit. Per-tensor parameters come as scalars, per-channel ones as
  * arrays (NULL otherwise). */
 #ifndef VW
 #define VW 16
@@ -20,19 +20,6 @@
 #define STORE CAT(vstore, VW)
 
 #ifdef QMIN
-#ifdef QROUND_ADD
-/* rint for |v| <= 2^22 in two additions: adding 1.5 * 2^23 leaves no fraction bits,
- * so round-to-nearest-even rounds v there (PoCL's rint is 1.5x slower) */
-#define QRINT(v) (((v) + 12582912.0f) - 12582912.0f)
-#else
-#define QRINT(v) rint(v)
-#endif
-/* rint(x * inv) + zp saturated to QMIN..QMAX, written as the rounding of x * inv
- * clamped to the integers QMIN - zp..QMAX - zp (the same value: clamping to integer
- * bounds commutes with rounding); NaN gives the zero point (scalar and vector alike:
- * select takes b where c is true, and isnan is 1 or -1 there) */
-#define QUANT(p, zp) select(QRINT(clamp((p), (float)QMIN - (zp), (float)QMAX - (zp))) + (zp), (zp), isnan(p))
-
 __kernel void quantize(__global const float *x, const ulong xo, __global QT *y, const ulong yo, const ulong len,
                        const int mode, const ulong channels, const float inv1, const int zp1,
                        __global const float *inv, __global const int *zp)

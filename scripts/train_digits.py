@@ -275,6 +275,8 @@ def main():
                       a.weights_version)
         print(f"{name}: numpy f32 test accuracy {100.0 * correct / len(y_te):.2f}% ({correct}/{len(y_te)})")
     write_data(f"{a.out}/digits_test.tcd", images[te][:, None], y_te, 10)
+    # the training images: calibration data for quantizing the models (never the test split)
+    write_data(f"{a.out}/digits_train.tcd", images[tr][:, None], y_tr, 10)
 
 
 if __name__ == "__main__":

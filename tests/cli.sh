@@ -34,6 +34,10 @@ misuse "is a directory" bench matmul --out "$tmp" --json "$tmp/r.json"
 misuse "/nonexistent/dir/r.csv" peak --out /nonexistent/dir/r.csv --json "$tmp/r.json"
 misuse "/nonexistent/dir/r.json" peak --json /nonexistent/dir/r.json
 misuse "unknown option '--frob'" eval --frob 1
+misuse "--observer takes minmax|moving_avg|percentile|mse" eval --observer median
+misuse "--precision takes" eval --precision f16
+misuse "bad size '12x'" bench quant --sizes 64x64x64,12x --json "$tmp/r.json"
+misuse "--shape takes OUTxIN" bench sparse --shape 12 --json "$tmp/r.json"
 misuse "unknown option '--sizes'" peak --sizes 1 --json "$tmp/r.json"
 misuse "unknown metric 'flops'" peak --metrics read_bw,flops --json "$tmp/r.json"
 misuse "--sizes takes MODEL:BATCH" bench model --sizes mlp_digits --json "$tmp/r.json"
@@ -41,7 +45,7 @@ misuse "--variants takes oneshot and plan" bench model --variants fast --json "$
 misuse "cannot find.*nosuch.tcw" bench model --sizes nosuch:1 --json "$tmp/r.json"
 misuse "one --device" bench matmul --trace "$tmp/t.json" --device ref,pthread --json "$tmp/r.json"
 misuse "--check takes" params --check maybe
-misuse "--dtype takes" bench quant --dtype s4 --json "$tmp/r.json"
+misuse "--out-dtype takes" bench quant --out-dtype s4 --json "$tmp/r.json"
 misuse "--sparse-format takes" bench sparse --sparse-format coo --json "$tmp/r.json"
 misuse "--sparsity takes" bench sparse --sparsity 100 --json "$tmp/r.json"
 misuse "needs a value" bench matmul --reps
@@ -91,7 +95,7 @@ TINYCL_DEVICE=ref "$tc" bench add --sizes 10 --reps 2 --format csv >"$tmp/out" 2
 [ "$(cut -d, -f3 "$tmp/out" | sort -u | tr '\n' ' ')" = "device ref " ] || bad "bench ignores TINYCL_DEVICE: $(cat "$tmp/out")"
 TINYCL_DEVICE=ref,pthread "$tc" devices | grep -q "^TINYCL_DEVICE=ref,pthread selects ref, cl:" || bad "devices ignores TINYCL_DEVICE"
 TINYCL_DEVICE=ref "$tc" eval >"$tmp/out" || bad "eval on ref failed"
-[ "$(grep -c '_digits' "$tmp/out")" -eq 2 ] || bad "eval ignores TINYCL_DEVICE: $(cat "$tmp/out")"
+[ "$(grep -c '_digits' "$tmp/out")" -eq 4 ] || bad "eval ignores TINYCL_DEVICE: $(cat "$tmp/out")"
 TINYCL_DEVICE=pthread "$tc" bench add --sizes 10 --reps 2 --device ref,pthread --format csv >"$tmp/out" 2>/dev/null
 [ "$(cut -d, -f3 "$tmp/out" | sort -u | wc -l)" -eq 3 ] || bad "--device ref,pthread: $(cat "$tmp/out")"
 

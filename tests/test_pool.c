@@ -48,6 +48,23 @@ static void test_pool_bad_input(void **state)
     th_expect(ctx, tc_maxpool2d(ctx, x, y, &p), TC_ERR_OVERFLOW, "beyond 2^31-1");
     assert_true(th_unchanged(y, hy));
 
+    /* 8-bit: max only, y of x's dtype and quantization, the portable kernel */
+    tc_tensor *xq = NULL, *yq = NULL, *yq_s8 = NULL;
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_U8, 4, TH_DIMS(1, 2, 5, 5), &xq), TC_OK);
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_U8, 4, TH_DIMS(1, 2, 3, 3), &yq), TC_OK);
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S8, 4, TH_DIMS(1, 2, 3, 3), &yq_s8), TC_OK);
+    th_expect(ctx, tc_avgpool2d(ctx, xq, yq, &ok), TC_ERR_DTYPE, "avgpool2d: x is u8, expected f32");
+    th_expect(ctx, tc_maxpool2d(ctx, xq, y, &ok), TC_ERR_DTYPE, "maxpool2d: y is f32, expected u8");
+    th_expect(ctx, tc_maxpool2d(ctx, xq, yq_s8, &ok), TC_ERR_DTYPE, "y is s8, expected u8");
+    const float s1 = 0.1f, s2 = 0.2f;
+    const int32_t z = 3;
+    assert_int_equal(tc_tensor_set_quant(xq, &(tc_quant){-1, 1, &s1, &z}), TC_OK);
+    assert_int_equal(tc_tensor_set_quant(yq, &(tc_quant){-1, 1, &s2, &z}), TC_OK);
+    th_expect(ctx, tc_maxpool2d(ctx, xq, yq, &ok), TC_ERR_INVALID_ARG, "differs from x's");
+    p = ok, p.variant = TC_VARIANT_CPU;
+    assert_int_equal(tc_tensor_set_quant(yq, NULL), TC_OK);
+    th_expect(ctx, tc_maxpool2d(ctx, xq, yq, &p), TC_ERR_UNSUPPORTED, "cpu");
+
     /* global: N x C x H x W -> N x C */
     tc_tensor *g = th_tensor(ctx, 2, TH_DIMS(1, 2), NULL), *g_wrong = th_tensor(ctx, 2, TH_DIMS(2, 1), NULL);
     th_expect(NULL, tc_global_avgpool(NULL, x, g, NULL), TC_ERR_INVALID_ARG, "global_avgpool: ctx is NULL");
@@ -56,7 +73,7 @@ static void test_pool_bad_input(void **state)
     th_expect(ctx, tc_global_avgpool(ctx, x3, g, NULL), TC_ERR_SHAPE, "x has 3 dimensions");
     assert_true(th_unchanged(y, hy));
 
-    tc_tensor *all[] = {x, y, x3, y_wrong, x_view, g, g_wrong};
+    tc_tensor *all[] = {x, y, x3, y_wrong, x_view, g, g_wrong, xq, yq, yq_s8};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tc_tensor_free(all[i]);
     tc_tensor_free(x_other);
     free(hy);

@@ -295,7 +295,7 @@ static void quant_file(tc_wfile *f, fbuf *hand)
     memset(f, 0, sizeof *f);
     f->version = 2;
     snprintf(f->name, sizeof f->name, "tiny");
-    f->in = (tc_shape){1, {5}};
+    f->in = (tc_shape){.ndim = 1, .d = {5}};
     f->nlayers = 1;
     tc_wlayer *l = &f->layers[0];
     *l = (tc_wlayer){.type = TC_LAYER_LINEAR, .flags = 1, .nparams = 2, .p = {5, 3}, .ntensors = 5};
@@ -523,6 +523,158 @@ static void test_quantized_f32_round_trip(void **state)
     tc_ctx_free(ctx);
 }
 
+/* ------------------------------------------------------------ int8 layer records */
+
+/* What a q-model file varies: the fields the cases below get wrong. */
+typedef struct {
+    uint32_t conv_w_dtype, conv_in_dtype, lin_out_dtype, after_conv; /* after_conv: a layer type */
+    int conv_w_quant, conv_ntensors;                                 /* 4, or 3 without zero_point */
+    uint32_t conv_scale_dims;
+    float lin_scale[2];
+    int32_t conv_zero[2];
+    float conv_out_scale;
+} qfile;
+
+static const qfile q_ok = {TC_DTYPE_S8, TC_DTYPE_U8, TC_DTYPE_F32, TC_LAYER_MAXPOOL2D, 1, 4, 2, {0.02f, 1.0f}, {3, 0},
+                           0.02f};
+
+/* [1, 4, 4] -> qconv2d(1->2, 3x3, pad 1, u8->u8)+relu -> maxpool 2x2 (or after_conv)
+ * -> flatten -> qlinear(8->3, u8->lin_out) -> softmax; the conv's output parameters
+ * (0.02, 0) are the linear's input. */
+static void q_model_file(fbuf *f, const qfile *q)
+{
+    static const int8_t w1[18] = {1, -2, 3, -4, 5, -6, 7, -8, 9, 9, -8, 7, -6, 5, -4, 3, -2, 1};
+    static const int8_t w2[24] = {10, -20, 30, -40, 50, -60, 70, -80, 90, -100, 110, -120,
+                                  1,  2,   3,  4,   5,  6,   7,  8,   9,  10,   11,  12};
+    static const float ws1[2] = {0.01f, 0.02f}, ws2[1] = {0.005f};
+    static const int32_t wz1[2] = {0, 0}, wz2[1] = {0}, b1[2] = {100, -50}, b2[3] = {7, 0, -7};
+    const float cs[2] = {1.0f / 255, q->conv_out_scale};
+    const int32_t lz[2] = {0, 0};
+    w_header(f, 2, 5, 3, U(1, 4, 4));
+    w2_layer(f, TC_LAYER_QCONV2D, 1, 8, U(1, 2, 3, 3, 1, 1, q->conv_in_dtype, TC_DTYPE_U8), (uint32_t)q->conv_ntensors);
+    w2_tensor(f, TC_ROLE_WEIGHT, q->conv_w_dtype, q->conv_w_quant ? TC_WQ_CHANNEL : TC_WQ_NONE, 0, 4, U(2, 1, 3, 3),
+              q->conv_w_quant ? 2 : 0, ws1, wz1, q->conv_w_dtype == TC_DTYPE_F32 ? (const void *)f32s : w1);
+    w2_tensor(f, TC_ROLE_BIAS, TC_DTYPE_S32, TC_WQ_NONE, 0, 1, U(2, 0, 0, 0), 0, NULL, NULL, b1);
+    w2_tensor(f, TC_ROLE_SCALE, TC_DTYPE_F32, TC_WQ_NONE, 0, 1, U(q->conv_scale_dims, 0, 0, 0), 0, NULL, NULL,
+              (const float[]){cs[0], cs[1], 1.0f});
+    if (q->conv_ntensors == 4)
+        w2_tensor(f, TC_ROLE_ZERO_POINT, TC_DTYPE_S32, TC_WQ_NONE, 0, 1, U(2, 0, 0, 0), 0, NULL, NULL, q->conv_zero);
+    if (q->after_conv == TC_LAYER_MAXPOOL2D)
+        w2_layer(f, TC_LAYER_MAXPOOL2D, 0, 4, U(2, 2, 2, 0), 0);
+    else
+        w2_layer(f, q->after_conv, 0, 4, U(2, 2, 2, 0), 0);
+    w2_layer(f, TC_LAYER_FLATTEN, 0, 0, NULL, 0);
+    w2_layer(f, TC_LAYER_QLINEAR, 0, 4, U(8, 3, TC_DTYPE_U8, q->lin_out_dtype), 4);
+    w2_tensor(f, TC_ROLE_WEIGHT, TC_DTYPE_S8, TC_WQ_TENSOR, 0, 2, U(3, 8, 0, 0), 1, ws2, wz2, w2);
+    w2_tensor(f, TC_ROLE_BIAS, TC_DTYPE_S32, TC_WQ_NONE, 0, 1, U(3, 0, 0, 0), 0, NULL, NULL, b2);
+    w2_tensor(f, TC_ROLE_SCALE, TC_DTYPE_F32, TC_WQ_NONE, 0, 1, U(2, 0, 0, 0), 0, NULL, NULL, q->lin_scale);
+    w2_tensor(f, TC_ROLE_ZERO_POINT, TC_DTYPE_S32, TC_WQ_NONE, 0, 1, U(2, 0, 0, 0), 0, NULL, NULL, lz);
+    w2_layer(f, TC_LAYER_SOFTMAX, 0, 0, NULL, 0);
+    seal(f);
+}
+
+/* A hand-written int8 model loads, computes probabilities and saves back to the
+ * same bytes; each wrong field of its int8 records is refused. */
+static void test_int8_records(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    static fbuf f;
+    q_model_file(&f, &q_ok);
+    write_file(tmp_path("q8.tcw"), f.b, f.n);
+    tc_model *m = NULL;
+    if (tc_model_load(ctx, tmp_path("q8.tcw"), &m) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    char sum[256];
+    tc_model_summary(m, sum, sizeof sum);
+    assert_string_equal(sum, "qconv2d(1->2, 3x3, stride 1, pad 1, u8->u8)+relu > maxpool2d(2x2, stride 2, pad 0) > "
+                             "flatten > qlinear(8->3, u8->f32) > softmax");
+    float *hx, p[6];
+    tc_tensor *x = th_tensor(ctx, 2, TH_DIMS(2, 16), &hx), *y = th_tensor(ctx, 2, TH_DIMS(2, 3), NULL);
+    assert_int_equal(tc_model_forward(m, x, y), TC_OK);
+    assert_int_equal(tc_tensor_read(y, p, sizeof p), TC_OK);
+    for (int i = 0; i < 2; i++) assert_float_equal(p[3 * i] + p[3 * i + 1] + p[3 * i + 2], 1.0f, 1e-5f);
+    assert_int_equal(tc_model_save(m, tmp_path("q8_saved.tcw")), TC_OK);
+    expect_same_file(tmp_path("q8_saved.tcw"), &f);
+    tc_model_free(m);
+    tc_tensor_free(x), tc_tensor_free(y);
+    free(hx);
+
+    struct {
+        qfile q;
+        const char *needle;
+    } bad[] = {
+        {q_ok, "layer 0 (qconv2d): weight is f32, which the kind does not take"},
+        {q_ok, "layer 0 (qconv2d): no zero_point tensor"},
+        {q_ok, "layer 0 (qconv2d): scale is [3], its parameters need [2]"},
+        {q_ok, "weight needs its quantization per tensor or per output channel"},
+        {q_ok, "in_dtype 3 must be s8 (1) or u8 (2)"},
+        {q_ok, "output scale 2 and zero point 0: an f32 output has 1 and 0"},
+        {q_ok, "input scale 0.00392157 and zero point 300"},
+        {q_ok, "layer 3 (qlinear): takes f32 or u8 (scale 0.03, zero point 0) samples; the layer before gives u8 "
+               "(scale 0.02, zero point 0)"},
+        {q_ok, "layer 1 (avgpool2d): takes f32 samples; the layer before gives u8"},
+        {q_ok, "layer 4 (softmax): takes f32 samples; the layer before gives u8"},
+        {q_ok, "layer 0 (qconv2d): input scale 0.00392157 times weight scale[0] 0.01 over the output scale is "
+               "3.92157e+33: not below 2^30"},
+    };
+    bad[0].q.conv_w_dtype = TC_DTYPE_F32, bad[0].q.conv_w_quant = 0;
+    bad[1].q.conv_ntensors = 3;
+    bad[2].q.conv_scale_dims = 3;
+    bad[3].q.conv_w_quant = 0;
+    bad[4].q.conv_in_dtype = TC_DTYPE_S32;
+    bad[5].q.lin_scale[1] = 2.0f;
+    bad[6].q.conv_zero[0] = 300;
+    bad[7].q.lin_scale[0] = 0.03f;
+    bad[8].q.after_conv = TC_LAYER_AVGPOOL2D;
+    bad[9].q.lin_out_dtype = TC_DTYPE_U8, bad[9].q.lin_scale[1] = 0.1f;
+    bad[10].q.conv_out_scale = 1e-38f; /* a requantization multiplier beyond the fixed-point range */
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        q_model_file(&f, &bad[i].q);
+        expect_load(ctx, &f, TC_ERR_CORRUPT, bad[i].needle);
+    }
+    tc_ctx_free(ctx);
+}
+
+/* Random damage to an int8 model, with the checksum made to match so that every
+ * field check runs: each file loads (and runs) or is refused as corrupt, and nothing
+ * stays allocated. */
+static void test_int8_records_damaged(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    static fbuf f, g;
+    q_model_file(&f, &q_ok);
+    uint64_t seed = th_seed();
+    tc_tensor *x = th_tensor(ctx, 2, TH_DIMS(3, 16), NULL);
+    int loaded = 0;
+    for (int it = 0; it < 300; it++) {
+        g = f;
+        for (int k = 1 + (int)(tc_rng_next(&seed) % 3); k > 0; k--) {
+            const size_t at = 8 + tc_rng_next(&seed) % (g.n - 12); /* past magic and version, before the CRC */
+            g.b[at] = tc_rng_next(&seed) % 4 ? (unsigned char)tc_rng_next(&seed) : (unsigned char)(g.b[at] ^ 1);
+        }
+        reseal(g.b, g.n);
+        write_file(tmp_path("fz.tcw"), g.b, g.n);
+        const size_t mem0 = tc_ctx_mem_current(ctx);
+        tc_model *m = NULL;
+        const tc_status s = tc_model_load(ctx, tmp_path("fz.tcw"), &m);
+        if (s != TC_OK && s != TC_ERR_CORRUPT) fail_msg("damage %d: %s", it, tc_last_error(ctx));
+        if (s == TC_OK) {
+            loaded++;
+            tc_tensor *y = NULL;
+            const tc_status c = tc_tensor_create(ctx, TC_DTYPE_F32, 2, TH_DIMS(3, tc_model_classes(m)), &y);
+            if (c == TC_OK && tc_model_input_numel(m) == 16 && tc_model_forward(m, x, y) != TC_OK)
+                fail_msg("damage %d loads but does not run: %s", it, tc_last_error(ctx));
+            tc_tensor_free(y);
+            tc_model_free(m);
+        }
+        assert_true(tc_ctx_mem_current(ctx) <= mem0 + 4096); /* scratch the ops keep */
+    }
+    print_message("%d of 300 damaged files loaded (value bytes), the rest refused\n", loaded);
+    tc_tensor_free(x);
+    tc_ctx_free(ctx);
+}
+
 /* ------------------------------------------------------------ writer errors */
 
 static int count_entries(const char *dir)
@@ -611,6 +763,8 @@ int main(void)
         cmocka_unit_test(test_dtypes_and_quantization_round_trip),
         cmocka_unit_test(test_quantized_f32_round_trip),
         cmocka_unit_test(test_bad_v2_files),
+        cmocka_unit_test(test_int8_records),
+        cmocka_unit_test(test_int8_records_damaged),
         cmocka_unit_test(test_writer_errors),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

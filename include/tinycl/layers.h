@@ -73,6 +73,9 @@ typedef struct {
 /* Output height and width for an input of h x w; the op's own checks, so TC_OK
  * exactly when the pooling ops accept the geometry (message: tc_last_error(NULL)). */
 tc_status tc_pool2d_out_dims(const tc_pool2d_params *p, int64_t h, int64_t w, int64_t *oh, int64_t *ow);
+/* maxpool2d also takes s8 or u8 x (quantized activations; variants REF and OPENCL):
+ * y has x's dtype, and x's quantization holds for y (the max commutes with it); a y
+ * carrying other parameters is refused. */
 tc_status tc_maxpool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p);
 tc_status tc_avgpool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p);
 /* N x C x H x W -> N x C */

@@ -5,6 +5,7 @@
 #ifndef TINYCL_MODEL_H
 #define TINYCL_MODEL_H
 
+#include "tinycl/quantize.h"
 #include "tinycl/tensor.h"
 
 #ifdef __cplusplus
@@ -21,6 +22,8 @@ typedef enum {
     TC_LAYER_GLOBAL_AVGPOOL,
     TC_LAYER_MAXPOOL2D,
     TC_LAYER_AVGPOOL2D,
+    TC_LAYER_QLINEAR, /* int8 linear and conv2d (tc_model_quantize, include/tinycl/qlayers.h) */
+    TC_LAYER_QCONV2D,
     TC_LAYER_END
 } tc_layer_type;
 
@@ -58,6 +61,10 @@ const char *tc_model_name(const tc_model *m);
 /* Elements of one input sample and number of outputs (classes). */
 int64_t tc_model_input_numel(const tc_model *m);
 int64_t tc_model_classes(const tc_model *m);
+/* Bytes of the model's parameters: every tensor of every layer (weights, biases,
+ * activation scales) and its quantization parameters (a 4-byte scale and zero point
+ * each). */
+int64_t tc_model_bytes(const tc_model *m);
 /* One line: "linear(64->128)+relu > ... > softmax". */
 void tc_model_summary(const tc_model *m, char *buf, size_t n);
 
@@ -67,6 +74,28 @@ void tc_model_summary(const tc_model *m, char *buf, size_t n);
 tc_status tc_model_forward(tc_model *m, const tc_tensor *x, tc_tensor *y);
 /* pred[B] (s32) = argmax of the model's output for each sample. */
 tc_status tc_model_predict(tc_model *m, const tc_tensor *x, tc_tensor *pred);
+
+/* Post-training quantization: an int8 copy of model m. Every linear and conv2d layer
+ * becomes a qlinear / qconv2d (include/tinycl/qlayers.h): s8 weights quantized once
+ * (symmetric, over each output channel's or the whole tensor's range), s32 bias, and
+ * its input's per-tensor quantization calibrated by running m in f32 over `calib`
+ * ([N, one sample's elements in any shape], f32, in m's context: never the images the
+ * int8 model is scored on) in batches, one observer per quantized layer's input.
+ * With keep_int8 a quantized layer whose output reaches the next quantized layer
+ * through max pooling and flatten only requantizes straight into that layer's input
+ * (pooling runs on the int8 values, which the max commutes with); otherwise, and at
+ * the end, it dequantizes to f32 and the next quantized layer quantizes its input on
+ * the fly. The result passes the loader's checks and saves as a version-2 weight
+ * file (tc_model_save); m is left as it was (its activations are reused). */
+typedef struct {
+    int per_channel;           /* weights: one scale per output channel (default 1) or one per tensor */
+    tc_observer_kind observer; /* activations' calibration (default MINMAX) */
+    int keep_int8;             /* default 1 */
+    tc_dtype act_dtype;        /* activations: U8 (default, asymmetric) or S8 */
+    int64_t batch;             /* calibration images per forward pass (default 128) */
+} tc_model_quant_options;
+tc_model_quant_options tc_model_quant_defaults(void);
+tc_status tc_model_quantize(tc_model *m, const tc_tensor *calib, const tc_model_quant_options *o, tc_model **out);
 
 /* A .tcd file: *images f32 [N, sample dims...], *labels s32 [N]. On failure
  * both are NULL and nothing stays allocated. */

@@ -17,6 +17,7 @@
 #include "tinycl/igemm.h"
 #include "tinycl/attention.h"
 #include "tinycl/sparse.h"
+#include "tinycl/qlayers.h"
 #include "tinycl/model.h"
 #include "tinycl/profile.h"
 #include "tinycl/peak.h"

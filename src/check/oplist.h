@@ -27,7 +27,9 @@
     X(spmv)           \
     X(spmm)           \
     X(sparse_linear)  \
-    X(sparse_conv2d)
+    X(sparse_conv2d)  \
+    X(qlinear)        \
+    X(qconv2d)
 
 #define TC_OP_ENUM(name) TC_OP_##name,
 typedef enum { TC_OP_LIST(TC_OP_ENUM) TC_OP_COUNT } tc_op_id;

@@ -47,8 +47,8 @@ struct tc_ctx {
     cl_mem scratch[TC_SCRATCH_SLOTS];
     size_t scratch_bytes[TC_SCRATCH_SLOTS];
     int used_clblast;
-    int cache_hits, cache_writes; /* programs loaded from / written to the binary cache */
     unsigned igemm_unbuilt; /* bit per variant whose igemm kernels failed to build: AUTO skips it */
+    int cache_hits, cache_writes; /* programs loaded from / written to the binary cache */
     size_t mem_current, mem_peak;
     char err[TC_ERR_LEN];
     struct tc_prof *prof; /* with TC_CTX_PROFILE (src/prof/prof.h) */

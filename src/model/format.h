@@ -16,10 +16,14 @@
 #define TC_W_FLAG_RELU 1u
 #define TC_SAMPLE_DIMS 3
 
-/* A shape of one sample (no batch dimension). */
+/* A shape of one sample (no batch dimension) and its element type: f32, or s8/u8
+ * with one scale and zero point (the activations of int8 models). */
 typedef struct {
     int ndim;
     int64_t d[TC_SAMPLE_DIMS];
+    tc_dtype dtype;
+    float scale;
+    int32_t zero_point;
 } tc_shape;
 
 /* The quantization mode field of a version-2 tensor record. */

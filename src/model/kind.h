@@ -30,6 +30,7 @@ struct tc_layer_kind {
     const char *name;
     int nparams;
     unsigned flags; /* flag bits the kind allows */
+    int int8_in;    /* takes s8/u8 samples (else f32 only) */
     tc_tensor_slot slots[TC_KIND_SLOTS];
     /* Checks parameters and tensor shapes against l->in and sets l->out (already
      * l->in); returns -1 with the reason in why. NULL: the shape is kept. */
@@ -42,6 +43,25 @@ struct tc_layer_kind {
     /* Writes "(parameters)" like snprintf; NULL: nothing to say. */
     int (*summary)(const tc_wlayer *l, char *buf, size_t n);
 };
+
+struct tc_model {
+    tc_ctx *ctx;
+    char name[33];
+    tc_shape in;
+    int64_t classes;
+    int n;
+    tc_mlayer *layers;
+    int64_t batch;     /* batch size the activations are allocated for; 0: none */
+    tc_tensor *logits; /* predict's [batch, classes] */
+};
+
+/* A model from a read (or built) file: the kinds' checks, then the tensors uploaded
+ * and the plans made (none with TC_MODEL_ONESHOT); path names it in messages. */
+tc_status tc_model_from_wfile(tc_ctx *ctx, const char *path, tc_wfile *f, unsigned flags, tc_model **out);
+/* The model as a version-2 file description, every tensor read back to host memory
+ * (free with tc_wfile_free_data). */
+tc_status tc_model_to_wfile(const tc_model *m, tc_wfile *f);
+void tc_wfile_free_data(tc_wfile *f);
 
 /* NULL when type is not a kind. */
 const tc_layer_kind *tc_layer_kind_of(uint32_t type);

@@ -1,5 +1,6 @@
 /* The layer kinds of sequential models and the checks every layer of a weight
  * file goes through (kind.h). */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,7 +69,7 @@ static int linear_shape(tc_wlayer *l, char *why, size_t n)
     if (want_input(l, 1, in, why, n) || want_tensor(l, TC_ROLE_WEIGHT, 2, (const int64_t[]){out, in}, why, n) ||
         want_tensor(l, TC_ROLE_BIAS, 1, &out, why, n))
         return -1;
-    l->out = (tc_shape){1, {out}};
+    l->out = (tc_shape){.ndim = 1, .d = {out}};
     return 0;
 }
 
@@ -117,7 +118,7 @@ static int conv2d_shape(tc_wlayer *l, char *why, size_t n)
     if (want_tensor(l, TC_ROLE_WEIGHT, 4, (const int64_t[]){p[1], p[0], p[2], p[3]}, why, n) ||
         want_tensor(l, TC_ROLE_BIAS, 1, &p[1], why, n))
         return -1;
-    l->out = (tc_shape){3, {p[1], oh, ow}};
+    l->out = (tc_shape){.ndim = 3, .d = {p[1], oh, ow}};
     return 0;
 }
 
@@ -171,7 +172,8 @@ static int pool2d_shape(tc_wlayer *l, char *why, size_t n)
     const tc_pool2d_params pp = pool_params(l);
     tc_status s = tc_pool2d_out_dims(&pp, l->in.d[1], l->in.d[2], &oh, &ow);
     if (s != TC_OK) return op_refused(why, n, s);
-    l->out = (tc_shape){3, {l->in.d[0], oh, ow}};
+    l->out = l->in; /* the element type passes through */
+    l->out.d[1] = oh, l->out.d[2] = ow;
     return 0;
 }
 
@@ -197,7 +199,7 @@ static int pool2d_summary(const tc_wlayer *l, char *buf, size_t n)
 static int global_avgpool_shape(tc_wlayer *l, char *why, size_t n)
 {
     if (want_input(l, 3, 0, why, n)) return -1;
-    l->out = (tc_shape){1, {l->in.d[0]}};
+    l->out = (tc_shape){.ndim = 1, .d = {l->in.d[0]}};
     return 0;
 }
 
@@ -221,29 +223,208 @@ static tc_status softmax_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x
     return tc_softmax(ctx, x, y, NULL);
 }
 
-static int flatten_shape(tc_wlayer *l, char *why, size_t n)
+static int flatten_shape(tc_wlayer *l, char *why, size_t len)
 {
-    (void)why, (void)n;
-    l->out = (tc_shape){1, {tc_shape_numel(&l->in)}};
+    (void)why, (void)len;
+    const int64_t n = tc_shape_numel(&l->in);
+    l->out = l->in; /* the element type passes through */
+    l->out.ndim = 1, l->out.d[0] = n, l->out.d[1] = l->out.d[2] = 0;
     return 0;
+}
+
+/* ------------------------------------------------------------ qlinear, qconv2d: int8 layers
+ * Parameters: linear's or conv2d's, then in_dtype (s8 or u8) and out_dtype (f32, s8 or
+ * u8) as weight-file dtype codes. Tensors: weight s8 with its quantization (per tensor
+ * or per output channel), optional bias s32 in units of in_scale * w_scale, scale f32 [2]
+ * and zero_point s32 [2]: the input's and the output's (1 and 0 for an f32 output). */
+
+#define QP(l) ((l)->p + ((l)->type == TC_LAYER_QLINEAR ? 2 : 6)) /* in_dtype, out_dtype */
+
+static float act_scale(const tc_wtensor *t, int i)
+{
+    float v;
+    memcpy(&v, (const char *)t->data + i * sizeof v, sizeof v);
+    return v;
+}
+
+static int32_t act_zero(const tc_wtensor *t, int i)
+{
+    int32_t v;
+    memcpy(&v, (const char *)t->data + i * sizeof v, sizeof v);
+    return v;
+}
+
+static int zero_in_range(tc_dtype dt, int32_t z)
+{
+    return dt == TC_DTYPE_S8 ? z >= -128 && z <= 127 : dt == TC_DTYPE_U8 ? z >= 0 && z <= 255 : z == 0;
+}
+
+/* The quantization half of a q layer's shape: weights, activation parameters, the
+ * chain from the layer before, and the output's element type. */
+static int qact_shape(tc_wlayer *l, char *why, size_t n)
+{
+    const int64_t *qp = QP(l), two = 2;
+    if ((qp[0] != TC_DTYPE_S8 && qp[0] != TC_DTYPE_U8) || qp[1] >= TC_DTYPE_S32)
+        return fail(why, n, "in_dtype %lld must be s8 (1) or u8 (2), out_dtype %lld f32 (0), s8 or u8", (long long)qp[0],
+                    (long long)qp[1]);
+    const tc_dtype in = (tc_dtype)qp[0], out = (tc_dtype)qp[1];
+    const tc_wtensor *w = find(l, TC_ROLE_WEIGHT), *sc = find(l, TC_ROLE_SCALE), *zp = find(l, TC_ROLE_ZERO_POINT);
+    if (want_tensor(l, TC_ROLE_SCALE, 1, &two, why, n) || want_tensor(l, TC_ROLE_ZERO_POINT, 1, &two, why, n)) return -1;
+    if (!w->q.count || (w->q.axis != -1 && w->q.axis != 0))
+        return fail(why, n, "weight needs its quantization per tensor or per output channel (axis 0)");
+    const float s0 = act_scale(sc, 0), s1 = act_scale(sc, 1);
+    const int32_t z0 = act_zero(zp, 0), z1 = act_zero(zp, 1);
+    if (!isfinite(s0) || !(s0 > 0) || !zero_in_range(in, z0))
+        return fail(why, n, "input scale %g and zero point %d: need a finite scale > 0 and a zero point in %s's range",
+                    (double)s0, (int)z0, tc_dtype_name(in));
+    if (out == TC_DTYPE_F32 ? s1 != 1.0f || z1 != 0 : !isfinite(s1) || !(s1 > 0) || !zero_in_range(out, z1))
+        return fail(why, n, "output scale %g and zero point %d: %s", (double)s1, (int)z1,
+                    out == TC_DTYPE_F32 ? "an f32 output has 1 and 0"
+                                        : "need a finite scale > 0 and a zero point in the dtype's range");
+    /* the output stage's scales: in * weight (f32 out) over the output's (8-bit out, a
+     * fixed-point multiplier below 2^30) */
+    for (int64_t j = 0; j < w->q.count; j++) {
+        const double r = (double)s0 * w->q.scale[j] / (out == TC_DTYPE_F32 ? 1.0 : (double)s1);
+        if (out == TC_DTYPE_F32 ? !isfinite((float)r) : !(r < 1073741824.0))
+            return fail(why, n, "input scale %g times weight scale[%lld] %g%s is %g: %s", (double)s0, (long long)j,
+                        (double)w->q.scale[j], out == TC_DTYPE_F32 ? "" : " over the output scale", r,
+                        out == TC_DTYPE_F32 ? "not a finite float" : "not below 2^30");
+    }
+    if (l->in.dtype != TC_DTYPE_F32 && (l->in.dtype != in || l->in.scale != s0 || l->in.zero_point != z0))
+        return fail(why, n, "takes f32 or %s (scale %g, zero point %d) samples; the layer before gives %s (scale %g, "
+                    "zero point %d)", tc_dtype_name(in), (double)s0, (int)z0, tc_dtype_name(l->in.dtype),
+                    (double)l->in.scale, (int)l->in.zero_point);
+    l->out.dtype = out;
+    l->out.scale = out == TC_DTYPE_F32 ? 0.0f : s1;
+    l->out.zero_point = z1;
+    return 0;
+}
+
+static int qlinear_shape(tc_wlayer *l, char *why, size_t n)
+{
+    const tc_shape in = l->in;
+    l->in.dtype = TC_DTYPE_F32; /* linear's own checks see the shape only */
+    const int r = linear_shape(l, why, n);
+    l->in = in;
+    return r ? r : qact_shape(l, why, n);
+}
+
+static int qconv2d_shape(tc_wlayer *l, char *why, size_t n)
+{
+    const tc_shape in = l->in;
+    l->in.dtype = TC_DTYPE_F32;
+    const int r = conv2d_shape(l, why, n);
+    l->in = in;
+    return r ? r : qact_shape(l, why, n);
+}
+
+/* The input's parameters (read back from the scale and zero point tensors). */
+static tc_status q_input(const tc_mlayer *l, tc_dtype *dt, float *scale, int32_t *zero)
+{
+    float s[2];
+    int32_t z[2];
+    tc_status st = tc_tensor_read(tensor(l, TC_ROLE_SCALE), s, sizeof s);
+    if (st == TC_OK) st = tc_tensor_read(tensor(l, TC_ROLE_ZERO_POINT), z, sizeof z);
+    *dt = (tc_dtype)QP(&l->d)[0], *scale = s[0], *zero = z[0];
+    return st;
+}
+
+static tc_status qlinear_plan(tc_ctx *ctx, const tc_mlayer *l, tc_qlinear_plan **plan)
+{
+    tc_qlinear_params p = tc_qlinear_defaults();
+    p.relu = (l->d.flags & TC_W_FLAG_RELU) != 0;
+    tc_status st = q_input(l, &p.in_dtype, &p.in_scale, &p.in_zero_point);
+    return st == TC_OK ? tc_qlinear_plan_create(ctx, tensor(l, TC_ROLE_WEIGHT), tensor(l, TC_ROLE_BIAS), &p, plan) : st;
+}
+
+static tc_status qlinear_prepare(tc_ctx *ctx, tc_mlayer *l)
+{
+    tc_qlinear_plan *plan = NULL;
+    tc_status st = qlinear_plan(ctx, l, &plan);
+    l->plan = plan;
+    return st;
+}
+
+/* Without a plan made at load (TC_MODEL_ONESHOT): one made and freed per call. */
+static tc_status qlinear_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
+{
+    if (l->plan) return tc_qlinear_plan_run(l->plan, x, y);
+    tc_qlinear_plan *plan = NULL;
+    tc_status st = qlinear_plan(ctx, l, &plan);
+    if (st == TC_OK) st = tc_qlinear_plan_run(plan, x, y);
+    tc_qlinear_plan_free(plan);
+    return st;
+}
+
+static void qlinear_release(void *plan) { tc_qlinear_plan_free(plan); }
+
+static tc_status qconv2d_plan(tc_ctx *ctx, const tc_mlayer *l, tc_qconv2d_plan **plan)
+{
+    tc_qconv2d_params p = tc_qconv2d_defaults();
+    p.stride_h = p.stride_w = (int)l->d.p[4];
+    p.pad_h = p.pad_w = (int)l->d.p[5];
+    p.relu = (l->d.flags & TC_W_FLAG_RELU) != 0;
+    tc_status st = q_input(l, &p.in_dtype, &p.in_scale, &p.in_zero_point);
+    return st == TC_OK ? tc_qconv2d_plan_create(ctx, tensor(l, TC_ROLE_WEIGHT), l->d.in.d, tensor(l, TC_ROLE_BIAS), &p,
+                                                plan)
+                       : st;
+}
+
+static tc_status qconv2d_prepare(tc_ctx *ctx, tc_mlayer *l)
+{
+    tc_qconv2d_plan *plan = NULL;
+    tc_status st = qconv2d_plan(ctx, l, &plan);
+    l->plan = plan;
+    return st;
+}
+
+static tc_status qconv2d_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
+{
+    if (l->plan) return tc_qconv2d_plan_run(l->plan, x, y);
+    tc_qconv2d_plan *plan = NULL;
+    tc_status st = qconv2d_plan(ctx, l, &plan);
+    if (st == TC_OK) st = tc_qconv2d_plan_run(plan, x, y);
+    tc_qconv2d_plan_free(plan);
+    return st;
+}
+
+static void qconv2d_release(void *plan) { tc_qconv2d_plan_free(plan); }
+
+static int q_summary(const tc_wlayer *l, char *buf, size_t n)
+{
+    const int64_t *qp = QP(l);
+    char geo[96];
+    if (l->type == TC_LAYER_QLINEAR)
+        linear_summary(l, geo, sizeof geo);
+    else
+        conv2d_summary(l, geo, sizeof geo);
+    geo[strlen(geo) - 1] = '\0'; /* the closing parenthesis */
+    return snprintf(buf, n, "%s, %s->%s)", geo, tc_dtype_name((tc_dtype)qp[0]), tc_dtype_name((tc_dtype)qp[1]));
 }
 
 /* ------------------------------------------------------------ the table */
 
 #define WEIGHT_BIAS {{TC_ROLE_WEIGHT, F32, 1}, {TC_ROLE_BIAS, F32, 0}}
+#define Q_TENSORS                                                                                                \
+    {{TC_ROLE_WEIGHT, 1u << TC_DTYPE_S8, 1}, {TC_ROLE_BIAS, 1u << TC_DTYPE_S32, 0}, {TC_ROLE_SCALE, F32, 1},          \
+     {TC_ROLE_ZERO_POINT, 1u << TC_DTYPE_S32, 1}}
 
 static const tc_layer_kind kinds[TC_LAYER_END] = {
-    [TC_LAYER_LINEAR] = {"linear", 2, TC_W_FLAG_RELU, WEIGHT_BIAS, linear_shape, linear_run, linear_prepare,
+    [TC_LAYER_LINEAR] = {"linear", 2, TC_W_FLAG_RELU, 0, WEIGHT_BIAS, linear_shape, linear_run, linear_prepare,
                          linear_release, linear_summary},
-    [TC_LAYER_CONV2D] = {"conv2d", 6, TC_W_FLAG_RELU, WEIGHT_BIAS, conv2d_shape, conv2d_run, conv2d_prepare,
+    [TC_LAYER_CONV2D] = {"conv2d", 6, TC_W_FLAG_RELU, 0, WEIGHT_BIAS, conv2d_shape, conv2d_run, conv2d_prepare,
                          conv2d_release, conv2d_summary},
-    [TC_LAYER_RELU] = {"relu", 0, 0, {{0}}, NULL, relu_run, NULL, NULL, NULL},
-    [TC_LAYER_SOFTMAX] = {"softmax", 0, 0, {{0}}, NULL, softmax_run, NULL, NULL, NULL},
-    [TC_LAYER_FLATTEN] = {"flatten", 0, 0, {{0}}, flatten_shape, NULL, NULL, NULL, NULL},
-    [TC_LAYER_GLOBAL_AVGPOOL] = {"global_avgpool", 0, 0, {{0}}, global_avgpool_shape, global_avgpool_run, NULL,
+    [TC_LAYER_RELU] = {"relu", 0, 0, 0, {{0}}, NULL, relu_run, NULL, NULL, NULL},
+    [TC_LAYER_SOFTMAX] = {"softmax", 0, 0, 0, {{0}}, NULL, softmax_run, NULL, NULL, NULL},
+    [TC_LAYER_FLATTEN] = {"flatten", 0, 0, 1, {{0}}, flatten_shape, NULL, NULL, NULL, NULL},
+    [TC_LAYER_GLOBAL_AVGPOOL] = {"global_avgpool", 0, 0, 0, {{0}}, global_avgpool_shape, global_avgpool_run, NULL,
                                  NULL, NULL},
-    [TC_LAYER_MAXPOOL2D] = {"maxpool2d", 4, 0, {{0}}, pool2d_shape, maxpool2d_run, NULL, NULL, pool2d_summary},
-    [TC_LAYER_AVGPOOL2D] = {"avgpool2d", 4, 0, {{0}}, pool2d_shape, avgpool2d_run, NULL, NULL, pool2d_summary},
+    [TC_LAYER_MAXPOOL2D] = {"maxpool2d", 4, 0, 1, {{0}}, pool2d_shape, maxpool2d_run, NULL, NULL, pool2d_summary},
+    [TC_LAYER_AVGPOOL2D] = {"avgpool2d", 4, 0, 0, {{0}}, pool2d_shape, avgpool2d_run, NULL, NULL, pool2d_summary},
+    [TC_LAYER_QLINEAR] = {"qlinear", 4, TC_W_FLAG_RELU, 1, Q_TENSORS, qlinear_shape, qlinear_run, qlinear_prepare,
+                          qlinear_release, q_summary},
+    [TC_LAYER_QCONV2D] = {"qconv2d", 8, TC_W_FLAG_RELU, 1, Q_TENSORS, qconv2d_shape, qconv2d_run, qconv2d_prepare,
+                          qconv2d_release, q_summary},
 };
 
 const tc_layer_kind *tc_layer_kind_of(uint32_t type)
@@ -315,6 +496,9 @@ static tc_status check_layer(tc_ctx *ctx, const char *path, int version, int i, 
     tc_status s = check_tensors(ctx, path, i, k, l);
     if (s != TC_OK) return s;
     char why[256];
+    if (l->in.dtype != TC_DTYPE_F32 && !k->int8_in)
+        return tc_wfail(ctx, path, "layer %d (%s): takes f32 samples; the layer before gives %s", i, k->name,
+                        tc_dtype_name(l->in.dtype));
     l->out = l->in;
     if (k->shape && k->shape(l, why, sizeof why))
         return tc_wfail(ctx, path, "layer %d (%s): %s", i, k->name, why);
@@ -336,8 +520,9 @@ tc_status tc_wfile_check(tc_ctx *ctx, const char *path, tc_wfile *f)
         if (s != TC_OK) return s;
         cur = f->layers[i].out;
     }
-    if (cur.ndim != 1)
-        return tc_wfail(ctx, path, "the last layer gives %d-D samples; a model ends with [classes]", cur.ndim);
+    if (cur.ndim != 1 || cur.dtype != TC_DTYPE_F32)
+        return tc_wfail(ctx, path, "the last layer gives %d-D %s samples; a model ends with [classes] in f32", cur.ndim,
+                        tc_dtype_name(cur.dtype));
     if (!tc_layer_kind_of(f->layers[f->nlayers - 1].type)->run)
         return tc_wfail(ctx, path, "the last layer is a %s (a view); a model ends with a layer that computes",
                         tc_layer_name((tc_layer_type)f->layers[f->nlayers - 1].type));

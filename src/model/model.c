@@ -6,17 +6,6 @@
 
 #include "model/kind.h"
 
-struct tc_model {
-    tc_ctx *ctx;
-    char name[33];
-    tc_shape in;
-    int64_t classes;
-    int n;
-    tc_mlayer *layers;
-    int64_t batch;     /* batch size the activations are allocated for; 0: none */
-    tc_tensor *logits; /* predict's [batch, classes] */
-};
-
 static void free_batch(tc_model *m)
 {
     for (int i = 0; i < m->n; i++) {
@@ -58,17 +47,9 @@ static tc_status upload(tc_model *m, const tc_wlayer *d, tc_mlayer *l)
     return TC_OK;
 }
 
-tc_status tc_model_load_flags(tc_ctx *ctx, const char *path, unsigned flags, tc_model **out)
+tc_status tc_model_from_wfile(tc_ctx *ctx, const char *path, tc_wfile *f, unsigned flags, tc_model **out)
 {
-    if (!out) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_model_load: out is NULL");
-    *out = NULL;
-    if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_model_load: ctx is NULL");
-    if (!path) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_model_load: path is NULL");
-    if (flags & ~TC_MODEL_ONESHOT) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_model_load: unknown flags 0x%x", flags);
-    tc_wfile *f = malloc(sizeof *f);
-    if (!f) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
-    tc_status s = tc_wfile_read(ctx, path, f);
-    if (s == TC_OK) s = tc_wfile_check(ctx, path, f);
+    tc_status s = tc_wfile_check(ctx, path, f);
     tc_model *m = s == TC_OK ? calloc(1, sizeof *m) : NULL;
     if (s == TC_OK && (!m || !(m->layers = calloc((size_t)f->nlayers, sizeof *m->layers))))
         s = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
@@ -84,8 +65,6 @@ tc_status tc_model_load_flags(tc_ctx *ctx, const char *path, unsigned flags, tc_
             if (!(flags & TC_MODEL_ONESHOT) && m->layers[i].kind->prepare)
                 s = m->layers[i].kind->prepare(ctx, &m->layers[i]);
     }
-    free(f->buf);
-    free(f);
     if (s != TC_OK) {
         tc_model_free(m);
         return s;
@@ -94,36 +73,69 @@ tc_status tc_model_load_flags(tc_ctx *ctx, const char *path, unsigned flags, tc_
     return TC_OK;
 }
 
+tc_status tc_model_load_flags(tc_ctx *ctx, const char *path, unsigned flags, tc_model **out)
+{
+    if (!out) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_model_load: out is NULL");
+    *out = NULL;
+    if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_model_load: ctx is NULL");
+    if (!path) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_model_load: path is NULL");
+    if (flags & ~TC_MODEL_ONESHOT) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_model_load: unknown flags 0x%x", flags);
+    tc_wfile *f = malloc(sizeof *f);
+    if (!f) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    tc_status s = tc_wfile_read(ctx, path, f);
+    if (s == TC_OK) s = tc_model_from_wfile(ctx, path, f, flags, out);
+    free(f->buf);
+    free(f);
+    return s;
+}
+
 tc_status tc_model_load(tc_ctx *ctx, const char *path, tc_model **out)
 {
     return tc_model_load_flags(ctx, path, 0, out);
 }
 
-/* The description of every layer with its tensors read back to the host. */
-tc_status tc_model_save(const tc_model *m, const char *path)
+tc_status tc_model_to_wfile(const tc_model *m, tc_wfile *f)
 {
-    if (!m) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_model_save: model is NULL");
-    if (!path) return tc_fail(m->ctx, TC_ERR_INVALID_ARG, "tc_model_save: path is NULL");
-    tc_wfile *f = calloc(1, sizeof *f);
-    if (!f) return tc_fail(m->ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    memset(f, 0, sizeof *f);
+    f->version = 2;
     memcpy(f->name, m->name, sizeof f->name);
     f->in = m->in;
     f->nlayers = m->n;
     tc_status s = TC_OK;
     for (int i = 0; i < m->n; i++) {
         f->layers[i] = m->layers[i].d;
+        for (int t = 0; t < f->layers[i].ntensors; t++) f->layers[i].t[t].data = NULL;
         for (int t = 0; s == TC_OK && t < f->layers[i].ntensors; t++) {
             const size_t bytes = tc_tensor_bytes(m->layers[i].t[t]);
             void *host = malloc(bytes);
             f->layers[i].t[t].data = host;
             s = host ? tc_tensor_read(m->layers[i].t[t], host, bytes)
-                     : tc_fail(m->ctx, TC_ERR_OUT_OF_MEMORY, "tc_model_save: cannot allocate %zu bytes", bytes);
+                     : tc_fail(m->ctx, TC_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes", bytes);
             if (s == TC_OK) s = tc_tensor_quant(m->layers[i].t[t], &f->layers[i].t[t].q);
         }
     }
+    if (s != TC_OK) tc_wfile_free_data(f);
+    return s;
+}
+
+void tc_wfile_free_data(tc_wfile *f)
+{
+    for (int i = 0; i < f->nlayers; i++)
+        for (int t = 0; t < f->layers[i].ntensors; t++) {
+            free((void *)f->layers[i].t[t].data);
+            f->layers[i].t[t].data = NULL;
+        }
+}
+
+tc_status tc_model_save(const tc_model *m, const char *path)
+{
+    if (!m) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_model_save: model is NULL");
+    if (!path) return tc_fail(m->ctx, TC_ERR_INVALID_ARG, "tc_model_save: path is NULL");
+    tc_wfile *f = malloc(sizeof *f);
+    if (!f) return tc_fail(m->ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    tc_status s = tc_model_to_wfile(m, f);
     if (s == TC_OK) s = tc_wfile_write(m->ctx, f, path);
-    for (int i = 0; i < m->n; i++)
-        for (int t = 0; t < f->layers[i].ntensors; t++) free((void *)f->layers[i].t[t].data);
+    tc_wfile_free_data(f);
     free(f);
     return s;
 }
@@ -131,6 +143,18 @@ tc_status tc_model_save(const tc_model *m, const char *path)
 const char *tc_model_name(const tc_model *m) { return m ? m->name : ""; }
 int64_t tc_model_input_numel(const tc_model *m) { return m ? tc_shape_numel(&m->in) : 0; }
 int64_t tc_model_classes(const tc_model *m) { return m ? m->classes : 0; }
+
+int64_t tc_model_bytes(const tc_model *m)
+{
+    int64_t n = 0;
+    for (int i = 0; m && i < m->n; i++)
+        for (int t = 0; t < m->layers[i].d.ntensors; t++) {
+            tc_quant q;
+            tc_tensor_quant(m->layers[i].t[t], &q);
+            n += (int64_t)tc_tensor_bytes(m->layers[i].t[t]) + 8 * q.count;
+        }
+    return n;
+}
 
 void tc_model_summary(const tc_model *m, char *buf, size_t n)
 {
@@ -155,7 +179,10 @@ static tc_status alloc_batch(tc_model *m, int64_t batch)
         if (!l->kind->run) continue;
         int64_t dims[1 + TC_SAMPLE_DIMS] = {batch};
         memcpy(dims + 1, l->d.out.d, (size_t)l->d.out.ndim * sizeof *dims);
-        s = tc_tensor_create(m->ctx, TC_DTYPE_F32, 1 + l->d.out.ndim, dims, &l->out);
+        s = tc_tensor_create(m->ctx, l->d.out.dtype, 1 + l->d.out.ndim, dims, &l->out);
+        /* an int8 activation carries its quantization: the next layer's input */
+        const tc_quant q = {-1, 1, &l->d.out.scale, &l->d.out.zero_point};
+        if (s == TC_OK && l->d.out.dtype != TC_DTYPE_F32) s = tc_tensor_set_quant(l->out, &q);
     }
     if (s != TC_OK) free_batch(m);
     else m->batch = batch;

@@ -227,7 +227,7 @@ tc_status tc_conv_check_io(tc_conv *c, const tc_tensor *x, const tc_tensor *y)
 }
 
 /* The geometry int16 of kernels/conv2d.cl, laid out by TC_CONV_GEOMETRY. */
-static cl_int16 geometry(const tc_conv_dims *d)
+cl_int16 tc_conv_geometry(const tc_conv_dims *d)
 {
     const struct {
         int64_t C, H, W, K, CG, KG, R, S, P, Q, SH, SW, PH, PW, DH, DW;
@@ -276,7 +276,7 @@ static tc_status epilogue(tc_conv *c, const tc_tensor *y)
     cl_kernel k;
     tc_status st = tc_get_kernel(c->ctx, "conv2d", c->opts, "conv_epilogue", &k);
     if (st != TC_OK) return st;
-    cl_int16 geo = geometry(&c->d);
+    cl_int16 geo = tc_conv_geometry(&c->d);
     cl_mem my = tc_buf(y), mb = c->bias ? tc_buf(c->bias) : NULL;
     cl_ulong yo = tc_off(y), bo = c->bias ? tc_off(c->bias) : 0;
     cl_int fl = flags(c);
@@ -299,7 +299,7 @@ tc_status tc_conv_columns(tc_conv *c, const tc_tensor *x, int64_t n, cl_mem *col
     if (st == TC_OK) st = tc_get_kernel(c->ctx, "conv2d", c->opts, "im2col", &k);
     if (st != TC_OK) return st;
     *col_off = 0;
-    cl_int16 geo = geometry(d);
+    cl_int16 geo = tc_conv_geometry(d);
     cl_mem mx = tc_buf(x);
     const int *pwg = &c->ctx->params.conv.pixel_wg;
     const size_t wg = tc_fit_wg(c->ctx, k, "im2col", pwg, (size_t)*pwg, 0);
@@ -339,7 +339,7 @@ static tc_status pack_weights(tc_conv *c, cl_mem dst)
     cl_kernel k;
     tc_status st = tc_get_kernel(c->ctx, "conv2d", c->opts, "pack_weights", &k);
     if (st != TC_OK) return st;
-    cl_int16 geo = geometry(&c->d);
+    cl_int16 geo = tc_conv_geometry(&c->d);
     cl_mem mw = tc_buf(c->w);
     cl_ulong wo = tc_off(c->w);
     size_t gws[2] = {(size_t)(c->blocks * c->kb), (size_t)c->d.groups}, lws[2] = {(size_t)c->kb, 1};
@@ -361,7 +361,7 @@ static tc_status run_cpu(tc_conv *c, const tc_tensor *x, tc_tensor *y)
     if (st == TC_OK) st = tc_get_kernel(ctx, "conv2d", c->opts, "pad_planes", &kpad);
     if (st == TC_OK) st = tc_get_kernel(ctx, "conv2d", c->opts, "conv_cpu", &kc);
     if (st != TC_OK) return st;
-    cl_int16 geo = geometry(d);
+    cl_int16 geo = tc_conv_geometry(d);
     cl_int woi = (cl_int)c->wo, rowsi = (cl_int)c->rows, qvi = c->flat ? 0 : (cl_int)c->qv;
     cl_int nveci = (cl_int)c->nvec, fl = flags(c);
     cl_mem mx = tc_buf(x), my = tc_buf(y), mb = c->bias ? tc_buf(c->bias) : NULL;
@@ -389,7 +389,7 @@ static tc_status run_gpu(tc_conv *c, const tc_tensor *x, tc_tensor *y)
     const tc_par_conv *pc = &ctx->params.conv;
     tc_status st = tc_tile_kernel(ctx, "conv2d", "conv_gpu", &pc->gpu_tile, &pc->gpu_wpt, &k, &tile);
     if (st != TC_OK) return st;
-    cl_int16 geo = geometry(d);
+    cl_int16 geo = tc_conv_geometry(d);
     cl_int fl = flags(c);
     cl_mem mx = tc_buf(x), mw = tc_buf(c->w), my = tc_buf(y), mb = c->bias ? tc_buf(c->bias) : NULL;
     cl_ulong xo = tc_off(x), wo = tc_off(c->w), yo = tc_off(y), bo = c->bias ? tc_off(c->bias) : 0;

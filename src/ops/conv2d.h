@@ -24,6 +24,8 @@ typedef struct {
     void *hw, *hb;              /* ref: host copies of w and bias */
 } tc_conv;
 
+/* The geometry int16 of the conv2d kernels, laid out by TC_CONV_GEOMETRY (iface.h). */
+cl_int16 tc_conv_geometry(const tc_conv_dims *d);
 /* Validates w, p and the input's C x H x W and fills c; no memory touched. AUTO
  * chooses for batches of n (0: any). */
 tc_status tc_conv_setup(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3], int64_t n,

@@ -1,6 +1,7 @@
 /* Pooling on N x C x H x W: validate -> ref on the host or one output per work-item. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops/layer.h"
@@ -10,27 +11,40 @@ typedef struct {
     int64_t planes, h, w, oh, ow;
     tc_pool2d_params p;
     int avg;
+    tc_dtype q8; /* s8 or u8 maxpool; 0 (f32) otherwise */
 } host_args;
 
 static int host_fn(void *const *in, void *out, const void *args)
 {
     const host_args *a = args;
-    if (a->oh)
+    if (a->q8)
+        tc_ref_maxpool2d_q(in[0], out, a->q8 == TC_DTYPE_S8, a->planes, a->h, a->w, a->oh, a->ow, &a->p);
+    else if (a->oh)
         tc_ref_pool2d(in[0], out, a->planes, a->h, a->w, a->oh, a->ow, &a->p, a->avg);
     else
         tc_ref_global_avgpool(in[0], out, a->planes, a->h * a->w);
     return 0;
 }
 
-static tc_status check_io(tc_ctx *ctx, const char *op, const tc_tensor *x, const tc_tensor *y, int y_ndim)
+/* f32 x and y; with q8, x may be s8 or u8 (y the same, with x's quantization or none). */
+static tc_status check_io(tc_ctx *ctx, const char *op, const tc_tensor *x, const tc_tensor *y, int y_ndim, int q8)
 {
     char nx[32], ny[32];
     snprintf(nx, sizeof nx, "%s: x", op);
     snprintf(ny, sizeof ny, "%s: y", op);
-    tc_status st = tc_check_tensor(ctx, x, nx, TC_DTYPE_F32, 4);
-    if (st == TC_OK) st = tc_check_tensor(ctx, y, ny, TC_DTYPE_F32, y_ndim);
+    const tc_dtype dt = q8 && x && (x->dtype == TC_DTYPE_S8 || x->dtype == TC_DTYPE_U8) ? x->dtype : TC_DTYPE_F32;
+    tc_status st = tc_check_tensor(ctx, x, nx, dt, 4);
+    if (st == TC_OK) st = tc_check_tensor(ctx, y, ny, dt, y_ndim);
     if (st == TC_OK) st = tc_check_no_alias(ctx, op, y, "y", x, "x");
-    return st;
+    tc_quant qx, qy;
+    if (st != TC_OK || dt == TC_DTYPE_F32 || tc_tensor_quant(x, &qx) != TC_OK || tc_tensor_quant(y, &qy) != TC_OK ||
+        !qy.count)
+        return st;
+    int same = qx.count == qy.count && qx.axis == qy.axis;
+    for (int64_t i = 0; same && i < qx.count; i++)
+        same = qx.scale[i] == qy.scale[i] && qx.zero_point[i] == qy.zero_point[i];
+    return same ? TC_OK
+                : tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: y's quantization differs from x's, which the max keeps", op);
 }
 
 /* One spatial axis: window k, stride *s, pad p over n inputs -> *out outputs.
@@ -83,10 +97,11 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
 {
     const char *op = avg ? "avgpool2d" : "maxpool2d";
     if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "%s: ctx is NULL", op);
-    tc_status st = check_io(ctx, op, x, y, 4);
+    tc_status st = check_io(ctx, op, x, y, 4, !avg);
     if (st != TC_OK) return st;
     if (!p) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: params is NULL", op);
-    host_args a = {x->dims[0] * x->dims[1], x->dims[2], x->dims[3], 0, 0, *p, avg};
+    const tc_dtype q8 = x->dtype == TC_DTYPE_F32 ? TC_DTYPE_F32 : x->dtype;
+    host_args a = {x->dims[0] * x->dims[1], x->dims[2], x->dims[3], 0, 0, *p, avg, q8};
     if ((st = out_dims(ctx, op, &a.p, a.h, a.w, &a.oh, &a.ow)) != TC_OK) return st;
     if (y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1] || y->dims[2] != a.oh || y->dims[3] != a.ow) {
         char dy[96];
@@ -94,9 +109,10 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
         return tc_fail(ctx, TC_ERR_SHAPE, "%s: y is %s, expected %lldx%lldx%lldx%lld", op, dy, (long long)x->dims[0],
                        (long long)x->dims[1], (long long)a.oh, (long long)a.ow);
     }
-    if ((st = tc_layer_variant(ctx, op, v, TC_VARIANT_CPU, &v)) != TC_OK) return st;
+    /* the 8-bit max has the portable kernel only */
+    if ((st = tc_layer_variant(ctx, op, v, q8 ? TC_VARIANT_AUTO : TC_VARIANT_CPU, &v)) != TC_OK) return st;
     const double window = (double)p->kernel_h * p->kernel_w, outs = (double)y->numel;
-    tc_op_begin(ctx, op, v, outs * window, 4.0 * ((double)x->numel + outs));
+    tc_op_begin(ctx, op, v, outs * window, (double)tc_dtype_size(x->dtype) * ((double)x->numel + outs));
     if (v == TC_VARIANT_REF) {
         st = tc_host_run(ctx, 1, &x, y, host_fn, &a);
     } else {
@@ -105,14 +121,14 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
         cl_ulong xo = tc_off(x), yo = tc_off(y);
         cl_int h = (cl_int)a.h, w = (cl_int)a.w, oh = (cl_int)a.oh, ow = (cl_int)a.ow, av = avg;
         const int rows = v == TC_VARIANT_CPU;
-        st = tc_get_kernel(ctx, "pool", "", rows ? "pool2d_rows" : "pool2d", &k);
+        const char *kn = q8 ? "maxpool2d_q" : rows ? "pool2d_rows" : "pool2d";
+        st = tc_get_kernel(ctx, "pool", q8 == TC_DTYPE_S8 ? "-DQT=char" : q8 ? "-DQT=uchar" : "", kn, &k);
         if (st == TC_OK)
-            st = tc_set_args(ctx, k, 15, TC_ARG(mx), TC_ARG(xo), TC_ARG(my), TC_ARG(yo), TC_ARG(h), TC_ARG(w),
-                             TC_ARG(oh), TC_ARG(ow), TC_ARG(a.p.kernel_h), TC_ARG(a.p.kernel_w), TC_ARG(a.p.stride_h),
-                             TC_ARG(a.p.stride_w), TC_ARG(a.p.pad_h), TC_ARG(a.p.pad_w), TC_ARG(av));
+            st = tc_set_args(ctx, k, q8 ? 14 : 15, TC_ARG(mx), TC_ARG(xo), TC_ARG(my), TC_ARG(yo), TC_ARG(h),
+                             TC_ARG(w), TC_ARG(oh), TC_ARG(ow), TC_ARG(a.p.kernel_h), TC_ARG(a.p.kernel_w),
+                             TC_ARG(a.p.stride_h), TC_ARG(a.p.stride_w), TC_ARG(a.p.pad_h), TC_ARG(a.p.pad_w), TC_ARG(av));
         /* dimension 0 (columns, or rows for the row kernel) rounded up to the group, or to 16
          * when the driver chooses the group */
-        const char *kn = rows ? "pool2d_rows" : "pool2d";
         const int *pwg = &ctx->params.pool.wg;
         const size_t wg = st == TC_OK && *pwg ? tc_fit_wg(ctx, k, kn, pwg, (size_t)*pwg, 0) : 0;
         const size_t r = wg ? wg : 16, lws[3] = {wg, 1, 1};
@@ -136,7 +152,7 @@ tc_status tc_avgpool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_p
 static tc_status global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, tc_variant v)
 {
     if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "global_avgpool: ctx is NULL");
-    tc_status st = check_io(ctx, "global_avgpool", x, y, 2);
+    tc_status st = check_io(ctx, "global_avgpool", x, y, 2, 0);
     if (st != TC_OK) return st;
     if (y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1]) {
         char dy[96];
@@ -144,7 +160,7 @@ static tc_status global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, t
         return tc_fail(ctx, TC_ERR_SHAPE, "global_avgpool: y is %s, expected %lldx%lld", dy, (long long)x->dims[0],
                        (long long)x->dims[1]);
     }
-    host_args a = {x->dims[0] * x->dims[1], x->dims[2], x->dims[3], 0, 0, {0, 0, 0, 0, 0, 0, TC_VARIANT_AUTO}, 1};
+    host_args a = {x->dims[0] * x->dims[1], x->dims[2], x->dims[3], 0, 0, {0, 0, 0, 0, 0, 0, TC_VARIANT_AUTO}, 1, 0};
     if (!ctx->is_ref && a.h * a.w > TC_CL_INT_MAX)
         return tc_fail(ctx, TC_ERR_OVERFLOW, "global_avgpool: planes of %lldx%lld are beyond 2^31-1 on OpenCL",
                        (long long)a.h, (long long)a.w);
@@ -172,8 +188,8 @@ tc_status tc_global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const
 
 /* ---- descriptors: maxpool2d, avgpool2d, global_avgpool ----------------------
  * case keys: n, c, h, w, then kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w
- * (not for global_avgpool); maxpool2d: nan (some inputs NaN). Windows overlap, skip
- * inputs, hang over every edge. */
+ * (not for global_avgpool); maxpool2d: nan (some inputs NaN), dtype ("u8" or "s8":
+ * quantized x and y, exact). Windows overlap, skip inputs, hang over every edge. */
 static const tc_variant pool2d_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL, TC_VARIANT_CPU};
 static const tc_variant global_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL};
 
@@ -186,7 +202,8 @@ static const tc_variant global_variants[] = {TC_VARIANT_REF, TC_VARIANT_OPENCL};
         PC(2, 1, 13, 11, 13, 11, 1, 1, 0, 0, __VA_ARGS__), PC(1, 2, 10, 10, 4, 4, 3, 3, 3, 3, __VA_ARGS__),                         \
         PC(1, 1, 1, 1000, 1, 7, 1, 5, 0, 6, __VA_ARGS__), PC(3, 5, 8, 8, 2, 2, 2, 2, 0, 0, __VA_ARGS__), PC(1, 1, 3, 3, 3, 3, 5, 5, 2, 2, __VA_ARGS__)
 static const tc_case maxpool2d_cases[] = {POOL_CASES({NULL}), PC(2, 3, 17, 17, 3, 3, 2, 2, 1, 1, {"nan", 1}),
-                                          PC(1, 2, 10, 10, 4, 4, 3, 3, 3, 3, {"nan", 1})};
+                                          PC(1, 2, 10, 10, 4, 4, 3, 3, 3, 3, {"nan", 1}),
+                                          POOL_CASES({"dtype", 0, "u8"}), POOL_CASES({"dtype", 0, "s8"})};
 static const tc_case avgpool2d_cases[] = {POOL_CASES({NULL})};
 #define GC(n_, c_, h_, w_) TC_CASE({"n", n_}, {"c", c_}, {"h", h_}, {"w", w_})
 static const tc_case global_avgpool_cases[] = {
@@ -224,7 +241,7 @@ static tc_status setup_pool(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_op
 {
     const int64_t dx[4] = {tc_case_int(cs, "n"), tc_case_int(cs, "c"), tc_case_int(cs, "h"), tc_case_int(cs, "w")};
     const tc_pool2d_params p = case_params(cs, TC_VARIANT_REF);
-    host_args a = {dx[0] * dx[1], dx[2], dx[3], 0, 0, p, avg};
+    host_args a = {dx[0] * dx[1], dx[2], dx[3], 0, 0, p, avg, 0};
     if (p.kernel_h) { /* a bad case is left to the op to reject */
         a.oh = p.stride_h > 0 ? (dx[2] + 2 * p.pad_h - p.kernel_h) / p.stride_h + 1 : 1;
         a.ow = p.stride_w > 0 ? (dx[3] + 2 * p.pad_w - p.kernel_w) / p.stride_w + 1 : 1;
@@ -232,6 +249,24 @@ static tc_status setup_pool(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_op
     const int64_t dy[4] = {dx[0], dx[1], a.oh > 0 ? a.oh : 1, a.ow > 0 ? a.ow : 1};
     float *x;
     d->cs = *cs;
+    const char *dts = tc_case_str(cs, "dtype");
+    if (dts) { /* 8-bit x and y with one scale and zero point, as in int8 models */
+        a.q8 = strcmp(dts, "s8") == 0 ? TC_DTYPE_S8 : TC_DTYPE_U8;
+        const size_t n = (size_t)(dx[0] * dx[1] * dx[2] * dx[3]);
+        unsigned char *h = malloc(n);
+        if (!h) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+        for (size_t i = 0; i < n; i++) h[i] = (unsigned char)tc_rng_next(&seed);
+        const float scale = 0.05f;
+        const int32_t zero = a.q8 == TC_DTYPE_S8 ? -3 : 7;
+        const tc_quant q = {-1, 1, &scale, &zero};
+        tc_status s = tc_opdata_input(ctx, d, a.q8, 4, dx, h);
+        if (s == TC_OK) s = tc_opdata_output(ctx, d, a.q8, 4, dy, &seed);
+        if (s == TC_OK) s = tc_tensor_set_quant(d->in[0], &q);
+        if (s == TC_OK) s = tc_tensor_set_quant(d->out[0].t, &q);
+        if (s == TC_OK && a.oh > 0 && a.ow > 0) host_fn(d->host_in, d->out[0].expected, &a);
+        d->out[0].metric = TC_METRIC_EXACT;
+        return s;
+    }
     tc_status s = tc_layer_input(ctx, d, 4, dx, -1.0f, 1.0f, &seed, &x);
     if (s == TC_OK && tc_case_int(cs, "nan")) {
         for (int64_t i = 0; i < d->in[0]->numel; i += 11) x[i] = NAN;

@@ -8,6 +8,7 @@
 
 #include "iface.h"
 #include "ops/layer.h"
+#include "ops/qlayer.h"
 #include "ref/ref.h"
 #include "tinycl/quantize.h"
 
@@ -144,6 +145,17 @@ static void param_release(tc_ctx *ctx, cl_mem m, size_t bytes)
     tc_mem_sub(ctx, bytes);
 }
 
+const char *tc_quant_options(tc_ctx *ctx, tc_dtype dt, char *buf, size_t n)
+{
+    int32_t qmin, qmax;
+    tc_ref_quant_range(dt, &qmin, &qmax);
+    cl_device_fp_config fp = 0;
+    clGetDeviceInfo(ctx->dev, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
+    snprintf(buf, n, "-DQT=%s -DQMIN=%d -DQMAX=%d%s", dt == TC_DTYPE_S8 ? "char" : "uchar", (int)qmin, (int)qmax,
+             fp & CL_FP_ROUND_TO_NEAREST ? " -DQROUND_ADD" : "");
+    return buf;
+}
+
 /* x -> y with the parameters of l (y's for quantize, x's for dequantize). */
 static tc_status run_cl(tc_ctx *ctx, int quantize, const tc_tensor *x, tc_tensor *y, const layout *l)
 {
@@ -151,14 +163,9 @@ static tc_status run_cl(tc_ctx *ctx, int quantize, const tc_tensor *x, tc_tensor
                                                       [TC_DTYPE_S32] = "int"};
     const char *kname = quantize ? "quantize" : "dequantize";
     const int vw = ctx->info.type == TC_DEVICE_CPU ? 16 : 4;
-    int32_t qmin, qmax;
-    tc_ref_quant_range(l->dt, &qmin, &qmax);
-    char opts[96];
-    cl_device_fp_config fp = 0;
-    clGetDeviceInfo(ctx->dev, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
+    char opts[128], qopts[96];
     if (quantize)
-        snprintf(opts, sizeof opts, "-DVW=%d -DQT=%s -DQMIN=%d -DQMAX=%d%s", vw, ctype[l->dt], (int)qmin, (int)qmax,
-                 fp & CL_FP_ROUND_TO_NEAREST ? " -DQROUND_ADD" : "");
+        snprintf(opts, sizeof opts, "-DVW=%d %s", vw, tc_quant_options(ctx, l->dt, qopts, sizeof qopts));
     else
         snprintf(opts, sizeof opts, "-DVW=%d -DQT=%s -DWT=%s", vw, ctype[l->dt], l->dt == TC_DTYPE_S32 ? "long" : "int");
     cl_kernel k;

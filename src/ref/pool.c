@@ -33,3 +33,25 @@ void tc_ref_global_avgpool(const float *x, float *y, int64_t planes, int64_t hw)
         y[pl] = (float)(sum / (double)hw);
     }
 }
+
+void tc_ref_maxpool2d_q(const void *x, void *y, int is_signed, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                        int64_t ow, const tc_pool2d_params *p)
+{
+    for (int64_t pl = 0; pl < planes; pl++)
+        for (int64_t i = 0; i < oh; i++)
+            for (int64_t j = 0; j < ow; j++) {
+                const int64_t h0 = i * p->stride_h - p->pad_h, w0 = j * p->stride_w - p->pad_w;
+                int m = INT32_MIN;
+                for (int64_t a = h0 < 0 ? 0 : h0; a < h0 + p->kernel_h && a < h; a++)
+                    for (int64_t b = w0 < 0 ? 0 : w0; b < w0 + p->kernel_w && b < w; b++) {
+                        const int64_t at = (pl * h + a) * w + b;
+                        const int v = is_signed ? ((const int8_t *)x)[at] : ((const uint8_t *)x)[at];
+                        m = v > m ? v : m;
+                    }
+                const int64_t to = (pl * oh + i) * ow + j;
+                if (is_signed)
+                    ((int8_t *)y)[to] = (int8_t)m;
+                else
+                    ((uint8_t *)y)[to] = (uint8_t)m;
+            }
+}

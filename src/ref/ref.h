@@ -27,6 +27,9 @@ void tc_ref_layernorm(const float *x, const float *gamma, const float *beta, flo
 void tc_ref_pool2d(const float *x, float *y, int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
                    const tc_pool2d_params *p, int avg);
 void tc_ref_global_avgpool(const float *x, float *y, int64_t planes, int64_t hw);
+/* Max pooling of u8 (s8 when is_signed) planes, the windows of tc_ref_pool2d. */
+void tc_ref_maxpool2d_q(const void *x, void *y, int is_signed, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                        int64_t ow, const tc_pool2d_params *p);
 /* ids already checked to lie in [0, rows of table). */
 void tc_ref_embedding(const float *table, const int32_t *ids, float *y, int64_t n, int64_t d);
 /* y (indices) and values (x at them) may each be NULL. */
@@ -118,5 +121,18 @@ int tc_ref_attention(const float *q, const float *k, const float *v, float *out,
  * dh], src [b, h, n, dh] (or [b, n, h, dh] when blhd), elements of es bytes. */
 void tc_ref_kv_write(void *cache, const void *src, int64_t b, int64_t h, int64_t cap, int64_t n, int64_t dh,
                      const int32_t *start, const int32_t *count, int blhd, size_t es);
+
+/* ---- quantized layers (include/tinycl/qlayers.h); groups 1 ---- */
+/* An f32 bias in accumulator units (in_scale * w_scale): rint(b / unit), saturated. */
+int32_t tc_ref_qbias(float b, double unit);
+/* Patch rows of NCHW x: cols[(n * P * Q + p * Q + q) * R*S*C + (r * S + s) * C + c] = x at the tap, zp in the
+ * padding (the weights are [K, R, S, C] to match). */
+void tc_ref_im2row(const uint8_t *x, uint8_t *cols, const tc_conv_dims *d, uint8_t zp);
+/* t [n, pq, k] -> y [n, k, pq] for elements of esize bytes. */
+void tc_ref_to_nchw(const void *t, void *y, size_t esize, int64_t n, int64_t pq, int64_t k);
+/* v [N, K, P, Q] = sum (x - zx)(w - zw[k]) + bias[k] (saturated to s32), direct loops; x is
+ * u8 (s8 when x_signed), w s8, bias NULL or K. */
+void tc_ref_qconv2d_acc(const void *x, int x_signed, const int8_t *w, int32_t zx, const int32_t *zw,
+                        const int32_t *bias, int32_t *v, const tc_conv_dims *d);
 
 #endif
