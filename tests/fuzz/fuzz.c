@@ -41,7 +41,7 @@ static const char *fz_file(const void *data, size_t n)
     return path;
 }
 
-#define MAX_ROWS 64
+#define MAX_ROWS 128
 static struct {
     const char *what;
     unsigned long long n[TC_STATUS_COUNT + 1];

@@ -30,7 +30,8 @@ enum {
     OP_MATMUL, OP_CONV2D, OP_LINEAR, OP_ADD, OP_MUL, OP_RELU, OP_GELU, OP_SOFTMAX, OP_LAYERNORM, OP_MAXPOOL2D,
     OP_AVGPOOL2D, OP_GLOBAL_AVGPOOL, OP_EMBEDDING, OP_ARGMAX, OP_FLATTEN, OP_RESHAPE, OP_VIEW, OP_SET_QUANT,
     OP_LINEAR_PLAN, OP_CONV2D_PLAN, OP_QUANTIZE, OP_DEQUANTIZE, OP_OBSERVER, OP_IGEMM, OP_IGEMM_PLAN,
-    OP_PRUNE, OP_SPMM, OP_SPARSE_LINEAR_PLAN, OP_SPARSE_CONV2D_PLAN, OP_ATTENTION, OP_KV_CACHE,
+    OP_PRUNE, OP_SPMM, OP_SPARSE_LINEAR_PLAN, OP_SPARSE_CONV2D_PLAN, OP_ATTENTION, OP_KV_CACHE, OP_QLINEAR_PLAN,
+    OP_QCONV2D_PLAN,
     OP_CONV2D_OUT_SIZE, OP_QUANT_PARAMS,
     OP_DEVICE_FIND, OP_KERNEL_PARAMS, OP_COUNT
 };
@@ -50,7 +51,8 @@ static const char *const names[OP_COUNT][2] = {
     {"igemm_plan ref", "igemm_plan cl"}, {"prune ref", "prune cl"},
     {"spmm ref", "spmm cl"},           {"sparse_linear_plan ref", "sparse_linear_plan cl"},
     {"sparse_conv2d_plan ref", "sparse_conv2d_plan cl"}, {"attention ref", "attention cl"},
-    {"kv_cache ref", "kv_cache cl"},   {"conv2d_out_size", ""},
+    {"kv_cache ref", "kv_cache cl"},   {"qlinear_plan ref", "qlinear_plan cl"},
+    {"qconv2d_plan ref", "qconv2d_plan cl"}, {"conv2d_out_size", ""},
     {"quant_params", ""},              {"device_find", ""},
     {"kernel_params_set", ""},
 };
@@ -185,7 +187,8 @@ static void gen(call *c, src *s)
     }
     case OP_CONV2D:
     case OP_CONV2D_PLAN:
-    case OP_SPARSE_CONV2D_PLAN: { /* n, channels per group, h, w, kernels per group, window */
+    case OP_SPARSE_CONV2D_PLAN:
+    case OP_QCONV2D_PLAN: { /* n, channels per group, h, w, kernels per group, window */
         const int g = param(s, 1), sh = param(s, 1), sw = param(s, 1), ph = param(s, 0), pw = param(s, 0);
         const int dh = param(s, 1), dw = param(s, 1);
         const int64_t c_in = tc_sat_mul(g, e[1]), k = tc_sat_mul(g, e[4]), r = e[5], q = 1 + byte(s) % 3;
@@ -201,7 +204,8 @@ static void gen(call *c, src *s)
     case OP_LINEAR:
     case OP_LINEAR_PLAN:
     case OP_SPMM:
-    case OP_SPARSE_LINEAR_PLAN: /* batch in out */
+    case OP_SPARSE_LINEAR_PLAN:
+    case OP_QLINEAR_PLAN: /* batch in out */
         c->ip[1] = (int)(byte(s) % 6);  /* sparse format (5: invalid) */
         c->fp[0] = (float)(byte(s) % 5) / 4; /* sparsity pruned first (1: invalid) */
         c->ip[0] = byte(s) & 1;
@@ -388,10 +392,11 @@ static int64_t work(const call *c)
     for (int i = 0; i < c->nt; i++) w = tc_sat_add(w, numel_of(&c->t[i]));
     const tspec *t = c->t;
     if (c->op == OP_MATMUL || c->op == OP_LINEAR || c->op == OP_LINEAR_PLAN || c->op == OP_IGEMM ||
-        c->op == OP_IGEMM_PLAN || c->op == OP_SPMM || c->op == OP_SPARSE_LINEAR_PLAN ||
+        c->op == OP_IGEMM_PLAN || c->op == OP_SPMM || c->op == OP_SPARSE_LINEAR_PLAN || c->op == OP_QLINEAR_PLAN ||
         c->op == OP_ATTENTION) /* m k n <= numel(A) x the largest dim of B (attention: q x Lk, v) */
         w = tc_sat_add(w, tc_sat_mul(numel_of(&t[0]), max_dim(&t[1])));
-    if (c->op == OP_CONV2D || c->op == OP_CONV2D_PLAN || c->op == OP_SPARSE_CONV2D_PLAN) /* outputs x C/g x R x S */
+    if (c->op == OP_CONV2D || c->op == OP_CONV2D_PLAN || c->op == OP_SPARSE_CONV2D_PLAN ||
+        c->op == OP_QCONV2D_PLAN) /* outputs x C/g x R x S */
         w = tc_sat_add(w, tc_sat_mul(numel_of(&t[2]), numel_of(&t[1]) / (t[1].dims[0] > 0 ? t[1].dims[0] : 1)));
     if (c->op == OP_KV_CACHE) { /* the cache; one whose size overflows is asked for (and must be refused) */
         const int64_t n = tc_sat_mul3(tc_sat_mul3(2, c->ext[0], c->ext[1]), tc_sat_mul(c->ext[2], c->ext[3]), c->ext[4]);
@@ -517,11 +522,25 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
     }
     case OP_CONV2D:
     case OP_CONV2D_PLAN:
-    case OP_SPARSE_CONV2D_PLAN: {
+    case OP_SPARSE_CONV2D_PLAN:
+    case OP_QCONV2D_PLAN: {
         tc_conv2d_params p = tc_conv2d_defaults();
         p.stride_h = ip[0], p.stride_w = ip[1], p.pad_h = ip[2], p.pad_w = ip[3], p.dil_h = ip[4], p.dil_w = ip[5];
         p.groups = ip[6], p.relu = ip[7], p.bias = c->nt > 3 ? t[3] : NULL, p.variant = c->v;
         if (c->op == OP_CONV2D) return tc_conv2d(ctx, t[0], t[1], t[2], &p);
+        if (c->op == OP_QCONV2D_PLAN) { /* f32 input quantized on the fly; input parameters from the input */
+            tc_qconv2d_params q = tc_qconv2d_defaults();
+            q.stride_h = p.stride_h, q.stride_w = p.stride_w, q.pad_h = p.pad_h, q.pad_w = p.pad_w;
+            q.dil_h = p.dil_h, q.dil_w = p.dil_w, q.relu = p.relu, q.variant = c->v;
+            q.in_dtype = c->ext[5] & 1 ? TC_DTYPE_S8 : TC_DTYPE_U8, q.in_scale = 1.0f / 64 + (float)(c->ext[5] % 3);
+            q.in_zero_point = q.in_dtype == TC_DTYPE_U8 ? 128 : 0;
+            tc_qconv2d_plan *qp = NULL;
+            tc_status st = tc_qconv2d_plan_create(ctx, t[1], c->t[0].dims + 1, p.bias, &q, &qp);
+            if ((st == TC_OK) != (qp != NULL)) fz_fail("qconv2d plan: status and plan disagree");
+            if (st == TC_OK) st = tc_qconv2d_plan_run(qp, t[0], t[2]);
+            tc_qconv2d_plan_free(qp);
+            return st;
+        }
         if (c->op == OP_SPARSE_CONV2D_PLAN) {
             tc_sparse_conv2d_plan *sp = NULL;
             tc_status st = tc_sparse_conv2d_plan_create(ctx, t[1], c->t[0].dims + 1, &p,
@@ -643,6 +662,19 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
             st = tc_spmm(ctx, a, t[0], t[3], &p);
         tc_tensor_free(x1), tc_tensor_free(y1);
         tc_sparse_free(a);
+        return st;
+    }
+    case OP_QLINEAR_PLAN: {
+        tc_qlinear_params q = tc_qlinear_defaults();
+        q.relu = ip[0], q.variant = c->v, q.in_dtype = ip[1] & 1 ? TC_DTYPE_S8 : TC_DTYPE_U8;
+        q.in_scale = ip[1] == 5 ? c->fp[0] - 1.0f : 1.0f / 64, q.in_zero_point = q.in_dtype == TC_DTYPE_U8 ? 128 : 0;
+        tc_qlinear_plan *qp = NULL;
+        const tc_status v = tc_qlinear_plan_validate(ctx, t[1], t[2], &q);
+        tc_status st = tc_qlinear_plan_create(ctx, t[1], t[2], &q, &qp);
+        if ((st == TC_OK) != (qp != NULL) || (v == TC_OK) != (st == TC_OK || st == TC_ERR_OUT_OF_MEMORY))
+            fz_fail("qlinear plan: validate %s, create %s", tc_status_name(v), tc_status_name(st));
+        if (st == TC_OK) st = tc_qlinear_plan_run(qp, t[0], t[3]);
+        tc_qlinear_plan_free(qp);
         return st;
     }
     case OP_SPARSE_LINEAR_PLAN: {

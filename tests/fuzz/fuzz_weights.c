@@ -2,8 +2,9 @@
  * given (truncation, magic and checksum paths) and, when its checksum does not
  * match, again with the CRC-32 fixed, so mutations reach the field checks. An
  * accepted model saves (version 2) and loads again unchanged, and, when its work
- * is bounded, runs forward and predict on every context: a failed call leaves its
- * output as it was, no guard byte changes, nothing stays allocated. */
+ * is bounded, runs forward and predict on every context, and is quantized to int8
+ * (calibrated on the same input) and run again: a failed call leaves its output as
+ * it was, no guard byte changes, nothing stays allocated. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,17 @@ static void run(tc_ctx *ctx, tc_model *m)
     s = tc_model_predict(m, x, p);
     fz_count("predict", s);
     fz_check_tensor(p, s == TC_OK ? NULL : hp, "tc_model_predict");
+    /* an int8 copy calibrated on x (models without a linear or conv2d layer are refused) */
+    tc_model *q = NULL;
+    s = tc_model_quantize(m, x, NULL, &q);
+    fz_count("quantize", s);
+    if ((s == TC_OK) != (q != NULL)) fz_fail("tc_model_quantize: status and model disagree");
+    if (q) {
+        s = tc_model_forward(q, x, y);
+        fz_count("forward int8", s);
+        fz_check_tensor(y, NULL, "tc_model_forward (int8)");
+    }
+    tc_model_free(q);
     tc_tensor_free(x), tc_tensor_free(y), tc_tensor_free(p);
     free(hx), free(hy);
 }
