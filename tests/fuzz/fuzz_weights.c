@@ -83,14 +83,18 @@ static void run(tc_ctx *ctx, tc_model *m)
     free(hx), free(hy);
 }
 
+static char dir[64];
+static void remove_dir(void) { rmdir(dir); }
+
 /* tc_model_save then tc_model_load gives the same model (version 2 written). */
 static void round_trip(tc_ctx *ctx, const tc_model *m)
 {
-    static char dir[64], path[96];
+    static char path[96];
     if (!dir[0]) {
         snprintf(dir, sizeof dir, "/tmp/tinycl-fuzz-XXXXXX");
         if (!mkdtemp(dir)) fz_fail("mkdtemp failed");
         snprintf(path, sizeof path, "%s/saved.tcw", dir);
+        atexit(remove_dir);
     }
     tc_model *back = NULL;
     char a[512], b[512];
