@@ -2,7 +2,8 @@
  * Kg = K / groups), y is N x K x P x Q. Every kernel takes the geometry as one
  * int16 laid out by TC_CONV_GEOMETRY (kernels/iface.h) and every tensor with its
  * element offset (views), added to the pointer on entry; flags are EPI_BIAS and
- * EPI_RELU. */
+ * EPI_RELU. Indices are int where the host proved they fit (tc_conv_setup and
+ * cpu_layout in src/ops/conv2d.c), size_t where they may not. */
 
 /* The geometry fields as constants GC, GH, ... GDW, from the int16 `d`. */
 #define CONV_FIELD(name, i) const int G##name = d.s##i;

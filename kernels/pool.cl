@@ -1,7 +1,9 @@
 /* Pooling on N x C x H x W. Padding never counts: a window is clipped to the
  * input (the op requires pad < kernel, so no window is empty); max takes the
  * largest in-bounds element (NaN if any is NaN, as PyTorch), average divides by
- * their number. x and y come with their element offsets (tensor views). */
+ * their number. x and y come with their element offsets (tensor views). Geometry
+ * is int: the host proves every value formed here stays within the padded
+ * extents (check_axis in src/ops/pool.c). */
 
 #define MAX_NAN(m, v) ((v) > (m) || isnan(v) ? (v) : (m))
 

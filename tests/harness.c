@@ -94,6 +94,15 @@ tc_tensor *th_tensor(tc_ctx *ctx, int ndim, const int64_t *dims, float **host)
     return t;
 }
 
+void *th_read(const tc_tensor *t)
+{
+    size_t bytes = tc_tensor_bytes(t);
+    void *h = malloc(bytes);
+    assert_non_null(h);
+    assert_int_equal(tc_tensor_read(t, h, bytes), TC_OK);
+    return h;
+}
+
 size_t th_tensor_mem(const tc_ctx *ctx)
 {
     size_t n = tc_ctx_mem_current(ctx);
@@ -104,9 +113,7 @@ size_t th_tensor_mem(const tc_ctx *ctx)
 int th_unchanged(const tc_tensor *t, const float *host)
 {
     size_t bytes = tc_tensor_bytes(t);
-    float *now = malloc(bytes);
-    assert_non_null(now);
-    assert_int_equal(tc_tensor_read(t, now, bytes), TC_OK);
+    float *now = th_read(t);
     int same = memcmp(now, host, bytes) == 0;
     free(now);
     return same;

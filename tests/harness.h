@@ -32,6 +32,8 @@ tc_tensor *th_tensor(tc_ctx *ctx, int ndim, const int64_t *dims, float **host);
 size_t th_tensor_mem(const tc_ctx *ctx);
 /* 1 when t still holds exactly `host` (numel floats). */
 int th_unchanged(const tc_tensor *t, const float *host);
+/* The tensor's contents in a new host buffer (free it). */
+void *th_read(const tc_tensor *t);
 
 #define TH_DIMS(...) ((const int64_t[]){__VA_ARGS__})
 

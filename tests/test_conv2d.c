@@ -1,4 +1,5 @@
 /* conv2d: every variant on the device under test against ref, and bad input. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,6 +141,73 @@ static void test_conv2d_overflow(void **state)
     tc_tensor_free(y);
     free(hy);
     tc_ctx_free(ctx);
+}
+
+/* Strides and pads near 2^31 on a tiny input. The CPU kernel's padded-planes
+ * scratch once had its size guard wrap to 0 (a 1-byte buffer, then writes far
+ * past it). Every variant either agrees with ref or refuses the shape with y
+ * untouched; AUTO always runs. */
+static void test_conv2d_huge_geometry(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx(), *ref = NULL;
+    assert_int_equal(tc_ctx_create("ref", 0, &ref), TC_OK);
+    const struct {
+        int stride_h, stride_w, pad_h, pad_w;
+    } cases[] = {
+        {INT_MAX, 1 << 30, (1 << 29) - 17, 0},
+        {INT_MAX, 1 << 30, 0, 0},
+        {INT_MAX, INT_MAX, 1, 0},
+        {2, INT_MAX - 1, 3, 0},
+    };
+    const tc_variant variants[] = {TC_VARIANT_AUTO, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_IM2COL,
+                                   TC_VARIANT_CLBLAST};
+    float *hx, *hw, hb = 0.75f;
+    tc_tensor *x = th_tensor(ctx, 4, TH_DIMS(1, 16, 2, 1), &hx), *w = th_tensor(ctx, 4, TH_DIMS(1, 16, 1, 1), &hw);
+    tc_tensor *b = NULL, *rx = NULL, *rw = NULL, *rb = NULL;
+    assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 1, TH_DIMS(1), &hb, &b), TC_OK);
+    assert_int_equal(tc_tensor_from_host(ref, TC_DTYPE_F32, 4, TH_DIMS(1, 16, 2, 1), hx, &rx), TC_OK);
+    assert_int_equal(tc_tensor_from_host(ref, TC_DTYPE_F32, 4, TH_DIMS(1, 16, 1, 1), hw, &rw), TC_OK);
+    assert_int_equal(tc_tensor_from_host(ref, TC_DTYPE_F32, 1, TH_DIMS(1), &hb, &rb), TC_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tc_conv2d_params p = tc_conv2d_defaults();
+        p.stride_h = cases[i].stride_h, p.stride_w = cases[i].stride_w;
+        p.pad_h = cases[i].pad_h, p.pad_w = cases[i].pad_w;
+        int64_t oh, ow;
+        assert_int_equal(tc_conv2d_out_size(2, 1, p.stride_h, p.pad_h, 1, &oh), TC_OK);
+        assert_int_equal(tc_conv2d_out_size(1, 1, p.stride_w, p.pad_w, 1, &ow), TC_OK);
+        const int64_t dy[4] = {1, 1, oh, ow};
+        tc_tensor *ry = NULL;
+        assert_int_equal(tc_tensor_create(ref, TC_DTYPE_F32, 4, dy, &ry), TC_OK);
+        p.bias = rb;
+        if (tc_conv2d(ref, rx, rw, ry, &p) != TC_OK) fail_msg("case %zu on ref: %s", i, tc_last_error(ref));
+        float *want = th_read(ry);
+        p.bias = b;
+        for (size_t v = 0; v < (tc_ctx_is_ref(ctx) ? 1 : sizeof variants / sizeof variants[0]); v++) {
+            float *hy;
+            tc_tensor *y = th_tensor(ctx, 4, dy, &hy);
+            p.variant = variants[v];
+            tc_status st = tc_conv2d(ctx, x, w, y, &p);
+            if (st == TC_OK) {
+                float *got = th_read(y);
+                for (int64_t j = 0; j < oh * ow; j++) assert_float_equal(got[j], want[j], 1e-5f);
+                free(got);
+            } else if (v == 0 || (st != TC_ERR_OVERFLOW && st != TC_ERR_UNSUPPORTED)) {
+                fail_msg("case %zu, variant %s: %s", i, tc_variant_name(variants[v]), tc_last_error(ctx));
+            } else {
+                assert_true(th_unchanged(y, hy));
+            }
+            tc_tensor_free(y);
+            free(hy);
+        }
+        free(want);
+        tc_tensor_free(ry);
+    }
+    free(hx), free(hw);
+    tc_tensor_free(x), tc_tensor_free(w), tc_tensor_free(b);
+    tc_tensor_free(rx), tc_tensor_free(rw), tc_tensor_free(rb);
+    tc_ctx_free(ctx);
+    tc_ctx_free(ref);
 }
 
 /* AUTO: depthwise -> the direct kernel; any shape on a CPU device -> cpu. */
@@ -381,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_conv2d_bad_input),           cmocka_unit_test(test_conv2d_overflow),
         cmocka_unit_test(test_conv2d_auto_choice),         cmocka_unit_test(test_conv2d_plan_all_variants),
         cmocka_unit_test(test_conv2d_plan_matches_oneshot), cmocka_unit_test(test_conv2d_plan_bad_input),
+        cmocka_unit_test(test_conv2d_huge_geometry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,6 +126,58 @@ static void test_reshape_is_a_view(void **state)
     tc_ctx_free(ctx);
 }
 
+/* A tensor keeps its context alive: the context may be freed first; its tensors
+ * still read and write, and the last one to go releases it. */
+static void test_ctx_freed_before_tensors(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    float *h, back[15];
+    tc_tensor *t = th_tensor(ctx, 2, TH_DIMS(3, 5), &h), *v = NULL;
+    assert_int_equal(tc_tensor_reshape(t, 1, TH_DIMS(15), &v), TC_OK);
+    tc_ctx_free(ctx);
+    assert_int_equal(tc_tensor_read(v, back, sizeof back), TC_OK);
+    assert_memory_equal(back, h, sizeof back);
+    tc_tensor_free(t);
+    for (int i = 0; i < 15; i++) back[i] = (float)i;
+    assert_int_equal(tc_tensor_write(v, back, sizeof back), TC_OK);
+    assert_int_equal(tc_tensor_read(v, h, sizeof back), TC_OK);
+    assert_memory_equal(back, h, sizeof back);
+    tc_tensor_free(v);
+    free(h);
+}
+
+/* Objects that hold no tensor (an observer, an integer-GEMM plan) keep their
+ * context alive too: used and freed after tc_ctx_free and after every tensor. */
+static void test_ctx_freed_before_objects(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    const int8_t hb[12] = {1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12};
+    const uint8_t ha[6] = {1, 2, 3, 4, 5, 6};
+    tc_tensor *b = NULL, *a = NULL, *c = NULL, *x = th_tensor(ctx, 2, TH_DIMS(2, 3), NULL);
+    assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_S8, 2, TH_DIMS(3, 4), hb, &b), TC_OK);
+    assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_U8, 2, TH_DIMS(2, 3), ha, &a), TC_OK);
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S32, 2, TH_DIMS(2, 4), &c), TC_OK);
+    tc_observer *obs = NULL;
+    tc_igemm_plan *plan = NULL;
+    const tc_observer_options o = tc_observer_defaults(TC_OBSERVER_MINMAX);
+    assert_int_equal(tc_observer_create(ctx, &o, &obs), TC_OK);
+    assert_int_equal(tc_igemm_plan_create(ctx, b, NULL, &plan), TC_OK);
+    tc_tensor_free(b);
+    tc_ctx_free(ctx);
+    assert_int_equal(tc_observer_update(obs, x), TC_OK);
+    assert_int_equal(tc_igemm_plan_run(plan, a, c), TC_OK);
+    int32_t got[8];
+    assert_int_equal(tc_tensor_read(c, got, sizeof got), TC_OK);
+    assert_int_equal(got[0], 1 * 1 + 2 * 5 + 3 * 9); /* row 0 of A times column 0 of B */
+    tc_tensor_free(a), tc_tensor_free(c), tc_tensor_free(x);
+    /* only the observer and the plan hold the context now; errors still go into it */
+    assert_int_equal(tc_observer_update(obs, NULL), TC_ERR_INVALID_ARG);
+    tc_observer_free(obs);
+    tc_igemm_plan_free(plan);
+}
+
 static void test_guards_detect_overrun(void **state)
 {
     (void)state;
@@ -185,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_tensor_bad_dims),  cmocka_unit_test(test_tensor_roundtrip_and_memory),
         cmocka_unit_test(test_reshape_is_a_view), cmocka_unit_test(test_guards_detect_overrun),
         cmocka_unit_test(test_kernel_build_failure), cmocka_unit_test(test_variant_names),
+        cmocka_unit_test(test_ctx_freed_before_tensors), cmocka_unit_test(test_ctx_freed_before_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,15 @@ static void test_matmul_bad_input(void **state)
     p = tc_matmul_defaults();
     th_expect(ctx, tc_matmul(ctx, a, sq, view, &p), TC_ERR_INVALID_ARG, "storage");
     assert_true(th_unchanged(c, hc));
+    /* the bias a view of C (as conv2d and linear, refused) */
+    float *hc1;
+    tc_tensor *a1 = th_tensor(ctx, 2, TH_DIMS(1, 5), NULL), *c1 = th_tensor(ctx, 2, TH_DIMS(1, 6), &hc1), *bc = NULL;
+    assert_int_equal(tc_tensor_reshape(c1, 1, TH_DIMS(6), &bc), TC_OK);
+    p.bias = bc;
+    th_expect(ctx, tc_matmul(ctx, a1, b, c1, &p), TC_ERR_INVALID_ARG, "bias");
+    assert_true(th_unchanged(c1, hc1));
+    tc_tensor_free(bc), tc_tensor_free(c1), tc_tensor_free(a1);
+    free(hc1);
 
     /* the same inputs succeed afterwards */
     assert_int_equal(tc_matmul(ctx, a, b, c, NULL), TC_OK);
@@ -119,6 +128,10 @@ static void test_matmul_profile(void **state)
         assert_string_equal(l.op, "matmul");
     }
     th_expect(ctx, tc_prof_get(ctx, 1, &st), TC_ERR_INVALID_ARG, "index");
+    /* a NULL out: the message goes to the context, naming the call */
+    th_expect(ctx, tc_prof_get(ctx, 0, NULL), TC_ERR_INVALID_ARG, "tc_prof_get: NULL argument");
+    th_expect(ctx, tc_prof_get_launch(ctx, 0, NULL), TC_ERR_INVALID_ARG, "tc_prof_get_launch: NULL argument");
+    th_expect(ctx, tc_prof_info_get(ctx, NULL), TC_ERR_INVALID_ARG, "tc_prof_info_get: NULL argument");
     tc_tensor_free(a);
     tc_tensor_free(b);
     tc_tensor_free(c);

@@ -256,16 +256,23 @@ static unsigned char *slurp_data(const char *file, size_t *n)
     return slurp(path, n);
 }
 
-/* The tiny model computes what the hand-worked numbers say. */
-static void test_tiny_model_forward(void **state)
+/* The tiny model loaded on ctx. */
+static tc_model *tiny_loaded(tc_ctx *ctx)
 {
-    (void)state;
-    tc_ctx *ctx = th_ctx();
     fbuf f;
     tiny_model(&f);
     write_file(tmp_file(), f.b, f.n);
     tc_model *m = NULL;
     assert_int_equal(tc_model_load(ctx, tmp_file(), &m), TC_OK);
+    return m;
+}
+
+/* The tiny model computes what the hand-worked numbers say. */
+static void test_tiny_model_forward(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    tc_model *m = tiny_loaded(ctx);
     char summary[256];
     tc_model_summary(m, summary, sizeof summary);
     assert_string_equal(summary, "linear(4->3)+relu > linear(3->2) > softmax");
@@ -294,16 +301,88 @@ static void test_tiny_model_forward(void **state)
     tc_ctx_free(ctx);
 }
 
+/* A 136-byte file the loader accepts: a maxpool with window 2^30-3, stride 2^31-1
+ * and pad 2^30-4 on 1x1 samples, then global average pooling. Its forward once
+ * crashed on OpenCL (the pooling kernel's int arithmetic wrapped); the output is
+ * the input. A pad that takes the padded extent past 2^31-1 is refused at load. A
+ * layer refused when it runs (a one-shot convolution whose padded input passes
+ * what OpenCL kernels index) gives a message naming the call and the layer. */
+static void test_huge_window_model(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    fbuf f;
+    w_header(&f, 1, 2, 3, U(2, 1, 1));
+    w_layer(&f, TC_LAYER_MAXPOOL2D, 0, U((1u << 30) - 3, (1u << 30) - 3, 0x7FFFFFFFu, (1u << 30) - 4, 0, 0), 0);
+    w_layer(&f, TC_LAYER_GLOBAL_AVGPOOL, 0, P0, 0);
+    seal(&f);
+    assert_int_equal(f.n, 136);
+    write_file(tmp_file(), f.b, f.n);
+    tc_model *m = NULL;
+    if (tc_model_load(ctx, tmp_file(), &m) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    float *hx, *hy;
+    tc_tensor *x = th_tensor(ctx, 4, TH_DIMS(3, 2, 1, 1), &hx), *y = th_tensor(ctx, 2, TH_DIMS(3, 2), &hy), *p = NULL;
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S32, 1, TH_DIMS(3), &p), TC_OK);
+    if (tc_model_forward(m, x, y) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    assert_true(th_unchanged(y, hx));
+    assert_int_equal(tc_model_predict(m, x, p), TC_OK);
+    tc_model_free(m);
+
+    w_header(&f, 1, 2, 3, U(2, 1, 1));
+    w_layer(&f, TC_LAYER_MAXPOOL2D, 0, U((1u << 30) + 1, (1u << 30) + 1, (1u << 30) + 1, 1u << 30, 0, 0), 0);
+    w_layer(&f, TC_LAYER_GLOBAL_AVGPOOL, 0, P0, 0);
+    seal(&f);
+    expect_model(ctx, f.b, f.n, TC_ERR_CORRUPT, "beyond 2^31-1");
+
+    w_header(&f, 1, 2, 3, U(1, 1, 1));
+    w_layer(&f, TC_LAYER_CONV2D, 0, U(1, 1, 1, 1, 0x7FFFFFFFu, 1u << 29), 1);
+    w_tensor(&f, 4, U(1, 1, 1, 1), NULL);
+    w_layer(&f, TC_LAYER_GLOBAL_AVGPOOL, 0, P0, 0);
+    seal(&f);
+    write_file(tmp_file(), f.b, f.n);
+    assert_int_equal(tc_model_load_flags(ctx, tmp_file(), TC_MODEL_ONESHOT, &m), TC_OK);
+    float *hy1;
+    tc_tensor *x1 = th_tensor(ctx, 4, TH_DIMS(3, 1, 1, 1), NULL), *y1 = th_tensor(ctx, 2, TH_DIMS(3, 1), &hy1);
+    if (tc_ctx_is_ref(ctx)) {
+        assert_int_equal(tc_model_forward(m, x1, y1), TC_OK);
+    } else {
+        th_expect(ctx, tc_model_forward(m, x1, y1), TC_ERR_OVERFLOW, "tc_model_forward: layer 0 (conv2d): conv2d: ");
+        th_expect(ctx, tc_model_predict(m, x1, p), TC_ERR_OVERFLOW, "tc_model_predict: layer 0 (conv2d): conv2d: ");
+        assert_true(th_unchanged(y1, hy1));
+    }
+    tc_model_free(m);
+    tc_tensor_free(x), tc_tensor_free(y), tc_tensor_free(p), tc_tensor_free(x1), tc_tensor_free(y1);
+    free(hx), free(hy), free(hy1);
+    tc_ctx_free(ctx);
+}
+
+/* A model keeps its context alive: the context may be freed first. */
+static void test_model_outlives_ctx(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    tc_model *m = tiny_loaded(ctx);
+    const float xs[] = {1, 2, 3, 4};
+    tc_tensor *x = NULL, *y = NULL;
+    assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 2, TH_DIMS(1, 4), xs, &x), TC_OK);
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 2, TH_DIMS(1, 2), &y), TC_OK);
+    tc_ctx_free(ctx);
+    assert_int_equal(tc_model_forward(m, x, y), TC_OK);
+    float out[2];
+    assert_int_equal(tc_tensor_read(y, out, sizeof out), TC_OK);
+    assert_float_equal(out[0] + out[1], 1.0f, 1e-6f);
+    assert_true(out[0] > out[1]); /* logits 5.5 and 3.75 (test_tiny_model_forward) */
+    tc_model_free(m);
+    tc_tensor_free(x);
+    tc_tensor_free(y);
+}
+
 /* Bad forward / predict calls: a status and a message, the output untouched. */
 static void test_model_bad_calls(void **state)
 {
     (void)state;
     tc_ctx *ctx = th_ctx(), *other = th_ctx();
-    fbuf f;
-    tiny_model(&f);
-    write_file(tmp_file(), f.b, f.n);
-    tc_model *m = NULL;
-    assert_int_equal(tc_model_load(ctx, tmp_file(), &m), TC_OK);
+    tc_model *m = tiny_loaded(ctx);
     float *hy;
     tc_tensor *x = th_tensor(ctx, 2, TH_DIMS(2, 4), NULL), *y = th_tensor(ctx, 2, TH_DIMS(2, 2), &hy);
     tc_tensor *x5 = th_tensor(ctx, 2, TH_DIMS(2, 5), NULL), *x1d = th_tensor(ctx, 1, TH_DIMS(4), NULL);
@@ -314,16 +393,16 @@ static void test_model_bad_calls(void **state)
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S32, 1, TH_DIMS(3), &p3), TC_OK);
 
     th_expect(NULL, tc_model_forward(NULL, x, y), TC_ERR_INVALID_ARG, "model is NULL");
-    th_expect(ctx, tc_model_forward(m, NULL, y), TC_ERR_INVALID_ARG, "x is NULL");
-    th_expect(ctx, tc_model_forward(m, x, NULL), TC_ERR_INVALID_ARG, "y is NULL");
+    th_expect(ctx, tc_model_forward(m, NULL, y), TC_ERR_INVALID_ARG, "tc_model_forward: x is NULL");
+    th_expect(ctx, tc_model_forward(m, x, NULL), TC_ERR_INVALID_ARG, "tc_model_forward: y is NULL");
     th_expect(ctx, tc_model_forward(m, x5, y), TC_ERR_SHAPE, "4 elements per sample");
     th_expect(ctx, tc_model_forward(m, x1d, y), TC_ERR_SHAPE, "x is [4]");
     th_expect(ctx, tc_model_forward(m, x, y3), TC_ERR_SHAPE, "expected [2, 2]");
     th_expect(ctx, tc_model_forward(m, x, y_b3), TC_ERR_SHAPE, "y is [3, 2]");
     th_expect(ctx, tc_model_forward(m, x_s32, y), TC_ERR_DTYPE, "s32");
-    th_expect(ctx, tc_model_forward(m, x_other, y), TC_ERR_CONTEXT, "another context");
-    th_expect(ctx, tc_model_forward(m, x, p), TC_ERR_DTYPE, "y is s32");
-    th_expect(ctx, tc_model_predict(m, x, y), TC_ERR_DTYPE, "pred is f32");
+    th_expect(ctx, tc_model_forward(m, x_other, y), TC_ERR_CONTEXT, "tc_model_forward: x belongs to another context");
+    th_expect(ctx, tc_model_forward(m, x, p), TC_ERR_DTYPE, "tc_model_forward: y is s32");
+    th_expect(ctx, tc_model_predict(m, x, y), TC_ERR_DTYPE, "tc_model_predict: pred is f32");
     th_expect(ctx, tc_model_predict(m, x, p3), TC_ERR_SHAPE, "expected [2]");
     th_expect(NULL, tc_model_predict(NULL, x, p), TC_ERR_INVALID_ARG, "model is NULL");
     assert_true(th_unchanged(y, hy));
@@ -532,6 +611,8 @@ int main(void)
         cmocka_unit_test(test_digits_match_ref),
         cmocka_unit_test(test_digits_v2_and_oneshot),
         cmocka_unit_test(test_tiny_model_forward),
+        cmocka_unit_test(test_huge_window_model),
+        cmocka_unit_test(test_model_outlives_ctx),
         cmocka_unit_test(test_model_bad_calls),
         cmocka_unit_test(test_damaged_model_files),
         cmocka_unit_test(test_bad_model_contents),

@@ -109,12 +109,54 @@ static void test_pool_padding_never_counts(void **state)
     tc_ctx_free(ctx);
 }
 
+/* Windows, strides and pads near 2^31 on a tiny input: every intermediate the
+ * kernels compute must stay in range (a stride of 2^31-1 once wrapped and read
+ * 4 GiB before the input). The result is what ref gives. */
+static void test_pool_huge_geometry(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx(), *ref = NULL;
+    assert_int_equal(tc_ctx_create("ref", 0, &ref), TC_OK);
+    const struct {
+        int64_t h, w;
+        tc_pool2d_params p;
+        int64_t oh, ow;
+    } cases[] = {
+        {1, 1, {(1 << 30) - 3, (1 << 30) - 3, INT_MAX, INT_MAX, (1 << 30) - 4, (1 << 30) - 4, TC_VARIANT_AUTO}, 1, 1},
+        {4, 6, {2, 3, INT_MAX, 1, 1, 2, TC_VARIANT_AUTO}, 1, 8},
+        {5, 3, {3, (1 << 29) + 7, 2, INT_MAX - 1, 2, 1 << 29, TC_VARIANT_AUTO}, 4, 1},
+        {2, 9, {INT_MAX / 2, 4, INT_MAX, 3, INT_MAX / 2 - 1, 3, TC_VARIANT_AUTO}, 1, 4},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int avg = 0; avg < 2; avg++) {
+            float *hx;
+            const int64_t dy[4] = {1, 3, cases[i].oh, cases[i].ow};
+            tc_tensor *x = th_tensor(ctx, 4, TH_DIMS(1, 3, cases[i].h, cases[i].w), &hx), *y = NULL;
+            tc_tensor *rx = NULL, *ry = NULL;
+            assert_int_equal(tc_tensor_from_host(ref, TC_DTYPE_F32, 4, TH_DIMS(1, 3, cases[i].h, cases[i].w), hx, &rx),
+                             TC_OK);
+            assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 4, dy, &y), TC_OK);
+            assert_int_equal(tc_tensor_create(ref, TC_DTYPE_F32, 4, dy, &ry), TC_OK);
+            tc_status (*pool)(tc_ctx *, const tc_tensor *, tc_tensor *, const tc_pool2d_params *) =
+                avg ? tc_avgpool2d : tc_maxpool2d;
+            if (pool(ref, rx, ry, &cases[i].p) != TC_OK) fail_msg("case %zu on ref: %s", i, tc_last_error(ref));
+            if (pool(ctx, x, y, &cases[i].p) != TC_OK) fail_msg("case %zu: %s", i, tc_last_error(ctx));
+            float *want = th_read(ry), *got = th_read(y);
+            for (int64_t j = 0; j < 3 * cases[i].oh * cases[i].ow; j++) assert_float_equal(got[j], want[j], 1e-6f);
+            free(want), free(got), free(hx);
+            tc_tensor_free(x), tc_tensor_free(y), tc_tensor_free(rx), tc_tensor_free(ry);
+        }
+    tc_ctx_free(ctx);
+    tc_ctx_free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pool_all_variants),
         cmocka_unit_test(test_pool_bad_input),
         cmocka_unit_test(test_pool_padding_never_counts),
+        cmocka_unit_test(test_pool_huge_geometry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,10 @@
 /* A context: one device, one in-order queue, its compiled programs, memory
- * counters and the last error message. Not thread-safe: one thread per context. */
+ * counters and the last error message.
+ * Threads: a context and everything made in it (tensors, views, models, plans)
+ * are used by one thread at a time; contexts in different threads run
+ * concurrently. The device functions and tc_last_error(NULL) (per thread) may be
+ * called from any thread.
+ * Lifetime: tensors, views, models and plans keep their context alive. */
 #ifndef TINYCL_CONTEXT_H
 #define TINYCL_CONTEXT_H
 
@@ -22,6 +27,9 @@ enum {
 /* Creates a context on the device selected by `spec` (see tc_device_find). On
  * failure *out is NULL and tc_last_error(NULL) says why. */
 tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out);
+/* Drops the caller's reference: the context goes once the last tensor, view,
+ * model or plan made in it is freed too; those stay usable until then. The
+ * caller must not use ctx again. */
 void tc_ctx_free(tc_ctx *ctx);
 
 const tc_device_info *tc_ctx_device(const tc_ctx *ctx);

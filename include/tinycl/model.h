@@ -1,6 +1,7 @@
 /* Sequential models loaded from a weight file (docs/weights.md) and labelled
- * sample sets. A model's tensors live in the context it was loaded in and each
- * layer runs the context's op (OpenCL kernels, or the reference on `ref`). */
+ * sample sets. A model's tensors live in the context it was loaded in (which it
+ * keeps alive) and each layer runs the context's op (OpenCL kernels, or the
+ * reference on `ref`). Errors of forward and predict name the call and the layer. */
 #ifndef TINYCL_MODEL_H
 #define TINYCL_MODEL_H
 

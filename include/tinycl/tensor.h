@@ -1,4 +1,5 @@
-/* Tensors: dtype, up to 4 dims, row-major, owned by one context. */
+/* Tensors: dtype, up to 4 dims, row-major, owned by one context (and keeping it
+ * alive: the context may be freed first). */
 #ifndef TINYCL_TENSOR_H
 #define TINYCL_TENSOR_H
 

@@ -1,9 +1,6 @@
 /* Context: one device, an in-order queue, compiled programs, memory counters. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <clblast_c.h>
 
 #include "core/internal.h"
 
@@ -22,6 +19,7 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
         free(ctx);
         return s;
     }
+    ctx->refs = 1;
     const int profiling = (flags & TC_CTX_PROFILE) != 0;
     ctx->is_ref = index == 0;
     if ((s = tc_params_init(ctx)) != TC_OK) {
@@ -49,6 +47,7 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
             return TC_ERR_OPENCL;
         }
         clRetainDevice(ctx->dev); /* released by tc_ctx_free, as for tc_ctx_wrap */
+        tc_pocl_track(ctx, +1);
     }
     if (profiling && (s = tc_prof_init(ctx)) != TC_OK) {
         tc_ctx_free(ctx);
@@ -58,38 +57,11 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
     return TC_OK;
 }
 
-/* CLBlast keeps compiled kernels in one process-wide cache, which CLBlastClearCache
- * empties for every context: only the last live context that used CLBlast clears it. */
-static pthread_mutex_t clblast_lock = PTHREAD_MUTEX_INITIALIZER;
-static int clblast_users;
-
-void tc_clblast_use(tc_ctx *ctx)
-{
-    if (ctx->used_clblast) return;
-    pthread_mutex_lock(&clblast_lock);
-    clblast_users++;
-    pthread_mutex_unlock(&clblast_lock);
-    ctx->used_clblast = 1;
-}
-
-int tc_clblast_users(void)
-{
-    pthread_mutex_lock(&clblast_lock);
-    const int n = clblast_users;
-    pthread_mutex_unlock(&clblast_lock);
-    return n;
-}
-
-static void clblast_release(void)
-{
-    pthread_mutex_lock(&clblast_lock);
-    if (--clblast_users == 0) CLBlastClearCache();
-    pthread_mutex_unlock(&clblast_lock);
-}
+void tc_ctx_retain(tc_ctx *ctx) { ctx->refs++; }
 
 void tc_ctx_free(tc_ctx *ctx)
 {
-    if (!ctx) return;
+    if (!ctx || --ctx->refs > 0) return;
     if (ctx->queue) clFinish(ctx->queue);
     tc_prof_free(ctx);
     for (tc_program *p = ctx->programs, *next; p; p = next) {
@@ -105,10 +77,11 @@ void tc_ctx_free(tc_ctx *ctx)
     }
     for (int i = 0; i < TC_SCRATCH_SLOTS; i++)
         if (ctx->scratch[i]) clReleaseMemObject(ctx->scratch[i]);
-    if (ctx->used_clblast) clblast_release();
+    tc_clblast_release(ctx);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->cl) clReleaseContext(ctx->cl);
     if (ctx->dev) clReleaseDevice(ctx->dev);
+    if (ctx->pocl) tc_pocl_track(ctx, -1);
     free(ctx);
 }
 
@@ -145,6 +118,9 @@ tc_status tc_scratch_get(tc_ctx *ctx, int slot, size_t bytes, cl_mem *out)
         *out = ctx->scratch[slot];
         return TC_OK;
     }
+    if (ctx->info.max_alloc_bytes && bytes > ctx->info.max_alloc_bytes)
+        return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "scratch of %zu bytes exceeds the device's largest allocation (%llu)",
+                       bytes, (unsigned long long)ctx->info.max_alloc_bytes);
     cl_int err;
     cl_mem m = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
     if (err != CL_SUCCESS) return tc_fail_cl(ctx, err, "clCreateBuffer (scratch)");

@@ -1,5 +1,6 @@
 /* Device enumeration and selection: `ref` first, then every OpenCL device. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,53 +10,64 @@
 
 #define MAX_CL_DEVICES 64
 
-static _Thread_local char g_probe[512];
-
 typedef struct {
     cl_platform_id platform;
     cl_device_id device;
 } cl_pair;
 
-/* Lists OpenCL devices; returns their number and records why none were found. */
-static int list_cl(cl_pair *out, int cap)
+/* OpenCL devices are enumerated once per process (pthread_once): a first
+ * initialisation of some drivers (PoCL 3.1) is not thread-safe, and every later
+ * lookup reads this table, which never changes. `ref` needs none of it. */
+static struct {
+    int n;
+    cl_pair pairs[MAX_CL_DEVICES];
+    tc_device_info info[MAX_CL_DEVICES];
+    char probe[512]; /* why there are none, or "" */
+} g_cl;
+static pthread_once_t g_cl_once = PTHREAD_ONCE_INIT;
+
+static void enumerate(void)
 {
     cl_platform_id plats[16];
     cl_uint np = 0;
     cl_int err = clGetPlatformIDs(16, plats, &np);
-    g_probe[0] = '\0';
     if (err != CL_SUCCESS || np == 0) {
-        snprintf(g_probe, sizeof g_probe,
+        snprintf(g_cl.probe, sizeof g_cl.probe,
                  "no OpenCL platform found (clGetPlatformIDs: %s); install an ICD such as pocl-opencl-icd "
                  "or check OCL_ICD_VENDORS; running on ref only",
                  tc_cl_error_name(err == CL_SUCCESS ? CL_PLATFORM_NOT_FOUND_KHR : err));
-        return 0;
+        return;
     }
     if (np > 16) np = 16;
-    int n = 0;
     for (cl_uint p = 0; p < np; p++) {
         cl_device_id devs[MAX_CL_DEVICES];
         cl_uint nd = 0;
         if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, MAX_CL_DEVICES, devs, &nd) != CL_SUCCESS) continue;
         if (nd > MAX_CL_DEVICES) nd = MAX_CL_DEVICES;
-        for (cl_uint d = 0; d < nd && n < cap; d++) out[n++] = (cl_pair){plats[p], devs[d]};
+        for (cl_uint d = 0; d < nd && g_cl.n < MAX_CL_DEVICES; d++) {
+            g_cl.pairs[g_cl.n] = (cl_pair){plats[p], devs[d]};
+            tc_device_fill_cl(g_cl.n + 1, plats[p], devs[d], &g_cl.info[g_cl.n]);
+            g_cl.n++;
+        }
     }
-    if (n == 0)
-        snprintf(g_probe, sizeof g_probe, "%u OpenCL platform(s) found but no device; running on ref only",
+    if (g_cl.n == 0)
+        snprintf(g_cl.probe, sizeof g_cl.probe, "%u OpenCL platform(s) found but no device; running on ref only",
                  (unsigned)np);
-    return n;
 }
 
-int tc_device_count(void)
+/* Number of OpenCL devices, enumerating them on the first call. */
+static int cl_count(void)
 {
-    cl_pair p[MAX_CL_DEVICES];
-    return 1 + list_cl(p, MAX_CL_DEVICES);
+    pthread_once(&g_cl_once, enumerate);
+    return g_cl.n;
 }
+
+int tc_device_count(void) { return 1 + cl_count(); }
 
 const char *tc_device_probe_message(void)
 {
-    cl_pair p[MAX_CL_DEVICES];
-    list_cl(p, MAX_CL_DEVICES);
-    return g_probe;
+    cl_count();
+    return g_cl.probe;
 }
 
 const char *tc_device_type_name(tc_device_type t)
@@ -142,32 +154,28 @@ tc_status tc_device_get(int index, tc_device_info *info)
         fill_ref(info);
         return TC_OK;
     }
-    cl_pair p[MAX_CL_DEVICES];
-    int n = list_cl(p, MAX_CL_DEVICES);
+    const int n = cl_count();
     if (index < 0 || index > n)
         return tc_fail(NULL, TC_ERR_NO_DEVICE, "device index %d out of range (0..%d)%s%s", index, n,
-                       g_probe[0] ? ": " : "", g_probe);
-    tc_device_fill_cl(index, p[index - 1].platform, p[index - 1].device, info);
+                       g_cl.probe[0] ? ": " : "", g_cl.probe);
+    *info = g_cl.info[index - 1];
     return TC_OK;
 }
 
 /* Internal: the platform and device handles of OpenCL device `index` (>= 1). */
 int tc_device_handles(int index, cl_platform_id *plat, cl_device_id *dev)
 {
-    cl_pair p[MAX_CL_DEVICES];
-    int n = list_cl(p, MAX_CL_DEVICES);
-    if (index < 1 || index > n) return 0;
-    *plat = p[index - 1].platform;
-    *dev = p[index - 1].device;
+    if (index < 1 || index > cl_count()) return 0;
+    *plat = g_cl.pairs[index - 1].platform;
+    *dev = g_cl.pairs[index - 1].device;
     return 1;
 }
 
 int tc_device_index_of(cl_device_id dev)
 {
-    cl_pair p[MAX_CL_DEVICES];
-    int n = list_cl(p, MAX_CL_DEVICES);
+    const int n = cl_count();
     for (int i = 0; i < n; i++)
-        if (p[i].device == dev) return i + 1;
+        if (g_cl.pairs[i].device == dev) return i + 1;
     return -1;
 }
 
@@ -196,6 +204,10 @@ tc_status tc_device_find(const char *spec, int *index)
 {
     if (!index) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_device_find: index is NULL");
     if (!spec || !*spec) spec = getenv("TINYCL_DEVICE");
+    if (spec && strcasecmp(spec, "ref") == 0) {
+        *index = 0;
+        return TC_OK;
+    }
     int n = tc_device_count();
     tc_device_info info;
     if (!spec || !*spec) {
@@ -212,17 +224,13 @@ tc_status tc_device_find(const char *spec, int *index)
         return TC_OK;
     }
     int v;
-    if (strcasecmp(spec, "ref") == 0) {
-        *index = 0;
-        return TC_OK;
-    }
     if (strncasecmp(spec, "cl:", 3) == 0 && parse_int(spec + 3, &v)) {
         if (v + 1 < n) {
             *index = v + 1;
             return TC_OK;
         }
         return tc_fail(NULL, TC_ERR_NO_DEVICE, "no OpenCL device cl:%d (%d found)%s%s", v, n - 1,
-                       g_probe[0] ? ": " : "", g_probe);
+                       g_cl.probe[0] ? ": " : "", g_cl.probe);
     }
     if (parse_int(spec, &v)) {
         if (v < n) {
@@ -242,13 +250,13 @@ tc_status tc_device_find(const char *spec, int *index)
                 *index = i;
                 return TC_OK;
             }
-        return tc_fail(NULL, TC_ERR_NO_DEVICE, "no OpenCL device of type %s%s%s", spec, g_probe[0] ? ": " : "",
-                       g_probe);
+        return tc_fail(NULL, TC_ERR_NO_DEVICE, "no OpenCL device of type %s%s%s", spec,
+                       g_cl.probe[0] ? ": " : "", g_cl.probe);
     }
     for (int i = 1; i < n; i++)
         if (tc_device_get(i, &info) == TC_OK && icontains(info.name, spec)) {
             *index = i;
             return TC_OK;
         }
-    return tc_fail(NULL, TC_ERR_NO_DEVICE, "no device matches '%s'%s%s", spec, g_probe[0] ? ": " : "", g_probe);
+    return tc_fail(NULL, TC_ERR_NO_DEVICE, "no device matches '%s'%s%s", spec, g_cl.probe[0] ? ": " : "", g_cl.probe);
 }

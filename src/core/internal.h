@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/checked.h"
 #include "core/params.h"
 #include "tinycl/params.h"
 #include "tinycl/tinycl.h"
@@ -32,8 +33,10 @@ typedef struct tc_program {
 } tc_program;
 
 struct tc_ctx {
+    int refs; /* the creator's, and one per object made in it (tc_ctx_retain) */
     tc_device_info info;
     int is_ref;
+    int pocl; /* on PoCL: launches follow src/core/pocl.c */
     cl_platform_id platform;
     cl_device_id dev;
     cl_context cl;
@@ -93,8 +96,15 @@ struct tc_tensor {
 /* errors */
 tc_status tc_fail(tc_ctx *ctx, tc_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 tc_status tc_fail_cl(tc_ctx *ctx, cl_int err, const char *what);
+/* Restates the last error s of ctx (NULL: the thread's) prefixed with where it
+ * happened: "STATUS: <where>: <message>". TC_OK passes through. */
+tc_status tc_fail_in(tc_ctx *ctx, tc_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *tc_cl_error_name(cl_int err);
 void tc_set_global_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Another reference to ctx, dropped by tc_ctx_free: what is made in a context
+ * keeps it alive, so the caller may free the context first. */
+void tc_ctx_retain(tc_ctx *ctx);
 
 /* memory accounting */
 void tc_mem_add(tc_ctx *ctx, size_t bytes);
@@ -160,9 +170,22 @@ tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, co
 /* A launch made elsewhere (CLBlast) with its event (may be NULL): profiled when
  * the context profiles; takes ownership of ev. */
 tc_status tc_record_event(tc_ctx *ctx, cl_event ev, const char *name);
-/* Marks the context as a CLBlast user, so freeing it leaves CLBlast's process-wide
- * cache alone while other such contexts live. Call before each CLBlast call. */
+/* PoCL contexts (src/core/pocl.c says why): tc_pocl_track(ctx, +1 / -1) when one
+ * is made or freed; every launch (kernels, CLBlast calls) is bracketed by
+ * held = tc_pocl_run_begin(ctx) ... tc_pocl_run_end(ctx, held), which serialize
+ * it, to completion, while more than one PoCL context lives. */
+void tc_pocl_track(tc_ctx *ctx, int delta);
+int tc_pocl_run_begin(const tc_ctx *ctx);
+void tc_pocl_run_end(const tc_ctx *ctx, int held);
+
+/* CLBlast (src/core/clblast.c): one process-wide mutex is held around every
+ * CLBlast call. tc_clblast_use marks the context as a CLBlast user (call before
+ * each CLBlast call); tc_clblast_release, when such a context goes, clears
+ * CLBlast's process-wide cache if it was the last live one. */
+void tc_clblast_lock(void);
+void tc_clblast_unlock(void);
 void tc_clblast_use(tc_ctx *ctx);
+void tc_clblast_release(tc_ctx *ctx);
 /* Live contexts that used CLBlast. */
 int tc_clblast_users(void);
 

@@ -74,8 +74,10 @@ tc_status tc_ctx_wrap(cl_context cl, cl_device_id dev, cl_command_queue queue, u
     ctx->dev = dev;
     ctx->cl = cl;
     ctx->queue = queue;
+    ctx->refs = 1;
     clRetainDevice(dev);
     clRetainContext(cl);
+    tc_pocl_track(ctx, +1);
     if (profiling && (s = tc_prof_init(ctx)) != TC_OK) {
         tc_ctx_free(ctx);
         return s;

@@ -165,7 +165,9 @@ tc_status tc_set_args(tc_ctx *ctx, cl_kernel k, int n, ...)
 tc_status tc_launch(tc_ctx *ctx, cl_kernel k, const char *name, cl_uint dims, const size_t *gws, const size_t *lws)
 {
     cl_event ev = NULL;
+    const int held = tc_pocl_run_begin(ctx);
     cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, gws, lws, 0, NULL, ctx->prof ? &ev : NULL);
+    tc_pocl_run_end(ctx, held);
     if (err != CL_SUCCESS) {
         char what[96];
         snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", name);

@@ -36,6 +36,20 @@ tc_status tc_fail(tc_ctx *ctx, tc_status s, const char *fmt, ...)
     return s;
 }
 
+tc_status tc_fail_in(tc_ctx *ctx, tc_status s, const char *fmt, ...)
+{
+    if (s == TC_OK) return s;
+    char *err = ctx ? ctx->err : g_err, where[256], inner[TC_ERR_LEN];
+    const size_t sn = strlen(tc_status_name(s));
+    const char *msg = strncmp(err, tc_status_name(s), sn) == 0 && err[sn] == ':' ? err + sn + 2 : err;
+    snprintf(inner, sizeof inner, "%s", msg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(where, sizeof where, fmt, ap);
+    va_end(ap);
+    return tc_fail(ctx, s, "%s: %s", where, inner);
+}
+
 void tc_set_global_error(const char *fmt, ...)
 {
     va_list ap;

@@ -142,6 +142,7 @@ tc_status tc_tensor_on_storage(tc_ctx *ctx, tc_dtype dtype, int ndim, const int6
     tc_tensor *t = calloc(1, sizeof *t);
     if (!t) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     t->ctx = ctx;
+    tc_ctx_retain(ctx);
     t->dtype = dtype;
     t->ndim = ndim;
     memcpy(t->dims, dims, (size_t)ndim * sizeof *dims);
@@ -216,6 +217,7 @@ static tc_status view_of(tc_tensor *t, int64_t offset, int ndim, const int64_t *
     v->bytes = bytes;
     v->offset = t->offset + offset;
     v->st->refs++;
+    tc_ctx_retain(v->ctx);
     *out = v;
     return TC_OK;
 }
@@ -241,6 +243,7 @@ void tc_tensor_free(tc_tensor *t)
 {
     if (!t) return;
     storage_release(t->ctx, t->st);
+    tc_ctx_free(t->ctx);
     free(t);
 }
 

@@ -440,8 +440,12 @@ static tc_status write_atomic(tc_ctx *ctx, const char *path, const void *buf, si
     }
     FILE *fp = fchmod(fd, 0644) == 0 ? fdopen(fd, "wb") : NULL;
     int ok = fp != NULL;
-    if (fp) ok = (fwrite(buf, 1, n, fp) == n) & (fclose(fp) == 0);
-    else close(fd);
+    if (fp) {
+        ok = fwrite(buf, 1, n, fp) == n;
+        ok = (fclose(fp) == 0) && ok; /* closed whether or not the write worked */
+    } else {
+        close(fd);
+    }
     ok = ok && rename(tmp, path) == 0;
     tc_status s = TC_OK;
     if (!ok) {

@@ -28,6 +28,7 @@ void tc_model_free(tc_model *m)
         for (int t = 0; t < l->d.ntensors; t++) tc_tensor_free(l->t[t]);
     }
     free(m->layers);
+    tc_ctx_free(m->ctx);
     free(m);
 }
 
@@ -54,6 +55,7 @@ tc_status tc_model_from_wfile(tc_ctx *ctx, const char *path, tc_wfile *f, unsign
         s = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     if (s == TC_OK) {
         m->ctx = ctx;
+        tc_ctx_retain(ctx);
         memcpy(m->name, f->name, sizeof m->name);
         m->in = f->in;
         m->classes = f->layers[f->nlayers - 1].out.d[0];
@@ -193,10 +195,12 @@ static tc_status check_io(tc_model *m, const tc_tensor *x, const tc_tensor *y, t
     if (!m) return tc_fail(NULL, TC_ERR_INVALID_ARG, "%s: model is NULL", fn);
     tc_ctx *ctx = m->ctx;
     const int yndim = ydt == TC_DTYPE_F32 ? 2 : 1;
-    tc_status s = tc_check_tensor(ctx, x, "x", TC_DTYPE_F32, 0);
-    if (s == TC_OK) s = tc_check_tensor(ctx, y, ydt == TC_DTYPE_F32 ? "y" : "pred", ydt, yndim);
-    if (s != TC_OK) return s;
     char got[96], want[96];
+    snprintf(got, sizeof got, "%s: x", fn);
+    snprintf(want, sizeof want, "%s: %s", fn, ydt == TC_DTYPE_F32 ? "y" : "pred");
+    tc_status s = tc_check_tensor(ctx, x, got, TC_DTYPE_F32, 0);
+    if (s == TC_OK) s = tc_check_tensor(ctx, y, want, ydt, yndim);
+    if (s != TC_OK) return s;
     const int64_t batch = x->dims[0], want_y[2] = {batch, m->classes};
     if (x->ndim < 2 || x->numel / batch != tc_shape_numel(&m->in)) {
         tc_fmt_dims(x->dims, x->ndim, got, sizeof got);
@@ -209,16 +213,17 @@ static tc_status check_io(tc_model *m, const tc_tensor *x, const tc_tensor *y, t
         return tc_fail(ctx, TC_ERR_SHAPE, "%s: %s is %s; expected %s for x's batch of %lld", fn,
                        yndim == 2 ? "y" : "pred", got, want, (long long)batch);
     }
-    return alloc_batch(m, batch);
+    return tc_fail_in(ctx, alloc_batch(m, batch), "%s: activations", fn);
 }
 
-static tc_status forward(tc_model *m, const tc_tensor *x, tc_tensor *y)
+/* Runs every layer; an error names fn and the layer. */
+static tc_status forward(tc_model *m, const tc_tensor *x, tc_tensor *y, const char *fn)
 {
     int64_t dims[1 + TC_SAMPLE_DIMS] = {m->batch};
     memcpy(dims + 1, m->in.d, (size_t)m->in.ndim * sizeof *dims);
     tc_tensor *in;
     /* a view in the model's input shape; x is only read */
-    tc_status s = tc_tensor_reshape((tc_tensor *)x, 1 + m->in.ndim, dims, &in);
+    tc_status s = tc_fail_in(m->ctx, tc_tensor_reshape((tc_tensor *)x, 1 + m->in.ndim, dims, &in), "%s: x", fn);
     const tc_tensor *cur = in;
     for (int i = 0; s == TC_OK && i < m->n; i++) {
         tc_mlayer *l = &m->layers[i];
@@ -232,6 +237,7 @@ static tc_status forward(tc_model *m, const tc_tensor *x, tc_tensor *y)
             s = l->kind->run(m->ctx, l, cur, o);
             cur = o;
         }
+        s = tc_fail_in(m->ctx, s, "%s: layer %d (%s)", fn, i, tc_layer_name(l->d.type));
     }
     tc_tensor_free(in);
     return s;
@@ -240,14 +246,14 @@ static tc_status forward(tc_model *m, const tc_tensor *x, tc_tensor *y)
 tc_status tc_model_forward(tc_model *m, const tc_tensor *x, tc_tensor *y)
 {
     tc_status s = check_io(m, x, y, TC_DTYPE_F32, "tc_model_forward");
-    return s == TC_OK ? forward(m, x, y) : s;
+    return s == TC_OK ? forward(m, x, y, "tc_model_forward") : s;
 }
 
 tc_status tc_model_predict(tc_model *m, const tc_tensor *x, tc_tensor *pred)
 {
     tc_status s = check_io(m, x, pred, TC_DTYPE_S32, "tc_model_predict");
-    if (s == TC_OK) s = forward(m, x, m->logits);
-    return s == TC_OK ? tc_argmax(m->ctx, m->logits, pred, NULL) : s;
+    if (s == TC_OK) s = forward(m, x, m->logits, "tc_model_predict");
+    return s == TC_OK ? tc_fail_in(m->ctx, tc_argmax(m->ctx, m->logits, pred, NULL), "tc_model_predict") : s;
 }
 
 tc_status tc_dataset_load(tc_ctx *ctx, const char *path, tc_tensor **images, tc_tensor **labels)

@@ -56,6 +56,7 @@ tc_status tc_observer_create(tc_ctx *ctx, const tc_observer_options *o, tc_obser
     tc_observer *obs = calloc(1, sizeof *obs);
     if (!obs) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     obs->ctx = ctx;
+    tc_ctx_retain(ctx); /* errors go to ctx: it outlives a tc_ctx_free */
     obs->o = *o;
     *out = obs;
     return TC_OK;
@@ -68,6 +69,7 @@ void tc_observer_free(tc_observer *obs)
     free(obs->max);
     free(obs->hist);
     free(obs->tmp);
+    tc_ctx_free(obs->ctx);
     free(obs);
 }
 

@@ -410,11 +410,15 @@ static tc_status run_clblast(tc_conv *c, const tc_tensor *x, tc_tensor *y)
     const tc_conv_dims *d = &c->d;
     tc_clblast_use(ctx);
     cl_event ev = NULL;
+    const int held = tc_pocl_run_begin(ctx);
+    tc_clblast_lock();
     CLBlastStatusCode r = CLBlastSconvgemm(
         CLBlastKernelModeCrossCorrelation, (size_t)d->c, (size_t)d->h, (size_t)d->w, (size_t)d->r, (size_t)d->s,
         (size_t)d->pad_h, (size_t)d->pad_w, (size_t)d->stride_h, (size_t)d->stride_w, (size_t)d->dil_h,
         (size_t)d->dil_w, (size_t)d->k, (size_t)d->n, tc_buf(x), (size_t)tc_off(x), tc_buf(c->w),
         (size_t)tc_off(c->w), tc_buf(y), (size_t)tc_off(y), &ctx->queue, &ev);
+    tc_clblast_unlock();
+    tc_pocl_run_end(ctx, held);
     if (r != CLBlastSuccess)
         return tc_fail(ctx, TC_ERR_OPENCL, "conv2d: CLBlastSconvgemm failed with status %d", (int)r);
     tc_status st = tc_record_event(ctx, ev, "CLBlastSconvgemm");

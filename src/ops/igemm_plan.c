@@ -44,6 +44,7 @@ void tc_igemm_plan_free(tc_igemm_plan *plan)
     free(plan->shift);
     free(plan->hb);
     free(plan->hbias);
+    tc_ctx_free(plan->ctx);
     free(plan);
 }
 
@@ -113,6 +114,7 @@ tc_status tc_igemm_plan_create(tc_ctx *ctx, const tc_tensor *b, const tc_igemm_p
     tc_igemm_plan *plan = calloc(1, sizeof *plan);
     if (!plan) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "igemm plan: out of host memory");
     plan->ctx = ctx;
+    tc_ctx_retain(ctx); /* the plan's buffers are counted in ctx: it outlives a tc_ctx_free */
     plan->v = v;
     plan->cols_mode = -1;
     int ok = 1;

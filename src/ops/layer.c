@@ -1,4 +1,3 @@
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +54,8 @@ tc_status tc_rows_of(tc_ctx *ctx, const char *op, const tc_tensor *t, int64_t *r
 {
     *d = t->dims[t->ndim - 1];
     *rows = t->numel / *d;
-    if (!ctx->is_ref && (*rows > INT_MAX || *d > INT_MAX))
-        return tc_fail(ctx, TC_ERR_OVERFLOW, "%s: %lld rows of %lld are beyond 2^31-1 on OpenCL", op,
+    if (!ctx->is_ref && (*rows > TC_CL_EXTENT_MAX || *d > TC_CL_EXTENT_MAX))
+        return tc_fail(ctx, TC_ERR_OVERFLOW, "%s: %lld rows of %lld are beyond 2^31-1025 on OpenCL", op,
                        (long long)*rows, (long long)*d);
     return TC_OK;
 }

@@ -53,6 +53,8 @@ static tc_status validate(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, c
         if (p->bias->numel != n)
             return tc_fail(ctx, TC_ERR_SHAPE, "matmul: bias has %lld elements, expected N = %lld",
                            (long long)p->bias->numel, (long long)n);
+        if (tc_tensors_overlap(c, p->bias))
+            return tc_fail(ctx, TC_ERR_INVALID_ARG, "matmul: C must not share storage with bias");
     }
     if ((st = tc_gemm_check_extent(ctx, "matmul: A", a)) != TC_OK ||
         (st = tc_gemm_check_extent(ctx, "matmul: B", b)) != TC_OK ||
@@ -261,12 +263,16 @@ static tc_status run_clblast(tc_ctx *ctx, const tc_gemm_desc *g)
 {
     tc_clblast_use(ctx);
     cl_event ev = NULL;
+    const int held = tc_pocl_run_begin(ctx);
+    tc_clblast_lock();
     CLBlastStatusCode r = CLBlastSgemm(CLBlastLayoutRowMajor, g->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                                        g->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)g->m,
                                        (size_t)g->n, (size_t)g->k, g->alpha, g->a, g->a_off,
                                        (size_t)(g->trans_a ? g->m : g->k), g->b, g->b_off,
                                        (size_t)(g->trans_b ? g->k : g->n), g->beta, g->c, g->c_off, (size_t)g->n,
                                        &ctx->queue, &ev);
+    tc_clblast_unlock();
+    tc_pocl_run_end(ctx, held);
     if (r != CLBlastSuccess) return tc_fail(ctx, TC_ERR_OPENCL, "matmul: CLBlastSgemm failed with status %d", (int)r);
     tc_status st = tc_record_event(ctx, ev, "CLBlastSgemm");
     if (st != TC_OK || (!g->bias && !g->relu)) return st;

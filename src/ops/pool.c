@@ -1,5 +1,4 @@
 /* Pooling on N x C x H x W: validate -> ref on the host or one output per work-item. */
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,31 +47,40 @@ static tc_status check_io(tc_ctx *ctx, const char *op, const tc_tensor *x, const
                 : tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: y's quantization differs from x's, which the max keeps", op);
 }
 
-/* One spatial axis: window k, stride s, pad p over n inputs -> *out outputs. */
-static tc_status check_axis(tc_ctx *ctx, const char *op, const char *axis, int64_t n, int k, int s, int p,
+/* One spatial axis: window k, stride *s, pad p over n inputs -> *out outputs.
+ * Kernels compute in int; the host proves every value they form fits: the padded
+ * extent n + 2p is checked, and with one output the stride (then unused) becomes
+ * 1, so with more outputs s <= n + 2p - k and p + s stays below the extent too;
+ * the rounded-up grid over outputs stays below 2^31. */
+static tc_status check_axis(tc_ctx *ctx, const char *op, const char *axis, int64_t n, int k, int *s, int p,
                             int64_t *out)
 {
-    if (k < 1 || s < 1 || p < 0 || p >= k)
+    if (k < 1 || *s < 1 || p < 0 || p >= k)
         return tc_fail(ctx, TC_ERR_INVALID_ARG,
                        "%s: %s window %d, stride %d, pad %d: need window >= 1, stride >= 1, 0 <= pad < window", op,
-                       axis, k, s, p);
-    /* kernels index the padded input with ints */
-    if (n + 2 * (int64_t)p > INT_MAX)
+                       axis, k, *s, p);
+    const int64_t span = tc_sat_add(n, 2 * (int64_t)p);
+    if (span > TC_CL_INT_MAX)
         return tc_fail(ctx, TC_ERR_OVERFLOW, "%s: padded %s %lld + 2 * %d is beyond 2^31-1", op, axis,
                        (long long)n, p);
-    if (n + 2 * (int64_t)p < k)
+    if (span < k)
         return tc_fail(ctx, TC_ERR_SHAPE, "%s: %s window %d is larger than the padded input (%lld + 2 * %d)", op,
                        axis, k, (long long)n, p);
-    *out = (n + 2 * (int64_t)p - k) / s + 1;
+    *out = (span - k) / *s + 1;
+    if (*out > TC_CL_EXTENT_MAX) /* the grid over outputs is rounded up */
+        return tc_fail(ctx, TC_ERR_OVERFLOW, "%s: %lld outputs along the %s are beyond 2^31-1025", op,
+                       (long long)*out, axis);
+    if (*out == 1) *s = 1;
     return TC_OK;
 }
 
-/* Both axes; ctx NULL puts the message in the thread's error. */
-static tc_status out_dims(tc_ctx *ctx, const char *op, const tc_pool2d_params *p, int64_t h, int64_t w, int64_t *oh,
+/* Both axes (strides that leave one output become 1); ctx NULL puts the message in
+ * the thread's error. */
+static tc_status out_dims(tc_ctx *ctx, const char *op, tc_pool2d_params *p, int64_t h, int64_t w, int64_t *oh,
                           int64_t *ow)
 {
-    tc_status st = check_axis(ctx, op, "height", h, p->kernel_h, p->stride_h, p->pad_h, oh);
-    return st == TC_OK ? check_axis(ctx, op, "width", w, p->kernel_w, p->stride_w, p->pad_w, ow) : st;
+    tc_status st = check_axis(ctx, op, "height", h, p->kernel_h, &p->stride_h, p->pad_h, oh);
+    return st == TC_OK ? check_axis(ctx, op, "width", w, p->kernel_w, &p->stride_w, p->pad_w, ow) : st;
 }
 
 tc_status tc_pool2d_out_dims(const tc_pool2d_params *p, int64_t h, int64_t w, int64_t *oh, int64_t *ow)
@@ -80,7 +88,8 @@ tc_status tc_pool2d_out_dims(const tc_pool2d_params *p, int64_t h, int64_t w, in
     if (!p || !oh || !ow) return tc_fail(NULL, TC_ERR_INVALID_ARG, "pool2d: params, oh or ow is NULL");
     if (h < 1 || w < 1) return tc_fail(NULL, TC_ERR_SHAPE, "pool2d: input %lldx%lld must be at least 1x1", (long long)h,
                                        (long long)w);
-    return out_dims(NULL, "pool2d", p, h, w, oh, ow);
+    tc_pool2d_params q = *p;
+    return out_dims(NULL, "pool2d", &q, h, w, oh, ow);
 }
 
 static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_pool2d_params *p, int avg,
@@ -93,7 +102,7 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
     if (!p) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: params is NULL", op);
     const tc_dtype q8 = x->dtype == TC_DTYPE_F32 ? TC_DTYPE_F32 : x->dtype;
     host_args a = {x->dims[0] * x->dims[1], x->dims[2], x->dims[3], 0, 0, *p, avg, q8};
-    if ((st = out_dims(ctx, op, p, a.h, a.w, &a.oh, &a.ow)) != TC_OK) return st;
+    if ((st = out_dims(ctx, op, &a.p, a.h, a.w, &a.oh, &a.ow)) != TC_OK) return st;
     if (y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1] || y->dims[2] != a.oh || y->dims[3] != a.ow) {
         char dy[96];
         tc_dims_str(y, dy, sizeof dy);
@@ -116,8 +125,8 @@ static tc_status pool2d(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, const tc_
         st = tc_get_kernel(ctx, "pool", q8 == TC_DTYPE_S8 ? "-DQT=char" : q8 ? "-DQT=uchar" : "", kn, &k);
         if (st == TC_OK)
             st = tc_set_args(ctx, k, q8 ? 14 : 15, TC_ARG(mx), TC_ARG(xo), TC_ARG(my), TC_ARG(yo), TC_ARG(h),
-                             TC_ARG(w), TC_ARG(oh), TC_ARG(ow), TC_ARG(p->kernel_h), TC_ARG(p->kernel_w),
-                             TC_ARG(p->stride_h), TC_ARG(p->stride_w), TC_ARG(p->pad_h), TC_ARG(p->pad_w), TC_ARG(av));
+                             TC_ARG(w), TC_ARG(oh), TC_ARG(ow), TC_ARG(a.p.kernel_h), TC_ARG(a.p.kernel_w),
+                             TC_ARG(a.p.stride_h), TC_ARG(a.p.stride_w), TC_ARG(a.p.pad_h), TC_ARG(a.p.pad_w), TC_ARG(av));
         /* dimension 0 (columns, or rows for the row kernel) rounded up to the group, or to 16
          * when the driver chooses the group */
         const int *pwg = &ctx->params.pool.wg;
@@ -152,7 +161,7 @@ static tc_status global_avgpool(tc_ctx *ctx, const tc_tensor *x, tc_tensor *y, t
                        (long long)x->dims[1]);
     }
     host_args a = {x->dims[0] * x->dims[1], x->dims[2], x->dims[3], 0, 0, {0, 0, 0, 0, 0, 0, TC_VARIANT_AUTO}, 1, 0};
-    if (!ctx->is_ref && a.h * a.w > INT_MAX)
+    if (!ctx->is_ref && a.h * a.w > TC_CL_INT_MAX)
         return tc_fail(ctx, TC_ERR_OVERFLOW, "global_avgpool: planes of %lldx%lld are beyond 2^31-1 on OpenCL",
                        (long long)a.h, (long long)a.w);
     if ((st = tc_layer_variant(ctx, "global_avgpool", v, TC_VARIANT_AUTO, &v)) != TC_OK) return st;

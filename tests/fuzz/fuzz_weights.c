@@ -1,0 +1,129 @@
+/* libFuzzer target: .tcw model files (tc_model_load). Every input is loaded as
+ * given (truncation, magic and checksum paths) and, when its checksum does not
+ * match, again with the CRC-32 fixed, so mutations reach the field checks. An
+ * accepted model saves (version 2) and loads again unchanged, and, when its work
+ * is bounded, runs forward and predict on every context, and is quantized to int8
+ * (calibrated on the same input) and run again: a failed call leaves its output as
+ * it was, no guard byte changes, nothing stays allocated. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check/opdesc.h"
+#include "fuzz.h"
+#include "model/format.h"
+#include "model/kind.h"
+
+#define BATCH 2
+#define MAX_WORK (1 << 22) /* multiply-adds of one forward pass */
+#define MAX_ACT (1 << 20)  /* activation elements */
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* 1 when one forward pass of the model in `path` stays within the bounds (the
+ * shapes come from the loader's own checks). */
+static int cheap(tc_ctx *ctx, const char *path)
+{
+    tc_wfile *f = malloc(sizeof *f);
+    if (!f) return 0;
+    int64_t work = 0, act = 0;
+    const int read = tc_wfile_read(ctx, path, f) == TC_OK, ok = read && tc_wfile_check(ctx, path, f) == TC_OK;
+    for (int i = 0; ok && i < f->nlayers; i++) {
+        const tc_wlayer *l = &f->layers[i];
+        const int64_t out = tc_shape_numel(&l->out), in = tc_shape_numel(&l->in);
+        int64_t per = 1; /* work per output */
+        if (l->type == TC_LAYER_LINEAR) per = l->p[0];
+        if (l->type == TC_LAYER_CONV2D) per = tc_sat_mul3(l->p[0], l->p[2], l->p[3]);
+        if (l->type == TC_LAYER_MAXPOOL2D || l->type == TC_LAYER_AVGPOOL2D)
+            per = min64(l->p[0], l->in.d[1]) * min64(l->p[1], l->in.d[2]);
+        work = tc_sat_add(work, tc_sat_add(tc_sat_mul(out, per), in));
+        act = tc_sat_add(act, out);
+    }
+    if (read) free(f->buf);
+    free(f);
+    return ok && tc_sat_mul(work, BATCH) <= MAX_WORK && tc_sat_mul(act, BATCH) <= MAX_ACT;
+}
+
+/* Forward and predict on random input; outputs guarded. */
+static void run(tc_ctx *ctx, tc_model *m)
+{
+    const int64_t in = tc_model_input_numel(m), classes = tc_model_classes(m);
+    float *hx = malloc((size_t)(BATCH * in) * sizeof *hx), *hy = malloc((size_t)(BATCH * classes) * sizeof *hy);
+    int32_t hp[BATCH] = {-7, -7};
+    uint64_t seed = 1;
+    tc_tensor *x = NULL, *y = NULL, *p = NULL;
+    if (!hx || !hy) fz_fail("out of host memory");
+    tc_rand_f32(hx, (size_t)(BATCH * in), -1.0f, 1.0f, &seed);
+    tc_rand_f32(hy, (size_t)(BATCH * classes), -1.0f, 1.0f, &seed);
+    if (tc_tensor_from_host(ctx, TC_DTYPE_F32, 2, (const int64_t[]){BATCH, in}, hx, &x) != TC_OK ||
+        tc_tensor_create_guarded(ctx, TC_DTYPE_F32, 2, (const int64_t[]){BATCH, classes}, 1024, &y) != TC_OK ||
+        tc_tensor_write(y, hy, tc_tensor_bytes(y)) != TC_OK ||
+        tc_tensor_create_guarded(ctx, TC_DTYPE_S32, 1, (const int64_t[]){BATCH}, 1024, &p) != TC_OK ||
+        tc_tensor_write(p, hp, sizeof hp) != TC_OK)
+        fz_fail("tensors for a forward pass: %s", tc_last_error(ctx));
+    tc_status s = tc_model_forward(m, x, y);
+    fz_count("forward", s);
+    fz_check_tensor(y, s == TC_OK ? NULL : hy, "tc_model_forward");
+    s = tc_model_predict(m, x, p);
+    fz_count("predict", s);
+    fz_check_tensor(p, s == TC_OK ? NULL : hp, "tc_model_predict");
+    /* an int8 copy calibrated on x (models without a linear or conv2d layer are refused) */
+    tc_model *q = NULL;
+    s = tc_model_quantize(m, x, NULL, &q);
+    fz_count("quantize", s);
+    if ((s == TC_OK) != (q != NULL)) fz_fail("tc_model_quantize: status and model disagree");
+    if (q) {
+        s = tc_model_forward(q, x, y);
+        fz_count("forward int8", s);
+        fz_check_tensor(y, NULL, "tc_model_forward (int8)");
+    }
+    tc_model_free(q);
+    tc_tensor_free(x), tc_tensor_free(y), tc_tensor_free(p);
+    free(hx), free(hy);
+}
+
+static char dir[64];
+static void remove_dir(void) { rmdir(dir); }
+
+/* tc_model_save then tc_model_load gives the same model (version 2 written). */
+static void round_trip(tc_ctx *ctx, const tc_model *m)
+{
+    static char path[96];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/tinycl-fuzz-XXXXXX");
+        if (!mkdtemp(dir)) fz_fail("mkdtemp failed");
+        snprintf(path, sizeof path, "%s/saved.tcw", dir);
+        atexit(remove_dir);
+    }
+    tc_model *back = NULL;
+    char a[512], b[512];
+    if (tc_model_save(m, path) != TC_OK || tc_model_load(ctx, path, &back) != TC_OK)
+        fz_fail("a loaded model does not save and load again: %s", tc_last_error(ctx));
+    tc_model_summary(m, a, sizeof a);
+    tc_model_summary(back, b, sizeof b);
+    if (strcmp(a, b) != 0 || tc_model_classes(m) != tc_model_classes(back) ||
+        tc_model_input_numel(m) != tc_model_input_numel(back))
+        fz_fail("saved and loaded again, the model changed: %s / %s", a, b);
+    tc_model_free(back);
+    unlink(path);
+}
+
+static tc_status load(tc_ctx *ctx, const char *path, const uint8_t *bytes)
+{
+    (void)bytes;
+    tc_model *m = NULL;
+    const tc_status s = tc_model_load(ctx, path, &m);
+    if ((s == TC_OK) != (m != NULL)) fz_fail("tc_model_load: status and model disagree");
+    if (m && tc_ctx_is_ref(ctx)) round_trip(ctx, m);
+    if (m && cheap(ctx, path)) run(ctx, m);
+    tc_model_free(m);
+    fz_check_empty(ctx, "a model file");
+    return s;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
+{
+    fz_load_file(data, n, "tc_model_load", load);
+    return 0;
+}
