@@ -1,10 +1,13 @@
-/* libFuzzer target: .tcw model files (tc_model_load). Every input is loaded as
- * given (truncation, magic and checksum paths) and, when its checksum does not
- * match, again with the CRC-32 fixed, so mutations reach the field checks. An
- * accepted model saves (version 2) and loads again unchanged, and, when its work
- * is bounded, runs forward and predict on every context, and is quantized to int8
- * (calibrated on the same input) and run again: a failed call leaves its output as
- * it was, no guard byte changes, nothing stays allocated. */
+/* libFuzzer target: .tcw model files (tc_model_load) and decoder files
+ * (tc_decoder_load). Every input is loaded as given (truncation, magic and
+ * checksum paths) and, when its checksum does not match, again with the CRC-32
+ * fixed, so mutations reach the field checks. An accepted model saves (version 2)
+ * and loads again unchanged, and, when its work is bounded, runs forward and
+ * predict on every context, and is quantized to int8 (calibrated on the same
+ * input) and run again: a failed call leaves its output as it was, no guard byte
+ * changes, nothing stays allocated. An accepted decoder of bounded size generates
+ * a few tokens with and without its KV cache, which must agree. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "fuzz.h"
 #include "model/format.h"
 #include "model/kind.h"
+#include "tinycl/decoder.h"
 
 #define BATCH 2
 #define MAX_WORK (1 << 22) /* multiply-adds of one forward pass */
@@ -109,9 +113,60 @@ static void round_trip(tc_ctx *ctx, const tc_model *m)
     unlink(path);
 }
 
+#define DEC_CAPACITY 8
+#define DEC_MAX_PARAMS (1 << 20)
+
+/* Whether the two largest of v logits are apart by more than rounding could move
+ * them (NaN and infinities count as a tie: any pick is right). */
+static int clear_winner(const float *l, int64_t v)
+{
+    float a = -INFINITY, b = -INFINITY;
+    for (int64_t i = 0; i < v; i++) {
+        if (!isfinite(l[i])) return 0;
+        if (l[i] > a) b = a, a = l[i];
+        else if (l[i] > b) b = l[i];
+    }
+    return a - b > 1e-3f * (1.0f + fabsf(a));
+}
+
+/* The same file as a decoder: loaded, and when small, 3 tokens generated from a
+ * 2-token prompt with and without the cache, which must pick the same tokens
+ * wherever the choice is not a near-tie. */
+static void load_decoder(tc_ctx *ctx, const char *path)
+{
+    tc_decoder *d = NULL;
+    const tc_status s = tc_decoder_load(ctx, path, DEC_CAPACITY, &d);
+    fz_count("tc_decoder_load", s);
+    if ((s == TC_OK) != (d != NULL)) fz_fail("tc_decoder_load: status and decoder disagree");
+    const tc_decoder_info in = tc_decoder_info_of(d);
+    const int64_t params = tc_sat_mul(in.layers, tc_sat_mul(in.d_model, tc_sat_add(4 * in.d_model, 2 * in.d_ff)));
+    float *lg = d ? malloc((size_t)(3 * in.vocab) * sizeof *lg) : NULL;
+    if (lg && tc_sat_add(params, tc_sat_mul(2 * in.vocab, in.d_model)) <= DEC_MAX_PARAMS) {
+        const int32_t prompt[2] = {0, (int32_t)(in.vocab - 1)}, *prompts[1] = {prompt};
+        const int64_t len = 2;
+        int32_t out[2][3] = {{-7, -7, -7}, {-7, -7, -7}};
+        for (int c = 0; c < 2; c++) {
+            tc_generate_params p = tc_generate_defaults();
+            p.use_cache = c == 0;
+            p.logits = c == 0 ? lg : NULL;
+            const tc_status g = tc_decoder_generate(d, 1, prompts, &len, 3, &p, out[c]);
+            fz_count(c ? "generate uncached" : "generate cached", g);
+            if (g != TC_OK && g != TC_ERR_OUT_OF_MEMORY)
+                fz_fail("a loaded decoder does not generate: %s", tc_last_error(ctx));
+        }
+        int i = 0; /* the first step that differs: same tokens before it, so the same context */
+        while (i < 3 && out[0][i] == out[1][i]) i++;
+        if (i < 3 && clear_winner(lg + i * in.vocab, in.vocab))
+            fz_fail("cached and uncached generation pick different tokens at step %d", i);
+    }
+    free(lg);
+    tc_decoder_free(d);
+}
+
 static tc_status load(tc_ctx *ctx, const char *path, const uint8_t *bytes)
 {
     (void)bytes;
+    load_decoder(ctx, path);
     tc_model *m = NULL;
     const tc_status s = tc_model_load(ctx, path, &m);
     if ((s == TC_OK) != (m != NULL)) fz_fail("tc_model_load: status and model disagree");
