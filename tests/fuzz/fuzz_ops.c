@@ -231,10 +231,12 @@ static void gen(call *c, src *s)
         break;
     case OP_LAYERNORM:
         c->fp[0] = byte(s) & 1 ? 1e-5f : scalar(s);
+        c->ip[0] = byte(s) & 1; /* with a residual and its sum */
         add(c, s, TC_DTYPE_F32, rank, e);
         add(c, s, TC_DTYPE_F32, 1, &e[rank - 1]);
         add(c, s, TC_DTYPE_F32, 1, &e[rank - 1]);
         add_out(c, s, TC_DTYPE_F32, rank, e);
+        if (c->ip[0]) add(c, s, TC_DTYPE_F32, rank, e), add_out(c, s, TC_DTYPE_F32, rank, e);
         break;
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D: /* n c h w */
@@ -582,6 +584,7 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
     case OP_SOFTMAX: return tc_softmax(ctx, t[0], t[1], &op);
     case OP_LAYERNORM: {
         tc_layernorm_params p = {.eps = c->fp[0], .variant = c->v};
+        if (ip[0]) p.residual = t[4], p.sum = t[5];
         return tc_layernorm(ctx, t[0], t[1], t[2], t[3], &p);
     }
     case OP_MAXPOOL2D:
