@@ -17,6 +17,12 @@
 
 #define ATTN_FIELD(name, i) const int A##name = g.s##i;
 #define ATTN_GEOMETRY TC_ATTN_GEOMETRY(ATTN_FIELD)
+/* the attention kernels' q, k, v and out arrive with their element offsets (views) */
+#define ATTN_OFFSETS \
+    q += qo;         \
+    k += ko;         \
+    v += vo;         \
+    out += oo;
 
 /* Keys and values are f32, or s8 when built with -DKV_S8: then element e of a row
  * (channel e % HEAD_DIM) is (x - zero_point) * scale with the channel's parameters
@@ -71,10 +77,7 @@ __kernel void attn_cpu(const int16 g, __global const int2 *seq, __global const f
     __global const float *kvq)
 {
     ATTN_GEOMETRY
-    q += qo;
-    k += ko;
-    v += vo;
-    out += oo;
+    ATTN_OFFSETS
     const int i0 = get_global_id(0) * VQ, h = get_global_id(1), b = get_global_id(2);
     if (i0 >= ALQ) return;
     const int2 sq = attn_seq(seq, g, b);
@@ -146,10 +149,7 @@ __kernel __attribute__((reqd_work_group_size(WQ, 1, 1))) void attn_gpu(
     __global const float *kvq)
 {
     ATTN_GEOMETRY
-    q += qo;
-    k += ko;
-    v += vo;
-    out += oo;
+    ATTN_OFFSETS
     __local float ks[TK * HEAD_DIM], vs[TK * HEAD_DIM];
     const int i0 = get_group_id(0) * WQ, lid = get_local_id(0), i = i0 + lid, h = get_group_id(1), b = get_group_id(2);
     const int2 sq = attn_seq(seq, g, b);
@@ -214,10 +214,7 @@ __kernel __attribute__((reqd_work_group_size(WD, 1, 1))) void attn_dec(
     __global const float *kvq)
 {
     ATTN_GEOMETRY
-    q += qo;
-    k += ko;
-    v += vo;
-    out += oo;
+    ATTN_OFFSETS
     __local float qs[HEAD_DIM], sc[TD], red[WD];
     const int lid = get_local_id(0), split = get_group_id(0), i = get_global_id(1), bh = get_global_id(2);
     const int b = bh / AH, h = bh % AH;
@@ -325,10 +322,7 @@ __kernel void attn_dec1(const int16 g, __global const int2 *seq, __global const 
     __global const float *kvq)
 {
     ATTN_GEOMETRY
-    q += qo;
-    k += ko;
-    v += vo;
-    out += oo;
+    ATTN_OFFSETS
     const int split = get_global_id(0), i = get_global_id(1), bh = get_global_id(2);
     const int b = bh / AH, h = bh % AH;
     const int2 sq = attn_seq(seq, g, b);
