@@ -27,6 +27,7 @@ typedef struct {
     double *ms[NV];   /* per variant: reps[v] times */
     int reps[NV];     /* 0: skipped */
     double agree[NV]; /* fraction of tokens equal to the uncached (f32) ones; < 0 when either was skipped */
+    int64_t parted;   /* cached-int8: the first token that differs from the uncached ones, or -1 */
     size_t cache_bytes[NV];
 } row;
 
@@ -165,10 +166,13 @@ static tc_status time_lengths(tc_decoder *d, row *rows, int nrows, int reps, dou
         }
         for (int v = 0; v < NV; v++)
             skip[v] |= r->reps[v] && r->ms[v][0] > max_ms; /* longer ones take longer */
+        r->parted = -1;
         for (int v = 0; v < NV; v++) {
             int same = 0;
-            for (int64_t j = 0; j < r->tokens; j++)
+            for (int64_t j = 0; j < r->tokens; j++) {
                 same += out[v][j] == out[UNCACHED][j];
+                if (v == CACHED_INT8 && r->parted < 0 && out[v][j] != out[UNCACHED][j]) r->parted = j;
+            }
             r->agree[v] = r->reps[v] && r->reps[UNCACHED] ? (double)same / (double)r->tokens : -1.0;
         }
         r->agree[UNCACHED] = r->agree[CACHED]; /* the uncached record shows the f32 pair's agreement too */
@@ -296,6 +300,8 @@ static int to_records(const char *dev, const tc_decoder_info *in, const row *row
             res_times(o, r->ms[v], r->reps[v], samples);
             res_num(o, "tokens_per_s", "tokens/s", "%.1f", 1e3 * (double)r->tokens / res_median(r->ms[v], r->reps[v]));
             if (r->agree[v] >= 0) res_num(o, "agree", "agree", "%.3f", r->agree[v]);
+            if (v == CACHED_INT8 && r->agree[v] >= 0 && r->parted >= 0) /* greedy: from there the texts go apart */
+                res_num(o, "first_differing", "1st differing", "%.0f", (double)r->parted);
             if (v != UNCACHED && r->agree[v] >= 0)
                 res_num(o, "speedup_vs_uncached", "vs uncached", "%.2fx",
                         res_median(r->ms[UNCACHED], r->reps[UNCACHED]) / res_median(r->ms[v], r->reps[v]));
