@@ -50,7 +50,7 @@ static task_settings settings_for(const tm_run *r, const char *task)
         t.tput = (lg_settings){1, q ? 1 : 3, 0, q ? 1 : 3, 0};
     } else { /* generation: one query is a whole generation */
         t.lat = (lg_settings){0, q ? 1 : 3, 0, q ? 1 : 3, 0};
-        if (strcmp(task, "generate-1024") == 0) t.lat.min_count = t.lat.max_count = q ? 1 : 2;
+        if (strcmp(task, "generate-1024") == 0) t.lat.min_count = t.lat.max_count = 1;
         t.tput = (lg_settings){0, 0, 0, 0, 0};
     }
     return t;
@@ -810,14 +810,15 @@ static tc_status gen_setup(task *t, ent *e, tc_ctx *ctx, int profiling)
     return gen_setup_len(e, ctx, g_gen_len);
 }
 
-/* ms of one uncached generation of n tokens on device d (after a warm-up), or NaN */
-static double probe_uncached(tm_run *r, int d, int64_t n)
+/* ms of one generation of n tokens on device d with the cache or without (after a
+ * warm-up that builds the kernels), or NaN */
+static double time_generation(tm_run *r, int d, int64_t n, int use_cache)
 {
     ent e;
     memset(&e, 0, sizeof e);
     tm_result fake;
     memset(&fake, 0, sizeof fake);
-    snprintf(fake.entry, sizeof fake.entry, "no-cache");
+    snprintf(fake.entry, sizeof fake.entry, "%s", use_cache ? "kv-cache" : "no-cache");
     e.res = &fake;
     e.lg.user = &e;
     double ms = -1, t = NAN;
@@ -882,30 +883,40 @@ static int run_generate(tm_run *r, int64_t n, const double *probe_ms, int64_t pr
         tm_result *x = e->res;
         if (!x->ran) continue;
         tc_ctx *ctx = r->ctx[x->dev];
-        double ms = -1;
+        /* no warm-up generation: the kernels were built by the probe (a long warm-up would
+         * double the task); the first timed generation's tokens are the quality sample */
         tc_status s = ctx ? gen_setup(t, e, ctx, 0) : TC_ERR_NO_DEVICE;
-        if (s == TC_OK) s = gen_query(&e->lg, &ms); /* warm-up: builds kernels; its tokens are the quality sample */
         if (s != TC_OK) {
             skip(x, "failed: %s", ctx ? tc_last_error(ctx) : "no context");
             continue;
         }
-        e->nsteps = 0; /* the warm-up's step times do not count */
-        if (!g_xf.ref_tokens && (g_xf.ref_tokens = malloc((size_t)n * sizeof(int32_t))))
-            memcpy(g_xf.ref_tokens, e->tokens, (size_t)n * sizeof(int32_t));
         e->lg.active = 1;
         x->qmetric = "agreement";
-        x->agreement = g_xf.ref_tokens ? agreement(g_xf.ref_tokens, e->tokens, n) : NAN;
-        x->quality = x->agreement;
         x->baseline = 1.0;
         x->tput_unit = "tokens/s";
         x->tput_batch = 1;
         x->model_bytes = (long long)(e->use_cache ? tc_decoder_cache_bytes(e->dec, 1, PLEN + n) : 0);
+    }
+    tc_status s = task_time(t);
+    for (int i = 0; i < t->n; i++) { /* the reference tokens: f32 with the cache on the first device (ref) */
+        const ent *e = &t->e[i];
+        if (e->res->ran && e->have_tokens && !strcmp(e->res->entry, "kv-cache")) {
+            if ((g_xf.ref_tokens = malloc((size_t)n * sizeof(int32_t))))
+                memcpy(g_xf.ref_tokens, e->tokens, (size_t)n * sizeof(int32_t));
+            break;
+        }
+    }
+    for (int i = 0; i < t->n; i++) {
+        ent *e = &t->e[i];
+        tm_result *x = e->res;
+        if (!x->ran) continue;
+        x->agreement = g_xf.ref_tokens && e->have_tokens ? agreement(g_xf.ref_tokens, e->tokens, n) : NAN;
+        x->quality = x->agreement;
         x->valid = x->agreement >= AGREE_GATE;
         if (!x->valid)
             snprintf(x->reason, sizeof x->reason, "%.1f%% of the tokens equal f32 ref's (gate: %.0f%%)",
                      100.0 * x->agreement, 100.0 * AGREE_GATE);
     }
-    tc_status s = task_time(t);
     for (int i = 0; i < t->n; i++) {
         const tm_result *x = t->e[i].res;
         if (!x->ran || strcmp(x->entry, "kv-cache") != 0) continue;
@@ -929,23 +940,7 @@ static void kv_sweep(tm_run *r, const double *probe_ms, int64_t probe_n, double 
             const int64_t n = lengths[k];
             const double est = probe_ms[d] * ((double)n / (double)probe_n) * ((double)n / (double)probe_n);
             if (!isfinite(est) || est > budget_ms) break;
-            double ms[2] = {NAN, NAN};
-            for (int v = 0; v < 2; v++) {
-                ent e;
-                memset(&e, 0, sizeof e);
-                tm_result fake;
-                memset(&fake, 0, sizeof fake);
-                snprintf(fake.entry, sizeof fake.entry, "%s", v ? "no-cache" : "kv-cache");
-                e.res = &fake;
-                e.lg.user = &e;
-                double q = -1;
-                tc_status s = gen_setup_len(&e, r->ctx[d], n);
-                if (s == TC_OK) s = gen_query(&e.lg, &q); /* warm-up */
-                const double t0 = tc_now_ms();
-                if (s == TC_OK) s = gen_query(&e.lg, &q);
-                if (s == TC_OK) ms[v] = tc_now_ms() - t0;
-                ent_free(&e);
-            }
+            const double ms[2] = {time_generation(r, d, n, 1), time_generation(r, d, n, 0)};
             if (isfinite(ms[0]) && isfinite(ms[1])) kv_point(r, r->dev[d].label, n, ms[0], ms[1]);
         }
 }
@@ -957,7 +952,10 @@ static int run_transformer(tm_run *r)
     /* how long recomputation takes on each device, to leave out what would not finish in time */
     const int64_t probe_n = r->quick ? 8 : 32;
     double probe[TM_MAX_DEVICES];
-    for (int d = 0; d < r->ndev; d++) probe[d] = probe_uncached(r, d, probe_n);
+    for (int d = 0; d < r->ndev; d++) {
+        time_generation(r, d, 8, 1); /* builds the decode kernels */
+        probe[d] = time_generation(r, d, probe_n, 0);
+    }
     const int64_t lens[2] = {r->quick ? 32 : 256, r->quick ? 64 : 1024};
     const double budget = r->quick ? 3000 : 60000;
     if (!r->quick) {
