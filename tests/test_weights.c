@@ -262,7 +262,7 @@ static void test_tables_complete(void **state)
         assert_non_null(k);
         assert_string_equal(tc_layer_name((tc_layer_type)t), k->name);
         assert_true(k->nparams <= TC_W_MAX_PARAMS);
-        assert_true(k->decoder || k->run || (k->shape && !k->prepare)); /* computes, or is a view */
+        assert_true(k->decoder || k->meta || k->run || (k->shape && !k->prepare)); /* computes, or is a view */
     }
     assert_null(tc_layer_kind_of(0));
     assert_null(tc_layer_kind_of(TC_LAYER_END));
