@@ -122,12 +122,30 @@ static void test_committed_pruned_models(void **state)
                 assert_int_equal(in.sparse[0], pruned && s >= ctx->params.sparse.breakeven_b1);
                 assert_int_equal(in.sparse[1], pruned && s >= ctx->params.sparse.breakeven_b32);
             } else {
-                assert_int_equal(in.sparse[0], in.type == TC_LAYER_CONV2D && pruned &&
-                                                   s >= ctx->params.sparse.breakeven_b32);
+                const int b = ctx->params.sparse.conv_breakeven;
+                assert_int_equal(in.sparse[0], in.type == TC_LAYER_CONV2D && pruned && b < 100 && s >= b);
             }
             if (pruned_models[k].structured) assert_int_equal(in.csr, 0);
         }
         assert_int_equal(left, pruned_models[k].left);
+        /* every pruned layer on the sparse plans, then every layer dense: the same outputs */
+        static const char *const force[2] = {"sparse.breakeven_b1=0,sparse.breakeven_b32=0,sparse.conv_breakeven=0",
+                                             "sparse.breakeven_b1=100,sparse.breakeven_b32=100,sparse.conv_breakeven=100"};
+        for (int fs = 0; fs < 2; fs++) {
+            assert_int_equal(tc_kernel_params_set(ctx, force[fs]), TC_OK);
+            tc_model *o = load(ctx, path, 0);
+            outputs(o, x, want);
+            assert_close(want, got, DIGITS_N * 10, 1e-4f);
+            for (int i = 0; i < tc_model_layer_count(o); i++) {
+                tc_model_layer_info in;
+                assert_int_equal(tc_model_layer_info_get(o, i, &in), TC_OK);
+                const int pruned = in.nonzero < in.weights;
+                assert_int_equal(in.sparse[0], !fs && pruned);
+                assert_int_equal(in.sparse[1], !fs && pruned);
+            }
+            tc_model_free(o);
+        }
+        assert_int_equal(tc_kernel_params_set(ctx, NULL), TC_OK);
         /* one-shot ops compute the same; saving writes the file's own bytes */
         tc_model *o = load(ctx, path, TC_MODEL_ONESHOT);
         outputs(o, x, want);

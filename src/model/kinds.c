@@ -214,11 +214,12 @@ static tc_conv2d_params conv2d_params(const tc_mlayer *l)
     return cp;
 }
 
-/* A pruned convolution runs sparse from the device's breakeven sparsity for large
- * batches (its im2col product has an image's output pixels as the batch). */
+/* A pruned convolution runs sparse from the device's measured breakeven (the
+ * `sparse.conv_breakeven` kernel parameter; 100: never). */
 static int conv2d_sparse(const tc_ctx *ctx, const tc_mlayer *l)
 {
-    return pruned(l) && 100.0 * (1.0 - (double)l->nonzero / (double)l->weights) >= ctx->params.sparse.breakeven_b32;
+    const int b = ctx->params.sparse.conv_breakeven;
+    return pruned(l) && b < 100 && 100.0 * (1.0 - (double)l->nonzero / (double)l->weights) >= b;
 }
 
 static tc_status conv2d_make(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *w, wplan *p)
