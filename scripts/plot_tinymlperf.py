@@ -197,7 +197,13 @@ def grid(n, width=6.4, height=4.2, max_cols=3):
     return fig, axes[:n]
 
 
-def save(fig, out_dir, name):
+def save(fig, out_dir, name, title=None, handles=()):
+    """Adds the title and a legend of `handles` below the panels, writes the PNG."""
+    if handles:
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title)
+        fig.tight_layout(rect=(0, 0.07 if handles else 0, 1, 0.95))
     path = os.path.join(out_dir, name)
     fig.savefig(path, dpi=DPI, metadata=PNG_META)
     plt.close(fig)
@@ -254,10 +260,7 @@ def plot_speedup(records, colors, out_dir):
         ax.grid(axis="y", which="both", linewidth=0.3, alpha=0.5)
     handles = [Patch(facecolor=colors[d], edgecolor="black", label=d) for d in devices]
     handles.append(Patch(facecolor="white", edgecolor="black", hatch="///", label="INVALID"))
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=8, frameon=False)
-    fig.suptitle("TinyMLPerf: speedup over the f32 reference (error bars: 95% CI)")
-    fig.tight_layout(rect=(0, 0.07, 1, 0.96))
-    save(fig, out_dir, "speedup.png")
+    save(fig, out_dir, "speedup.png", "TinyMLPerf: speedup over the f32 reference (error bars: 95% CI)", handles)
     return None
 
 
@@ -320,10 +323,7 @@ def plot_sparsity(sparsity, out_dir):
     handles = [Line2D([], [], color=color[k], marker="s" if k[1] else "o", label=name[k]) for k in kinds]
     handles += [Line2D([], [], color="black", linestyle="-", label="speedup (left)"),
                 Line2D([], [], color="black", linestyle="--", label="accuracy (right)")]
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
-    fig.suptitle("TinyMLPerf: pruning, speedup and accuracy against sparsity")
-    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
-    save(fig, out_dir, "sparsity.png")
+    save(fig, out_dir, "sparsity.png", "TinyMLPerf: pruning, speedup and accuracy against sparsity", handles)
     return None
 
 
@@ -368,9 +368,7 @@ def plot_roofline(peaks, kernels, out_dir):
         ax.set_ylabel("GFLOP/s")
         ax.set_title(dev, fontsize=10)
         ax.grid(which="both", linewidth=0.3, alpha=0.5)
-    fig.suptitle("TinyMLPerf: roofline")
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
-    save(fig, out_dir, "roofline.png")
+    save(fig, out_dir, "roofline.png", "TinyMLPerf: roofline")
     return None
 
 
