@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""Plots the results of `tinycl bench tinymlperf --out DIR`.
+"""Plots the results of `tinycl bench tinymlperf`, which runs this script on the
+folder it writes (the timestamped folder under --out); run it again on any such
+folder:
 
     /usr/bin/python3 scripts/plot_tinymlperf.py DIR
 
@@ -27,6 +29,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 
 # matplotlib is imported once results.json has been read (a bad file fails fast)
@@ -37,30 +40,41 @@ PNG_META = {"Software": None}  # no version string: the same data gives the same
 
 # display order of the schema's names; others follow, sorted
 EVENTS = ["mlp", "cnn", "transformer"]
-TASKS = ["digits", "resnet-layer", "prefill", "generate-256", "generate-1024"]
+TASKS = ["digits", "resnet-layer", "prefill"]  # then generate-N by N
 ENTRIES = ["f32-ref", "f32-openblas", "f32", "f32-clblast", "int8", "pruned", "pruned-structured",
            "pruned-int8", "kv-cache", "no-cache", "kv-cache-int8"]
 
 
 def import_matplotlib():
+    """False, with a message, where matplotlib is missing."""
     global plt, Line2D, Patch, NullFormatter
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError as e:
+        print(f"plot_tinymlperf.py: cannot draw: {e} (Debian: apt-get install python3-matplotlib)", file=sys.stderr)
+        return False
 
     matplotlib.use("Agg")  # no display
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.ticker import NullFormatter
+    return True
 
 
 class Malformed(Exception):
     """results.json does not have the schema's shape; the message says where."""
 
 
+def natural(name):
+    """Sort key: numbers by value ("generate-64" before "generate-256")."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name)]
+
+
 def ordered(values, order):
-    """values without repeats: those in `order` first, in its order, the rest sorted."""
+    """values without repeats: those in `order` first, in its order, the rest in natural order."""
     values = set(values)
-    return [v for v in order if v in values] + sorted(values - set(order))
+    return [v for v in order if v in values] + sorted(values - set(order), key=natural)
 
 
 def device_colors(devices):
@@ -226,6 +240,8 @@ def plot_speedup(records, colors, out_dir):
         # each entry's bars side by side, centred on its tick: only the devices that ran it
         slots = {e: [d for d in devices if any(r["device"] == d and r["entry"] == e for r in mine)] for e in entries}
         width = 0.8 / max(len(v) for v in slots.values())
+        values = [r["speedup"] for r in mine if positive(r["speedup"])] + [1.0]
+        ceiling = 30 * max(values)  # a wider interval (few runs) is cut there, marked with a caret
         top = 1.0
         for k, entry in enumerate(entries):
             for j, dev in enumerate(slots[entry]):
@@ -234,23 +250,24 @@ def plot_speedup(records, colors, out_dir):
                     if not positive(r["speedup"]):  # INVALID without a time: a cross on the 1x line
                         ax.plot([x], [1.0], marker="x", color="black", markersize=8)
                         ax.annotate("INVALID", (x, 1.0), xytext=(0, 6), textcoords="offset points",
-                                    ha="center", fontsize=7, color="firebrick")
+                                    ha="center", va="bottom", rotation=90, fontsize=7, color="firebrick")
                         continue
                     v = r["speedup"]
                     ax.bar(x, v, width, color=colors[dev], edgecolor="black", linewidth=0.5,
                            hatch="///" if not r["valid"] else None, alpha=0.45 if not r["valid"] else 1.0)
                     label_at = v
                     if positive(r["lo"]) and positive(r["hi"]) and r["lo"] <= v <= r["hi"]:
-                        ax.errorbar(x, v, yerr=[[v - r["lo"]], [r["hi"] - v]], fmt="none", ecolor="black",
-                                    elinewidth=0.8, capsize=2)
-                        label_at = r["hi"]
+                        label_at = min(r["hi"], ceiling)
+                        ax.errorbar(x, v, yerr=[[v - r["lo"]], [label_at - v]], fmt="none", ecolor="black",
+                                    elinewidth=0.8, capsize=0 if label_at < r["hi"] else 2)
+                        if label_at < r["hi"]:
+                            ax.plot([x], [label_at], marker="^", color="black", markersize=4)
                     text = f"{v:.3g}x" if r["valid"] else f"INVALID\n{v:.3g}x"
                     ax.annotate(text, (x, label_at), xytext=(0, 2), textcoords="offset points", ha="center",
                                 va="bottom", fontsize=7, color="black" if r["valid"] else "firebrick")
                     top = max(top, label_at)
         ax.set_yscale("log")
-        lows = [r["speedup"] for r in mine if positive(r["speedup"])] + [1.0]
-        ax.set_ylim(min(lows) / 1.6, top * 2.5)
+        ax.set_ylim(min(values) / 1.6, top * 2.5)
         ax.axhline(1.0, color="gray", linewidth=0.8, linestyle="--")
         ax.set_xticks(range(len(entries)))
         ax.set_xticklabels(entries, rotation=30, ha="right", fontsize=8)
@@ -333,8 +350,8 @@ def plot_roofline(peaks, kernels, out_dir):
     if not peaks and not kernels:
         return "series.roofline is missing or empty"
     devices = sorted({p["device"] for p in peaks} | {k["device"] for k in kernels})
-    fig, axes = grid(len(devices), width=6.4, height=4.6, max_cols=2)
-    cmap = plt.get_cmap("tab10")
+    fig, axes = grid(len(devices), width=8.6, height=5.0, max_cols=2)
+    cmap, markers = plt.get_cmap("tab20"), "os^Dv<>p"
     for ax, dev in zip(axes, devices):
         mine = sorted((k for k in kernels if k["device"] == dev), key=lambda k: (k["op"], k["variant"]))
         peak = next((p for p in sorted(peaks, key=lambda p: (p["gflops"], p["gbps"])) if p["device"] == dev), None)
@@ -346,17 +363,18 @@ def plot_roofline(peaks, kernels, out_dir):
             ridge = peak["gflops"] / peak["gbps"]
             x = [lo] + ([ridge] if lo < ridge < hi else []) + [hi]
             ax.plot(x, [min(peak["gflops"], peak["gbps"] * v) for v in x], color="black", linewidth=1.5)
-            ax.annotate(f"{peak['gflops']:.4g} GFLOP/s", (hi, peak["gflops"]), xytext=(-3, 3),
-                        textcoords="offset points", ha="right", va="bottom", fontsize=8)
+            ax.annotate(f"{peak['gflops']:.4g} GFLOP/s", (min(max(ridge, lo), hi), peak["gflops"]), xytext=(3, 3),
+                        textcoords="offset points", ha="left", va="bottom", fontsize=8)
             ax.annotate(f"{peak['gbps']:.4g} GB/s", (lo, peak["gbps"] * lo), xytext=(3, 3),
                         textcoords="offset points", ha="left", va="bottom", fontsize=8)
         else:
             ax.text(0.02, 0.96, "no peak measured", transform=ax.transAxes, fontsize=8, va="top")
-        ops = sorted({k["op"] for k in mine})
-        for k in mine:
-            ax.plot(k["intensity"], k["gflops"], marker="o", linestyle="none", color=cmap(ops.index(k["op"]) % 10))
-            ax.annotate(f"{k['op']}/{k['variant']}", (k["intensity"], k["gflops"]), xytext=(3, 3),
-                        textcoords="offset points", fontsize=7)
+        for i, k in enumerate(mine):  # a legend, not labels: kernels of like intensity would overlap
+            ax.plot(k["intensity"], k["gflops"], marker=markers[i % len(markers)], linestyle="none",
+                    color=cmap(i % 20), label=f"{k['op']}/{k['variant']}")
+        if mine:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
+                      ncol=1 + len(mine) // 25)
         ys = [k["gflops"] for k in mine] + ([peak["gflops"], peak["gbps"] * lo] if peak else [])
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -374,9 +392,9 @@ def plot_roofline(peaks, kernels, out_dir):
 
 def main(argv):
     ap = argparse.ArgumentParser(prog="plot_tinymlperf.py",
-                                 description="Plots DIR/results.json of `tinycl bench tinymlperf --out DIR` "
-                                             "into speedup.png, kvcache.png, sparsity.png and roofline.png in DIR.")
-    ap.add_argument("dir", metavar="DIR", help="the folder given to --out")
+                                 description="Plots DIR/results.json of `tinycl bench tinymlperf` into speedup.png, "
+                                             "kvcache.png, sparsity.png and roofline.png in DIR.")
+    ap.add_argument("dir", metavar="DIR", help="a results folder: the bench's timestamped folder under --out")
     args = ap.parse_args(argv)
     if not os.path.isdir(args.dir):
         ap.print_usage(sys.stderr)
@@ -390,7 +408,8 @@ def main(argv):
     except Malformed as e:
         print(f"plot_tinymlperf.py: {path}: {e}", file=sys.stderr)
         return 1
-    import_matplotlib()
+    if not import_matplotlib():
+        return 1
     colors = device_colors([r["device"] for r in records + kv + sparsity + peaks + kernels])
     plots = (("speedup.png", lambda: plot_speedup(records, colors, args.dir)),
              ("kvcache.png", lambda: plot_kvcache(kv, colors, args.dir)),
