@@ -132,7 +132,9 @@ static tc_status wplan_once(tc_ctx *ctx, const tc_mlayer *l,
     return s;
 }
 
-static int pruned(const tc_mlayer *l) { return l->nonzero < l->weights; }
+/* Pruned weights, which run the sparse plans unless the model was loaded for another
+ * dense variant (TC_MODEL_CLBLAST). */
+static int pruned(const tc_mlayer *l) { return l->nonzero < l->weights && l->variant == TC_VARIANT_AUTO; }
 
 /* ------------------------------------------------------------ linear: in, out */
 
