@@ -40,3 +40,22 @@ void tc_ref_conv2d(const float *x, const float *w, const float *bias, float *y, 
             tc_ref_conv_finish(yp, plane, bias, k, relu);
         }
 }
+
+void tc_ref_im2col(const float *x, float *cols, const tc_conv_dims *d)
+{
+    const int64_t pq = d->p * d->q;
+    for (int64_t c = 0; c < d->c; c++)
+        for (int64_t r = 0; r < d->r; r++)
+            for (int64_t s = 0; s < d->s; s++) {
+                const float *xp = x + c * d->h * d->w;
+                float *row = cols + ((c * d->r + r) * d->s + s) * pq;
+                for (int64_t p = 0; p < d->p; p++) {
+                    const int64_t ih = p * d->stride_h + r * d->dil_h - d->pad_h;
+                    float *out = row + p * d->q;
+                    for (int64_t q = 0; q < d->q; q++) {
+                        const int64_t iw = q * d->stride_w + s * d->dil_w - d->pad_w;
+                        out[q] = ih >= 0 && ih < d->h && iw >= 0 && iw < d->w ? xp[ih * d->w + iw] : 0.0f;
+                    }
+                }
+            }
+}

@@ -1,0 +1,101 @@
+/* The openblas variant (ops/blas.h): bias is folded into the GEMM where C is not
+ * read (C starts as the bias, beta 1), else added after it; ReLU is a pass over C. */
+#include <cblas.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/blas.h"
+
+static int fits_int(int64_t v) { return v >= 0 && v <= INT_MAX; }
+
+int tc_blas_fits(int64_t m, int64_t n, int64_t k) { return fits_int(m) && fits_int(n) && fits_int(k); }
+
+static float bias_at(const tc_blas_gemm_desc *g, int64_t i, int64_t j)
+{
+    return g->bias_per_row ? g->bias[i] : g->bias[j];
+}
+
+void tc_blas_gemm(const tc_blas_gemm_desc *g)
+{
+    const int m = (int)g->m, n = (int)g->n, k = (int)g->k, lda = (int)g->lda, ldb = (int)g->ldb, ldc = (int)g->ldc;
+    float beta = g->beta;
+    if (beta == 0.0f) { /* C is not read: it starts as the bias (or zeros) */
+        for (int64_t i = 0; i < g->m; i++) {
+            float *c = g->c + i * g->ldc;
+            if (!g->bias)
+                memset(c, 0, (size_t)g->n * sizeof *c);
+            else
+                for (int64_t j = 0; j < g->n; j++) c[j] = bias_at(g, i, j);
+        }
+        beta = g->bias ? 1.0f : 0.0f;
+    }
+    const CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans, tb = g->trans_b ? CblasTrans : CblasNoTrans;
+    if (m == 1) /* c^T = op(B)^T op(A)^T: op(A)'s row is A's row, or A's column (stride lda) */
+        cblas_sgemv(CblasRowMajor, g->trans_b ? CblasNoTrans : CblasTrans, g->trans_b ? n : k, g->trans_b ? k : n,
+                    g->alpha, g->b, ldb, g->a, g->trans_a ? lda : 1, beta, g->c, 1);
+    else if (n == 1) /* op(B)'s column is B's column (stride ldb), or B's row */
+        cblas_sgemv(CblasRowMajor, ta, g->trans_a ? k : m, g->trans_a ? m : k, g->alpha, g->a, lda, g->b,
+                    g->trans_b ? 1 : ldb, beta, g->c, ldc);
+    else
+        cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, g->alpha, g->a, lda, g->b, ldb, beta, g->c, ldc);
+    if (!g->relu && (!g->bias || g->beta == 0.0f)) return;
+    for (int64_t i = 0; i < g->m; i++) {
+        float *c = g->c + i * g->ldc;
+        for (int64_t j = 0; j < g->n; j++) {
+            float v = c[j] + (g->bias && g->beta != 0.0f ? bias_at(g, i, j) : 0.0f);
+            c[j] = g->relu && v < 0.0f ? 0.0f : v;
+        }
+    }
+}
+
+tc_status tc_blas_variant_ok(tc_ctx *ctx, const char *op, tc_variant v, int fits)
+{
+    if (v == TC_VARIANT_REF) return TC_OK;
+    if (v == TC_VARIANT_OPENBLAS) {
+        if (!ctx->host_blas)
+            return tc_fail(ctx, TC_ERR_UNSUPPORTED, "%s: variant 'openblas' needs a context made with \"openblas\"", op);
+        return fits ? TC_OK
+                    : tc_fail(ctx, TC_ERR_OVERFLOW, "%s: extents beyond 2^31-1 do not fit OpenBLAS's ints; the "
+                              "ref variant takes them", op);
+    }
+    return tc_fail(ctx, TC_ERR_UNSUPPORTED, "%s: variant '%s' needs an OpenCL device", op, tc_variant_name(v));
+}
+
+/* ---- conv2d ----------------------------------------------------------------- */
+
+static int pointwise(const tc_conv_dims *d)
+{
+    return d->r == 1 && d->s == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0;
+}
+
+int tc_blas_conv_fits(const tc_conv_dims *d)
+{
+    int64_t crs, pq, cols;
+    if (__builtin_mul_overflow(d->c, d->r, &crs) || __builtin_mul_overflow(crs, d->s, &crs) ||
+        __builtin_mul_overflow(d->p, d->q, &pq) || __builtin_mul_overflow(crs, pq, &cols) ||
+        (uint64_t)cols > SIZE_MAX / sizeof(float))
+        return 0;
+    return tc_blas_fits(d->k, pq, crs);
+}
+
+int tc_blas_conv2d(const float *x, const float *w, const float *bias, float *y, const tc_conv_dims *d, int relu)
+{
+    const int64_t cg = d->c / d->groups, kg = d->k / d->groups, pq = d->p * d->q, crs = cg * d->r * d->s;
+    const int direct = pointwise(d); /* x's planes already are the columns */
+    float *cols = direct ? NULL : malloc((size_t)(d->c * d->r * d->s * pq) * sizeof *cols);
+    if (!direct && !cols) return -1;
+    for (int64_t n = 0; n < d->n; n++) {
+        const float *xn = x + n * d->c * d->h * d->w;
+        if (!direct) tc_ref_im2col(xn, cols, d);
+        for (int64_t g = 0; g < d->groups; g++) {
+            const tc_blas_gemm_desc gd = {.m = kg, .n = pq, .k = crs, .alpha = 1.0f, .a = w + g * kg * crs,
+                                          .b = (direct ? xn : cols) + g * crs * pq, .c = y + (n * d->k + g * kg) * pq,
+                                          .bias = bias ? bias + g * kg : NULL, .lda = crs, .ldb = pq, .ldc = pq,
+                                          .bias_per_row = 1, .relu = relu};
+            tc_blas_gemm(&gd);
+        }
+    }
+    free(cols);
+    return 0;
+}
