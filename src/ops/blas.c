@@ -2,6 +2,7 @@
  * read (C starts as the bias, beta 1), else added after it; ReLU is a pass over C. */
 #include <cblas.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,5 +98,46 @@ int tc_blas_conv2d(const float *x, const float *w, const float *bias, float *y, 
         }
     }
     free(cols);
+    return 0;
+}
+
+/* ---- attention -------------------------------------------------------------- */
+
+int tc_blas_attn_fits(const tc_attn_dims *g) { return tc_blas_fits(g->lq, g->lk, g->dh) && fits_int(g->qsl); }
+
+int tc_blas_attention(const float *q, const float *k, const float *v, float *out, const tc_attn_dims *g)
+{
+    float *s = malloc((size_t)(g->lq * g->lk) * sizeof *s);
+    if (!s) return -1;
+    const int64_t group = g->h / g->hkv;
+    for (int64_t b = 0; b < g->b; b++) {
+        /* the keys the sequence's queries see, at most: the GEMMs read no key past them */
+        int64_t n = 0;
+        for (int64_t i = 0; i < g->lq; i++) n = tc_attn_keys(g, b, i) > n ? tc_attn_keys(g, b, i) : n;
+        for (int64_t h = 0; h < g->h; h++) {
+            const float *kh = k + ((b * g->hkv + h / group) * g->lk) * g->dh;
+            const float *vh = v + ((b * g->hkv + h / group) * g->lk) * g->dh;
+            const float *qh = q + b * g->qsb + h * g->qsh;
+            float *oh = out + b * g->qsb + h * g->qsh;
+            if (n == 0) {
+                for (int64_t i = 0; i < g->lq; i++) memset(oh + i * g->qsl, 0, (size_t)g->dh * sizeof *oh);
+                continue;
+            }
+            const int lq = (int)g->lq, nk = (int)n, dh = (int)g->dh, qsl = (int)g->qsl;
+            /* s = scale q k^T over [lq, n], then each row softmax over its visible keys (the
+             * rest 0), then out = s v */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, lq, nk, dh, g->scale, qh, qsl, kh, dh, 0.0f, s, nk);
+            for (int64_t i = 0; i < g->lq; i++) {
+                float *si = s + i * n;
+                const int64_t ni = tc_attn_keys(g, b, i);
+                double m = -INFINITY, sum = 0.0;
+                for (int64_t j = 0; j < ni; j++) m = si[j] > m ? si[j] : m;
+                for (int64_t j = 0; j < ni; j++) sum += exp((double)si[j] - m);
+                for (int64_t j = 0; j < n; j++) si[j] = j < ni ? (float)(exp((double)si[j] - m) / sum) : 0.0f;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, lq, dh, nk, 1.0f, s, nk, vh, dh, 0.0f, oh, qsl);
+        }
+    }
+    free(s);
     return 0;
 }

@@ -42,4 +42,11 @@ tc_status tc_blas_variant_ok(tc_ctx *ctx, const char *op, tc_variant v, int fits
 int tc_blas_conv2d(const float *x, const float *w, const float *bias, float *y, const tc_conv_dims *d, int relu);
 int tc_blas_conv_fits(const tc_conv_dims *d);
 
+/* attention (ref/ref.h's geometry) as two sgemm per sequence and head, the scores
+ * of the keys its queries see and, between them, each query's softmax over its own
+ * (in double, as the reference); 0, or -1 when host memory runs out (out
+ * untouched). tc_blas_attn_fits: whether its GEMMs fit OpenBLAS's ints. */
+int tc_blas_attention(const float *q, const float *k, const float *v, float *out, const tc_attn_dims *g);
+int tc_blas_attn_fits(const tc_attn_dims *g);
+
 #endif
