@@ -1,7 +1,7 @@
 # Thin wrapper: install dependencies -> configure -> build -> run.
 #   make test    the cmocka suite through ctest on ref and PoCL (WERROR=1 SANITIZE=1 for CI;
 #                TSAN=1: under ThreadSanitizer in build-tsan; TESTS=REGEX: only those tests)
-#   make bench   the benchmark on every device
+#   make bench   TinyMLPerf on every device: leaderboards, results/<UTC time>/ (BENCH_FLAGS=--quick: a smoke test)
 #   make fuzz    every fuzz target for FUZZ_SECONDS (default 60) each
 MAKEFLAGS += --no-print-directory
 WERROR ?= 0
@@ -38,7 +38,7 @@ test: build
 	  ctest --output-on-failure -j $(JOBS) $(if $(TESTS),-R '$(TESTS)')
 
 bench: build
-	@$(BUILD)/tinycl bench matmul --json $(BUILD)/bench-matmul.json
+	@$(BUILD)/tinycl bench tinymlperf $(BENCH_FLAGS)
 
 check: build
 	@$(BUILD)/tinycl check

@@ -111,6 +111,7 @@ int cli_eval(const cli_args *a);
 int cli_eval_decoder(const cli_args *a);
 int cli_generate(const cli_args *a);
 int cli_bench_kvcache(const cli_args *a);
+int cli_bench_tinymlperf(const cli_args *a); /* bench/tinymlperf.c */
 /* The decoder file: --model, else fortunes_decoder.tcw in the data folder
  * (cli_find_data); 2 after a message when it cannot be found. */
 int cli_decoder_path(const cli_args *a, char *buf, size_t n);

@@ -117,6 +117,28 @@ const cli_cmd cli_commands[] = {
        NULL},
       {"--model", "FILE.tcw", CLI_INFILE, "another decoder file", 0, 0, NULL},
       F_DATA, F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
+    {"bench tinymlperf", "", 0, "TinyMLPerf: MLP Sprint, CNN Marathon and Transformer Decathlon on every device",
+     "Every optimization (f32 on ref, on OpenBLAS and on each OpenCL device; CLBlast;\n"
+     "int8; pruned, structured and pruned + int8; the KV cache on and off, and in int8)\n"
+     "runs each event's tasks on real data: warm-up, then rounds of one query per entry,\n"
+     "interleaved, until a minimum count and duration. Latency: median, p90, p99 and\n"
+     "the mean with a 95% interval (Student's t); speedups: per-round ratios with\n"
+     "their interval. Quality gates: accuracy within 1 point of f32 ref, bits per\n"
+     "byte within 2%, 99% of the tokens equal to f32 ref's; an entry below its gate\n"
+     "is INVALID with the reason. Prints the leaderboards and cross-device tables\n"
+     "and writes DIR/<UTC time>/: results.json, results.csv, leaderboard.md,\n"
+     "profile.txt (per-op report of one run of each entry), traces/ (Chrome traces)\n"
+     "and PNG plots (matplotlib). Devices: --device, else $TINYCL_DEVICE, else ref,\n"
+     "openblas and every OpenCL device.",
+     cli_bench_tinymlperf,
+     {{"--event", "E", CLI_CHOICE, "one event only (default all)", 0, 0, "mlp|cnn|transformer|all"},
+      {"--device", "D[,D...]", CLI_TEXT,
+       "devices: ref, openblas, cl:N, N, cpu, gpu or a name substring (default: ref, openblas, every OpenCL device)", 0,
+       0, NULL},
+      {"--quick", "", CLI_BOOL, "a smoke test: few rounds, short generations (under 90 s)", 0, 0, NULL},
+      {"--json", "FILE", CLI_OUTFILE, "also write results.json to FILE", 0, 0, NULL},
+      {"--out", "DIR", CLI_TEXT, "the folder of the results' timestamped folders (default results)", 0, 0, NULL},
+      F_DATA}},
     {"eval", "", 0, "accuracy of the digit classifiers on the held-out test split, f32 and int8, per device",
      "The models and data are found in --data DIR, else $TINYCL_DATA_DIR, else ./data,\n"
      "the share/tinycl folder beside an installed tinycl, or the install prefix. int8\n"

@@ -731,7 +731,7 @@ static void test_writer_errors(void **state)
     assert_int_equal(tc_model_load(ctx, path, &m), TC_OK);
     th_expect(ctx, tc_model_save(m, NULL), TC_ERR_INVALID_ARG, "path is NULL");
     tc_model_free(m);
-    th_expect(ctx, tc_model_load_flags(ctx, path, 2, &m), TC_ERR_INVALID_ARG, "unknown flags 0x2");
+    th_expect(ctx, tc_model_load_flags(ctx, path, 4, &m), TC_ERR_INVALID_ARG, "unknown flags 0x4");
     assert_null(m);
     free(f);
     tc_ctx_free(ctx);

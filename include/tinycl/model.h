@@ -57,6 +57,9 @@ tc_status tc_model_load(tc_ctx *ctx, const char *path, tc_model **out);
  * validate, choose a variant and prepare the weights on every call, instead of
  * plans made at load (to measure what plans save). */
 #define TC_MODEL_ONESHOT 1u
+/* CLBLAST: f32 linear and conv2d layers run CLBlast's GEMM (the clblast variant of
+ * their plans; OpenCL devices only) instead of the variants AUTO picks. */
+#define TC_MODEL_CLBLAST 2u
 tc_status tc_model_load_flags(tc_ctx *ctx, const char *path, unsigned flags, tc_model **out);
 /* Writes the model as a version-2 weight file (written to a temporary file in the
  * same directory, then renamed over path). */

@@ -22,6 +22,7 @@ typedef struct {
     tc_wlayer d;                    /* the description; values and quantization live in t[] */
     tc_tensor *t[TC_W_MAX_TENSORS]; /* d.t[i] on the model's device */
     void *plan;                     /* the kind's prepared state; NULL: one-shot ops */
+    tc_variant variant;             /* f32 linear and conv2d: their plans' variant (AUTO, or CLBLAST) */
     tc_tensor *out;                 /* [batch, d.out]; NULL for the last layer (it writes y) and views */
     tc_tensor *view;                /* views: the reshaped input of the last forward */
 } tc_mlayer;

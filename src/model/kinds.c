@@ -77,6 +77,7 @@ static tc_linear_params linear_params(const tc_mlayer *l)
 {
     tc_linear_params p = tc_linear_defaults();
     p.relu = (l->d.flags & TC_W_FLAG_RELU) != 0;
+    p.variant = l->variant;
     return p;
 }
 
@@ -129,6 +130,7 @@ static tc_conv2d_params conv2d_params(const tc_mlayer *l)
     cp.pad_h = cp.pad_w = (int)l->d.p[5];
     cp.bias = tensor(l, TC_ROLE_BIAS);
     cp.relu = (l->d.flags & TC_W_FLAG_RELU) != 0;
+    cp.variant = l->variant;
     return cp;
 }
 

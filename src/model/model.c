@@ -61,9 +61,11 @@ tc_status tc_model_from_wfile(tc_ctx *ctx, const char *path, tc_wfile *f, unsign
         m->classes = f->layers[f->nlayers - 1].out.d[0];
         m->n = f->nlayers;
         for (int i = 0; s == TC_OK && i < m->n; i++) s = upload(m, &f->layers[i], &m->layers[i]);
-        for (int i = 0; s == TC_OK && i < m->n; i++)
+        for (int i = 0; s == TC_OK && i < m->n; i++) {
+            m->layers[i].variant = flags & TC_MODEL_CLBLAST ? TC_VARIANT_CLBLAST : TC_VARIANT_AUTO;
             if (!(flags & TC_MODEL_ONESHOT) && m->layers[i].kind->prepare)
                 s = m->layers[i].kind->prepare(ctx, &m->layers[i]);
+        }
     }
     if (s != TC_OK) {
         tc_model_free(m);
@@ -79,7 +81,10 @@ tc_status tc_model_load_flags(tc_ctx *ctx, const char *path, unsigned flags, tc_
     *out = NULL;
     if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_model_load: ctx is NULL");
     if (!path) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_model_load: path is NULL");
-    if (flags & ~TC_MODEL_ONESHOT) return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_model_load: unknown flags 0x%x", flags);
+    if (flags & ~(TC_MODEL_ONESHOT | TC_MODEL_CLBLAST))
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "tc_model_load: unknown flags 0x%x", flags);
+    if ((flags & TC_MODEL_CLBLAST) && tc_ctx_is_ref(ctx))
+        return tc_fail(ctx, TC_ERR_UNSUPPORTED, "tc_model_load: TC_MODEL_CLBLAST needs an OpenCL device, not ref");
     tc_wfile *f = malloc(sizeof *f);
     if (!f) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     tc_status s = tc_wfile_read(ctx, path, f);
