@@ -12,9 +12,23 @@ static int fits_int(int64_t v) { return v >= 0 && v <= INT_MAX; }
 
 int tc_blas_fits(int64_t m, int64_t n, int64_t k) { return fits_int(m) && fits_int(n) && fits_int(k); }
 
-static float bias_at(const tc_blas_gemm_desc *g, int64_t i, int64_t j)
+/* C[m x n] (row stride ldc) = (add ? C : 0) + bias (per row or per column; none
+ * when NULL), then ReLU when relu: one pass, the flags out of the inner loops. */
+static void epilogue(float *restrict c, int64_t m, int64_t n, int64_t ldc, int add, const float *restrict bias,
+                     int per_row, int relu)
 {
-    return g->bias_per_row ? g->bias[i] : g->bias[j];
+    for (int64_t i = 0; i < m; i++) {
+        float *restrict ci = c + i * ldc;
+        const float bi = bias && per_row ? bias[i] : 0.0f;
+        const float *restrict bj = bias && !per_row ? bias : NULL;
+        if (!add) memset(ci, 0, (size_t)n * sizeof *ci);
+        if (bj)
+            for (int64_t j = 0; j < n; j++) ci[j] += bj[j];
+        else if (bi != 0.0f)
+            for (int64_t j = 0; j < n; j++) ci[j] += bi;
+        if (relu)
+            for (int64_t j = 0; j < n; j++) ci[j] = ci[j] < 0.0f ? 0.0f : ci[j];
+    }
 }
 
 void tc_blas_gemm(const tc_blas_gemm_desc *g)
@@ -22,13 +36,7 @@ void tc_blas_gemm(const tc_blas_gemm_desc *g)
     const int m = (int)g->m, n = (int)g->n, k = (int)g->k, lda = (int)g->lda, ldb = (int)g->ldb, ldc = (int)g->ldc;
     float beta = g->beta;
     if (beta == 0.0f) { /* C is not read: it starts as the bias (or zeros) */
-        for (int64_t i = 0; i < g->m; i++) {
-            float *c = g->c + i * g->ldc;
-            if (!g->bias)
-                memset(c, 0, (size_t)g->n * sizeof *c);
-            else
-                for (int64_t j = 0; j < g->n; j++) c[j] = bias_at(g, i, j);
-        }
+        epilogue(g->c, g->m, g->n, g->ldc, 0, g->bias, g->bias_per_row, 0);
         beta = g->bias ? 1.0f : 0.0f;
     }
     const CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans, tb = g->trans_b ? CblasTrans : CblasNoTrans;
@@ -40,14 +48,8 @@ void tc_blas_gemm(const tc_blas_gemm_desc *g)
                     g->trans_b ? 1 : ldb, beta, g->c, ldc);
     else
         cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, g->alpha, g->a, lda, g->b, ldb, beta, g->c, ldc);
-    if (!g->relu && (!g->bias || g->beta == 0.0f)) return;
-    for (int64_t i = 0; i < g->m; i++) {
-        float *c = g->c + i * g->ldc;
-        for (int64_t j = 0; j < g->n; j++) {
-            float v = c[j] + (g->bias && g->beta != 0.0f ? bias_at(g, i, j) : 0.0f);
-            c[j] = g->relu && v < 0.0f ? 0.0f : v;
-        }
-    }
+    const float *late_bias = g->beta != 0.0f ? g->bias : NULL; /* not folded in above */
+    if (g->relu || late_bias) epilogue(g->c, g->m, g->n, g->ldc, 1, late_bias, g->bias_per_row, g->relu);
 }
 
 tc_status tc_blas_variant_ok(tc_ctx *ctx, const char *op, tc_variant v, int fits)
@@ -80,22 +82,44 @@ int tc_blas_conv_fits(const tc_conv_dims *d)
     return tc_blas_fits(d->k, pq, crs);
 }
 
+/* Images per GEMM: enough for GEMMs of some 4096 columns (small images: one call
+ * per image is mostly OpenBLAS's per-call cost), their columns and results within
+ * 2^22 floats; 1 for images that fill a GEMM alone. */
+static int64_t images_per_gemm(const tc_conv_dims *d)
+{
+    const int64_t pq = d->p * d->q, rows = d->c * d->r * d->s > d->k ? d->c * d->r * d->s : d->k;
+    if (pq >= 4096) return 1;
+    int64_t nb = (4096 + pq - 1) / pq;
+    if (nb > d->n) nb = d->n;
+    const int64_t cap = ((int64_t)1 << 22) / (pq * rows);
+    return nb < cap ? nb : cap > 1 ? cap : 1;
+}
+
 int tc_blas_conv2d(const float *x, const float *w, const float *bias, float *y, const tc_conv_dims *d, int relu)
 {
     const int64_t cg = d->c / d->groups, kg = d->k / d->groups, pq = d->p * d->q, crs = cg * d->r * d->s;
-    const int direct = pointwise(d); /* x's planes already are the columns */
-    float *cols = direct ? NULL : malloc((size_t)(d->c * d->r * d->s * pq) * sizeof *cols);
+    const int64_t chw = d->c * d->h * d->w, nb = images_per_gemm(d);
+    /* one image: x's planes are the columns of a pointwise kernel, and y's planes the
+     * result; several: their columns side by side, the result scattered to y after */
+    const int direct = nb == 1 && pointwise(d);
+    float *cols = direct ? NULL : malloc((size_t)(d->c * d->r * d->s + (nb > 1 ? d->k : 0)) * (size_t)(nb * pq) *
+                                         sizeof *cols);
     if (!direct && !cols) return -1;
-    for (int64_t n = 0; n < d->n; n++) {
-        const float *xn = x + n * d->c * d->h * d->w;
-        if (!direct) tc_ref_im2col(xn, cols, d);
+    float *z = nb > 1 ? cols + d->c * d->r * d->s * nb * pq : NULL;
+    for (int64_t n0 = 0; n0 < d->n; n0 += nb) {
+        const int64_t m = d->n - n0 < nb ? d->n - n0 : nb, ld = m * pq;
+        for (int64_t j = 0; !direct && j < m; j++) tc_ref_im2col(x + (n0 + j) * chw, cols + j * pq, ld, d);
         for (int64_t g = 0; g < d->groups; g++) {
-            const tc_blas_gemm_desc gd = {.m = kg, .n = pq, .k = crs, .alpha = 1.0f, .a = w + g * kg * crs,
-                                          .b = (direct ? xn : cols) + g * crs * pq, .c = y + (n * d->k + g * kg) * pq,
-                                          .bias = bias ? bias + g * kg : NULL, .lda = crs, .ldb = pq, .ldc = pq,
+            const tc_blas_gemm_desc gd = {.m = kg, .n = ld, .k = crs, .alpha = 1.0f, .a = w + g * kg * crs,
+                                          .b = (direct ? x + n0 * chw : cols) + g * crs * ld,
+                                          .c = (nb > 1 ? z : y + n0 * d->k * pq) + g * kg * ld,
+                                          .bias = bias ? bias + g * kg : NULL, .lda = crs, .ldb = ld, .ldc = ld,
                                           .bias_per_row = 1, .relu = relu};
             tc_blas_gemm(&gd);
         }
+        for (int64_t j = 0; nb > 1 && j < m; j++)
+            for (int64_t k = 0; k < d->k; k++)
+                memcpy(y + ((n0 + j) * d->k + k) * pq, z + k * ld + j * pq, (size_t)pq * sizeof *y);
     }
     free(cols);
     return 0;
