@@ -82,44 +82,22 @@ int tc_blas_conv_fits(const tc_conv_dims *d)
     return tc_blas_fits(d->k, pq, crs);
 }
 
-/* Images per GEMM: enough for GEMMs of some 4096 columns (small images: one call
- * per image is mostly OpenBLAS's per-call cost), their columns and results within
- * 2^22 floats; 1 for images that fill a GEMM alone. */
-static int64_t images_per_gemm(const tc_conv_dims *d)
-{
-    const int64_t pq = d->p * d->q, rows = d->c * d->r * d->s > d->k ? d->c * d->r * d->s : d->k;
-    if (pq >= 4096) return 1;
-    int64_t nb = (4096 + pq - 1) / pq;
-    if (nb > d->n) nb = d->n;
-    const int64_t cap = ((int64_t)1 << 22) / (pq * rows);
-    return nb < cap ? nb : cap > 1 ? cap : 1;
-}
-
 int tc_blas_conv2d(const float *x, const float *w, const float *bias, float *y, const tc_conv_dims *d, int relu)
 {
     const int64_t cg = d->c / d->groups, kg = d->k / d->groups, pq = d->p * d->q, crs = cg * d->r * d->s;
-    const int64_t chw = d->c * d->h * d->w, nb = images_per_gemm(d);
-    /* one image: x's planes are the columns of a pointwise kernel, and y's planes the
-     * result; several: their columns side by side, the result scattered to y after */
-    const int direct = nb == 1 && pointwise(d);
-    float *cols = direct ? NULL : malloc((size_t)(d->c * d->r * d->s + (nb > 1 ? d->k : 0)) * (size_t)(nb * pq) *
-                                         sizeof *cols);
+    const int direct = pointwise(d); /* x's planes already are the columns */
+    float *cols = direct ? NULL : malloc((size_t)(d->c * d->r * d->s * pq) * sizeof *cols);
     if (!direct && !cols) return -1;
-    float *z = nb > 1 ? cols + d->c * d->r * d->s * nb * pq : NULL;
-    for (int64_t n0 = 0; n0 < d->n; n0 += nb) {
-        const int64_t m = d->n - n0 < nb ? d->n - n0 : nb, ld = m * pq;
-        for (int64_t j = 0; !direct && j < m; j++) tc_ref_im2col(x + (n0 + j) * chw, cols + j * pq, ld, d);
+    for (int64_t n = 0; n < d->n; n++) {
+        const float *xn = x + n * d->c * d->h * d->w;
+        if (!direct) tc_ref_im2col(xn, cols, pq, d);
         for (int64_t g = 0; g < d->groups; g++) {
-            const tc_blas_gemm_desc gd = {.m = kg, .n = ld, .k = crs, .alpha = 1.0f, .a = w + g * kg * crs,
-                                          .b = (direct ? x + n0 * chw : cols) + g * crs * ld,
-                                          .c = (nb > 1 ? z : y + n0 * d->k * pq) + g * kg * ld,
-                                          .bias = bias ? bias + g * kg : NULL, .lda = crs, .ldb = ld, .ldc = ld,
+            const tc_blas_gemm_desc gd = {.m = kg, .n = pq, .k = crs, .alpha = 1.0f, .a = w + g * kg * crs,
+                                          .b = (direct ? xn : cols) + g * crs * pq, .c = y + (n * d->k + g * kg) * pq,
+                                          .bias = bias ? bias + g * kg : NULL, .lda = crs, .ldb = pq, .ldc = pq,
                                           .bias_per_row = 1, .relu = relu};
             tc_blas_gemm(&gd);
         }
-        for (int64_t j = 0; nb > 1 && j < m; j++)
-            for (int64_t k = 0; k < d->k; k++)
-                memcpy(y + ((n0 + j) * d->k + k) * pq, z + k * ld + j * pq, (size_t)pq * sizeof *y);
     }
     free(cols);
     return 0;

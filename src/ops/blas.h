@@ -36,11 +36,9 @@ void tc_blas_gemm(const tc_blas_gemm_desc *g);
  * (`fits`), else TC_ERR_UNSUPPORTED or TC_ERR_OVERFLOW with "op: ..." messages. */
 tc_status tc_blas_variant_ok(tc_ctx *ctx, const char *op, tc_variant v, int fits);
 
-/* conv2d as im2col + one sgemm per group for an image, or for several small images
- * side by side (GEMMs of some 4096 columns, their result then copied to y), bias and
- * ReLU applied with each, on host pointers; 0, or -1 when host memory for the
- * columns runs out (y untouched). tc_blas_conv_fits: whether its GEMMs fit
- * OpenBLAS's ints. */
+/* conv2d as im2col + one sgemm per image and group (bias and ReLU with each), on
+ * host pointers; 0, or -1 when host memory for the columns runs out (y untouched).
+ * tc_blas_conv_fits: whether its GEMMs fit OpenBLAS's ints. */
 int tc_blas_conv2d(const float *x, const float *w, const float *bias, float *y, const tc_conv_dims *d, int relu);
 int tc_blas_conv_fits(const tc_conv_dims *d);
 
