@@ -105,7 +105,12 @@ int tc_blas_conv2d(const float *x, const float *w, const float *bias, float *y, 
 
 /* ---- attention -------------------------------------------------------------- */
 
-int tc_blas_attn_fits(const tc_attn_dims *g) { return tc_blas_fits(g->lq, g->lk, g->dh) && fits_int(g->qsl); }
+int tc_blas_attn_fits(const tc_attn_dims *g)
+{
+    int64_t scores; /* the [lq, lk] score buffer */
+    return tc_blas_fits(g->lq, g->lk, g->dh) && fits_int(g->qsl) && !__builtin_mul_overflow(g->lq, g->lk, &scores) &&
+           (uint64_t)scores <= SIZE_MAX / sizeof(float);
+}
 
 int tc_blas_attention(const float *q, const float *k, const float *v, float *out, const tc_attn_dims *g)
 {
