@@ -108,6 +108,7 @@ int cli_bench_model(const cli_args *a);
 int cli_bench_quant(const cli_args *a);  /* bench/quant.c */
 int cli_bench_sparse(const cli_args *a); /* bench/sparse.c */
 int cli_eval(const cli_args *a);
+int cli_compress(const cli_args *a); /* bench/compress.c */
 int cli_eval_decoder(const cli_args *a);
 int cli_generate(const cli_args *a);
 int cli_bench_kvcache(const cli_args *a);

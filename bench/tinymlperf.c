@@ -583,6 +583,94 @@ static int run_classifier(tm_run *r, const char *event, const char *event_name, 
     return s != TC_OK;
 }
 
+/* ------------------------------------------------------------------ the pruning sweep */
+
+/* The digits models pruned here, without fine-tuning, to a range of sparsities,
+ * unstructured and structured: accuracy on the test split, and the speedup of the
+ * whole test split's forward pass over the dense model's (interleaved rounds). */
+static void sparsity_sweep(tm_run *r, const digits *dg)
+{
+    static const double full_u[] = {0.5, 0.7, 0.8, 0.9, 0.95, 0.99}, full_s[] = {0.25, 0.5, 0.75};
+    static const double quick_u[] = {0.9}, quick_s[] = {0.5};
+    const double *pu = r->quick ? quick_u : full_u, *ps = r->quick ? quick_s : full_s;
+    const int nu = r->quick ? 1 : 6, ns = r->quick ? 1 : 3;
+    const lg_settings st = {1, r->quick ? 2 : 7, 0, r->quick ? 2 : 7, 0};
+    static const char *const models[2] = {"mlp_digits", "cnn_digits"};
+    task *t = calloc(1, sizeof *t);
+    if (!t) return;
+    for (int mi = 0; mi < 2; mi++)
+        for (int d = 0; d < r->ndev; d++) {
+            if (r->dev[d].blas || !(r->events & (mi ? EV_CNN : EV_MLP))) continue;
+            *t = (task){.r = r, .event = "sweep", .event_name = "pruning sweep", .task = "digits"};
+            g_cls = (cls_task){.model = models[mi], .dg = dg};
+            char what[96];
+            snprintf(what, sizeof what, "pruning sweep / %s on %s", models[mi], r->dev[d].label);
+            progress_line(r, what, 0);
+            const int mark = r->nres; /* the sweep's entries are not leaderboard rows */
+            ent *dense = task_add(t, "f32", d);
+            if (!dense || cls_setup(t, dense, r->ctx[d], 0) != TC_OK) {
+                r->nres = mark;
+                task_free(t);
+                continue;
+            }
+            const double acc_dense = cls_accuracy(dense, dg);
+            for (int k = 0; k < nu + ns; k++) {
+                const int structured = k >= nu;
+                tc_model_prune_options o = tc_model_prune_defaults();
+                o.sparsity = structured ? ps[k - nu] : pu[k];
+                o.structured = structured;
+                ent *e = task_add(t, "pruned", d);
+                if (!e) break;
+                tc_tensor *xb = NULL, *yb = NULL, *x1 = NULL, *y1 = NULL;
+                e->ctx = r->ctx[d];
+                if (tc_model_prune(dense->m, &o, &e->m) != TC_OK ||
+                    tc_tensor_from_host(e->ctx, TC_DTYPE_F32, 2, (const int64_t[]){dg->ntest, dg->sample}, dg->test,
+                                        &xb) != TC_OK ||
+                    tc_tensor_create(e->ctx, TC_DTYPE_F32, 2, (const int64_t[]){dg->ntest, tc_model_classes(e->m)},
+                                     &yb) != TC_OK ||
+                    !(e->outb = malloc(tc_tensor_bytes(yb)))) {
+                    tc_tensor_free(xb), tc_tensor_free(yb);
+                    ent_free(e);
+                    t->n--;
+                    continue;
+                }
+                (void)x1, (void)y1;
+                e->xb = xb, e->yb = yb;
+                e->tp.query = cls_batch;
+                const double acc = cls_accuracy(e, dg);
+                lg_entry pair[2] = {dense->tp, e->tp};
+                pair[0].active = pair[1].active = 1;
+                pair[0].ms = pair[1].ms = NULL;
+                pair[0].n = pair[1].n = pair[0].cap = pair[1].cap = 0;
+                double sp = NAN;
+                if (lg_run(pair, 2, &st, NULL, NULL) == TC_OK && pair[0].n && pair[1].n) {
+                    const lg_ratio q = lg_ratio_of(pair[0].ms, pair[1].ms, pair[0].n < pair[1].n ? pair[0].n : pair[1].n);
+                    sp = q.value;
+                }
+                lg_entry_free(&pair[0]);
+                lg_entry_free(&pair[1]);
+                if (r->nsp < TM_MAX_SERIES) {
+                    tm_sparse_point *p = &r->sp[r->nsp++];
+                    memcpy(p->device, r->dev[d].label, sizeof p->device);
+                    snprintf(p->model, sizeof p->model, "%.3s", models[mi]);
+                    double real = o.sparsity;
+                    tc_model_sparsity(e->m, &real, NULL);
+                    p->sparsity = real;
+                    p->structured = structured;
+                    p->speedup = sp;
+                    p->accuracy = acc;
+                    p->accuracy_dense = acc_dense;
+                }
+                ent_free(e);
+                t->n--;
+            }
+            task_free(t);
+            r->nres = mark;
+        }
+    free(t);
+    r->tasks_done++;
+}
+
 /* ------------------------------------------------------------------ the ResNet-like layer */
 
 #define LC 64
@@ -1148,10 +1236,12 @@ int cli_bench_tinymlperf(const cli_args *a)
     int32_t *labels = NULL;
     if (!failed) failed = load_digits(r, &dg, &test, &train, &labels) || load_text(r);
     r->t0_ms = tc_now_ms();
-    r->tasks_total = ((r->events & EV_MLP) ? 1 : 0) + ((r->events & EV_CNN) ? 2 : 0) + ((r->events & EV_XFMR) ? 3 : 0);
+    r->tasks_total = ((r->events & EV_MLP) ? 1 : 0) + ((r->events & EV_CNN) ? 2 : 0) + ((r->events & EV_XFMR) ? 3 : 0) +
+                     ((r->events & (EV_MLP | EV_CNN)) ? 1 : 0);
     r->planned_ms = (r->events & EV_MLP ? (r->quick ? 4000 : 20000) : 0) +
                     (r->events & EV_CNN ? (r->quick ? 8000 : 60000) : 0) +
-                    (r->events & EV_XFMR ? (r->quick ? 14000 : 190000) : 0) + (r->quick ? 2000 : 10000);
+                    (r->events & EV_XFMR ? (r->quick ? 14000 : 190000) : 0) + (r->quick ? 2000 : 10000) +
+                    (r->events & (EV_MLP | EV_CNN) ? (r->quick ? 2000 : 30000) : 0);
     if (!failed) {
         fprintf(stderr, "TinyMLPerf%s: %d devices, results in %s\n", r->quick ? " (quick)" : "", r->ndev, r->dir);
         progress_line(r, "device peaks", 0);
@@ -1166,6 +1256,10 @@ int cli_bench_tinymlperf(const cli_args *a)
             r->done_ms += r->quick ? 4000 : 20000;
             failed |= run_layer(r);
             r->done_ms += r->quick ? 4000 : 40000;
+        }
+        if (r->events & (EV_MLP | EV_CNN)) {
+            sparsity_sweep(r, &dg);
+            r->done_ms += r->quick ? 2000 : 30000;
         }
         if (r->events & EV_XFMR) failed |= run_transformer(r);
         finish_roofline(r);

@@ -49,6 +49,39 @@ static const char *const names[OP_COUNT][FZ_CTX_MAX] = {
 };
 #undef N3
 
+/* The CSR of w (2-D f32, read here) through tc_sparse_from_csr: intact (damage 0), with
+ * a column index out of range (1) or the last row pointer off by one (2), which must be
+ * refused (TC_ERR_INVALID_ARG, *out NULL). Other w go to tc_sparse_from_dense. */
+static tc_status sparse_from_arrays(tc_ctx *ctx, const tc_tensor *w, int damage, tc_sparse **out)
+{
+    if (!w || w->dtype != TC_DTYPE_F32 || w->ndim != 2 || w->numel < 1 || w->numel > MAX_NUMEL)
+        return tc_sparse_from_dense(ctx, w, TC_SPARSE_CSR, out);
+    const int64_t rows = w->dims[0], cols = w->dims[1];
+    float *d = malloc((size_t)w->numel * sizeof *d), *v = malloc((size_t)w->numel * sizeof *v + 4);
+    int32_t *rp = malloc((size_t)(rows + 1) * sizeof *rp), *ci = malloc((size_t)w->numel * sizeof *ci + 4);
+    if (!d || !v || !rp || !ci) fz_fail("out of host memory");
+    if (tc_tensor_read(w, d, (size_t)w->numel * sizeof *d) != TC_OK) fz_fail("reading w: %s", tc_last_error(ctx));
+    int64_t nnz = 0;
+    rp[0] = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t k = 0; k < cols; k++)
+            if (d[r * cols + k] != 0.0f) ci[nnz] = (int32_t)k, v[nnz++] = d[r * cols + k];
+        rp[r + 1] = (int32_t)nnz;
+    }
+    if (damage == 1 && nnz) ci[nnz / 2] = (int32_t)cols;
+    if (damage == 2) rp[rows] = (int32_t)nnz + 1;
+    const int broken = damage == 2 || (damage == 1 && nnz);
+    *out = (tc_sparse *)w;
+    const tc_status st = tc_sparse_from_csr(ctx, rows, cols, nnz, rp, ci, v, out);
+    fz_count(broken ? "sparse_from_csr damaged" : "sparse_from_csr", st);
+    if (broken && (st != TC_ERR_INVALID_ARG || *out))
+        fz_fail("tc_sparse_from_csr took damaged arrays (damage %d): %s", damage, tc_status_name(st));
+    if (!broken && st != TC_OK && st != TC_ERR_OUT_OF_MEMORY)
+        fz_fail("tc_sparse_from_csr refused w's own CSR: %s", tc_last_error(ctx));
+    free(d), free(v), free(rp), free(ci);
+    return st;
+}
+
 /* ------------------------------------------------------------ reading the input */
 
 typedef struct {
@@ -644,9 +677,11 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
     case OP_SPMM: {
         tc_sparse *a = NULL;
         tc_sparse_info info;
-        tc_status st = tc_sparse_from_dense(ctx, t[1], (tc_sparse_format)ip[1], &a);
+        const int csr = (int)((c->ext[5] >> 1) & 3); /* 1: w's CSR from host arrays, 2, 3: those damaged */
+        tc_status st = csr ? sparse_from_arrays(ctx, t[1], csr - 1, &a)
+                           : tc_sparse_from_dense(ctx, t[1], (tc_sparse_format)ip[1], &a);
         if ((st == TC_OK) != (a != NULL) || (a && (tc_sparse_info_get(a, &info) != TC_OK || info.nnz > info.stored)))
-            fz_fail("tc_sparse_from_dense: status %s", tc_status_name(st));
+            fz_fail("tc_sparse_from_%s: status %s", csr ? "csr" : "dense", tc_status_name(st));
         const tc_spmm_params p = {.bias = t[2], .relu = ip[0], .variant = c->v};
         tc_tensor *x1 = NULL, *y1 = NULL; /* SpMV on a batch of one, as vectors */
         if (st == TC_OK && c->ext[5] & 1 && t[0] && t[3] && t[0]->dims[0] == 1 && t[3]->ndim == 2 &&
