@@ -190,7 +190,7 @@ static tc_status correct_of(tc_model *m, const tc_tensor *x, const int32_t *labe
 static tc_status on_device(const job *j, int dev, const char *data, int reps, dev_result *r)
 {
     char spec[16];
-    snprintf(spec, sizeof spec, "%d", dev);
+    cli_device_spec(dev, spec, sizeof spec);
     tc_ctx *ctx = NULL;
     tc_model *m[2] = {NULL, NULL};
     tc_tensor *x = NULL, *lab = NULL, *y[2] = {NULL, NULL};

@@ -37,7 +37,7 @@ static int evaluate(int dev, const char *model_path, const char *data_path, cons
                     const tc_model_quant_options *q, eval_run *r)
 {
     char spec[16];
-    snprintf(spec, sizeof spec, "%d", dev);
+    cli_device_spec(dev, spec, sizeof spec);
     tc_ctx *ctx = NULL;
     tc_model *m = NULL, *qm = NULL;
     tc_tensor *x = NULL, *labels = NULL, *pred = NULL, *prob = NULL, *cx = NULL, *cl = NULL;
@@ -120,7 +120,7 @@ static int record(res_set *rs, const eval_run *r, const eval_run *ref, const eva
 {
     tc_device_info info;
     char label[300] = "ref";
-    if (dev && tc_device_get(dev, &info) == TC_OK) snprintf(label, sizeof label, "%s", info.name);
+    if (dev && cli_device_info(dev, &info) == TC_OK) snprintf(label, sizeof label, "%s", info.name);
     int64_t correct = 0;
     double maxdiff = 0;
     for (int64_t i = 0; i < r->n; i++) correct += r->pred[i] == r->labels[i];

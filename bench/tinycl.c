@@ -7,7 +7,8 @@
 
 #define F_DEVICE                                                                                              \
     {"--device", "D[,D...]", CLI_DEVICES,                                                                     \
-     "devices: ref, cl:N, N, cpu, gpu or a name substring (default: $TINYCL_DEVICE, else every device)", 0, 0, NULL}
+     "devices: ref, openblas, cl:N, N, cpu, gpu or a name substring (default: $TINYCL_DEVICE, else ref and "  \
+     "every OpenCL device)", 0, 0, NULL}
 #define F_REPS(what) {"--reps", "N", CLI_INT, "timed runs " what " (default 10)", 1, 1000, NULL}
 #define F_SEED(dflt) {"--seed", "S", CLI_SEED, "seed of the random inputs (default " dflt ")", 0, 0, NULL}
 #define F_JSON {"--json", "FILE", CLI_OUTFILE, "also write the results with their meta object to FILE as JSON", 0, 0, NULL}
@@ -17,7 +18,8 @@
 #define F_SAMPLES {"--samples", "", CLI_BOOL, "add the time of every run (\"samples\", ms) to each record", 0, 0, NULL}
 
 const cli_cmd cli_commands[] = {
-    {"devices", "", 0, "list the devices: ref, then every OpenCL device", NULL, cli_devices, {{0}}},
+    {"devices", "", 0, "list the devices: ref, openblas (ref with its GEMMs on OpenBLAS), then every OpenCL device",
+     NULL, cli_devices, {{0}}},
     {"ops", "", 0, "list the ops with their variants and the size syntax of 'bench OP --sizes'", NULL, cli_ops, {{0}}},
     {"check", "", 0, "run every op x variant on each device against the reference; exit 1 on a failure",
      "Each case gets fresh seeded random inputs, guard canaries around the output and\n"

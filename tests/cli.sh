@@ -109,6 +109,17 @@ TINYCL_DEVICE=ref "$tc" eval >"$tmp/out" || bad "eval on ref failed"
 [ "$(grep -c '_digits' "$tmp/out")" -eq 12 ] || bad "eval ignores TINYCL_DEVICE: $(cat "$tmp/out")"
 TINYCL_DEVICE=pthread "$tc" bench add --sizes 10 --reps 2 --device ref,pthread --format csv >"$tmp/out" 2>/dev/null
 [ "$(cut -d, -f3 "$tmp/out" | sort -u | wc -l)" -eq 3 ] || bad "--device ref,pthread: $(cat "$tmp/out")"
+# openblas: selected by TINYCL_DEVICE and --device; bench records its matmul as variant openblas
+TINYCL_DEVICE=openblas,ref "$tc" devices | grep -q "^TINYCL_DEVICE=openblas,ref selects openblas, ref " ||
+  bad "devices ignores TINYCL_DEVICE=openblas"
+"$tc" devices | grep -q "^openblas  *ref  *openblas .*host" || bad "devices lacks openblas"
+TINYCL_DEVICE=openblas "$tc" check --op linear >"$tmp/out" || bad "check on openblas failed"
+grep -q '^device openblas ' "$tmp/out" && grep -q '^  ok  *linear  *openblas ' "$tmp/out" ||
+  bad "check on openblas: $(head -3 "$tmp/out")"
+"$tc" bench matmul --sizes 33x17x65 --reps 2 --device openblas --variants auto,openblas --format csv >"$tmp/out" \
+  2>/dev/null || bad "bench matmul on openblas"
+[ "$(cut -d, -f2,3 "$tmp/out" | sort -u | tr '\n' ' ')" = "auto,openblas openblas,openblas variant,device " ] ||
+  bad "bench matmul --device openblas: $(cat "$tmp/out")"
 
 [ $fails -eq 0 ] && echo "cli: all checks passed"
 exit $((fails != 0))

@@ -211,7 +211,7 @@ static tc_status load(tc_ctx *ctx, const char *path, const uint8_t *bytes)
     tc_model *m = NULL;
     const tc_status s = tc_model_load(ctx, path, &m);
     if ((s == TC_OK) != (m != NULL)) fz_fail("tc_model_load: status and model disagree");
-    if (m && tc_ctx_is_ref(ctx)) round_trip(ctx, m);
+    if (m && tc_ctx_is_ref(ctx) && !tc_ctx_host_blas(ctx)) round_trip(ctx, m); /* once, on ref */
     if (m && cheap(ctx, path)) run(ctx, m);
     tc_model_free(m);
     fz_check_empty(ctx, "a model file");
