@@ -40,13 +40,13 @@ static task_settings settings_for(const tm_run *r, const char *task)
     const int q = r->quick;
     task_settings t;
     if (strcmp(task, "digits") == 0) {
-        t.lat = (lg_settings){2, q ? 5 : 60, q ? 0 : 1500, q ? 5 : 2000, q ? 0 : 6000};
-        t.tput = (lg_settings){1, q ? 2 : 10, q ? 0 : 1000, q ? 2 : 200, q ? 0 : 4000};
+        t.lat = (lg_settings){2, q ? 5 : 300, q ? 0 : 4000, q ? 5 : 20000, q ? 0 : 10000};
+        t.tput = (lg_settings){1, q ? 2 : 20, q ? 0 : 2000, q ? 2 : 500, q ? 0 : 5000};
     } else if (strcmp(task, "resnet-layer") == 0) {
-        t.lat = (lg_settings){1, q ? 2 : 10, q ? 0 : 2000, q ? 2 : 200, q ? 0 : 8000};
+        t.lat = (lg_settings){1, q ? 2 : 30, q ? 0 : 4000, q ? 2 : 300, q ? 0 : 10000};
         t.tput = (lg_settings){1, q ? 1 : 3, 0, q ? 1 : 3, 0};
     } else if (strcmp(task, "prefill") == 0) {
-        t.lat = (lg_settings){1, q ? 2 : 8, q ? 0 : 2000, q ? 2 : 100, q ? 0 : 8000};
+        t.lat = (lg_settings){1, q ? 2 : 10, q ? 0 : 3000, q ? 2 : 100, q ? 0 : 10000};
         t.tput = (lg_settings){1, q ? 1 : 3, 0, q ? 1 : 3, 0};
     } else { /* generation: one query is a whole generation */
         t.lat = (lg_settings){0, q ? 1 : 3, 0, q ? 1 : 3, 0};
@@ -68,7 +68,9 @@ static float frand(void) /* uniform in [-1, 1) */
 static void progress_line(tm_run *r, const char *what, int rounds)
 {
     const double el = (tc_now_ms() - r->t0_ms) / 1000.0;
-    const double left = r->done_ms > 0 ? el * (r->planned_ms - r->done_ms) / r->done_ms : r->planned_ms / 1000.0;
+    /* the plan's remaining work, scaled by how fast the plan has gone so far (within 0.5x-4x) */
+    const double pace = r->done_ms > 0 ? fmin(fmax(el * 1000.0 / r->done_ms, 0.5), 4.0) : 1.0;
+    const double left = (r->planned_ms - r->done_ms) / 1000.0 * pace;
     const int tty = isatty(fileno(stderr));
     if (!tty && rounds > 0) return; /* a log gets one line per task */
     fprintf(stderr, "%s[%d/%d %2d:%02d elapsed, ~%d:%02d left] %s", tty ? "\r\033[K" : "", r->tasks_done + 1,
