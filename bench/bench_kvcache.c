@@ -1,8 +1,8 @@
-/* `tinycl bench kvcache`: generation with the KV cache against recomputing the
- * whole sequence at every step, per device and generated length, timed in turn
- * in one run; the tokens each gives, the cache's memory, launches per token,
- * the length from which the cache pays off, and how a step's time grows with the
- * context (a line with the cache, a parabola without). */
+/* `tinycl bench kvcache`: generation with the KV cache (f32, and int8) against
+ * recomputing the whole sequence at every step, per device and generated length,
+ * timed in turn in one run; the tokens each gives, the cache's memory, launches per
+ * token, the length from which the cache pays off, and how a step's time grows with
+ * the context (a line with a cache, a parabola without). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,23 +17,27 @@
 #define PLEN        4
 #define BINS        16 /* context ranges of the step-time fits */
 
-static const char *const vname[2] = {"cached", "uncached"};
+/* The variants: 0 the f32 cache, 1 recomputation, 2 the int8 cache. */
+#define NV 3
+enum { CACHED, UNCACHED, CACHED_INT8 };
+static const char *const vname[NV] = {"cached", "uncached", "cached-int8"};
 
 typedef struct {
     int64_t tokens;
-    double *ms[2]; /* per variant: 0 cached, 1 uncached; reps[v] times */
-    int reps[2];   /* 0: skipped */
-    double agree;  /* fraction of equal tokens; < 0 when a variant was skipped */
-    size_t cache_bytes;
+    double *ms[NV];   /* per variant: reps[v] times */
+    int reps[NV];     /* 0: skipped */
+    double agree[NV]; /* fraction of tokens equal to the uncached (f32) ones; < 0 when either was skipped */
+    int64_t parted;   /* cached-int8: the first token that differs from the uncached ones, or -1 */
+    size_t cache_bytes[NV];
 } row;
 
 /* What a device's run adds to the records: its summary. */
 typedef struct {
     char device[256];
-    double launches[2]; /* per generated token; < 0: not counted (ref) */
+    double launches[NV]; /* per generated token; < 0: not counted (ref) */
     int64_t breakeven, compared;
-    double fit[2][3], r2[2]; /* r2 < 0: too few steps */
-    int64_t fit_steps[2];
+    double fit[NV][3], r2[NV]; /* r2 < 0: too few steps */
+    int64_t fit_steps[NV];
 } summary;
 
 static int cmp_double(const void *a, const void *b)
@@ -42,7 +46,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static tc_status gen(tc_decoder *d, int use_cache, int64_t n, int32_t *out, double *step_ms, double *ms)
+static tc_status gen(tc_decoder *d, int variant, int64_t n, int32_t *out, double *step_ms, double *ms)
 {
     int32_t ids[PLEN];
     for (int i = 0; i < PLEN; i++)
@@ -50,10 +54,12 @@ static tc_status gen(tc_decoder *d, int use_cache, int64_t n, int32_t *out, doub
     const int32_t *prompts[1] = {ids};
     const int64_t len = PLEN;
     tc_generate_params p = tc_generate_defaults();
-    p.use_cache = use_cache;
+    p.use_cache = variant != UNCACHED;
     p.step_ms = step_ms;
+    /* the first switch to s8 calibrates: the untimed warm-up makes it */
+    tc_status s = tc_decoder_set_kv_dtype(d, variant == CACHED_INT8 ? TC_DTYPE_S8 : TC_DTYPE_F32);
     const double t0 = tc_now_ms();
-    tc_status s = tc_decoder_generate(d, 1, prompts, &len, n, &p, out);
+    if (s == TC_OK) s = tc_decoder_generate(d, 1, prompts, &len, n, &p, out);
     *ms = tc_now_ms() - t0;
     return s;
 }
@@ -92,25 +98,27 @@ static double fit(const double *x, const double *y, int n, int deg, double *c)
 
 /* Launches of one decode step of each variant: the difference between two
  * generations, on a profiling context of the same device. */
-static void launches_per_token(int dev, const char *path, double lpt[2])
+static void launches_per_token(int dev, const char *path, double lpt[NV])
 {
     char spec[16];
     cli_device_spec(dev, spec, sizeof spec);
     tc_ctx *ctx = NULL;
     tc_decoder *d = NULL;
-    lpt[0] = lpt[1] = -1.0;
+    for (int v = 0; v < NV; v++)
+        lpt[v] = -1.0;
     if (tc_ctx_create(spec, TC_CTX_PROFILE, &ctx) != TC_OK || tc_decoder_load(ctx, path, 64, &d) != TC_OK) {
         tc_ctx_free(ctx);
         return;
     }
     int32_t out[40];
     double ms;
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < NV; v++) {
         uint64_t n[2] = {0, 0};
+        if (gen(d, v, 1, out, NULL, &ms) != TC_OK) continue; /* the s8 calibration's launches before the counts */
         for (int k = 0; k < 2; k++) {
             tc_prof_reset(ctx);
             tc_prof_info info;
-            if (gen(d, v == 0, k ? 40 : 8, out, NULL, &ms) != TC_OK || tc_prof_info_get(ctx, &info) != TC_OK) break;
+            if (gen(d, v, k ? 40 : 8, out, NULL, &ms) != TC_OK || tc_prof_info_get(ctx, &info) != TC_OK) break;
             n[k] = info.launches;
         }
         if (n[1] > n[0]) lpt[v] = (double)(n[1] - n[0]) / 32.0;
@@ -127,38 +135,51 @@ static void keep_steps(double *steps, int64_t *nsteps, const double *sm, int64_t
     *nsteps = n;
 }
 
-/* Times both variants at each length, in turn; steps[v] gets each step's
+/* Times every variant at each length, in turn; steps[v] gets each step's
  * shortest time over the runs of the longest length measured. */
-static tc_status time_lengths(tc_decoder *d, row *rows, int nrows, int reps, double max_ms, double *steps[2],
-                              int64_t nsteps[2])
+static tc_status time_lengths(tc_decoder *d, row *rows, int nrows, int reps, double max_ms, double *steps[NV],
+                              int64_t nsteps[NV])
 {
     const int64_t most = rows[nrows - 1].tokens;
-    int32_t *out[2] = {malloc((size_t)most * sizeof(int32_t)), malloc((size_t)most * sizeof(int32_t))};
+    int32_t *out[NV];
     double *sm = malloc((size_t)most * sizeof *sm), ms;
-    tc_status s = out[0] && out[1] && sm ? TC_OK : TC_ERR_OUT_OF_MEMORY;
-    int skip[2] = {0, 0};
-    /* untimed: every kernel either variant uses gets built (PoCL compiles on first use) */
-    if (s == TC_OK) s = gen(d, 1, most, out[0], NULL, &ms);
-    if (s == TC_OK) s = gen(d, 0, most < 32 ? most : 32, out[1], NULL, &ms);
+    tc_status s = sm ? TC_OK : TC_ERR_OUT_OF_MEMORY;
+    for (int v = 0; v < NV; v++)
+        if (!(out[v] = malloc((size_t)most * sizeof(int32_t)))) s = TC_ERR_OUT_OF_MEMORY;
+    int skip[NV] = {0};
+    /* untimed: every kernel a variant uses gets built (PoCL compiles on first use), the s8 scales calibrated */
+    for (int v = 0; v < NV && s == TC_OK; v++)
+        s = gen(d, v, v == UNCACHED && most > 32 ? 32 : most, out[v], NULL, &ms);
     for (int i = 0; i < nrows && s == TC_OK; i++) {
         row *r = &rows[i];
-        r->cache_bytes = tc_decoder_cache_bytes(d, 1, PLEN + r->tokens - 1);
+        for (int v = 0; v < NV && s == TC_OK; v++) {
+            s = tc_decoder_set_kv_dtype(d, v == CACHED_INT8 ? TC_DTYPE_S8 : TC_DTYPE_F32);
+            r->cache_bytes[v] = v == UNCACHED ? 0 : tc_decoder_cache_bytes(d, 1, PLEN + r->tokens - 1);
+        }
         for (int k = 0; k < reps && s == TC_OK; k++) {
-            for (int j = 0; j < 2 && s == TC_OK; j++) {
-                const int v = (k + j) % 2; /* alternate which goes first */
+            for (int j = 0; j < NV && s == TC_OK; j++) {
+                const int v = (k + j) % NV; /* rotate which goes first */
                 if (skip[v] || (k > 0 && r->ms[v][0] > max_ms)) continue;
-                s = gen(d, v == 0, r->tokens, out[v], sm, &r->ms[v][r->reps[v]++]);
+                s = gen(d, v, r->tokens, out[v], sm, &r->ms[v][r->reps[v]++]);
                 if (s == TC_OK) keep_steps(steps[v], &nsteps[v], sm, r->tokens);
             }
         }
-        for (int v = 0; v < 2; v++)
+        for (int v = 0; v < NV; v++)
             skip[v] |= r->reps[v] && r->ms[v][0] > max_ms; /* longer ones take longer */
-        int same = 0;
-        for (int64_t j = 0; j < r->tokens; j++)
-            same += out[0][j] == out[1][j];
-        r->agree = r->reps[0] && r->reps[1] ? (double)same / (double)r->tokens : -1.0;
+        r->parted = -1;
+        for (int v = 0; v < NV; v++) {
+            int same = 0;
+            for (int64_t j = 0; j < r->tokens; j++) {
+                same += out[v][j] == out[UNCACHED][j];
+                if (v == CACHED_INT8 && r->parted < 0 && out[v][j] != out[UNCACHED][j]) r->parted = j;
+            }
+            r->agree[v] = r->reps[v] && r->reps[UNCACHED] ? (double)same / (double)r->tokens : -1.0;
+        }
+        r->agree[UNCACHED] = r->agree[CACHED]; /* the uncached record shows the f32 pair's agreement too */
     }
-    free(out[0]), free(out[1]), free(sm);
+    for (int v = 0; v < NV; v++)
+        free(out[v]);
+    free(sm);
     return s;
 }
 
@@ -180,9 +201,9 @@ static int64_t breakeven(const double *c, const double *u, int64_t n)
 /* Step time against the context it attends to, fitted (a line with the cache, a
  * parabola without) to the medians of BINS equal ranges of steps: a busy machine
  * stalls single steps, which a median ignores and a fit over every step would not. */
-static void fit_steps(double *const steps[2], const int64_t nsteps[2], summary *sm)
+static void fit_steps(double *const steps[NV], const int64_t nsteps[NV], summary *sm)
 {
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < NV; v++) {
         const int64_t n = nsteps[v] - 1; /* the first step is the prompt's prefill */
         double x[BINS], y[BINS], *t = n >= 2 * BINS ? malloc((size_t)n * sizeof *t) : NULL;
         sm->r2[v] = -1.0;
@@ -196,7 +217,7 @@ static void fit_steps(double *const steps[2], const int64_t nsteps[2], summary *
             x[b] = (double)(PLEN + 1 + (lo + hi - 1) / 2); /* context of the range's middle step */
         }
         free(t);
-        sm->r2[v] = fit(x, y, BINS, v == 0 ? 1 : 2, sm->fit[v]);
+        sm->r2[v] = fit(x, y, BINS, v == UNCACHED ? 2 : 1, sm->fit[v]);
     }
 }
 
@@ -204,16 +225,18 @@ static void print_summary(FILE *f, const summary *s)
 {
     fprintf(f, "%s:\n", s->device);
     if (s->launches[0] >= 0)
-        fprintf(f, "  launches per generated token: %.1f cached, %.1f uncached\n", s->launches[0], s->launches[1]);
+        fprintf(f, "  launches per generated token: %.1f cached, %.1f uncached, %.1f cached-int8\n", s->launches[0],
+                s->launches[1], s->launches[2]);
     if (s->breakeven)
         fprintf(f, "  breakeven: the cache is faster from %lld generated tokens on\n", (long long)s->breakeven);
     else
         fprintf(f, "  breakeven: the cache is not faster within %lld generated tokens\n", (long long)s->compared);
-    if (s->r2[0] >= 0)
-        fprintf(f,
-                "  cached step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.3f us x context "
-                "(R^2 %.3f)\n",
-                BINS, (long long)s->fit_steps[0], s->fit[0][0], 1e3 * s->fit[0][1], s->r2[0]);
+    for (int v = 0; v < NV; v += 2)
+        if (s->r2[v] >= 0)
+            fprintf(f,
+                    "  %s step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.3f us x context "
+                    "(R^2 %.3f)\n",
+                    vname[v], BINS, (long long)s->fit_steps[v], s->fit[v][0], 1e3 * s->fit[v][1], s->r2[v]);
     if (s->r2[1] >= 0)
         fprintf(f,
                 "  uncached step time vs context (medians of %d ranges of %lld steps): %.4f ms + %.4f us x context "
@@ -233,16 +256,17 @@ static char *summary_json(const summary *s, int n)
         fprintf(f, "%s{\"device\": ", i ? ", " : "");
         meta_json_string(f, s[i].device);
         if (s[i].launches[0] >= 0)
-            fprintf(f, ", \"launches_per_token\": {\"cached\": %.1f, \"uncached\": %.1f}", s[i].launches[0],
-                    s[i].launches[1]);
+            fprintf(f, ", \"launches_per_token\": {\"cached\": %.1f, \"uncached\": %.1f, \"cached-int8\": %.1f}",
+                    s[i].launches[0], s[i].launches[1], s[i].launches[2]);
         fprintf(f, ", \"breakeven_tokens\": ");
         if (s[i].breakeven)
             fprintf(f, "%lld", (long long)s[i].breakeven);
         else
             fprintf(f, "null");
-        if (s[i].r2[0] >= 0)
-            fprintf(f, ", \"cached_step_ms\": {\"a\": %.6g, \"b_per_context\": %.6g, \"r2\": %.4f}", s[i].fit[0][0],
-                    s[i].fit[0][1], s[i].r2[0]);
+        for (int v = 0; v < NV; v += 2)
+            if (s[i].r2[v] >= 0)
+                fprintf(f, ", \"%s_step_ms\": {\"a\": %.6g, \"b_per_context\": %.6g, \"r2\": %.4f}",
+                        v == CACHED ? "cached" : "cached_int8", s[i].fit[v][0], s[i].fit[v][1], s[i].r2[v]);
         if (s[i].r2[1] >= 0)
             fprintf(f,
                     ", \"uncached_step_ms\": {\"a\": %.6g, \"b_per_context\": %.6g, \"c_per_context2\": %.6g, "
@@ -254,11 +278,11 @@ static char *summary_json(const summary *s, int n)
     return fclose(f) == 0 ? buf : (free(buf), NULL);
 }
 
-static int to_records(const char *dev, const tc_decoder_info *in, const row *rows, int n, const double lpt[2],
+static int to_records(const char *dev, const tc_decoder_info *in, const row *rows, int n, const double lpt[NV],
                       int samples, res_set *rs)
 {
     for (int i = 0; i < n; i++)
-        for (int v = 0; v < 2; v++) {
+        for (int v = 0; v < NV; v++) {
             const row *r = &rows[i];
             if (!r->reps[v]) continue;
             res_record *o = res_add(rs);
@@ -275,11 +299,13 @@ static int to_records(const char *dev, const tc_decoder_info *in, const row *row
             res_obj(o, "shape", "shape", text, json);
             res_times(o, r->ms[v], r->reps[v], samples);
             res_num(o, "tokens_per_s", "tokens/s", "%.1f", 1e3 * (double)r->tokens / res_median(r->ms[v], r->reps[v]));
-            if (r->agree >= 0) res_num(o, "agree", "agree", "%.3f", r->agree);
-            if (v == 0 && r->agree >= 0)
+            if (r->agree[v] >= 0) res_num(o, "agree", "agree", "%.3f", r->agree[v]);
+            if (v == CACHED_INT8 && r->agree[v] >= 0 && r->parted >= 0) /* greedy: from there the texts go apart */
+                res_num(o, "first_differing", "1st differing", "%.0f", (double)r->parted);
+            if (v != UNCACHED && r->agree[v] >= 0)
                 res_num(o, "speedup_vs_uncached", "vs uncached", "%.2fx",
-                        res_median(r->ms[1], r->reps[1]) / res_median(r->ms[0], r->reps[0]));
-            if (v == 0) res_num(o, "cache_bytes", "cache bytes", "%.0f", (double)r->cache_bytes);
+                        res_median(r->ms[UNCACHED], r->reps[UNCACHED]) / res_median(r->ms[v], r->reps[v]));
+            if (v != UNCACHED) res_num(o, "cache_bytes", "cache bytes", "%.0f", (double)r->cache_bytes[v]);
             if (lpt[v] >= 0) res_num(o, "launches_per_token", "launches/token", "%.1f", lpt[v]);
         }
     return 0;
@@ -301,7 +327,7 @@ static int parse_lengths(const char *s, int64_t *len, int *n)
 
 /* One device: its records and summary; 1 on failure. */
 static int run_device(int dev, const char *path, const int64_t *lengths, int nl, int reps, double max_ms, int samples,
-                      double *steps[2], res_set *rs, summary *sm)
+                      double *steps[NV], res_set *rs, summary *sm)
 {
     char spec[16];
     cli_device_spec(dev, spec, sizeof spec);
@@ -309,11 +335,11 @@ static int run_device(int dev, const char *path, const int64_t *lengths, int nl,
     tc_decoder *d = NULL;
     row rows[MAX_LENGTHS];
     memset(rows, 0, sizeof rows);
-    int64_t nsteps[2] = {0, 0};
+    int64_t nsteps[NV] = {0};
     tc_status s = tc_ctx_create(spec, 0, &ctx);
     for (int i = 0; i < nl && s == TC_OK; i++) {
         rows[i].tokens = lengths[i];
-        for (int v = 0; v < 2; v++)
+        for (int v = 0; v < NV; v++)
             if (!(rows[i].ms[v] = malloc((size_t)reps * sizeof(double)))) s = TC_ERR_OUT_OF_MEMORY;
     }
     if (s == TC_OK) s = tc_decoder_load(ctx, path, PLEN + lengths[nl - 1], &d);
@@ -333,14 +359,15 @@ static int run_device(int dev, const char *path, const int64_t *lengths, int nl,
         fit_steps(steps, nsteps, sm);
         failed = to_records(sm->device, &in, rows, nl, sm->launches, samples, rs);
         for (int i = 0; i < nl; i++)
-            if (rows[i].agree >= 0 && rows[i].agree < 1.0) {
+            if (rows[i].agree[CACHED] >= 0 && rows[i].agree[CACHED] < 1.0) {
                 fprintf(stderr, "tinycl bench kvcache: %s, %lld tokens: cached and uncached tokens differ\n",
                         sm->device, (long long)rows[i].tokens);
                 failed = 1;
             }
     }
     for (int i = 0; i < nl; i++)
-        free(rows[i].ms[0]), free(rows[i].ms[1]);
+        for (int v = 0; v < NV; v++)
+            free(rows[i].ms[v]);
     tc_decoder_free(d);
     tc_ctx_free(ctx);
     return failed;
@@ -358,11 +385,13 @@ int cli_bench_kvcache(const cli_args *a)
     const double max_ms = cli_ms(a, "--max-ms", 60000.0);
     char path[4200];
     if (cli_decoder_path(a, path, sizeof path)) return 2;
-    double *steps[2] = {malloc((size_t)lengths[nl - 1] * sizeof(double)),
-                        malloc((size_t)lengths[nl - 1] * sizeof(double))};
+    double *steps[NV];
+    int failed = 0, ns = 0;
+    for (int v = 0; v < NV; v++)
+        failed |= !(steps[v] = malloc((size_t)lengths[nl - 1] * sizeof(double)));
     summary *sm = calloc((size_t)a->ndevices + 1, sizeof *sm);
     res_set rs = {.reps = reps, .extra_key = "generation"};
-    int failed = !steps[0] || !steps[1] || !sm, ns = 0;
+    failed |= !sm;
     for (int k = 0; k < a->ndevices && !failed; k++) {
         if (a->devices[k] == 0 && !a->device_source) continue; /* every OpenCL device; ref when asked for */
         failed |= run_device(a->devices[k], path, lengths, nl, reps, max_ms, cli_get(a, "--samples") != NULL, steps,
@@ -376,6 +405,8 @@ int cli_bench_kvcache(const cli_args *a)
         print_summary(cli_get(a, "--format") || cli_get(a, "--out") ? stderr : stdout, &sm[i]);
     free(rs.extra_json);
     res_free(&rs);
-    free(steps[0]), free(steps[1]), free(sm);
+    for (int v = 0; v < NV; v++)
+        free(steps[v]);
+    free(sm);
     return failed;
 }

@@ -1,5 +1,6 @@
 /* tinycl eval decoder: bits per byte of the fortunes transformer on the held-out
- * fortunes, per device, next to what the training script measured. */
+ * fortunes, per device, next to what the training script measured; with
+ * --kv-int8 also through the int8 KV cache, byte by byte as generation runs. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,19 +44,22 @@ static uint8_t *slurp(const char *path, int64_t *n)
 }
 
 /* One device's record; 1 on failure. */
-static int evaluate(int dev, const char *model, const uint8_t *text, int64_t n, int64_t windows, double want,
-                    int64_t want_bytes, res_set *rs)
+static int evaluate(int dev, const char *model, const uint8_t *text, int64_t n, int64_t windows, int kv_int8,
+                    double want, int64_t want_bytes, res_set *rs)
 {
     char spec[16];
     cli_device_spec(dev, spec, sizeof spec);
     tc_ctx *ctx = NULL;
     tc_decoder *d = NULL;
-    double bpb = 0.0;
-    int64_t count = 0;
+    double bpb = 0.0, bpb8 = 0.0;
+    int64_t count = 0, count8 = 0;
     tc_status s = tc_ctx_create(spec, 0, &ctx);
     if (s == TC_OK) s = tc_decoder_load(ctx, model, 1024, &d);
     const tc_decoder_info in = tc_decoder_info_of(d);
     if (s == TC_OK) s = tc_decoder_bits_per_byte(d, text, n, in.trained_context, windows, 16, &bpb, &count);
+    if (s == TC_OK && kv_int8) s = tc_decoder_set_kv_dtype(d, TC_DTYPE_S8);
+    if (s == TC_OK && kv_int8)
+        s = tc_decoder_bits_per_byte_cached(d, text, n, in.trained_context, windows, 16, 1, &bpb8, &count8);
     res_record *r = s == TC_OK ? res_add(rs) : NULL;
     if (r) {
         res_str(r, "model", "model", tc_decoder_name(d));
@@ -66,6 +70,10 @@ static int evaluate(int dev, const char *model, const uint8_t *text, int64_t n, 
         if (!isnan(want) && want_bytes == count) {
             res_num(r, "script_bits_per_byte", "script bits/byte", "%.7f", want);
             res_num(r, "abs_diff", "|diff|", "%.1e", fabs(bpb - want));
+        }
+        if (kv_int8) {
+            res_num(r, "kv_int8_bits_per_byte", "int8 cache bits/byte", "%.7f", bpb8);
+            res_num(r, "kv_int8_diff", "int8 - f32", "%+.2e", bpb8 - bpb);
         }
     } else if (s != TC_OK) {
         fprintf(stderr, "tinycl eval decoder: device %s: %s\n", spec, ctx ? tc_last_error(ctx) : tc_last_error(NULL));
@@ -93,7 +101,8 @@ int cli_eval_decoder(const cli_args *a)
     res_set rs = {0};
     int failed = 0;
     for (int i = 0; i < a->ndevices; i++)
-        failed |= evaluate(a->devices[i], model, bytes, n, windows, want, script_bytes, &rs);
+        failed |= evaluate(a->devices[i], model, bytes, n, windows, cli_get(a, "--kv-int8") != NULL, want,
+                           script_bytes, &rs);
     failed |= res_output(&rs, a);
     res_free(&rs);
     free(bytes);

@@ -32,7 +32,7 @@ static void print_bytes(const int32_t *t, int64_t n)
 
 /* Loads the model on device spec (NULL: the default device) and generates. */
 static int run(const char *spec, const char *path, const int32_t *ids, int64_t len, int64_t tokens,
-               const tc_generate_params *p)
+               const tc_generate_params *p, int kv_int8)
 {
     tc_ctx *ctx = NULL;
     tc_decoder *d = NULL;
@@ -45,16 +45,18 @@ static int run(const char *spec, const char *path, const int32_t *ids, int64_t l
     const int32_t *prompts[1] = {ids};
     const double t0 = tc_now_ms();
     tc_status s = tc_decoder_load(ctx, path, len + tokens, &d);
+    if (s == TC_OK && p->use_cache && kv_int8) s = tc_decoder_set_kv_dtype(d, TC_DTYPE_S8); /* calibrates */
     const double t1 = tc_now_ms();
     if (s == TC_OK) s = tc_decoder_generate(d, 1, prompts, &len, tokens, p, out);
     const double t2 = tc_now_ms();
     if (s == TC_OK) {
         print_bytes(ids, len);
         print_bytes(out, tokens);
-        printf("\n-- %lld tokens in %.1f ms: %.1f tokens/s (%s, %s; model loaded in %.1f ms) on %s\n",
+        printf("\n-- %lld tokens in %.1f ms: %.1f tokens/s (%s, %s; model loaded%s in %.1f ms) on %s\n",
                (long long)tokens, t2 - t1, 1e3 * (double)tokens / (t2 - t1),
-               p->use_cache ? "KV cache" : "no cache, recomputed every step",
-               p->sample == TC_SAMPLE_GREEDY ? "greedy" : "top-k sampling", t1 - t0, tc_ctx_device(ctx)->name);
+               !p->use_cache ? "no cache, recomputed every step" : kv_int8 ? "int8 KV cache" : "KV cache",
+               p->sample == TC_SAMPLE_GREEDY ? "greedy" : "top-k sampling",
+               kv_int8 ? " and its int8 cache calibrated" : "", t1 - t0, tc_ctx_device(ctx)->name);
     } else {
         fprintf(stderr, "tinycl generate: %s\n", tc_last_error(ctx));
     }
@@ -71,6 +73,8 @@ int cli_generate(const cli_args *a)
     if (len < 1) return cli_misuse(a, "--prompt needs at least one byte");
     tc_generate_params p = tc_generate_defaults();
     p.use_cache = cli_get(a, "--no-cache") == NULL;
+    const int kv_int8 = cli_get(a, "--kv-int8") != NULL;
+    if (kv_int8 && !p.use_cache) return cli_misuse(a, "--kv-int8 is the cache's dtype; --no-cache has no cache");
     if (cli_get(a, "--top-k") || cli_get(a, "--temperature")) {
         p.sample = TC_SAMPLE_TOP_K;
         p.top_k = cli_int(a, "--top-k", 0);
@@ -85,12 +89,12 @@ int cli_generate(const cli_args *a)
         ids[i] = (unsigned char)prompt[i];
     int rc = 0;
     if (!a->device_source) {
-        rc = run(NULL, path, ids, len, tokens, &p);
+        rc = run(NULL, path, ids, len, tokens, &p, kv_int8);
     } else {
         for (int i = 0; i < a->ndevices; i++) {
             char spec[16];
             cli_device_spec(a->devices[i], spec, sizeof spec);
-            rc |= run(spec, path, ids, len, tokens, &p);
+            rc |= run(spec, path, ids, len, tokens, &p, kv_int8);
         }
     }
     free(ids);

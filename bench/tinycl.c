@@ -188,18 +188,24 @@ const cli_cmd cli_commands[] = {
      "The held-out fortunes are cut into windows of 128 bytes (the trained context); each\n"
      "predicts the bytes after its inputs. Bits per byte is the mean of -log2 p(byte),\n"
      "next to the training script's figure for the same bytes (fortunes_decoder_bpb.txt)\n"
-     "and their difference. Files from --data DIR, else $TINYCL_DATA_DIR, else ./data,\n"
+     "and their difference. --kv-int8 adds the bits per byte through the int8 KV cache\n"
+     "(tc_decoder_set_kv_dtype S8, scales calibrated on a built-in text, never on these\n"
+     "bytes), teacher-forced one byte per step as generation runs, and its difference\n"
+     "from the f32 figure. Files from --data DIR, else $TINYCL_DATA_DIR, else ./data,\n"
      "the share/tinycl folder beside an installed tinycl, or the install prefix.",
      cli_eval_decoder,
      {F_DEVICE,
       {"--windows", "N", CLI_INT, "the first N windows (default 16; 0: all 262,672 bytes, minutes on ref)", 0, 1 << 30,
        NULL},
+      {"--kv-int8", "", CLI_BOOL, "also the bits per byte through the int8 KV cache, and the difference", 0, 0, NULL},
       {"--model", "FILE.tcw", CLI_INFILE, "another decoder file", 0, 0, NULL},
       F_DATA, F_JSON, F_FORMAT, F_OUT}},
     {"generate", "", 0, "continue a text with the byte-level transformer trained on the fortunes",
      "Prints the prompt, the continuation and tokens/s. Greedy unless --top-k or\n"
      "--temperature is given (then seeded sampling); --no-cache recomputes the whole\n"
-     "sequence at every step instead of using the KV cache (the same text, slower).\n"
+     "sequence at every step instead of using the KV cache (the same text, slower);\n"
+     "--kv-int8 keeps the cache in int8 (a quarter of the memory; its scales calibrated\n"
+     "at load on a built-in text; the text may differ where two bytes are near ties).\n"
      "Without --device: the default device ($TINYCL_DEVICE, else a GPU, else any\n"
      "OpenCL device, else ref); with it, each device in turn.",
      cli_generate,
@@ -207,6 +213,7 @@ const cli_cmd cli_commands[] = {
       {"--prompt", "TEXT", CLI_TEXT, "the text to continue (default 'The ')", 0, 0, NULL},
       {"--tokens", "N", CLI_INT, "new tokens (bytes) to generate (default 200)", 1, 1 << 20, NULL},
       {"--no-cache", "", CLI_BOOL, "recompute the whole sequence at every step", 0, 0, NULL},
+      {"--kv-int8", "", CLI_BOOL, "an int8 KV cache (tc_decoder_set_kv_dtype S8) instead of f32", 0, 0, NULL},
       {"--top-k", "K", CLI_INT, "sample among the K most likely bytes (0: all)", 0, 256, NULL},
       {"--temperature", "T", CLI_MS, "sampling temperature (default 1)", 0, 0, NULL},
       {"--seed", "S", CLI_SEED, "seed of the sampling (default 20261122)", 0, 0, NULL},

@@ -887,6 +887,7 @@ static tc_status gen_setup_len(ent *e, tc_ctx *ctx, int64_t n)
     e->ntok = n;
     e->use_cache = strcmp(e->res->entry, "no-cache") != 0;
     tc_status s = tc_decoder_load(ctx, g_xf.path, PLEN + n, &e->dec);
+    if (s == TC_OK && strcmp(e->res->entry, "kv-cache-int8") == 0) s = tc_decoder_set_kv_dtype(e->dec, TC_DTYPE_S8);
     e->lg.query = gen_query;
     return s;
 }
@@ -948,14 +949,14 @@ static int run_generate(tm_run *r, int64_t n, const double *probe_ms, int64_t pr
                 .dev_base_entry = "no-cache", .has_tput = 0};
     t->task = name;
     g_gen_len = n;
-    static const char *const entries[] = {"kv-cache", "no-cache"};
+    static const char *const entries[] = {"kv-cache", "kv-cache-int8", "no-cache"};
     const int rounds = settings_for(r, name).lat.min_count;
     for (size_t k = 0; k < sizeof entries / sizeof entries[0]; k++)
         for (int d = 0; d < r->ndev; d++) {
             ent *e = task_add(t, entries[k], d);
             if (!e) break;
             e->res->ran = 1;
-            if (k == 1) { /* recomputation grows as n^2 at least: leave it out where it would take too long */
+            if (k == 2) { /* recomputation grows as n^2 at least: leave it out where it would take too long */
                 const double est = probe_ms[d] * ((double)n / (double)probe_n) * ((double)n / (double)probe_n);
                 if (!isfinite(probe_ms[d]) || est * rounds > budget_ms)
                     skip(e->res,
@@ -983,7 +984,12 @@ static int run_generate(tm_run *r, int64_t n, const double *probe_ms, int64_t pr
         x->baseline = 1.0;
         x->tput_unit = "tokens/s";
         x->tput_batch = 1;
+        /* the cache's bytes, and how much smaller than the f32 cache */
         x->model_bytes = (long long)(e->use_cache ? tc_decoder_cache_bytes(e->dec, 1, PLEN + n) : 0);
+        if (x->model_bytes > 0)
+            x->compression = (double)(2 * tc_decoder_info_of(e->dec).layers * tc_decoder_info_of(e->dec).heads *
+                                      tc_decoder_info_of(e->dec).head_dim * (PLEN + n) * 4) /
+                             (double)x->model_bytes;
     }
     tc_status s = task_time(t);
     for (int i = 0; i < t->n; i++) { /* the reference tokens: f32 with the cache on the first device (ref) */

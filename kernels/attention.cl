@@ -401,16 +401,42 @@ __kernel void attn_merge(const int16 g, __global const float *part, __global flo
  * HEAD_DIM] with BLHD; sequence b writes its first `count` tokens from position
  * `start`: seq[b] = (start, count), or (START, COUNT) for every sequence. `a` holds
  * B, HKV, CAP, N, BLHD, START, COUNT. Grid (HEAD_DIM, N, B * HKV). */
-__kernel void kv_append(const int8 a, __global const int2 *seq, __global const KVT *k, const ulong ko,
-                        __global const KVT *v, const ulong vo, __global KVT *kc, const ulong kco,
-                        __global KVT *vc, const ulong vco)
+
+/* This work-item's element: its source and destination indices; 0 when it has none. */
+inline int kv_append_at(const int8 a, __global const int2 *seq, size_t *src, size_t *dst)
 {
     const int d = get_global_id(0), i = get_global_id(1), bh = get_global_id(2);
     const int b = bh / a.s1, h = bh % a.s1;
     const int2 sc = seq ? seq[b] : (int2)(a.s5, a.s6);
-    if (d >= HEAD_DIM || i >= sc.y) return;
-    const size_t src = (a.s4 ? ((size_t)b * a.s3 + i) * a.s1 + h : (size_t)bh * a.s3 + i) * HEAD_DIM + d;
-    const size_t dst = ((size_t)bh * a.s2 + sc.x + i) * HEAD_DIM + d;
+    if (d >= HEAD_DIM || i >= sc.y) return 0;
+    *src = (a.s4 ? ((size_t)b * a.s3 + i) * a.s1 + h : (size_t)bh * a.s3 + i) * HEAD_DIM + d;
+    *dst = ((size_t)bh * a.s2 + sc.x + i) * HEAD_DIM + d;
+    return 1;
+}
+
+__kernel void kv_append(const int8 a, __global const int2 *seq, __global const KVT *k, const ulong ko,
+                        __global const KVT *v, const ulong vo, __global KVT *kc, const ulong kco,
+                        __global KVT *vc, const ulong vco)
+{
+    size_t src, dst;
+    if (!kv_append_at(a, seq, &src, &dst)) return;
     kc[kco + dst] = k[ko + src];
     vc[vco + dst] = v[vo + src];
 }
+
+#if defined(KV_S8) && defined(QMIN)
+/* The same from f32 keys and values into the s8 cache, quantized on the way as
+ * tc_quantize does (QUANT, kernels/common.clh: the same bits): kq holds, per
+ * head_dim channel, 1 / scale (rounded to float) for k, then k's zero points, then
+ * the same two for v. */
+__kernel void kv_append_q(const int8 a, __global const int2 *seq, __global const float *k, const ulong ko,
+                          __global const float *v, const ulong vo, __global char *kc, const ulong kco,
+                          __global char *vc, const ulong vco, __global const float *kq)
+{
+    size_t src, dst;
+    if (!kv_append_at(a, seq, &src, &dst)) return;
+    const int d = get_global_id(0);
+    kc[kco + dst] = convert_char((int)QUANT(k[ko + src] * kq[d], kq[HEAD_DIM + d]));
+    vc[vco + dst] = convert_char((int)QUANT(v[vo + src] * kq[2 * HEAD_DIM + d], kq[3 * HEAD_DIM + d]));
+}
+#endif

@@ -205,6 +205,116 @@ static void test_sampling(void **state)
     tc_ctx_free(ctx);
 }
 
+/* ------------------------------------------------------------ the int8 KV cache */
+
+/* What the s8 cache (scales calibrated on the library's own text) may cost the
+ * committed model, measured on ref and PoCL: bits per byte through it moved by
+ * +5.0e-4 on the test's 64 held-out bytes, +8.8e-4 on 512, +3.4e-4 on all 262,672;
+ * logits of a generation step moved by up to 0.25 (logits of order 10; the error of
+ * rounding each key and value to 1/254 of its channel's range, through 4 blocks);
+ * on the test's prompts every token agreed. The bounds leave room for other
+ * devices' rounding, not for a different method: the f32 cache moves bits per byte
+ * by under 1e-7 and logits by 2e-5. */
+#define S8_BPB_TOL   1e-2
+#define S8_LOGIT_TOL 0.5
+#define S8_AGREE     0.9
+
+/* Greedy tokens of f32 (a) and s8 (b) generations with their logits: until and at
+ * the first step where they part, they saw the same prefix, so their logits differ
+ * by the cache alone (within S8_LOGIT_TOL), and a token can only flip where f32's
+ * two best logits are within twice that. Returns the fraction of equal tokens. */
+static double s8_agreement(const int32_t *a, const int32_t *b, const float *la, const float *lb, int nb, int64_t n,
+                           int64_t v)
+{
+    int64_t same = 0;
+    for (int s = 0; s < nb; s++) {
+        int parted = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t r = s * n + i;
+            same += a[r] == b[r];
+            if (parted) continue;
+            const double diff = max_diff(la + r * v, lb + r * v, v);
+            float best = -INFINITY, second = -INFINITY;
+            for (int64_t j = 0; j < v; j++) {
+                const float x = la[r * v + j];
+                if (x > best) second = best, best = x;
+                else if (x > second) second = x;
+            }
+            if (a[r] != b[r])
+                print_message("sequence %d parts at token %lld: f32's two best logits %.3g apart, |logit s8 - f32| "
+                              "%.3g\n", s, (long long)i, (double)(best - second), diff);
+            assert_true(diff <= S8_LOGIT_TOL);
+            if (a[r] != b[r]) assert_true(best - second <= 2 * S8_LOGIT_TOL);
+            parted = a[r] != b[r];
+        }
+    }
+    return (double)same / (double)(nb * n);
+}
+
+/* On the committed model: bits per byte through the f32 cache equal the forward
+ * pass's; through the s8 cache they move, by less than S8_BPB_TOL; greedy
+ * generation of a ragged batch with the s8 cache agrees with the f32 cache's
+ * (s8_agreement); the forward pass stays f32 and switching back gives the f32
+ * tokens. Few bytes and tokens: on ref (and under sanitizers) every position is
+ * a pass over the 13 MB of weights. */
+static void test_kv_int8(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    tc_decoder *d = load(ctx, MODEL, 64);
+    const int64_t w = 32, v = tc_decoder_info_of(d).vocab;
+    int64_t n, cnt[3];
+    uint8_t *text = read_text(HELDOUT, &n);
+    double fwd, c1, s8;
+    assert_int_equal(tc_decoder_kv_dtype(d), TC_DTYPE_F32);
+    const size_t f32_bytes = tc_decoder_cache_bytes(d, 2, 100);
+    assert_int_equal(tc_decoder_bits_per_byte(d, text, n, w, 2, 2, &fwd, &cnt[0]), TC_OK);
+    assert_int_equal(tc_decoder_bits_per_byte_cached(d, text, n, w, 2, 2, 1, &c1, &cnt[1]), TC_OK);
+
+    const int64_t lens[3] = {1, 9, 20}, n_new = 16;
+    int32_t *prompts[3], tok[2][48], back[4];
+    float *lg[2] = {malloc((size_t)(3 * n_new * v) * sizeof(float)), malloc((size_t)(3 * n_new * v) * sizeof(float))};
+    prompts_from(text, 3, lens, prompts);
+    tc_generate_params p = tc_generate_defaults();
+    p.logits = lg[0];
+    assert_int_equal(tc_decoder_generate(d, 3, (const int32_t *const *)prompts, lens, n_new, &p, tok[0]), TC_OK);
+    const int32_t ids[8] = {84, 104, 101, 32, 113, 117, 105, 99};
+    float fl[2][8 * 256];
+    assert_int_equal(tc_decoder_forward(d, 1, 8, ids, fl[0]), TC_OK);
+
+    assert_int_equal(tc_decoder_set_kv_dtype(d, TC_DTYPE_S8), TC_OK);
+    assert_int_equal(tc_decoder_kv_dtype(d), TC_DTYPE_S8);
+    assert_int_equal(tc_decoder_cache_bytes(d, 2, 100) * 4, f32_bytes);
+    assert_int_equal(tc_decoder_bits_per_byte_cached(d, text, n, w, 2, 2, 1, &s8, &cnt[2]), TC_OK);
+    print_message("bits per byte on %lld bytes: forward %.7f, f32 cache %.7f, s8 cache %.7f (%+.2e)\n",
+                  (long long)cnt[0], fwd, c1, s8, s8 - fwd);
+    assert_int_equal(cnt[1], cnt[0]);
+    assert_int_equal(cnt[2], cnt[0]);
+    assert_true(fabs(c1 - fwd) <= BPB_TOL);
+    assert_true(fabs(s8 - fwd) <= S8_BPB_TOL);
+    assert_true(s8 != c1); /* the s8 cache was in use */
+
+    p.logits = lg[1];
+    assert_int_equal(tc_decoder_generate(d, 3, (const int32_t *const *)prompts, lens, n_new, &p, tok[1]), TC_OK);
+    const double agree = s8_agreement(tok[0], tok[1], lg[0], lg[1], 3, n_new, v);
+    print_message("greedy, batch 3, %lld new tokens: s8 and f32 caches agree on %.3f of the tokens\n",
+                  (long long)n_new, agree);
+    assert_true(agree >= S8_AGREE);
+    assert_int_equal(tc_decoder_forward(d, 1, 8, ids, fl[1]), TC_OK);
+    assert_memory_equal(fl[0], fl[1], sizeof fl[0]); /* the forward pass is f32 whatever the cache */
+
+    assert_int_equal(tc_decoder_set_kv_dtype(d, TC_DTYPE_F32), TC_OK);
+    assert_int_equal(tc_decoder_cache_bytes(d, 2, 100), f32_bytes);
+    p.logits = NULL;
+    assert_int_equal(tc_decoder_generate(d, 1, (const int32_t *const *)&prompts[1], &lens[1], 4, &p, back), TC_OK);
+    assert_memory_equal(back, tok[0] + n_new, sizeof back); /* sequence 1 alone, f32 again */
+    for (int b = 0; b < 3; b++)
+        free(prompts[b]);
+    free(lg[0]), free(lg[1]), free(text);
+    tc_decoder_free(d);
+    tc_ctx_free(ctx);
+}
+
 /* ------------------------------------------------------------ random decoders */
 
 typedef struct {
@@ -316,11 +426,57 @@ static void test_cache_agrees_head_dims(void **state)
             for (int64_t i = 0; i < lens[b]; i++)
                 prompts[b][i] = (int32_t)((rnd(&s) + 1.0f) * 24.9f);
         }
-        free(cached_vs_uncached(ctx, d, 3, prompts, lens, 30, &(tc_generate_params){.use_cache = 1, .temperature = 1}));
+        const tc_generate_params p = {.use_cache = 1, .temperature = 1};
+        free(cached_vs_uncached(ctx, d, 3, prompts, lens, 30, &p));
+        /* the s8 cache at this head_dim: each sequence alone as in the ragged batch */
+        int32_t batch[90], alone[30];
+        assert_int_equal(tc_decoder_set_kv_dtype(d, TC_DTYPE_S8), TC_OK);
+        assert_int_equal(tc_decoder_generate(d, 3, (const int32_t *const *)prompts, lens, 30, &p, batch), TC_OK);
+        for (int b = 0; b < 3; b++) {
+            assert_int_equal(tc_decoder_generate(d, 1, (const int32_t *const *)&prompts[b], &lens[b], 30, &p, alone),
+                             TC_OK);
+            assert_memory_equal(alone, batch + b * 30, sizeof alone);
+        }
         for (int b = 0; b < 3; b++)
             free(prompts[b]);
         tc_decoder_free(d);
     }
+    tc_ctx_free(ctx);
+}
+
+/* Bits per byte through the f32 cache equal the forward pass's on a random decoder
+ * of 256 ids, whatever the steps: one byte at a time (decode steps), chunks of 5
+ * and of 11 (the last chunk of a window short), a whole window at once; three full
+ * windows in a batch, then a short last one alone. Through the s8 cache they differ. */
+static void test_bits_per_byte_cached(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    char path[128];
+    snprintf(path, sizeof path, "%s/bytes.tcw", tmpdir);
+    wbuild w;
+    build_decoder(&w, 256, 32, 2, 48, 2, th_seed());
+    write_decoder(ctx, &w, path);
+    build_free(&w);
+    tc_decoder *d = load(ctx, path, 24);
+    int64_t n, cnt, got;
+    uint8_t *text = read_text(HELDOUT, &n);
+    const int64_t bytes = 3 * 24 + 10 + 1; /* 4 windows of 24, the last predicting 10 */
+    double fwd, c, s8;
+    assert_int_equal(tc_decoder_bits_per_byte(d, text, bytes, 24, 0, 3, &fwd, &cnt), TC_OK);
+    assert_int_equal(cnt, bytes - 1);
+    static const int64_t chunks[4] = {1, 5, 11, 24};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(tc_decoder_bits_per_byte_cached(d, text, bytes, 24, 0, 3, chunks[i], &c, &got), TC_OK);
+        print_message("chunks of %2lld: %.7f, forward %.7f\n", (long long)chunks[i], c, fwd);
+        assert_int_equal(got, cnt);
+        assert_true(fabs(c - fwd) <= BPB_TOL);
+    }
+    assert_int_equal(tc_decoder_set_kv_dtype(d, TC_DTYPE_S8), TC_OK);
+    assert_int_equal(tc_decoder_bits_per_byte_cached(d, text, bytes, 24, 0, 3, 1, &s8, &got), TC_OK);
+    assert_true(isfinite(s8) && s8 != c);
+    free(text);
+    tc_decoder_free(d);
     tc_ctx_free(ctx);
 }
 
@@ -396,8 +552,62 @@ static void test_bad_calls(void **state)
     th_expect(ctx, tc_decoder_bits_per_byte(d, txt, 1, 2, 0, 1, &bpb, &cnt), TC_ERR_INVALID_ARG, "1 bytes");
     th_expect(ctx, tc_decoder_bits_per_byte(d, txt, 3, 65, 0, 1, &bpb, &cnt), TC_ERR_FULL, "window 65");
     th_expect(ctx, tc_decoder_bits_per_byte(d, txt, 3, 2, -1, 1, &bpb, &cnt), TC_ERR_INVALID_ARG, "max_windows -1");
+    th_expect(ctx, tc_decoder_bits_per_byte_cached(d, txt, 3, 2, 0, 1, 0, &bpb, &cnt), TC_ERR_INVALID_ARG,
+              "tc_decoder_bits_per_byte_cached: chunk 0 < 1");
+    th_expect(ctx, tc_decoder_bits_per_byte_cached(d, txt, 3, 65, 0, 1, 1, &bpb, &cnt), TC_ERR_FULL, "window 65");
+    th_expect(ctx, tc_decoder_bits_per_byte_cached(d, NULL, 3, 2, 0, 1, 1, &bpb, &cnt), TC_ERR_INVALID_ARG,
+              "text, bpb or predicted is NULL");
+    th_expect(NULL, tc_decoder_bits_per_byte_cached(NULL, txt, 3, 2, 0, 1, 1, &bpb, &cnt), TC_ERR_INVALID_ARG,
+              "decoder is NULL");
+    /* the KV cache's dtype: f32 or s8 only, nothing changed on a refusal */
+    th_expect(NULL, tc_decoder_set_kv_dtype(NULL, TC_DTYPE_F32), TC_ERR_INVALID_ARG,
+              "tc_decoder_set_kv_dtype: decoder is NULL");
+    th_expect(ctx, tc_decoder_set_kv_dtype(d, TC_DTYPE_U8), TC_ERR_UNSUPPORTED,
+              "a KV cache of u8; the decoder's cache holds f32 or s8");
+    th_expect(ctx, tc_decoder_set_kv_dtype(d, TC_DTYPE_S32), TC_ERR_UNSUPPORTED, "a KV cache of s32");
+    th_expect(ctx, tc_decoder_set_kv_dtype(d, TC_DTYPE_COUNT), TC_ERR_INVALID_ARG, "dtype 4 is not a tc_dtype");
+    th_expect(ctx, tc_decoder_set_kv_dtype(d, (tc_dtype)-1), TC_ERR_INVALID_ARG, "dtype -1 is not a tc_dtype");
+    assert_int_equal(tc_decoder_kv_dtype(d), TC_DTYPE_F32);
+    assert_int_equal(tc_decoder_kv_dtype(NULL), TC_DTYPE_F32);
+    assert_int_equal(tc_decoder_set_kv_dtype(d, TC_DTYPE_F32), TC_OK);
+    assert_int_equal(tc_decoder_kv_dtype(d), TC_DTYPE_F32);
     assert_int_equal(th_tensor_mem(ctx), mem);
     tc_decoder_free(d);
+    tc_ctx_free(ctx);
+}
+
+/* A decoder whose keys overflow cannot be calibrated for the s8 cache: the switch
+ * fails with the layer named, the dtype and memory unchanged; on a decoder that can
+ * (a vocabulary of 50: the calibration bytes folded into it), a refused switch
+ * leaves S8. */
+static void test_kv_int8_calibration(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    const size_t mem = th_tensor_mem(ctx);
+    char path[128];
+    snprintf(path, sizeof path, "%s/calib.tcw", tmpdir);
+    for (int overflow = 1; overflow >= 0; overflow--) {
+        wbuild w;
+        build_decoder(&w, 50, 16, 2, 24, 2, 11);
+        tc_wtensor *wqkv = &w.f.layers[10].t[0]; /* block 1's attention: q, k and v rows */
+        for (int64_t i = 0; overflow && i < wqkv->numel; i++)
+            w.vals[10][0][i] = 3e38f;
+        write_decoder(ctx, &w, path);
+        build_free(&w);
+        tc_decoder *d = load(ctx, path, 32);
+        if (overflow) {
+            th_expect(ctx, tc_decoder_set_kv_dtype(d, TC_DTYPE_S8), TC_ERR_INVALID_ARG,
+                      "tc_decoder_set_kv_dtype: calibrating the s8 cache on layer 1's keys: observer: x[");
+            assert_int_equal(tc_decoder_kv_dtype(d), TC_DTYPE_F32);
+        } else {
+            assert_int_equal(tc_decoder_set_kv_dtype(d, TC_DTYPE_S8), TC_OK);
+            th_expect(ctx, tc_decoder_set_kv_dtype(d, TC_DTYPE_U8), TC_ERR_UNSUPPORTED, "a KV cache of u8");
+            assert_int_equal(tc_decoder_kv_dtype(d), TC_DTYPE_S8);
+        }
+        tc_decoder_free(d);
+        assert_int_equal(th_tensor_mem(ctx), mem);
+    }
     tc_ctx_free(ctx);
 }
 
@@ -529,8 +739,11 @@ int main(void)
         cmocka_unit_test(test_bits_per_byte_as_script),
         cmocka_unit_test(test_cache_agrees_ragged_batch),
         cmocka_unit_test(test_sampling),
+        cmocka_unit_test(test_kv_int8),
         cmocka_unit_test(test_cache_agrees_head_dims),
+        cmocka_unit_test(test_bits_per_byte_cached),
         cmocka_unit_test(test_bad_calls),
+        cmocka_unit_test(test_kv_int8_calibration),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,8 +1,9 @@
 /* A decoder-only transformer loaded from a weight file (docs/weights.md, "Decoder
  * files"): token embeddings plus sinusoidal positions, pre-LayerNorm blocks of
  * causal multi-head attention and a GELU MLP with residuals, a final LayerNorm
- * and the logits. Generation runs with a KV cache (include/tinycl/attention.h) or
- * by recomputing the whole sequence at every step; both give the same tokens.
+ * and the logits. Generation runs with a KV cache (include/tinycl/attention.h; f32,
+ * or s8 with tc_decoder_set_kv_dtype) or by recomputing the whole sequence at every
+ * step; the f32 cache and recomputation give the same tokens.
  * Tokens are s32 ids in [0, vocab); everything lives in the decoder's context. */
 #ifndef TINYCL_DECODER_H
 #define TINYCL_DECODER_H
@@ -62,9 +63,25 @@ tc_status tc_decoder_generate(tc_decoder *d, int64_t batch, const int32_t *const
                               int64_t n_new, const tc_generate_params *p, int32_t *out);
 
 /* Bytes of the KV cache a generation holds for `batch` sequences of up to
- * `positions` tokens: 2 * layers * batch * heads * positions * head_dim * 4 (f32);
- * 0 for a NULL decoder or sizes below 1, SIZE_MAX when it overflows. */
+ * `positions` tokens: 2 * layers * batch * heads * positions * head_dim * (4 for
+ * the f32 cache, 1 for s8: tc_decoder_kv_dtype); 0 for a NULL decoder or sizes
+ * below 1, SIZE_MAX when it overflows. */
 size_t tc_decoder_cache_bytes(const tc_decoder *d, int64_t batch, int64_t positions);
+
+/* The element type of the KV cache that generation with use_cache (and
+ * tc_decoder_bits_per_byte_cached) holds, from the next call on: TC_DTYPE_F32 (the
+ * default) or TC_DTYPE_S8 (a quarter of the memory; keys and values quantized as
+ * they are appended, with symmetric scales per layer and head_dim channel for k and
+ * for v). The s8 scales are calibrated once per decoder, on the first switch to S8:
+ * a fixed English calibration text built into the library, in windows of the
+ * trained context, runs through the model with the f32 cache, and each channel's
+ * scale is the largest |k| (|v|) seen over every head and position, / 127
+ * (docs/attention.md, "The decoder's int8 cache"). Generation without the cache and
+ * tc_decoder_forward stay f32. Other dtypes: TC_ERR_UNSUPPORTED (values outside the
+ * enum: TC_ERR_INVALID_ARG); a failed calibration (keys or values that are not
+ * finite) returns its status; on failure the dtype is unchanged. */
+tc_status tc_decoder_set_kv_dtype(tc_decoder *d, tc_dtype dtype);
+tc_dtype tc_decoder_kv_dtype(const tc_decoder *d); /* TC_DTYPE_F32 for NULL */
 
 /* Bits per byte of text[n] (byte i is token i): windows of `window` bytes starting
  * at 0, window, 2 window, ...; each predicts the bytes that follow its inputs (the
@@ -73,6 +90,15 @@ size_t tc_decoder_cache_bytes(const tc_decoder *d, int64_t batch, int64_t positi
  * -log2 p(byte) and *predicted the number of bytes it covers. */
 tc_status tc_decoder_bits_per_byte(tc_decoder *d, const uint8_t *text, int64_t n, int64_t window, int64_t max_windows,
                                    int64_t batch, double *bpb, int64_t *predicted);
+/* The same teacher-forced through the decoder's KV cache (tc_decoder_kv_dtype), as
+ * generation computes: each window's bytes go in steps of `chunk` (>= 1) positions,
+ * 1 being one byte per step as in a decode step, `window` one prefill; each step's
+ * keys and values are appended to the cache and its queries attend to everything
+ * held. With the f32 cache it equals tc_decoder_bits_per_byte up to f32 rounding
+ * (tests/test_decoder.c: within 5e-6); with s8 it measures the int8 cache. */
+tc_status tc_decoder_bits_per_byte_cached(tc_decoder *d, const uint8_t *text, int64_t n, int64_t window,
+                                          int64_t max_windows, int64_t batch, int64_t chunk, double *bpb,
+                                          int64_t *predicted);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

@@ -27,6 +27,7 @@ void tc_decoder_free(tc_decoder *d)
         for (size_t i = 0; i < sizeof p / sizeof *p; i++)
             tc_linear_plan_free(p[i]);
     }
+    free(d->kv_scales);
     free(d);
 }
 
@@ -174,7 +175,8 @@ void tc_decoder_run_free(tc_decoder_run *r)
     memset(r, 0, sizeof *r);
 }
 
-tc_status tc_decoder_run_init(tc_decoder *d, int64_t batch, int64_t rows, int64_t positions, tc_decoder_run *r)
+tc_status tc_decoder_run_init(tc_decoder *d, int64_t batch, int64_t rows, int64_t positions, tc_dtype kv_dtype,
+                              tc_decoder_run *r)
 {
     memset(r, 0, sizeof *r);
     tc_ctx *ctx = d->ctx;
@@ -194,8 +196,10 @@ tc_status tc_decoder_run_init(tc_decoder *d, int64_t batch, int64_t rows, int64_
     if (s == TC_OK) s = tc_tensor_create(ctx, TC_DTYPE_F32, 2, (const int64_t[]){rows, dm}, &r->att);
     if (s == TC_OK) s = tc_tensor_create(ctx, TC_DTYPE_F32, 2, (const int64_t[]){rows, in->d_ff}, &r->f);
     if (s == TC_OK) s = tc_tensor_create(ctx, TC_DTYPE_F32, 2, (const int64_t[]){rows, in->vocab}, &r->logits);
-    const tc_kv_cache_config kc = {in->layers, batch, in->heads, positions, in->head_dim, TC_DTYPE_F32};
-    if (s == TC_OK) s = tc_kv_cache_create(ctx, &kc, &r->kv);
+    const tc_kv_cache_config kc = {in->layers, batch, in->heads, positions, in->head_dim, kv_dtype};
+    if (s == TC_OK)
+        s = kv_dtype == TC_DTYPE_S8 ? tc_kv_cache_create_s8(ctx, &kc, d->kv_scales, &r->kv)
+                                    : tc_kv_cache_create(ctx, &kc, &r->kv);
     if (s == TC_OK) {
         r->hids = malloc((size_t)rows * sizeof *r->hids);
         r->hpos = malloc((size_t)rows * sizeof *r->hpos);

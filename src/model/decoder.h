@@ -25,6 +25,8 @@ struct tc_decoder {
     tc_tensor *embed, *pe, *lnf_g, *lnf_b; /* pe: [capacity, d_model] sinusoids */
     tc_linear_plan *logits;
     tc_dblock blocks[TC_DECODER_MAX_BLOCKS];
+    tc_dtype kv_dtype; /* of the cache of cached generation: F32 or S8 */
+    float *kv_scales;  /* S8: per layer head_dim scales of k then of v, once calibrated */
 };
 
 typedef struct {
@@ -37,7 +39,10 @@ typedef struct {
     int32_t *counts;                           /* [batch]: positions of each sequence this step appends */
 } tc_decoder_run;
 
-tc_status tc_decoder_run_init(tc_decoder *d, int64_t batch, int64_t rows, int64_t positions, tc_decoder_run *r);
+/* A run for `batch` sequences of up to `positions` positions, steps of up to
+ * `rows` rows; its cache holds kv_dtype (S8: the decoder's calibrated scales). */
+tc_status tc_decoder_run_init(tc_decoder *d, int64_t batch, int64_t rows, int64_t positions, tc_dtype kv_dtype,
+                              tc_decoder_run *r);
 void tc_decoder_run_free(tc_decoder_run *r);
 tc_status tc_decoder_step(tc_decoder_run *r, int64_t t);
 /* Logits of rows [row, row + n) of the last step, to the host. */

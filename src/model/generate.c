@@ -56,7 +56,7 @@ tc_status tc_decoder_forward(tc_decoder *d, int64_t batch, int64_t tokens, const
         s = check_ids(ctx, fn, "sequence", b, ids + b * tokens, tokens, in.vocab);
     if (s != TC_OK) return s;
     tc_decoder_run r;
-    if ((s = tc_decoder_run_init(d, batch, rows, tokens, &r)) != TC_OK) return s;
+    if ((s = tc_decoder_run_init(d, batch, rows, tokens, TC_DTYPE_F32, &r)) != TC_OK) return s;
     memcpy(r.hids, ids, (size_t)rows * sizeof *ids);
     for (int64_t i = 0; i < rows; i++)
         r.hpos[i] = (int32_t)(i % tokens);
@@ -206,7 +206,9 @@ tc_status tc_decoder_generate(tc_decoder *d, int64_t batch, const int32_t *const
     const int64_t v = d->info.vocab, total = longest + n_new, positions = total - 1;
     const int cached = p->use_cache;
     tc_decoder_run r;
-    if ((s = tc_decoder_run_init(d, batch, batch * (cached ? longest : positions), positions, &r)) != TC_OK) return s;
+    s = tc_decoder_run_init(d, batch, batch * (cached ? longest : positions), positions,
+                            cached ? d->kv_dtype : TC_DTYPE_F32, &r);
+    if (s != TC_OK) return s;
     int32_t **seq = calloc((size_t)batch, sizeof *seq), *tokens = malloc((size_t)(batch * n_new) * sizeof *tokens),
             *top = malloc((size_t)v * sizeof *top);
     int64_t *len = malloc((size_t)batch * sizeof *len);
@@ -253,7 +255,7 @@ size_t tc_decoder_cache_bytes(const tc_decoder *d, int64_t batch, int64_t positi
     if (!d || batch < 1 || positions < 1) return 0;
     const tc_decoder_info in = d->info;
     const uint64_t f[5] = {(uint64_t)batch, (uint64_t)positions, (uint64_t)in.layers,
-                           (uint64_t)(in.heads * in.head_dim), 2 * sizeof(float)};
+                           (uint64_t)(in.heads * in.head_dim), 2 * (uint64_t)tc_dtype_size(d->kv_dtype)};
     uint64_t n = 1;
     for (int i = 0; i < 5; i++)
         if (__builtin_mul_overflow(n, f[i], &n) || n > SIZE_MAX) return SIZE_MAX;
@@ -278,10 +280,37 @@ static double bits(const float *logits, const uint8_t *target, int64_t n, int64_
     return sum;
 }
 
-tc_status tc_decoder_bits_per_byte(tc_decoder *d, const uint8_t *text, int64_t n, int64_t window, int64_t max_windows,
-                                   int64_t batch, double *bpb, int64_t *predicted)
+/* Logits [g, t, vocab] of g windows of t ids: one forward pass (chunk 0), or
+ * through a cache of the decoder's dtype in steps of chunk positions. */
+static tc_status window_logits(tc_decoder *d, int64_t g, int64_t t, int64_t chunk, const int32_t *ids, float *logits,
+                               float *rows_out)
 {
-    static const char fn[] = "tc_decoder_bits_per_byte";
+    if (!chunk) return tc_decoder_forward(d, g, t, ids, logits);
+    const int64_t v = d->info.vocab, c0 = chunk < t ? chunk : t;
+    tc_decoder_run r;
+    tc_status s = tc_decoder_run_init(d, g, g * c0, t, d->kv_dtype, &r);
+    for (int64_t p0 = 0; p0 < t && s == TC_OK; p0 += c0) {
+        const int64_t c = t - p0 < c0 ? t - p0 : c0;
+        for (int64_t b = 0; b < g; b++) {
+            for (int64_t i = 0; i < c; i++) {
+                r.hids[b * c + i] = ids[b * t + p0 + i];
+                r.hpos[b * c + i] = (int32_t)(p0 + i);
+            }
+            r.counts[b] = (int32_t)c;
+        }
+        s = tc_decoder_step(&r, c);
+        if (s == TC_OK) s = tc_decoder_read_rows(&r, 0, g * c, rows_out);
+        for (int64_t b = 0; b < g && s == TC_OK; b++)
+            memcpy(logits + (b * t + p0) * v, rows_out + b * c * v, (size_t)(c * v) * sizeof *logits);
+    }
+    tc_decoder_run_free(&r); /* safe after a failed init, which leaves it zeroed */
+    return s;
+}
+
+/* Bits per byte with every window's logits from window_logits (chunk 0: forward). */
+static tc_status bits_per_byte(tc_decoder *d, const char *fn, const uint8_t *text, int64_t n, int64_t window,
+                               int64_t max_windows, int64_t batch, int64_t chunk, double *bpb, int64_t *predicted)
+{
     if (!d) return tc_fail(NULL, TC_ERR_INVALID_ARG, "%s: decoder is NULL", fn);
     tc_ctx *ctx = d->ctx;
     const int64_t v = d->info.vocab;
@@ -300,9 +329,11 @@ tc_status tc_decoder_bits_per_byte(tc_decoder *d, const uint8_t *text, int64_t n
     int64_t windows = (n - 1 + window - 1) / window;
     if (max_windows && max_windows < windows) windows = max_windows;
     if (batch > windows) batch = windows;
-    float *logits = malloc((size_t)(batch * window * v) * sizeof *logits);
+    const int64_t c0 = chunk && chunk < window ? chunk : window;
+    float *logits = malloc((size_t)(batch * window * v) * sizeof *logits),
+          *step_rows = chunk ? malloc((size_t)(batch * c0 * v) * sizeof *step_rows) : NULL;
     int32_t *ids = malloc((size_t)(batch * window) * sizeof *ids);
-    if (!logits || !ids) s = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
+    if (!logits || !ids || (chunk && !step_rows)) s = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
     double sum = 0.0;
     int64_t count = 0;
     for (int64_t w = 0; w < windows && s == TC_OK;) {
@@ -312,17 +343,31 @@ tc_status tc_decoder_bits_per_byte(tc_decoder *d, const uint8_t *text, int64_t n
             g++;
         for (int64_t i = 0; i < g * t; i++)
             ids[i] = text[start + (i / t) * window + i % t];
-        s = tc_decoder_forward(d, g, t, ids, logits);
+        s = window_logits(d, g, t, chunk, ids, logits, step_rows);
         for (int64_t j = 0; j < g && s == TC_OK; j++)
             sum += bits(logits + j * t * v, text + start + j * window + 1, t, v);
         count += g * t;
         w += g;
     }
-    free(logits);
-    free(ids);
+    free(logits), free(step_rows), free(ids);
     if (s == TC_OK) {
         *bpb = sum / (double)count;
         *predicted = count;
     }
     return s;
+}
+
+tc_status tc_decoder_bits_per_byte(tc_decoder *d, const uint8_t *text, int64_t n, int64_t window, int64_t max_windows,
+                                   int64_t batch, double *bpb, int64_t *predicted)
+{
+    return bits_per_byte(d, "tc_decoder_bits_per_byte", text, n, window, max_windows, batch, 0, bpb, predicted);
+}
+
+tc_status tc_decoder_bits_per_byte_cached(tc_decoder *d, const uint8_t *text, int64_t n, int64_t window,
+                                          int64_t max_windows, int64_t batch, int64_t chunk, double *bpb,
+                                          int64_t *predicted)
+{
+    static const char fn[] = "tc_decoder_bits_per_byte_cached";
+    if (d && chunk < 1) return tc_fail(d->ctx, TC_ERR_INVALID_ARG, "%s: chunk %lld < 1", fn, (long long)chunk);
+    return bits_per_byte(d, fn, text, n, window, max_windows, batch, chunk, bpb, predicted);
 }

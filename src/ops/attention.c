@@ -11,6 +11,7 @@
 #include "ops/attention.h"
 #include "ops/blas.h"
 #include "ops/layer.h"
+#include "ops/qlayer.h"
 #include "ref/ref.h"
 
 #define DEC_MAX_Q 4  /* AUTO: up to this many queries per sequence take the decode kernels */
@@ -196,9 +197,9 @@ tc_status tc_attn_kernel(tc_ctx *ctx, int64_t dh, int s8, const char *name, cl_k
     while (td > 16 && ((size_t)dh + td + wd) * sizeof(float) > local) td /= 2;
     const int gpu = strcmp(name, "attn_gpu") == 0, dec = strcmp(name, "attn_dec") == 0;
     for (;;) {
-        char opts[112];
-        snprintf(opts, sizeof opts, "-DHEAD_DIM=%lld -DWQ=%zu -DTK=%zu -DWD=%zu -DTD=%zu%s", (long long)dh, wq, tk,
-                 wd, td, s8 ? " -DKV_S8" : "");
+        char opts[224], qopts[96];
+        snprintf(opts, sizeof opts, "-DHEAD_DIM=%lld -DWQ=%zu -DTK=%zu -DWD=%zu -DTD=%zu%s%s", (long long)dh, wq, tk,
+                 wd, td, s8 ? " -DKV_S8 " : "", s8 ? tc_quant_options(ctx, TC_DTYPE_S8, qopts, sizeof qopts) : "");
         tc_status st = tc_get_kernel(ctx, "attention", opts, name, k);
         if (st != TC_OK) return st;
         size_t *want = gpu ? &wq : dec ? &wd : NULL;

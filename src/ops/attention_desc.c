@@ -236,17 +236,20 @@ const tc_opdesc tc_opdesc_attention = {
 };
 
 /* ---- attention_cached -----------------------------------------------------------
- * case keys: b, h, cap, n (new tokens), dh, ragged, blhd, causal. Sequence s holds
- * start(s) tokens (the caches' random contents) and appends count(s) of the n new
- * ones: uniform, start = cap - n (the append fills the cache); ragged, start = (cap -
- * n) * (s % 3) / 2 and count = n - s % 2. Then its queries, at the appended
- * positions, attend to everything held. */
-#define CA(b_, h_, cap_, n_, dh_, rg, bl, c_)                                                                     \
+ * case keys: b, h, cap, n (new tokens), dh, ragged, blhd, causal, s8. Sequence s
+ * holds start(s) tokens (the caches' random contents) and appends count(s) of the n
+ * new ones: uniform, start = cap - n (the append fills the cache); ragged, start =
+ * (cap - n) * (s % 3) / 2 and count = n - s % 2. Then its queries, at the appended
+ * positions, attend to everything held. s8: the caches are s8 with parameters per
+ * head_dim channel (scales that clip some of the new values, zero points -2..2); the
+ * f32 tokens are quantized as they are written, exactly as tc_quantize does. */
+#define CA(b_, h_, cap_, n_, dh_, rg, bl, c_, s8_)                                                                \
     TC_CASE({"b", b_}, {"h", h_}, {"cap", cap_}, {"n", n_}, {"dh", dh_}, {"ragged", rg}, {"blhd", bl},           \
-            {"causal", c_})
+            {"causal", c_}, {"s8", s8_})
 static const tc_case cached_cases[] = {
-    CA(1, 2, 1, 1, 32, 0, 0, 1),    CA(3, 2, 40, 17, 64, 1, 1, 1),  CA(3, 4, 1000, 1, 80, 1, 0, 1),
-    CA(1, 2, 1000, 1, 64, 0, 0, 1), CA(2, 1, 20, 2, 128, 0, 1, 0),
+    CA(1, 2, 1, 1, 32, 0, 0, 1, 0),    CA(3, 2, 40, 17, 64, 1, 1, 1, 0),  CA(3, 4, 1000, 1, 80, 1, 0, 1, 0),
+    CA(1, 2, 1000, 1, 64, 0, 0, 1, 0), CA(2, 1, 20, 2, 128, 0, 1, 0, 0),  CA(3, 2, 40, 17, 64, 1, 1, 1, 1),
+    CA(3, 4, 1000, 1, 80, 1, 0, 1, 1), CA(1, 1, 5, 5, 30, 0, 0, 1, 1),
 };
 
 static void cached_seq(const tc_case *cs, int64_t s, int32_t *start, int32_t *count)
@@ -270,6 +273,54 @@ static int32_t *cached_tables(const tc_case *cs)
     return t;
 }
 
+/* out[0]'s expected value: the queries hq against the caches ck, cv (f32) */
+static tc_status cached_expected_out(tc_ctx *ctx, tc_opdata *d, const float *hq, const float *ck, const float *cv,
+                                     const int32_t *t)
+{
+    const tc_case *cs = &d->cs;
+    const int64_t b = tc_case_int(cs, "b"), h = tc_case_int(cs, "h"), n = tc_case_int(cs, "n"),
+                  dh = tc_case_int(cs, "dh");
+    const int blhd = tc_case_int(cs, "blhd") != 0;
+    tc_attn_dims g = {.b = b, .h = h, .hkv = h, .lq = n, .lk = tc_case_int(cs, "cap"), .dh = dh,
+                      .causal = (int)tc_case_int(cs, "causal"), .seq = t + 2 * b};
+    g.qsl = blhd ? h * dh : dh, g.qsh = blhd ? dh : n * dh, g.qsb = h * n * dh;
+    g.scale = (float)(1.0 / sqrt((double)dh));
+    if (tc_ref_attention(hq, ck, cv, d->out[0].expected, &g) != 0)
+        return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    return TC_OK;
+}
+
+/* s8 caches: their parameters, the new tokens quantized into the expected caches,
+ * and the attention over their dequantized contents */
+static tc_status cached_setup_s8(tc_ctx *ctx, tc_opdata *d, const float *hq, const float *hk, const float *hv,
+                                 const int32_t *t, uint64_t *seed)
+{
+    const tc_case *cs = &d->cs;
+    const int64_t b = tc_case_int(cs, "b"), h = tc_case_int(cs, "h"), cap = tc_case_int(cs, "cap");
+    const int64_t n = tc_case_int(cs, "n"), dh = tc_case_int(cs, "dh"), nc = b * h * cap * dh, nn = b * h * n * dh;
+    const int blhd = tc_case_int(cs, "blhd") != 0;
+    float *scale = malloc((size_t)dh * sizeof *scale), *f[2] = {malloc((size_t)nc * sizeof(float)),
+                                                                 malloc((size_t)nc * sizeof(float))};
+    int32_t *zp = malloc((size_t)dh * sizeof *zp);
+    int8_t *q = malloc((size_t)nn);
+    tc_status s = scale && zp && q && f[0] && f[1] ? TC_OK : tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    const float *src[2] = {hk, hv};
+    for (int i = 0; i < 2 && s == TC_OK; i++) {
+        for (int64_t c = 0; c < dh; c++) { /* ranges of 0.6 to 1.4 against values in +-1: some clip */
+            scale[c] = (0.6f + 0.8f * (float)(tc_rng_next(seed) >> 40) * 0x1.0p-24f) / 127.0f;
+            zp[c] = (int32_t)(c % 5) - 2;
+        }
+        s = tc_tensor_set_quant(d->out[1 + i].t, &(tc_quant){3, dh, scale, zp});
+        if (s != TC_OK) break;
+        tc_ref_quantize(src[i], q, TC_DTYPE_S8, nn, 1, dh, scale, zp);
+        tc_ref_kv_write(d->out[1 + i].expected, q, b, h, cap, n, dh, t, t + b, blhd, 1);
+        tc_ref_dequantize(d->out[1 + i].expected, TC_DTYPE_S8, f[i], nc, 1, dh, scale, zp);
+    }
+    if (s == TC_OK) s = cached_expected_out(ctx, d, hq, f[0], f[1], t);
+    free(scale), free(zp), free(q), free(f[0]), free(f[1]);
+    return s;
+}
+
 static tc_status cached_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_opdata *d)
 {
     const int64_t b = tc_case_int(cs, "b"), h = tc_case_int(cs, "h"), cap = tc_case_int(cs, "cap");
@@ -284,18 +335,16 @@ static tc_status cached_setup(tc_ctx *ctx, const tc_case *cs, uint64_t seed, tc_
     tc_status s = tc_layer_input(ctx, d, 4, dn, -3.0f, 3.0f, &seed, &hq);
     if (s == TC_OK) s = tc_layer_input(ctx, d, 4, dn, -1.0f, 1.0f, &seed, &hk);
     if (s == TC_OK) s = tc_layer_input(ctx, d, 4, dn, -1.0f, 1.0f, &seed, &hv);
-    for (int i = 0; i < 3 && s == TC_OK; i++) s = tc_opdata_output(ctx, d, TC_DTYPE_F32, 4, i ? dc : dn, &seed);
+    const int s8 = tc_case_int(cs, "s8") != 0;
+    for (int i = 0; i < 3 && s == TC_OK; i++)
+        s = tc_opdata_output(ctx, d, i && s8 ? TC_DTYPE_S8 : TC_DTYPE_F32, 4, i ? dc : dn, &seed);
     if (s != TC_OK) return s;
-    for (int i = 1; i < 3; i++) d->out[i].metric = TC_METRIC_MAXREL, d->out[i].tol = 0.0; /* copies: exact */
+    for (int i = 1; i < 3; i++) /* copies, or integers: exact */
+        d->out[i].metric = s8 ? TC_METRIC_EXACT : TC_METRIC_MAXREL, d->out[i].tol = 0.0;
+    if (s8) return cached_setup_s8(ctx, d, hq, hk, hv, t, &seed);
     tc_ref_kv_write(d->out[1].expected, hk, b, h, cap, n, dh, t, t + b, blhd, sizeof(float));
     tc_ref_kv_write(d->out[2].expected, hv, b, h, cap, n, dh, t, t + b, blhd, sizeof(float));
-    tc_attn_dims g = {.b = b, .h = h, .hkv = h, .lq = n, .lk = cap, .dh = dh, .causal = (int)tc_case_int(cs, "causal"),
-                      .seq = t + 2 * b};
-    g.qsl = blhd ? h * dh : dh, g.qsh = blhd ? dh : n * dh, g.qsb = h * n * dh;
-    g.scale = (float)(1.0 / sqrt((double)dh));
-    if (tc_ref_attention(hq, d->out[1].expected, d->out[2].expected, d->out[0].expected, &g) != 0)
-        return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
-    return TC_OK;
+    return cached_expected_out(ctx, d, hq, d->out[1].expected, d->out[2].expected, t);
 }
 
 static tc_status cached_run(tc_ctx *ctx, tc_opdata *d, tc_variant v)
@@ -345,6 +394,7 @@ static int cached_parse(const char *spec, tc_case *c)
     for (int i = 0; i < 5; i++) tc_case_set(c, keys[i], (double)v[i]);
     tc_case_set(c, "ragged", 0);
     tc_case_set(c, "blhd", 0);
+    tc_case_set(c, "s8", 0);
     return tc_case_set(c, "causal", 1);
 }
 

@@ -12,7 +12,6 @@
 #include "ops/host.h"
 #include "ops/layer.h"
 #include "ref/ref.h"
-#include "tinycl/quantize.h"
 
 struct tc_kv_cache {
     tc_ctx *ctx;
@@ -28,28 +27,61 @@ struct tc_kv_cache {
 
 /* ---- tc_kv_write ----------------------------------------------------------------- */
 
+/* An f32 -> s8 append: per head_dim channel 1 / scale (rounded to float, as
+ * tc_quantize multiplies by) and the zero point of kc's parameters, then of vc's
+ * (4 * head_dim values); per-tensor parameters repeated over the channels. */
+static tc_status quant_table(tc_ctx *ctx, const tc_tensor *kc, const tc_tensor *vc, float *t)
+{
+    const int64_t dh = kc->dims[3];
+    const tc_tensor *c[2] = {kc, vc};
+    for (int j = 0; j < 2; j++) {
+        tc_quant q;
+        tc_tensor_quant(c[j], &q);
+        if (!q.count || (q.axis != -1 && q.axis != 3))
+            return tc_fail(ctx, TC_ERR_INVALID_ARG,
+                           "kv_cache_append: f32 into an s8 cache needs the cache %s's parameters per tensor or per "
+                           "head_dim channel (axis 3)",
+                           j ? "v" : "k");
+        for (int64_t d = 0; d < dh; d++) {
+            const int64_t i = q.axis < 0 ? 0 : d;
+            t[(2 * j) * dh + d] = 1.0f / q.scale[i];
+            t[(2 * j + 1) * dh + d] = (float)q.zero_point[i];
+        }
+    }
+    return TC_OK;
+}
+
+/* quantize: the f32 sources go in quantized with the caches' parameters (tc_ref_quantize,
+ * as tc_quantize computes), else they are copied */
 static tc_status write_host(tc_tensor *kc, tc_tensor *vc, const tc_tensor *k, const tc_tensor *v,
-                            const int32_t *start, const int32_t *count, int64_t n, int blhd)
+                            const int32_t *start, const int32_t *count, int64_t n, int blhd, int quantize)
 {
     tc_tensor *dst[2] = {kc, vc};
     const tc_tensor *src[2] = {k, v};
     tc_status st = TC_OK;
+    int8_t *q = quantize ? malloc((size_t)k->numel) : NULL;
+    if (quantize && !q) return tc_fail(kc->ctx, TC_ERR_OUT_OF_MEMORY, "kv_cache_append: out of host memory");
     for (int t = 0; t < 2 && st == TC_OK; t++) {
         void *hs = NULL, *hd = NULL;
         st = tc_host_get(src[t], &hs);
         if (st == TC_OK) st = tc_host_out(dst[t], 1, &hd);
         if (st == TC_OK) {
-            tc_ref_kv_write(hd, hs, kc->dims[0], kc->dims[1], kc->dims[2], n, kc->dims[3], start, count, blhd,
-                            tc_dtype_size(kc->dtype));
+            tc_quant qp;
+            tc_tensor_quant(dst[t], &qp); /* per tensor (count 1) or per head_dim channel, checked by quant_table */
+            if (quantize) tc_ref_quantize(hs, q, TC_DTYPE_S8, k->numel, 1, qp.count, qp.scale, qp.zero_point);
+            tc_ref_kv_write(hd, quantize ? (void *)q : hs, kc->dims[0], kc->dims[1], kc->dims[2], n, kc->dims[3],
+                            start, count, blhd, tc_dtype_size(kc->dtype));
             st = tc_host_commit(dst[t], hd);
         }
         tc_host_put(src[t], hs);
     }
+    free(q);
     return st;
 }
 
+/* qt: NULL to copy, else the quant_table of an f32 -> s8 append */
 static tc_status write_cl(tc_ctx *ctx, tc_tensor *kc, tc_tensor *vc, const tc_tensor *k, const tc_tensor *v,
-                          const int32_t *start, const int32_t *count, int64_t n, int blhd)
+                          const int32_t *start, const int32_t *count, int64_t n, int blhd, const float *qt)
 {
     const int64_t b = kc->dims[0];
     int same = 1, any = 0;
@@ -62,23 +94,29 @@ static tc_status write_cl(tc_ctx *ctx, tc_tensor *kc, tc_tensor *vc, const tc_te
     if (!same && !pairs) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "kv cache: out of host memory");
     for (int64_t i = 0; !same && i < b; i++) pairs[2 * i] = start[i], pairs[2 * i + 1] = count[i];
     cl_kernel kn;
-    cl_mem seq = NULL;
+    cl_mem seq = NULL, kq = NULL;
     size_t wg;
-    tc_status st = tc_attn_kernel(ctx, kc->dims[3], kc->dtype == TC_DTYPE_S8, "kv_append", &kn, &wg);
+    const char *name = qt ? "kv_append_q" : "kv_append";
+    tc_status st = tc_attn_kernel(ctx, kc->dims[3], kc->dtype == TC_DTYPE_S8, name, &kn, &wg);
     if (st == TC_OK && pairs) st = tc_attn_table(ctx, pairs, (size_t)b * 2 * sizeof *pairs, &seq);
+    if (st == TC_OK && qt) st = tc_attn_table(ctx, qt, (size_t)(4 * kc->dims[3]) * sizeof *qt, &kq);
     free(pairs);
-    if (st != TC_OK) return st;
+    if (st != TC_OK) {
+        if (seq) clReleaseMemObject(seq);
+        return st;
+    }
     cl_int8 a;
     memset(&a, 0, sizeof a);
     a.s[0] = (cl_int)b, a.s[1] = (cl_int)kc->dims[1], a.s[2] = (cl_int)kc->dims[2], a.s[3] = (cl_int)n;
     a.s[4] = blhd, a.s[5] = start[0], a.s[6] = count[0];
     cl_mem mk = tc_buf(k), mv = tc_buf(v), mkc = tc_buf(kc), mvc = tc_buf(vc);
     cl_ulong ko = tc_off(k), vo = tc_off(v), kco = tc_off(kc), vco = tc_off(vc);
-    st = tc_set_args(ctx, kn, 10, TC_ARG(a), TC_ARG(seq), TC_ARG(mk), TC_ARG(ko), TC_ARG(mv), TC_ARG(vo), TC_ARG(mkc),
-                     TC_ARG(kco), TC_ARG(mvc), TC_ARG(vco));
+    st = tc_set_args(ctx, kn, qt ? 11 : 10, TC_ARG(a), TC_ARG(seq), TC_ARG(mk), TC_ARG(ko), TC_ARG(mv), TC_ARG(vo),
+                     TC_ARG(mkc), TC_ARG(kco), TC_ARG(mvc), TC_ARG(vco), TC_ARG(kq));
     size_t gws[3] = {(size_t)kc->dims[3], (size_t)n, (size_t)(b * kc->dims[1])};
-    if (st == TC_OK) st = tc_launch(ctx, kn, "kv_append", 3, gws, NULL);
+    if (st == TC_OK) st = tc_launch(ctx, kn, name, 3, gws, NULL);
     if (seq) clReleaseMemObject(seq);
+    if (kq) clReleaseMemObject(kq);
     return st;
 }
 
@@ -91,9 +129,12 @@ tc_status tc_kv_write(tc_ctx *ctx, tc_tensor *kc, tc_tensor *vc, const tc_tensor
     const tc_tensor *t[4] = {kc, vc, k, v};
     static const char *const names[4] = {"kv_cache_append: cache k", "kv_cache_append: cache v",
                                          "kv_cache_append: k", "kv_cache_append: v"};
+    /* the caches f32 or s8; the new tokens the caches' dtype (copied), or f32 into s8 (quantized) */
     const tc_dtype dt = kc && kc->dtype == TC_DTYPE_S8 ? TC_DTYPE_S8 : TC_DTYPE_F32;
+    const tc_dtype sdt = dt == TC_DTYPE_S8 && k && k->dtype == TC_DTYPE_F32 ? TC_DTYPE_F32 : dt;
     for (int i = 0; i < 4; i++)
-        if ((st = tc_check_tensor(ctx, t[i], names[i], dt, 4)) != TC_OK) return st;
+        if ((st = tc_check_tensor(ctx, t[i], names[i], i < 2 ? dt : sdt, 4)) != TC_OK) return st;
+    const int quantize = sdt != dt;
     if (!start || !count) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: start or count is NULL", op);
     if (layout != TC_ATTN_BHLD && layout != TC_ATTN_BLHD)
         return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: layout %d is neither TC_ATTN_BHLD nor TC_ATTN_BLHD", op,
@@ -127,9 +168,17 @@ tc_status tc_kv_write(tc_ctx *ctx, tc_tensor *kc, tc_tensor *vc, const tc_tensor
                            (long long)i, (int)start[i], (long long)cap, (int)count[i], (long long)cap);
     }
     if ((st = tc_layer_variant(ctx, op, variant, TC_VARIANT_AUTO, &variant)) != TC_OK) return st;
-    tc_op_begin(ctx, op, variant, 0.0, 4.0 * (double)tc_dtype_size(dt) * (double)k->numel);
-    st = variant == TC_VARIANT_REF ? write_host(kc, vc, k, v, start, count, n, blhd)
-                                   : write_cl(ctx, kc, vc, k, v, start, count, n, blhd);
+    float *qt = quantize ? malloc((size_t)(4 * dh) * sizeof *qt) : NULL;
+    if (quantize && !qt) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "%s: out of host memory", op);
+    if (quantize && (st = quant_table(ctx, kc, vc, qt)) != TC_OK) {
+        free(qt);
+        return st;
+    }
+    tc_op_begin(ctx, op, variant, quantize ? 4.0 * (double)k->numel : 0.0,
+                2.0 * (double)(tc_dtype_size(sdt) + tc_dtype_size(dt)) * (double)k->numel);
+    st = variant == TC_VARIANT_REF ? write_host(kc, vc, k, v, start, count, n, blhd, quantize)
+                                   : write_cl(ctx, kc, vc, k, v, start, count, n, blhd, qt);
+    free(qt);
     return tc_op_end(ctx, st);
 }
 
@@ -139,33 +188,6 @@ tc_status tc_kv_write(tc_ctx *ctx, tc_tensor *kc, tc_tensor *vc, const tc_tensor
 static const float *layer_scales(const tc_kv_cache *c, size_t l, int which)
 {
     return c->scales + (2 * l + (size_t)which) * (size_t)c->cfg.head_dim;
-}
-
-/* s8 copies of k and v quantized with layer l's parameters: *qk and *qv to free */
-static tc_status quantize_new(tc_kv_cache *c, int64_t l, const tc_tensor *k, const tc_tensor *v, tc_tensor **qk,
-                              tc_tensor **qv)
-{
-    tc_status st;
-    *qk = *qv = NULL;
-    if ((st = tc_check_tensor(c->ctx, v, "kv_cache_append: v", TC_DTYPE_F32, 4)) != TC_OK ||
-        (st = tc_check_same_dims(c->ctx, "kv_cache_append", k, "k", v, "v")) != TC_OK)
-        return st;
-    if (k->dims[3] != c->cfg.head_dim)
-        return tc_fail(c->ctx, TC_ERR_SHAPE, "kv_cache_append: k has head_dim %lld, the cache %lld",
-                       (long long)k->dims[3], (long long)c->cfg.head_dim);
-    const tc_tensor *src[2] = {k, v};
-    tc_tensor **dst[2] = {qk, qv};
-    for (int i = 0; i < 2 && st == TC_OK; i++) {
-        st = tc_tensor_create(c->ctx, TC_DTYPE_S8, 4, k->dims, dst[i]);
-        if (st == TC_OK)
-            st = tc_tensor_set_quant(*dst[i], &(tc_quant){3, c->cfg.head_dim, layer_scales(c, (size_t)l, i), c->zeros});
-        if (st == TC_OK) st = tc_quantize(c->ctx, src[i], *dst[i], NULL);
-    }
-    if (st != TC_OK) {
-        tc_tensor_free(*qk), tc_tensor_free(*qv);
-        *qk = *qv = NULL;
-    }
-    return st;
 }
 
 static tc_status create(tc_ctx *ctx, const tc_kv_cache_config *cfg, const float *scales, tc_kv_cache **out)
@@ -275,10 +297,8 @@ tc_status tc_kv_cache_append(tc_kv_cache *c, int64_t layer, const tc_tensor *k, 
                        (long long)k->dims[0], (long long)nb);
     /* every count as the cache will hold it, checked (TC_ERR_FULL) by tc_kv_write before anything is written */
     for (int64_t b = 0; b < nb; b++) c->pos[b] = counts_host ? counts_host[b] : (int32_t)(n < INT_MAX ? n : INT_MAX);
-    tc_tensor *qk = NULL, *qv = NULL;
-    if (c->cfg.dtype == TC_DTYPE_S8 && (st = quantize_new(c, layer, k, v, &qk, &qv)) != TC_OK) return st;
-    st = tc_kv_write(c->ctx, c->k[layer], c->v[layer], qk ? qk : k, qv ? qv : v, len, c->pos, layout, TC_VARIANT_AUTO);
-    tc_tensor_free(qk), tc_tensor_free(qv);
+    /* an s8 cache quantizes the f32 tokens as it writes them, with the layer's parameters */
+    st = tc_kv_write(c->ctx, c->k[layer], c->v[layer], k, v, len, c->pos, layout, TC_VARIANT_AUTO);
     if (st == TC_ERR_FULL) {
         char msg[TC_ERR_LEN];
         snprintf(msg, sizeof msg, "%s", tc_last_error(c->ctx));

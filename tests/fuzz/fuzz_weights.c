@@ -7,7 +7,7 @@
  * and pruned (unstructured and structured), and those run again: a failed call
  * leaves its output as it was, no guard byte changes, nothing stays allocated.
  * An accepted decoder of bounded size generates a few tokens with and without
- * its KV cache, which must agree. */
+ * its KV cache, which must agree, and a smaller one with an s8 cache too. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +134,7 @@ static void round_trip(tc_ctx *ctx, const tc_model *m)
 
 #define DEC_CAPACITY 8
 #define DEC_MAX_PARAMS (1 << 20)
+#define DEC_MAX_S8_PARAMS (1 << 16) /* the s8 cache's calibration runs 512 positions */
 
 /* Whether the two largest of v logits are apart by more than rounding could move
  * them (NaN and infinities count as a tie: any pick is right). */
@@ -146,6 +147,26 @@ static int clear_winner(const float *l, int64_t v)
         else if (l[i] > b) b = l[i];
     }
     return a - b > 1e-3f * (1.0f + fabsf(a));
+}
+
+/* The s8 cache: its calibration (a forward pass of 512 calibration bytes) succeeds
+ * or fails on keys or values that are not finite, with the dtype unchanged; then
+ * generation through it runs. */
+static void int8_cache(tc_ctx *ctx, tc_decoder *d, const int32_t *const *prompts, int64_t len)
+{
+    const tc_status q = tc_decoder_set_kv_dtype(d, TC_DTYPE_S8);
+    fz_count("set_kv_dtype s8", q);
+    if (q != TC_OK && q != TC_ERR_INVALID_ARG && q != TC_ERR_OUT_OF_MEMORY)
+        fz_fail("tc_decoder_set_kv_dtype: %s", tc_last_error(ctx));
+    if (tc_decoder_kv_dtype(d) != (q == TC_OK ? TC_DTYPE_S8 : TC_DTYPE_F32))
+        fz_fail("tc_decoder_set_kv_dtype returned %s and left the dtype %s", tc_status_name(q),
+                tc_dtype_name(tc_decoder_kv_dtype(d)));
+    if (q != TC_OK) return;
+    int32_t out[3] = {-7, -7, -7};
+    const tc_status g = tc_decoder_generate(d, 1, prompts, &len, 3, NULL, out);
+    fz_count("generate cached-int8", g);
+    if (g != TC_OK && g != TC_ERR_OUT_OF_MEMORY)
+        fz_fail("a decoder with an s8 cache does not generate: %s", tc_last_error(ctx));
 }
 
 /* The same file as a decoder: loaded, and when small, 3 tokens generated from a
@@ -177,6 +198,7 @@ static void load_decoder(tc_ctx *ctx, const char *path)
         while (i < 3 && out[0][i] == out[1][i]) i++;
         if (i < 3 && clear_winner(lg + i * in.vocab, in.vocab))
             fz_fail("cached and uncached generation pick different tokens at step %d", i);
+        if (params <= DEC_MAX_S8_PARAMS) int8_cache(ctx, d, prompts, len);
     }
     free(lg);
     tc_decoder_free(d);
