@@ -605,7 +605,7 @@ static void sparsity_sweep(tm_run *r, const digits *dg)
             if (r->dev[d].blas || !(r->events & (mi ? EV_CNN : EV_MLP))) continue;
             *t = (task){.r = r, .event = "sweep", .event_name = "pruning sweep", .task = "digits"};
             g_cls = (cls_task){.model = models[mi], .dg = dg};
-            char what[96];
+            char what[256];
             snprintf(what, sizeof what, "pruning sweep / %s on %s", models[mi], r->dev[d].label);
             progress_line(r, what, 0);
             const int mark = r->nres; /* the sweep's entries are not leaderboard rows */
