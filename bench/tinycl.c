@@ -191,13 +191,18 @@ const cli_cmd cli_commands[] = {
      "and their difference. --kv-int8 adds the bits per byte through the int8 KV cache\n"
      "(tc_decoder_set_kv_dtype S8, scales calibrated on a built-in text, never on these\n"
      "bytes), teacher-forced one byte per step as generation runs, and its difference\n"
-     "from the f32 figure. Files from --data DIR, else $TINYCL_DATA_DIR, else ./data,\n"
+     "from the f32 figure; --gen-tokens N then continues the first 16 bytes of each of\n"
+     "the first 16 held-out fortunes greedily by N bytes with either cache and reports\n"
+     "the fraction of equal tokens, the mean first differing one and how many of the\n"
+     "16 texts part. Files from --data DIR, else $TINYCL_DATA_DIR, else ./data,\n"
      "the share/tinycl folder beside an installed tinycl, or the install prefix.",
      cli_eval_decoder,
      {F_DEVICE,
       {"--windows", "N", CLI_INT, "the first N windows (default 16; 0: all 262,672 bytes, minutes on ref)", 0, 1 << 30,
        NULL},
       {"--kv-int8", "", CLI_BOOL, "also the bits per byte through the int8 KV cache, and the difference", 0, 0, NULL},
+      {"--gen-tokens", "N", CLI_INT, "with --kv-int8: greedy agreement of the two caches over N tokens (16 prompts)", 1,
+       1 << 16, NULL},
       {"--model", "FILE.tcw", CLI_INFILE, "another decoder file", 0, 0, NULL},
       F_DATA, F_JSON, F_FORMAT, F_OUT}},
     {"generate", "", 0, "continue a text with the byte-level transformer trained on the fortunes",
