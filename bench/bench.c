@@ -198,7 +198,7 @@ int cli_bench(const cli_args *a)
     for (int k = 0; k < a->ndevices; k++) {
         const int di = a->devices[k];
         char spec[16];
-        snprintf(spec, sizeof spec, "%d", di);
+        cli_device_spec(di, spec, sizeof spec);
         tc_ctx *ctx;
         if (tc_ctx_create(spec, profile ? TC_CTX_PROFILE : 0, &ctx) != TC_OK) {
             fprintf(stderr, "tinycl bench: %s\n", tc_last_error(NULL));

@@ -101,7 +101,7 @@ static double fit(const double *x, const double *y, int n, int deg, double *c)
 static void launches_per_token(int dev, const char *path, double lpt[NV])
 {
     char spec[16];
-    snprintf(spec, sizeof spec, "%d", dev);
+    cli_device_spec(dev, spec, sizeof spec);
     tc_ctx *ctx = NULL;
     tc_decoder *d = NULL;
     for (int v = 0; v < NV; v++)
@@ -330,7 +330,7 @@ static int run_device(int dev, const char *path, const int64_t *lengths, int nl,
                       double *steps[NV], res_set *rs, summary *sm)
 {
     char spec[16];
-    snprintf(spec, sizeof spec, "%d", dev);
+    cli_device_spec(dev, spec, sizeof spec);
     tc_ctx *ctx = NULL;
     tc_decoder *d = NULL;
     row rows[MAX_LENGTHS];

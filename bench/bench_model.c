@@ -185,7 +185,7 @@ int cli_bench_model(const cli_args *a)
     int n = 0, failed = 0;
     for (int k = 0; k < a->ndevices; k++) {
         char spec[16];
-        snprintf(spec, sizeof spec, "%d", a->devices[k]);
+        cli_device_spec(a->devices[k], spec, sizeof spec);
         tc_ctx *ctx = NULL;
         tc_tensor *xs = NULL, *labels = NULL;
         float *images = NULL;

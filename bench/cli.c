@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,9 +58,30 @@ const char *cli_device_id(int index, char *buf, size_t n)
 {
     if (index == 0)
         snprintf(buf, n, "ref");
+    else if (index == CLI_OPENBLAS)
+        snprintf(buf, n, "openblas");
     else
         snprintf(buf, n, "cl:%d", index - 1);
     return buf;
+}
+
+const char *cli_device_spec(int index, char *buf, size_t n)
+{
+    if (index == CLI_OPENBLAS)
+        snprintf(buf, n, "openblas");
+    else
+        snprintf(buf, n, "%d", index);
+    return buf;
+}
+
+tc_status cli_device_info(int index, tc_device_info *info)
+{
+    if (index != CLI_OPENBLAS) return tc_device_get(index, info);
+    tc_ctx *ctx;
+    tc_status s = tc_ctx_create("openblas", 0, &ctx);
+    if (s == TC_OK) *info = *tc_ctx_device(ctx);
+    tc_ctx_free(ctx);
+    return s;
 }
 
 /* 1 when path can be created or replaced. */
@@ -114,7 +136,10 @@ int cli_resolve_devices(cli_args *a, const char *list, const char *source)
     a->device_source = source;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         int idx, dup = 0;
-        if (tc_device_find(tok, &idx) != TC_OK) return cli_misuse(a, "%s: %s", source, tc_last_error(NULL));
+        if (strcasecmp(tok, "openblas") == 0)
+            idx = CLI_OPENBLAS;
+        else if (tc_device_find(tok, &idx) != TC_OK)
+            return cli_misuse(a, "%s: %s", source, tc_last_error(NULL));
         for (int i = 0; i < a->ndevices; i++) dup |= a->devices[i] == idx;
         if (!dup && a->ndevices < CLI_MAX_DEVICES) a->devices[a->ndevices++] = idx;
     }
@@ -234,5 +259,6 @@ void cli_usage(FILE *f)
         fprintf(f, "  %-14s %s\n", head, cli_commands[i].summary);
     }
     fprintf(f, "\n'tinycl help CMD' or 'tinycl CMD --help' describes a command; 'tinycl --version' prints the "
-               "version.\nDevices: ref, cl:N, N, cpu, gpu or a name substring; TINYCL_DEVICE sets the default list.\n");
+               "version.\nDevices: ref, openblas, cl:N, N, cpu, gpu or a name substring; TINYCL_DEVICE sets the default "
+               "list.\n");
 }

@@ -78,11 +78,18 @@ uint64_t cli_seed(const cli_args *a, const char *flag, uint64_t dflt);
 double cli_ms(const cli_args *a, const char *flag, double dflt);
 /* Prints "tinycl CMD: message" and the help hint to stderr; returns 2. */
 int cli_misuse(const cli_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The entry of a->devices for "openblas", the ref context with its GEMM-shaped
+ * ops on OpenBLAS (tc_ctx_host_blas): it has no device index of its own. */
+#define CLI_OPENBLAS 1000
 /* Resolves a comma list of device selections from `source` into a->devices;
  * 2 after a misuse message. */
 int cli_resolve_devices(cli_args *a, const char *list, const char *source);
-/* "ref" or "cl:N" of a device index. */
+/* "ref", "cl:N" or "openblas" of an entry of a->devices. */
 const char *cli_device_id(int index, char *buf, size_t n);
+/* The selection that tc_ctx_create takes for an entry of a->devices. */
+const char *cli_device_spec(int index, char *buf, size_t n);
+/* The device information of an entry of a->devices. */
+tc_status cli_device_info(int index, tc_device_info *info);
 /* An op by name ("conv" is conv2d), and one of its variants by name; 2 after a
  * misuse message when there is none. */
 int cli_find_op(const cli_args *a, const char *name, const tc_opdesc **op);
@@ -101,6 +108,7 @@ int cli_bench_model(const cli_args *a);
 int cli_bench_quant(const cli_args *a);  /* bench/quant.c */
 int cli_bench_sparse(const cli_args *a); /* bench/sparse.c */
 int cli_eval(const cli_args *a);
+int cli_compress(const cli_args *a); /* bench/compress.c */
 int cli_eval_decoder(const cli_args *a);
 int cli_generate(const cli_args *a);
 int cli_bench_kvcache(const cli_args *a);

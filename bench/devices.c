@@ -12,7 +12,7 @@ int cli_devices(const cli_args *a)
     const char *env = getenv("TINYCL_DEVICE");
     if (env && *env && cli_resolve_devices(&sel, env, "TINYCL_DEVICE")) return 2;
     int n = tc_device_count();
-    printf("%-6s %-5s %-58s %4s %10s %-16s %s\n", "id", "type", "name", "CUs", "memory", "driver", "extensions");
+    printf("%-8s %-5s %-58s %4s %10s %-16s %s\n", "id", "type", "name", "CUs", "memory", "driver", "extensions");
     for (int i = 0; i < n; i++) {
         tc_device_info d;
         if (tc_device_get(i, &d) != TC_OK) continue;
@@ -25,10 +25,15 @@ int cli_devices(const cli_args *a)
         }
         char mem[32] = "host";
         if (i) snprintf(mem, sizeof mem, "%.1f GiB", (double)d.global_mem_bytes / 1073741824.0);
-        printf("%-6s %-5s %-58.58s %4u %10s %-16.16s %s\n", id, tc_device_type_name(d.type), d.name, d.compute_units,
+        printf("%-8s %-5s %-58.58s %4u %10s %-16.16s %s\n", id, tc_device_type_name(d.type), d.name, d.compute_units,
                mem, d.driver, ext);
-        if (i) printf("%-6s       platform: %s; %s; local memory %llu KiB; max work-group %zu\n", "",
+        if (i) printf("%-8s       platform: %s; %s; local memory %llu KiB; max work-group %zu\n", "",
                       d.platform, d.version, (unsigned long long)(d.local_mem_bytes / 1024), d.max_work_group);
+        if (i == 0 && cli_device_info(CLI_OPENBLAS, &d) == TC_OK) { /* ref again, its GEMMs on OpenBLAS */
+            printf("%-8s %-5s %-58.58s %4u %10s %-16.16s\n", cli_device_id(CLI_OPENBLAS, id, sizeof id),
+                   tc_device_type_name(d.type), d.name, d.compute_units, "host", d.driver);
+            printf("%-8s       ref with matmul, linear and conv2d on %s\n", "", d.version);
+        }
     }
     if (sel.ndevices) {
         printf("TINYCL_DEVICE=%s selects", env);
@@ -120,9 +125,9 @@ int cli_check(const cli_args *a)
     for (int k = 0; k < a->ndevices; k++) {
         const int i = a->devices[k];
         tc_device_info info;
-        tc_device_get(i, &info);
+        cli_device_info(i, &info);
         char spec[16];
-        snprintf(spec, sizeof spec, "%d", i);
+        cli_device_spec(i, spec, sizeof spec);
         tc_ctx *ctx;
         if (tc_ctx_create(spec, 0, &ctx) != TC_OK) {
             printf("device %s: cannot create a context: %s\n", info.name, tc_last_error(NULL));

@@ -1,6 +1,7 @@
-/* tinycl eval: accuracy of the trained digit models on the held-out test split, per
- * device, in f32 and as int8 models quantized at eval time from the training split;
- * how many predictions differ from ref (and, for int8, from f32 on the same device). */
+/* tinycl eval: accuracy of the trained digit models (and their pruned versions) on
+ * the held-out test split, per device, in f32 and as int8 models quantized at eval
+ * time from the training split; how many predictions differ from ref (and, for int8,
+ * from f32 on the same device); each model's sparsity. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 typedef struct {
     char name[40];
     int64_t n, classes, bytes;
+    double sparsity; /* tc_model_sparsity */
+    int structured;
     int32_t *pred, *labels;
     float *prob; /* the model's outputs [n, classes] */
 } eval_run;
@@ -34,7 +37,7 @@ static int evaluate(int dev, const char *model_path, const char *data_path, cons
                     const tc_model_quant_options *q, eval_run *r)
 {
     char spec[16];
-    snprintf(spec, sizeof spec, "%d", dev);
+    cli_device_spec(dev, spec, sizeof spec);
     tc_ctx *ctx = NULL;
     tc_model *m = NULL, *qm = NULL;
     tc_tensor *x = NULL, *labels = NULL, *pred = NULL, *prob = NULL, *cx = NULL, *cl = NULL;
@@ -51,11 +54,13 @@ static int evaluate(int dev, const char *model_path, const char *data_path, cons
         r->n = tc_tensor_dim(x, 0);
         r->classes = tc_model_classes(use);
         r->bytes = tc_model_bytes(use);
+        s = tc_model_sparsity(use, &r->sparsity, &r->structured);
         r->pred = malloc((size_t)r->n * sizeof *r->pred);
         r->labels = malloc((size_t)r->n * sizeof *r->labels);
         r->prob = malloc((size_t)(r->n * r->classes) * sizeof *r->prob);
-        s = r->pred && r->labels && r->prob ? tc_tensor_create(ctx, TC_DTYPE_S32, 1, &r->n, &pred)
-                                            : TC_ERR_OUT_OF_MEMORY;
+        if (s == TC_OK)
+            s = r->pred && r->labels && r->prob ? tc_tensor_create(ctx, TC_DTYPE_S32, 1, &r->n, &pred)
+                                                : TC_ERR_OUT_OF_MEMORY;
     }
     if (s == TC_OK) s = tc_tensor_create(ctx, TC_DTYPE_F32, 2, (const int64_t[]){r->n, r->classes}, &prob);
     if (s == TC_OK) s = tc_model_forward(use, x, prob);
@@ -115,7 +120,7 @@ static int record(res_set *rs, const eval_run *r, const eval_run *ref, const eva
 {
     tc_device_info info;
     char label[300] = "ref";
-    if (dev && tc_device_get(dev, &info) == TC_OK) snprintf(label, sizeof label, "%s", info.name);
+    if (dev && cli_device_info(dev, &info) == TC_OK) snprintf(label, sizeof label, "%s", info.name);
     int64_t correct = 0;
     double maxdiff = 0;
     for (int64_t i = 0; i < r->n; i++) correct += r->pred[i] == r->labels[i];
@@ -139,6 +144,8 @@ static int record(res_set *rs, const eval_run *r, const eval_run *ref, const eva
         res_num(e, "max_abs_diff_f32", "max |p - p_f32|", "%.1e", fd);
         res_obj(e, "quantization", "quantization", quant->text, quant->json);
     }
+    res_num(e, "sparsity", "sparsity", "%.4f", r->sparsity);
+    res_obj(e, "structured", "structured", r->structured ? "yes" : "no", r->structured ? "true" : "false");
     for (int64_t i = 0, shown = 0; dev && i < r->n && shown < MAX_SHOWN; i++)
         if (r->pred[i] != ref->pred[i]) {
             fprintf(stderr, "  %s %s %s: image %lld: label %d, ref %d, device %d\n", r->name, f32 ? "int8" : "f32",
@@ -208,6 +215,11 @@ static tc_model_quant_options quant_options(const cli_args *a, qdesc *d)
     return o;
 }
 
+/* The models eval takes by default: both, then the pruned ones when the folder has them. */
+static const char *const digit_models[] = {"mlp_digits",        "cnn_digits",           "mlp_digits_pruned",
+                                           "mlp_digits_structured", "cnn_digits_pruned", "cnn_digits_structured"};
+#define NMODELS ((int)(sizeof digit_models / sizeof digit_models[0]))
+
 int cli_eval(const cli_args *a)
 {
     const char *model = cli_get(a, "--model"), *prec = cli_get(a, "--precision");
@@ -215,18 +227,21 @@ int cli_eval(const cli_args *a)
     /* --model names its own file; int8 needs the training split for calibration */
     static const char *const files[] = {"digits_test.tcd", "digits_train.tcd", "mlp_digits.tcw", "cnn_digits.tcw"};
     const char *const need[] = {files[0], want_int8 ? files[1] : files[2], files[2], files[3]};
-    char dir[4096], mlp[4200], cnn[4200], data[4200], calib[4200];
+    char dir[4096], paths[NMODELS][4200], data[4200], calib[4200];
     qdesc desc;
     if (cli_find_data(a, need, model ? 1 + want_int8 : 4, dir, sizeof dir)) return 2;
-    snprintf(mlp, sizeof mlp, "%s/mlp_digits.tcw", dir);
-    snprintf(cnn, sizeof cnn, "%s/cnn_digits.tcw", dir);
+    const char *models[NMODELS] = {model};
+    int nmodels = model != NULL;
+    for (int k = 0; !model && k < NMODELS; k++) {
+        snprintf(paths[k], sizeof paths[k], "%s/%s.tcw", dir, digit_models[k]);
+        if (k < 2 || access(paths[k], R_OK) == 0) models[nmodels++] = paths[k];
+    }
     snprintf(data, sizeof data, "%s/digits_test.tcd", dir);
     snprintf(calib, sizeof calib, "%s/digits_train.tcd", dir);
     const tc_model_quant_options qo = quant_options(a, &desc);
-    const char *models[2] = {model ? model : mlp, model ? NULL : cnn};
     res_set rs = {0};
     int failed = 0;
-    for (int k = 0; k < 2 && models[k]; k++) {
+    for (int k = 0; k < nmodels; k++) {
         eval_run ref = {0}, qref = {0};
         /* ref is what every device is compared with */
         if ((want_f32 || want_int8) && evaluate(0, models[k], data, calib, NULL, &ref)) {

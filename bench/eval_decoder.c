@@ -101,7 +101,7 @@ static int evaluate(int dev, const char *model, const uint8_t *text, int64_t n, 
                     gen_agreement gen, double want, int64_t want_bytes, res_set *rs)
 {
     char spec[16];
-    snprintf(spec, sizeof spec, "%d", dev);
+    cli_device_spec(dev, spec, sizeof spec);
     tc_ctx *ctx = NULL;
     tc_decoder *d = NULL;
     double bpb = 0.0, bpb8 = 0.0;

@@ -93,7 +93,7 @@ int cli_generate(const cli_args *a)
     } else {
         for (int i = 0; i < a->ndevices; i++) {
             char spec[16];
-            snprintf(spec, sizeof spec, "%d", a->devices[i]);
+            cli_device_spec(a->devices[i], spec, sizeof spec);
             rc |= run(spec, path, ids, len, tokens, &p, kv_int8);
         }
     }

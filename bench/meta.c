@@ -83,7 +83,7 @@ void meta_write(FILE *out, const res_set *s, const cli_args *a)
     fprintf(out, "}, \"devices\": [");
     for (int i = 0; i < a->ndevices; i++) {
         tc_device_info d;
-        if (tc_device_get(a->devices[i], &d) != TC_OK) continue;
+        if (cli_device_info(a->devices[i], &d) != TC_OK) continue;
         fprintf(out, "%s{", i ? ", " : "");
         kv(out, "id", cli_device_id(a->devices[i], buf, sizeof buf), 0);
         kv(out, "name", d.name, 0);

@@ -24,7 +24,7 @@ int cli_params(const cli_args *a)
     for (int k = 0; k < a->ndevices; k++) {
         if (a->devices[k] == 0 && a->device_source == NULL) continue; /* every device: ref runs no kernels */
         char spec[16];
-        snprintf(spec, sizeof spec, "%d", a->devices[k]);
+        cli_device_spec(a->devices[k], spec, sizeof spec);
         tc_ctx *ctx;
         if (tc_ctx_create(spec, 0, &ctx) != TC_OK) {
             fprintf(stderr, "tinycl params: %s\n", tc_last_error(NULL));
@@ -33,7 +33,7 @@ int cli_params(const cli_args *a)
         const tc_device_info *info = tc_ctx_device(ctx);
         printf("%sdevice %s (%s)\n", shown++ ? "\n" : "", info->name, tc_device_type_name(info->type));
         if (tc_ctx_is_ref(ctx)) {
-            printf("  ref runs no kernels: no parameters\n");
+            printf("  host code runs no kernels: no parameters\n");
             tc_ctx_free(ctx);
             continue;
         }

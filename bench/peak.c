@@ -32,8 +32,9 @@ int cli_peak(const cli_args *a)
     res_set rs = {.reps = reps};
     int failed = 0;
     for (int k = 0; k < a->ndevices; k++) {
-        if (a->devices[k] == 0) {
-            fprintf(stderr, "tinycl peak: ref runs plain C, not OpenCL kernels: skipped\n");
+        if (a->devices[k] == 0 || a->devices[k] == CLI_OPENBLAS) {
+            fprintf(stderr, "tinycl peak: %s runs host code, not OpenCL kernels: skipped\n",
+                    a->devices[k] ? "openblas" : "ref");
             continue;
         }
         char spec[16];

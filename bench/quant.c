@@ -618,7 +618,7 @@ int cli_bench_quant(const cli_args *a)
         const int di = a->devices[k];
         if (di == 0 && !a->device_source && a->ndevices > 1) continue; /* by default every OpenCL device */
         char spec[16];
-        snprintf(spec, sizeof spec, "%d", di);
+        cli_device_spec(di, spec, sizeof spec);
         tc_ctx *ctx;
         if (tc_ctx_create(spec, 0, &ctx) != TC_OK) {
             fprintf(stderr, "tinycl bench quant: %s\n", tc_last_error(NULL));

@@ -300,7 +300,7 @@ static int to_file(const res_set *s, const cli_args *a, const char *path, const 
 int res_output(const res_set *s, const cli_args *a)
 {
     const char *format = cli_get(a, "--format") ? cli_get(a, "--format") : "table";
-    const char *out = cli_get(a, "--out"), *json = cli_get(a, "--json");
+    const char *out = s->out_is_not_results ? NULL : cli_get(a, "--out"), *json = cli_get(a, "--json");
     int failed = 0;
     if (out)
         failed |= to_file(s, a, out, format);

@@ -41,6 +41,8 @@ typedef struct {
     /* JSON beside "records" (a summary, such as sparse's breakevens), or NULL */
     const char *extra_key;
     char *extra_json;
+    /* 1: the command's --out is not a results file (compress: the model written) */
+    int out_is_not_results;
 } res_set;
 
 /* A new empty record, or NULL when out of memory. */

@@ -80,7 +80,7 @@ static int run_device(int dev, int64_t out, int64_t in, const double *sp, int ns
                       tc_sparse_format format, int reps, record *recs, int *nrec, breakeven *be, int *nbe)
 {
     char spec[16];
-    snprintf(spec, sizeof spec, "%d", dev);
+    cli_device_spec(dev, spec, sizeof spec);
     tc_ctx *ctx;
     if (tc_ctx_create(spec, 0, &ctx) != TC_OK) {
         fprintf(stderr, "tinycl bench sparse: %s\n", tc_last_error(NULL));

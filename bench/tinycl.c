@@ -7,7 +7,8 @@
 
 #define F_DEVICE                                                                                              \
     {"--device", "D[,D...]", CLI_DEVICES,                                                                     \
-     "devices: ref, cl:N, N, cpu, gpu or a name substring (default: $TINYCL_DEVICE, else every device)", 0, 0, NULL}
+     "devices: ref, openblas, cl:N, N, cpu, gpu or a name substring (default: $TINYCL_DEVICE, else ref and "  \
+     "every OpenCL device)", 0, 0, NULL}
 #define F_REPS(what) {"--reps", "N", CLI_INT, "timed runs " what " (default 10)", 1, 1000, NULL}
 #define F_SEED(dflt) {"--seed", "S", CLI_SEED, "seed of the random inputs (default " dflt ")", 0, 0, NULL}
 #define F_JSON {"--json", "FILE", CLI_OUTFILE, "also write the results with their meta object to FILE as JSON", 0, 0, NULL}
@@ -17,7 +18,8 @@
 #define F_SAMPLES {"--samples", "", CLI_BOOL, "add the time of every run (\"samples\", ms) to each record", 0, 0, NULL}
 
 const cli_cmd cli_commands[] = {
-    {"devices", "", 0, "list the devices: ref, then every OpenCL device", NULL, cli_devices, {{0}}},
+    {"devices", "", 0, "list the devices: ref, openblas (ref with its GEMMs on OpenBLAS), then every OpenCL device",
+     NULL, cli_devices, {{0}}},
     {"ops", "", 0, "list the ops with their variants and the size syntax of 'bench OP --sizes'", NULL, cli_ops, {{0}}},
     {"check", "", 0, "run every op x variant on each device against the reference; exit 1 on a failure",
      "Each case gets fresh seeded random inputs, guard canaries around the output and\n"
@@ -157,6 +159,31 @@ const cli_cmd cli_commands[] = {
       {"--int8-between", "on|off", CLI_CHOICE, "int8: activations stay int8 between quantized layers (default on)",
        0, 0, "on|off"},
       F_JSON, F_FORMAT, F_OUT}},
+    {"compress", "", 0, "prune a model (and quantize it to int8), save it, and report size, accuracy and speed",
+     "Prunes --model by magnitude (tc_model_prune): --sparsity S zeroes that fraction of\n"
+     "each linear and conv2d layer's weights (of all of them with --global; in blocks with\n"
+     "--pattern), or with --structured removes that fraction of each layer's output\n"
+     "neurons or filters by L2 norm (the last layer keeps its classes), shrinking the\n"
+     "layers. Zeros already there count as pruned, so a pruned model prunes further.\n"
+     "--int8 then quantizes it (tc_model_quantize, calibrated on the digits' training\n"
+     "split). The result is saved to --out (weights dense or in CSR, whichever is smaller)\n"
+     "and compared with the input: bytes on disk and in memory, sparsity per layer, and\n"
+     "per device the accuracy on the digits' test split and the forward pass of the whole\n"
+     "split, the two models timed in alternation for --reps rounds (speedup: the median of\n"
+     "the rounds' ratios). Pruning and calibration run on ref; the files are found in\n"
+     "--data DIR, else $TINYCL_DATA_DIR, else ./data or the installed share/tinycl.",
+     cli_compress,
+     {F_DEVICE,
+      {"--model", "FILE.tcw", CLI_INFILE, "the model to compress (required)", 0, 0, NULL},
+      {"--sparsity", "S", CLI_TEXT, "prune: the fraction in [0, 1) to remove, such as 0.9", 0, 0, NULL},
+      {"--structured", "", CLI_BOOL, "remove whole neurons and filters (the layers shrink)", 0, 0, NULL},
+      {"--pattern", "P", CLI_CHOICE, "unstructured units: single weights (default) or blocks", 0, 0,
+       "element|1x4|1x8|4x4"},
+      {"--global", "", CLI_BOOL, "unstructured: one threshold across the layers", 0, 0, NULL},
+      {"--int8", "", CLI_BOOL, "then quantize to int8 (calibrated on digits_train.tcd)", 0, 0, NULL},
+      {"--out", "FILE.tcw", CLI_OUTFILE, "where to save the compressed model (default: a temporary file)", 0, 0, NULL},
+      {"--reps", "N", CLI_INT, "timed rounds per device (default 20)", 1, 10000, NULL},
+      F_DATA, F_JSON, F_FORMAT, F_SAMPLES}},
     {"eval decoder", "", 0, "the fortunes transformer's bits per byte on the held-out fortunes, per device",
      "The held-out fortunes are cut into windows of 128 bytes (the trained context); each\n"
      "predicts the bytes after its inputs. Bits per byte is the mean of -log2 p(byte),\n"

@@ -40,13 +40,13 @@ static task_settings settings_for(const tm_run *r, const char *task)
     const int q = r->quick;
     task_settings t;
     if (strcmp(task, "digits") == 0) {
-        t.lat = (lg_settings){2, q ? 5 : 60, q ? 0 : 1500, q ? 5 : 2000, q ? 0 : 6000};
-        t.tput = (lg_settings){1, q ? 2 : 10, q ? 0 : 1000, q ? 2 : 200, q ? 0 : 4000};
+        t.lat = (lg_settings){2, q ? 5 : 300, q ? 0 : 4000, q ? 5 : 20000, q ? 0 : 10000};
+        t.tput = (lg_settings){1, q ? 2 : 20, q ? 0 : 2000, q ? 2 : 500, q ? 0 : 5000};
     } else if (strcmp(task, "resnet-layer") == 0) {
-        t.lat = (lg_settings){1, q ? 2 : 10, q ? 0 : 2000, q ? 2 : 200, q ? 0 : 8000};
+        t.lat = (lg_settings){1, q ? 2 : 30, q ? 0 : 4000, q ? 2 : 300, q ? 0 : 10000};
         t.tput = (lg_settings){1, q ? 1 : 3, 0, q ? 1 : 3, 0};
     } else if (strcmp(task, "prefill") == 0) {
-        t.lat = (lg_settings){1, q ? 2 : 8, q ? 0 : 2000, q ? 2 : 100, q ? 0 : 8000};
+        t.lat = (lg_settings){1, q ? 2 : 10, q ? 0 : 3000, q ? 2 : 100, q ? 0 : 10000};
         t.tput = (lg_settings){1, q ? 1 : 3, 0, q ? 1 : 3, 0};
     } else { /* generation: one query is a whole generation */
         t.lat = (lg_settings){0, q ? 1 : 3, 0, q ? 1 : 3, 0};
@@ -68,7 +68,9 @@ static float frand(void) /* uniform in [-1, 1) */
 static void progress_line(tm_run *r, const char *what, int rounds)
 {
     const double el = (tc_now_ms() - r->t0_ms) / 1000.0;
-    const double left = r->done_ms > 0 ? el * (r->planned_ms - r->done_ms) / r->done_ms : r->planned_ms / 1000.0;
+    /* the plan's remaining work, scaled by how fast the plan has gone so far (within 0.5x-4x) */
+    const double pace = r->done_ms > 0 ? fmin(fmax(el * 1000.0 / r->done_ms, 0.5), 4.0) : 1.0;
+    const double left = (r->planned_ms - r->done_ms) / 1000.0 * pace;
     const int tty = isatty(fileno(stderr));
     if (!tty && rounds > 0) return; /* a log gets one line per task */
     fprintf(stderr, "%s[%d/%d %2d:%02d elapsed, ~%d:%02d left] %s", tty ? "\r\033[K" : "", r->tasks_done + 1,
@@ -583,6 +585,94 @@ static int run_classifier(tm_run *r, const char *event, const char *event_name, 
     return s != TC_OK;
 }
 
+/* ------------------------------------------------------------------ the pruning sweep */
+
+/* The digits models pruned here, without fine-tuning, to a range of sparsities,
+ * unstructured and structured: accuracy on the test split, and the speedup of the
+ * whole test split's forward pass over the dense model's (interleaved rounds). */
+static void sparsity_sweep(tm_run *r, const digits *dg)
+{
+    static const double full_u[] = {0.5, 0.7, 0.8, 0.9, 0.95, 0.99}, full_s[] = {0.25, 0.5, 0.75};
+    static const double quick_u[] = {0.9}, quick_s[] = {0.5};
+    const double *pu = r->quick ? quick_u : full_u, *ps = r->quick ? quick_s : full_s;
+    const int nu = r->quick ? 1 : 6, ns = r->quick ? 1 : 3;
+    const lg_settings st = {1, r->quick ? 2 : 7, 0, r->quick ? 2 : 7, 0};
+    static const char *const models[2] = {"mlp_digits", "cnn_digits"};
+    task *t = calloc(1, sizeof *t);
+    if (!t) return;
+    for (int mi = 0; mi < 2; mi++)
+        for (int d = 0; d < r->ndev; d++) {
+            if (r->dev[d].blas || !(r->events & (mi ? EV_CNN : EV_MLP))) continue;
+            *t = (task){.r = r, .event = "sweep", .event_name = "pruning sweep", .task = "digits"};
+            g_cls = (cls_task){.model = models[mi], .dg = dg};
+            char what[256];
+            snprintf(what, sizeof what, "pruning sweep / %s on %s", models[mi], r->dev[d].label);
+            progress_line(r, what, 0);
+            const int mark = r->nres; /* the sweep's entries are not leaderboard rows */
+            ent *dense = task_add(t, "f32", d);
+            if (!dense || cls_setup(t, dense, r->ctx[d], 0) != TC_OK) {
+                r->nres = mark;
+                task_free(t);
+                continue;
+            }
+            const double acc_dense = cls_accuracy(dense, dg);
+            for (int k = 0; k < nu + ns; k++) {
+                const int structured = k >= nu;
+                tc_model_prune_options o = tc_model_prune_defaults();
+                o.sparsity = structured ? ps[k - nu] : pu[k];
+                o.structured = structured;
+                ent *e = task_add(t, "pruned", d);
+                if (!e) break;
+                tc_tensor *xb = NULL, *yb = NULL, *x1 = NULL, *y1 = NULL;
+                e->ctx = r->ctx[d];
+                if (tc_model_prune(dense->m, &o, &e->m) != TC_OK ||
+                    tc_tensor_from_host(e->ctx, TC_DTYPE_F32, 2, (const int64_t[]){dg->ntest, dg->sample}, dg->test,
+                                        &xb) != TC_OK ||
+                    tc_tensor_create(e->ctx, TC_DTYPE_F32, 2, (const int64_t[]){dg->ntest, tc_model_classes(e->m)},
+                                     &yb) != TC_OK ||
+                    !(e->outb = malloc(tc_tensor_bytes(yb)))) {
+                    tc_tensor_free(xb), tc_tensor_free(yb);
+                    ent_free(e);
+                    t->n--;
+                    continue;
+                }
+                (void)x1, (void)y1;
+                e->xb = xb, e->yb = yb;
+                e->tp.query = cls_batch;
+                const double acc = cls_accuracy(e, dg);
+                lg_entry pair[2] = {dense->tp, e->tp};
+                pair[0].active = pair[1].active = 1;
+                pair[0].ms = pair[1].ms = NULL;
+                pair[0].n = pair[1].n = pair[0].cap = pair[1].cap = 0;
+                double sp = NAN;
+                if (lg_run(pair, 2, &st, NULL, NULL) == TC_OK && pair[0].n && pair[1].n) {
+                    const lg_ratio q = lg_ratio_of(pair[0].ms, pair[1].ms, pair[0].n < pair[1].n ? pair[0].n : pair[1].n);
+                    sp = q.value;
+                }
+                lg_entry_free(&pair[0]);
+                lg_entry_free(&pair[1]);
+                if (r->nsp < TM_MAX_SERIES) {
+                    tm_sparse_point *p = &r->sp[r->nsp++];
+                    memcpy(p->device, r->dev[d].label, sizeof p->device);
+                    snprintf(p->model, sizeof p->model, "%.3s", models[mi]);
+                    double real = o.sparsity;
+                    tc_model_sparsity(e->m, &real, NULL);
+                    p->sparsity = real;
+                    p->structured = structured;
+                    p->speedup = sp;
+                    p->accuracy = acc;
+                    p->accuracy_dense = acc_dense;
+                }
+                ent_free(e);
+                t->n--;
+            }
+            task_free(t);
+            r->nres = mark;
+        }
+    free(t);
+    r->tasks_done++;
+}
+
 /* ------------------------------------------------------------------ the ResNet-like layer */
 
 #define LC 64
@@ -799,6 +889,7 @@ static tc_status gen_setup_len(ent *e, tc_ctx *ctx, int64_t n)
     e->ntok = n;
     e->use_cache = strcmp(e->res->entry, "no-cache") != 0;
     tc_status s = tc_decoder_load(ctx, g_xf.path, PLEN + n, &e->dec);
+    if (s == TC_OK && strcmp(e->res->entry, "kv-cache-int8") == 0) s = tc_decoder_set_kv_dtype(e->dec, TC_DTYPE_S8);
     e->lg.query = gen_query;
     return s;
 }
@@ -860,14 +951,14 @@ static int run_generate(tm_run *r, int64_t n, const double *probe_ms, int64_t pr
                 .dev_base_entry = "no-cache", .has_tput = 0};
     t->task = name;
     g_gen_len = n;
-    static const char *const entries[] = {"kv-cache", "no-cache"};
+    static const char *const entries[] = {"kv-cache", "kv-cache-int8", "no-cache"};
     const int rounds = settings_for(r, name).lat.min_count;
     for (size_t k = 0; k < sizeof entries / sizeof entries[0]; k++)
         for (int d = 0; d < r->ndev; d++) {
             ent *e = task_add(t, entries[k], d);
             if (!e) break;
             e->res->ran = 1;
-            if (k == 1) { /* recomputation grows as n^2 at least: leave it out where it would take too long */
+            if (k == 2) { /* recomputation grows as n^2 at least: leave it out where it would take too long */
                 const double est = probe_ms[d] * ((double)n / (double)probe_n) * ((double)n / (double)probe_n);
                 if (!isfinite(probe_ms[d]) || est * rounds > budget_ms)
                     skip(e->res,
@@ -895,7 +986,12 @@ static int run_generate(tm_run *r, int64_t n, const double *probe_ms, int64_t pr
         x->baseline = 1.0;
         x->tput_unit = "tokens/s";
         x->tput_batch = 1;
+        /* the cache's bytes, and how much smaller than the f32 cache */
         x->model_bytes = (long long)(e->use_cache ? tc_decoder_cache_bytes(e->dec, 1, PLEN + n) : 0);
+        if (x->model_bytes > 0)
+            x->compression = (double)(2 * tc_decoder_info_of(e->dec).layers * tc_decoder_info_of(e->dec).heads *
+                                      tc_decoder_info_of(e->dec).head_dim * (PLEN + n) * 4) /
+                             (double)x->model_bytes;
     }
     tc_status s = task_time(t);
     for (int i = 0; i < t->n; i++) { /* the reference tokens: f32 with the cache on the first device (ref) */
@@ -957,13 +1053,15 @@ static int run_transformer(tm_run *r)
         probe[d] = time_generation(r, d, probe_n, 0);
     }
     const int64_t lens[2] = {r->quick ? 32 : 256, r->quick ? 64 : 1024};
-    const double budget = r->quick ? 3000 : 60000;
+    /* the most an uncached entry may take in a task (the estimate from the probe is
+     * pessimistic: it scales as n^2 from a short generation that launch overhead dominates) */
+    const double budget[2] = {r->quick ? 3000 : 60000, r->quick ? 3000 : 150000};
     if (!r->quick) {
         progress_line(r, "Transformer Decathlon / KV-cache sweep", 0);
         kv_sweep(r, probe, probe_n, 5000);
     }
     for (int k = 0; k < 2; k++) {
-        failed |= run_generate(r, lens[k], probe, probe_n, budget);
+        failed |= run_generate(r, lens[k], probe, probe_n, budget[k]);
         r->done_ms += r->quick ? 5000 : k ? 120000 : 40000;
     }
     return failed;
@@ -1148,10 +1246,12 @@ int cli_bench_tinymlperf(const cli_args *a)
     int32_t *labels = NULL;
     if (!failed) failed = load_digits(r, &dg, &test, &train, &labels) || load_text(r);
     r->t0_ms = tc_now_ms();
-    r->tasks_total = ((r->events & EV_MLP) ? 1 : 0) + ((r->events & EV_CNN) ? 2 : 0) + ((r->events & EV_XFMR) ? 3 : 0);
+    r->tasks_total = ((r->events & EV_MLP) ? 1 : 0) + ((r->events & EV_CNN) ? 2 : 0) + ((r->events & EV_XFMR) ? 3 : 0) +
+                     ((r->events & (EV_MLP | EV_CNN)) ? 1 : 0);
     r->planned_ms = (r->events & EV_MLP ? (r->quick ? 4000 : 20000) : 0) +
                     (r->events & EV_CNN ? (r->quick ? 8000 : 60000) : 0) +
-                    (r->events & EV_XFMR ? (r->quick ? 14000 : 190000) : 0) + (r->quick ? 2000 : 10000);
+                    (r->events & EV_XFMR ? (r->quick ? 14000 : 190000) : 0) + (r->quick ? 2000 : 10000) +
+                    (r->events & (EV_MLP | EV_CNN) ? (r->quick ? 2000 : 30000) : 0);
     if (!failed) {
         fprintf(stderr, "TinyMLPerf%s: %d devices, results in %s\n", r->quick ? " (quick)" : "", r->ndev, r->dir);
         progress_line(r, "device peaks", 0);
@@ -1166,6 +1266,10 @@ int cli_bench_tinymlperf(const cli_args *a)
             r->done_ms += r->quick ? 4000 : 20000;
             failed |= run_layer(r);
             r->done_ms += r->quick ? 4000 : 40000;
+        }
+        if (r->events & (EV_MLP | EV_CNN)) {
+            sparsity_sweep(r, &dg);
+            r->done_ms += r->quick ? 2000 : 30000;
         }
         if (r->events & EV_XFMR) failed |= run_transformer(r);
         finish_roofline(r);

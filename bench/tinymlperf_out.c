@@ -311,14 +311,11 @@ static int write_json(const tm_run *r, const char *path)
 {
     FILE *f = fopen(path, "w");
     if (!f) return 1;
-    /* the meta object lists the run's devices (ref once for ref and openblas) */
+    /* the meta object lists the run's devices */
     cli_args a = *r->a;
     a.ndevices = 0;
-    for (int d = 0; d < r->ndev; d++) {
-        int seen = 0;
-        for (int i = 0; i < a.ndevices; i++) seen |= a.devices[i] == r->dev[d].index;
-        if (!seen && a.ndevices < CLI_MAX_DEVICES) a.devices[a.ndevices++] = r->dev[d].index;
-    }
+    for (int d = 0; d < r->ndev && a.ndevices < CLI_MAX_DEVICES; d++)
+        a.devices[a.ndevices++] = r->dev[d].blas ? CLI_OPENBLAS : r->dev[d].index;
     res_set rs = {0};
     fprintf(f, "{\"meta\": ");
     meta_write(f, &rs, &a);

@@ -6,7 +6,8 @@
 set -euo pipefail
 build=$1 secs=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
-export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:use_sigaltstack=0
+# intercept_tls_get_addr=0: as `make test` (docs/design.md, Sanitizers)
+export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:use_sigaltstack=0:intercept_tls_get_addr=0
 export LSAN_OPTIONS=suppressions=$root/scripts/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for t in weights dataset ops; do

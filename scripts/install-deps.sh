@@ -2,9 +2,11 @@
 # Installs what tinycl needs from Debian's packages. As root it runs apt-get;
 # otherwise it prints the exact command to run. Quiet when everything is there.
 set -euo pipefail
-# clang and libclang-rt-dev (libFuzzer, the sanitizer runtimes) build the fuzz targets (make fuzz)
+# clang and libclang-rt-dev (libFuzzer, the sanitizer runtimes) build the fuzz targets (make fuzz);
+# libopenblas-dev is the host baseline `openblas` (docs/design.md);
+# python3-matplotlib draws the TinyMLPerf plots (scripts/plot_tinymlperf.py, tested by ctest)
 pkgs=(cmake make gcc pkg-config ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd libclblast-dev libcmocka-dev
-      libjson-c-dev clinfo clang libclang-rt-dev)
+      libjson-c-dev clinfo clang libclang-rt-dev libopenblas-dev python3-matplotlib)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,7 @@
 # Runs a tinycl command that writes a JSON result file and checks the file: a
 # `meta` object with every field, and records with the timing statistics (not
 # with -DUNTIMED=1, for results that are not times) and the EXPECT fields.
-# cmake -DTINYCL=... -DOUT=file.json -DARGS="bench;add;..." -DEXPECT="field=TYPE;..." -P check_results.cmake
+# cmake -DTINYCL=... -DOUT=file.json -DARGS="bench;add;..." -DEXPECT="field=TYPE;..." [-DEXTRA="a.b=TYPE;..."] -P check_results.cmake
 file(REMOVE ${OUT})
 execute_process(COMMAND ${TINYCL} ${ARGS} --json ${OUT} RESULT_VARIABLE rc OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr)
 if(NOT rc EQUAL 0)
@@ -70,5 +70,13 @@ foreach(i RANGE ${last})
       message(FATAL_ERROR "record ${i}: ${ns} samples for ${runs} runs")
     endif()
   endif()
+endforeach()
+# fields beside the records: -DEXTRA="compression.layers.0.sparsity=NUMBER;..." (dots separate the path)
+foreach(pair ${EXTRA})
+  string(REPLACE "=" ";" kv "${pair}")
+  list(GET kv 0 path)
+  list(GET kv 1 type)
+  string(REPLACE "." ";" path "${path}")
+  need("${path}" ${type})
 endforeach()
 message(STATUS "${OUT}: meta and ${n} records checked")

@@ -62,6 +62,17 @@ misuse "no device matches 'nosuch'" bench matmul --device ref,nosuch --json "$tm
 misuse "no such directory" eval --data "$tmp/none"
 misuse "no readable file" eval --model "$tmp/none.tcw"
 misuse "looked in" eval --data "$tmp"
+m=$TINYCL_DATA_DIR/mlp_digits.tcw
+misuse "--model FILE is required" compress --sparsity 0.9 --out "$tmp/r.json"
+misuse "--sparsity takes a fraction in \[0, 1)" compress --model "$m" --sparsity 1.5 --out "$tmp/r.json"
+misuse "--sparsity takes a fraction" compress --model "$m" --sparsity 90% --json "$tmp/r.json"
+misuse "--pattern takes element|1x4|1x8|4x4" compress --model "$m" --sparsity 0.5 --pattern 2x2 --out "$tmp/r.json"
+misuse "apply to unstructured pruning" compress --model "$m" --sparsity 0.5 --structured --global --out "$tmp/r.json"
+misuse "apply to unstructured pruning" compress --model "$m" --sparsity 0.5 --structured --pattern 4x4 --json "$tmp/r.json"
+misuse "need --sparsity" compress --model "$m" --global --out "$tmp/r.json"
+misuse "no readable file" compress --model "$tmp/none.tcw" --sparsity 0.5 --out "$tmp/r.json"
+misuse "--structured takes no value" compress --model "$m" --sparsity 0.5 --structured=1 --out "$tmp/r.json"
+misuse "looked in" compress --model "$m" --sparsity 0.5 --data "$tmp" --out "$tmp/r.json"
 misuse "one command at a time" help bench check
 misuse "no command 'nope'" help nope
 TINYCL_DEVICE=nosuch misuse "TINYCL_DEVICE.*no device matches 'nosuch'" check
@@ -72,7 +83,7 @@ TINYCL_DEVICE=nosuch misuse "TINYCL_DEVICE" devices
 # help for every command, three ways; the version
 "$tc" --version | grep -q "^tinycl [0-9][0-9.]* (commit [0-9a-z-]*)$" || bad "--version: $("$tc" --version)"
 "$tc" --help | grep -q "^usage: tinycl <command>" || bad "--help"
-for cmd in devices ops check bench "bench model" "bench quant" "bench sparse" eval peak params; do
+for cmd in devices ops check bench "bench model" "bench quant" "bench sparse" eval compress peak params; do
   # shellcheck disable=SC2086
   "$tc" help $cmd >"$tmp/h1" && "$tc" $cmd --help >"$tmp/h2" && "$tc" $cmd -h >"$tmp/h3" ||
     bad "help for $cmd exits non-zero"
@@ -95,9 +106,20 @@ TINYCL_DEVICE=ref "$tc" bench add --sizes 10 --reps 2 --format csv >"$tmp/out" 2
 [ "$(cut -d, -f3 "$tmp/out" | sort -u | tr '\n' ' ')" = "device ref " ] || bad "bench ignores TINYCL_DEVICE: $(cat "$tmp/out")"
 TINYCL_DEVICE=ref,pthread "$tc" devices | grep -q "^TINYCL_DEVICE=ref,pthread selects ref, cl:" || bad "devices ignores TINYCL_DEVICE"
 TINYCL_DEVICE=ref "$tc" eval >"$tmp/out" || bad "eval on ref failed"
-[ "$(grep -c '_digits' "$tmp/out")" -eq 4 ] || bad "eval ignores TINYCL_DEVICE: $(cat "$tmp/out")"
+[ "$(grep -c '_digits' "$tmp/out")" -eq 12 ] || bad "eval ignores TINYCL_DEVICE: $(cat "$tmp/out")"
 TINYCL_DEVICE=pthread "$tc" bench add --sizes 10 --reps 2 --device ref,pthread --format csv >"$tmp/out" 2>/dev/null
 [ "$(cut -d, -f3 "$tmp/out" | sort -u | wc -l)" -eq 3 ] || bad "--device ref,pthread: $(cat "$tmp/out")"
+# openblas: selected by TINYCL_DEVICE and --device; bench records its matmul as variant openblas
+TINYCL_DEVICE=openblas,ref "$tc" devices | grep -q "^TINYCL_DEVICE=openblas,ref selects openblas, ref " ||
+  bad "devices ignores TINYCL_DEVICE=openblas"
+"$tc" devices | grep -q "^openblas  *ref  *openblas .*host" || bad "devices lacks openblas"
+TINYCL_DEVICE=openblas "$tc" check --op linear >"$tmp/out" || bad "check on openblas failed"
+grep -q '^device openblas ' "$tmp/out" && grep -q '^  ok  *linear  *openblas ' "$tmp/out" ||
+  bad "check on openblas: $(head -3 "$tmp/out")"
+"$tc" bench matmul --sizes 33x17x65 --reps 2 --device openblas --variants auto,openblas --format csv >"$tmp/out" \
+  2>/dev/null || bad "bench matmul on openblas"
+[ "$(cut -d, -f2,3 "$tmp/out" | sort -u | tr '\n' ' ')" = "auto,openblas openblas,openblas variant,device " ] ||
+  bad "bench matmul --device openblas: $(cat "$tmp/out")"
 
 [ $fails -eq 0 ] && echo "cli: all checks passed"
 exit $((fails != 0))

@@ -1,8 +1,9 @@
 #!/bin/sh
 # A user's view: install tinycl into a fresh prefix, build examples/ against it
 # with CMake (shared and static) and with pkg-config (shared and static), and
-# run them: the README's matmul, and the digit MLP on an application-made
-# cl_context and cl_mem, with the models found under share/tinycl.
+# run them: the README's matmul, the digit MLP on an application-made
+# cl_context and cl_mem with the models found under share/tinycl, and the
+# profiling example with its trace.
 # usage: consumer.sh BUILD_DIR SOURCE_DIR CC "EXTRA_FLAGS"
 set -eu
 build=$1 src=$2 cc=$3 flags=$4
@@ -19,11 +20,14 @@ if grep -rn "$build\|$src" "$libdir/cmake" "$libdir/pkgconfig"; then
   echo "the installed package names paths of the build machine"; exit 1
 fi
 
-run() { # binary: runs both examples' checks
+run() { # binary: runs every example's check
   "$1/matmul" >"$tmp/out" || { cat "$tmp/out"; echo "$1/matmul failed"; exit 1; }
   grep -q "matches a plain C loop" "$tmp/out"
   "$1/interop_mlp" "$data" | tee "$tmp/out"
   grep -q "353/359 correct, 0 predictions differ from ref" "$tmp/out"
+  rm -f "$tmp/trace.json"
+  "$1/profile_model" "$tmp/trace.json" >"$tmp/out" || { cat "$tmp/out"; echo "$1/profile_model failed"; exit 1; }
+  grep -q "matches a plain C forward pass" "$tmp/out" && grep -q '"traceEvents"' "$tmp/trace.json"
 }
 linked() { # binary want(shared|static)
   if readelf -d "$1" | grep -q "NEEDED.*libtinycl"; then got=shared; else got=static; fi
@@ -42,12 +46,12 @@ done
 
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 mkdir -p "$tmp/pc-shared" "$tmp/pc-static"
-for ex in matmul interop_mlp; do
+for ex in matmul interop_mlp profile_model; do
   # shellcheck disable=SC2046
-  "$cc" $flags -o "$tmp/pc-shared/$ex" "$src/examples/$ex.c" $(pkg-config --cflags --libs tinycl) -Wl,-rpath,"$libdir"
+  "$cc" $flags -o "$tmp/pc-shared/$ex" "$src/examples/$ex.c" $(pkg-config --cflags --libs tinycl) -Wl,-rpath,"$libdir" -lm
   # shellcheck disable=SC2046
   "$cc" $flags -o "$tmp/pc-static/$ex" "$src/examples/$ex.c" $(pkg-config --cflags tinycl) \
-    $(pkg-config --static --libs tinycl | sed 's/-ltinycl\b/-l:libtinycl.a/')
+    $(pkg-config --static --libs tinycl | sed 's/-ltinycl\b/-l:libtinycl.a/') -lm
 done
 linked "$tmp/pc-shared/interop_mlp" shared
 linked "$tmp/pc-static/interop_mlp" static

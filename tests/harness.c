@@ -31,7 +31,8 @@ tc_ctx *th_ctx(void)
 
 static void report(const tc_check_result *r, void *user)
 {
-    (void)user;
+    int *openblas_passed = user;
+    if (r->passed && r->variant == TC_VARIANT_OPENBLAS) ++*openblas_passed;
     if (!r->passed && !r->skipped)
         print_error("FAIL %s/%s %s seed %llu: %s\n", r->op, tc_variant_name(r->variant), r->shape,
                     (unsigned long long)r->seed, r->message);
@@ -40,11 +41,17 @@ static void report(const tc_check_result *r, void *user)
 void th_check_op(const char *op)
 {
     tc_ctx *ctx = th_ctx();
-    int failures = -1;
-    tc_status s = tc_check_run(ctx, op, TC_VARIANT_AUTO, th_seed(), report, NULL, &failures);
+    int failures = -1, openblas_passed = 0;
+    tc_status s = tc_check_run(ctx, op, TC_VARIANT_AUTO, th_seed(), report, &openblas_passed, &failures);
     if (s != TC_OK) fail_msg("tc_check_run: %s", tc_last_error(ctx));
+    /* on "openblas" an op with the openblas variant runs it in every case (plain and view) */
+    const tc_opdesc *d = tc_opdesc_find(op);
+    int has_openblas = 0;
+    for (int i = 0; i < d->nvariants; i++) has_openblas |= d->variants[i] == TC_VARIANT_OPENBLAS;
+    const int want = tc_ctx_host_blas(ctx) && has_openblas ? 2 * d->ncases : 0;
     tc_ctx_free(ctx);
     assert_int_equal(failures, 0);
+    assert_int_equal(openblas_passed, want);
 }
 
 void th_expect(tc_ctx *ctx, tc_status st, tc_status want, const char *needle)

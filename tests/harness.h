@@ -15,7 +15,8 @@
 /* Context on the device under test (fails the test when it cannot be created). */
 tc_ctx *th_ctx(void);
 uint64_t th_seed(void);
-/* Runs every case of every variant of `op` on the device under test against ref. */
+/* Runs every case of every variant of `op` on the device under test against ref;
+ * on "openblas" the op's openblas variant (if it has one) must pass every case. */
 void th_check_op(const char *op);
 /* Asserts that `st` is `want` and that ctx's message is non-empty and contains `needle`. */
 void th_expect(tc_ctx *ctx, tc_status st, tc_status want, const char *needle);

@@ -132,6 +132,10 @@ static void test_attention_bad_input(void **state)
         p.variant = TC_VARIANT_SPLIT;
         th_expect(ctx, tc_attention(ctx, f.q, f.k, f.v, f.out, &p), TC_ERR_UNSUPPORTED, "needs an OpenCL device");
     }
+    if (!ctx->host_blas) {
+        p.variant = TC_VARIANT_OPENBLAS;
+        th_expect(ctx, tc_attention(ctx, f.q, f.k, f.v, f.out, &p), TC_ERR_UNSUPPORTED, "\"openblas\"");
+    }
     /* s8 keys and values: both s8, with parameters per tensor or per head_dim channel */
     tc_tensor *k8 = NULL, *v8 = NULL;
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_S8, 4, TH_DIMS(2, 2, 5, 8), &k8), TC_OK);
@@ -176,7 +180,8 @@ static void test_attention_auto(void **state)
     (void)state;
     tc_ctx *ctx = th_ctx();
     if (ctx->is_ref) {
-        assert_string_equal(auto_variant(ctx, 1, 1, 1, 64), "ref");
+        assert_string_equal(auto_variant(ctx, 1, 1, 1, 64), ctx->host_blas ? "openblas" : "ref");
+        assert_string_equal(auto_variant(ctx, 2, 3, 17, 40), ctx->host_blas ? "openblas" : "ref");
     } else {
         const tc_device_info *dev = tc_ctx_device(ctx);
         const int64_t long_ctx = 2 * (int64_t)ctx->params.attention.split_keys;
@@ -195,8 +200,11 @@ static void test_attention_extremes(void **state)
 {
     (void)state;
     tc_ctx *ctx = th_ctx();
-    static const tc_variant vs[] = {TC_VARIANT_AUTO, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_OPENCL,
-                                    TC_VARIANT_SPLIT};
+    static const tc_variant cl_vs[] = {TC_VARIANT_AUTO, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_OPENCL,
+                                       TC_VARIANT_SPLIT};
+    static const tc_variant host_vs[] = {TC_VARIANT_AUTO, TC_VARIANT_REF};
+    const tc_variant *vs = ctx->is_ref ? host_vs : cl_vs; /* AUTO is openblas on "openblas" */
+    const size_t nvs = ctx->is_ref ? 1 + (size_t)ctx->host_blas : 5;
     float q[2][4] = {{100, 0, 0, 0}, {-100, 0, 0, 0}}, k[2][3][4], v[2][3][4];
     for (int b = 0; b < 2; b++)
         for (int j = 0; j < 3; j++)
@@ -206,7 +214,7 @@ static void test_attention_extremes(void **state)
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 4, TH_DIMS(2, 1, 3, 4), k, &tk), TC_OK);
     assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 4, TH_DIMS(2, 1, 3, 4), v, &tv), TC_OK);
     assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 4, TH_DIMS(2, 1, 1, 4), &out), TC_OK);
-    for (size_t i = 0; i < sizeof vs / sizeof vs[0] && (!ctx->is_ref || i == 0); i++) {
+    for (size_t i = 0; i < nvs; i++) {
         tc_attention_params p = tc_attention_defaults();
         p.scale = 1.0f, p.variant = vs[i];
         float got[2][4];

@@ -90,6 +90,8 @@ static void test_conv2d_bad_input(void **state)
     th_expect(ctx, tc_conv2d(ctx, x, w, y, &p), TC_ERR_INVALID_ARG, "variant");
     p.variant = TC_VARIANT_GEMV;
     th_expect(ctx, tc_conv2d(ctx, x, w, y, &p), TC_ERR_UNSUPPORTED, tc_ctx_is_ref(ctx) ? "OpenCL" : "gemv");
+    p.variant = TC_VARIANT_OPENBLAS;
+    if (!tc_ctx_host_blas(ctx)) th_expect(ctx, tc_conv2d(ctx, x, w, y, &p), TC_ERR_UNSUPPORTED, "\"openblas\"");
     if (!tc_ctx_is_ref(ctx)) {
         tc_tensor *wg = th_tensor(ctx, 4, TH_DIMS(6, 2, 3, 3), NULL);
         p = tc_conv2d_defaults();
@@ -225,6 +227,14 @@ static void test_conv2d_auto_choice(void **state)
     assert_int_equal(tc_prof_get(ctx, 0, &st), TC_OK);
     assert_string_equal(st.op, "conv2d");
     assert_string_equal(st.variant, tc_ctx_is_ref(ctx) ? "ref" : "cpu");
+    /* eight output channels in one group: OpenBLAS on "openblas" */
+    tc_tensor *w8 = th_tensor(ctx, 4, TH_DIMS(8, 8, 3, 3), NULL);
+    p.groups = 1;
+    tc_prof_reset(ctx);
+    assert_int_equal(tc_conv2d(ctx, x, w8, y, &p), TC_OK);
+    assert_int_equal(tc_prof_get(ctx, 0, &st), TC_OK);
+    assert_string_equal(st.variant, tc_ctx_host_blas(ctx) ? "openblas" : tc_ctx_is_ref(ctx) ? "ref" : "cpu");
+    tc_tensor_free(w8);
     tc_tensor_free(x);
     tc_tensor_free(w);
     tc_tensor_free(y);
@@ -277,11 +287,11 @@ static void test_conv2d_plan_matches_oneshot(void **state)
     };
     const tc_variant cl_variants[] = {TC_VARIANT_AUTO, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_IM2COL,
                                       TC_VARIANT_CLBLAST, TC_VARIANT_REF};
-    const tc_variant ref_variants[] = {TC_VARIANT_AUTO, TC_VARIANT_REF};
+    const tc_variant ref_variants[] = {TC_VARIANT_AUTO, TC_VARIANT_REF, TC_VARIANT_OPENBLAS};
     tc_ctx *ctx = th_ctx();
     const int is_ref = tc_ctx_is_ref(ctx);
     const tc_variant *vars = is_ref ? ref_variants : cl_variants;
-    const int nvars = is_ref ? 2 : 6;
+    const int nvars = is_ref ? 2 + tc_ctx_host_blas(ctx) : 6;
     int compared = 0;
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
         for (int vi = 0; vi < nvars; vi++)
@@ -399,6 +409,8 @@ static void test_conv2d_plan_bad_input(void **state)
     p = tc_conv2d_defaults();
     p.variant = TC_VARIANT_GEMV;
     BAD(ctx, w, chw, &p, TC_ERR_UNSUPPORTED, tc_ctx_is_ref(ctx) ? "OpenCL" : "gemv");
+    p.variant = TC_VARIANT_OPENBLAS;
+    if (!tc_ctx_host_blas(ctx)) BAD(ctx, w, chw, &p, TC_ERR_UNSUPPORTED, "\"openblas\"");
     p = tc_conv2d_defaults();
     th_expect(ctx, tc_conv2d_plan_create(ctx, w, chw, &p, NULL), TC_ERR_INVALID_ARG, "out is NULL");
     p.bias = bias;

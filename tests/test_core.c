@@ -1,6 +1,7 @@
 /* Devices, contexts, tensors, memory accounting, kernels and guards. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "harness.h"
 
@@ -34,6 +35,53 @@ static void test_devices(void **state)
         assert_int_equal(idx, i);
     }
     if (n == 1) assert_true(strlen(tc_device_probe_message()) > 0);
+}
+
+/* "openblas": ref's index and type, its own name and OpenBLAS's build, and the one
+ * context kind tc_ctx_host_blas reports; it adds no device index. */
+static void test_openblas_context(void **state)
+{
+    (void)state;
+    const int n = tc_device_count();
+    int idx = -1;
+    assert_int_equal(tc_device_find("openblas", &idx), TC_OK);
+    assert_int_equal(idx, 0);
+    idx = -1;
+    assert_int_equal(tc_device_find("OpenBLAS", &idx), TC_OK);
+    assert_int_equal(idx, 0);
+    tc_ctx *blas = NULL, *ref = NULL;
+    assert_int_equal(tc_ctx_create("openblas", TC_CTX_PROFILE, &blas), TC_OK);
+    assert_int_equal(tc_ctx_create("ref", 0, &ref), TC_OK);
+    assert_int_equal(tc_device_count(), n);
+    const tc_device_info *d = tc_ctx_device(blas);
+    assert_int_equal(d->index, 0);
+    assert_int_equal(d->type, TC_DEVICE_REF);
+    assert_string_equal(d->name, "openblas");
+    assert_non_null(strstr(d->version, "OpenBLAS"));
+    assert_true(d->compute_units >= 1);
+    assert_int_equal(tc_ctx_is_ref(blas), 1);
+    assert_int_equal(tc_ctx_host_blas(blas), 1);
+    assert_int_equal(tc_ctx_host_blas(ref), 0);
+    assert_string_equal(tc_ctx_device(ref)->name, "ref");
+    assert_int_equal(tc_ctx_host_blas(NULL), 0);
+    /* the device under test, and TINYCL_DEVICE read by a NULL selection */
+    const char *env = getenv("TINYCL_DEVICE");
+    tc_ctx *ctx = th_ctx();
+    assert_int_equal(tc_ctx_host_blas(ctx), env && strcasecmp(env, "openblas") == 0);
+    char *keep = env ? strdup(env) : NULL;
+    setenv("TINYCL_DEVICE", "openblas", 1);
+    tc_ctx *from_env = NULL;
+    assert_int_equal(tc_ctx_create(NULL, 0, &from_env), TC_OK);
+    assert_int_equal(tc_ctx_host_blas(from_env), 1);
+    if (keep)
+        setenv("TINYCL_DEVICE", keep, 1);
+    else
+        unsetenv("TINYCL_DEVICE");
+    free(keep);
+    tc_ctx_free(from_env);
+    tc_ctx_free(ctx);
+    tc_ctx_free(ref);
+    tc_ctx_free(blas);
 }
 
 static void test_ctx_create_errors(void **state)
@@ -233,7 +281,8 @@ static void test_variant_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_devices),          cmocka_unit_test(test_ctx_create_errors),
+        cmocka_unit_test(test_devices),          cmocka_unit_test(test_openblas_context),
+        cmocka_unit_test(test_ctx_create_errors),
         cmocka_unit_test(test_tensor_bad_dims),  cmocka_unit_test(test_tensor_roundtrip_and_memory),
         cmocka_unit_test(test_reshape_is_a_view), cmocka_unit_test(test_guards_detect_overrun),
         cmocka_unit_test(test_kernel_build_failure), cmocka_unit_test(test_variant_names),

@@ -90,9 +90,12 @@ static void test_linear_plan_matches_oneshot(void **state)
     static const int64_t shapes[][5] = {/* batch, in, out, bias, relu */
                                         {1, 64, 128, 1, 1}, {3, 17, 127, 0, 1}, {17, 3, 1000, 1, 0},
                                         {100, 257, 96, 1, 1}, {9, 1000, 17, 1, 0}};
+    /* ref: AUTO and REF; openblas: and OPENBLAS; OpenCL: and its kernels */
+    const tc_variant blas_variants[] = {TC_VARIANT_AUTO, TC_VARIANT_REF, TC_VARIANT_OPENBLAS};
     const tc_variant cl_variants[] = {TC_VARIANT_AUTO, TC_VARIANT_REF, TC_VARIANT_CPU, TC_VARIANT_GPU,
                                       TC_VARIANT_GEMV};
-    const int nvar = tc_ctx_is_ref(ctx) ? 2 : (int)(sizeof cl_variants / sizeof cl_variants[0]);
+    const tc_variant *vars = tc_ctx_host_blas(ctx) ? blas_variants : cl_variants;
+    const int nvar = tc_ctx_host_blas(ctx) ? 3 : tc_ctx_is_ref(ctx) ? 2 : (int)(sizeof cl_variants / sizeof cl_variants[0]);
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         const int64_t b = shapes[si][0], in = shapes[si][1], out = shapes[si][2];
         tc_tensor *xb, *wb, *bb, *yb, *yb1;
@@ -106,13 +109,13 @@ static void test_linear_plan_matches_oneshot(void **state)
         assert_true(want && got && got1);
         assert_int_equal(tc_ref_linear(hx, hw, shapes[si][3] ? hbias : NULL, want, b, out, in, (int)shapes[si][4]), 0);
         for (int vi = 0; vi < nvar; vi++) {
-            const tc_linear_params p = {(int)shapes[si][4], cl_variants[vi]};
+            const tc_linear_params p = {(int)shapes[si][4], vars[vi]};
             tc_linear_plan *plan = NULL;
             assert_int_equal(tc_linear_plan_create(ctx, w, bias_or_null, &p, &plan), TC_OK);
             tc_status s1 = tc_linear(ctx, x, w, bias_or_null, y1, &p), s2 = tc_linear_plan_run(plan, x, y);
             assert_int_equal(s1, s2);
             if (s1 == TC_ERR_UNSUPPORTED) { /* gemv beyond its batch, alike for both */
-                assert_int_equal(cl_variants[vi], TC_VARIANT_GEMV);
+                assert_int_equal(vars[vi], TC_VARIANT_GEMV);
                 assert_true(b > TC_GEMV_MAX_M);
                 tc_linear_plan_free(plan);
                 continue;
@@ -122,7 +125,7 @@ static void test_linear_plan_matches_oneshot(void **state)
             read_all(y1, got1);
             if (memcmp(got, got1, (size_t)(b * out) * sizeof *got) != 0)
                 fail_msg("batch %lld in %lld out %lld variant %s: the plan differs from tc_linear", (long long)b,
-                         (long long)in, (long long)out, tc_variant_name(cl_variants[vi]));
+                         (long long)in, (long long)out, tc_variant_name(vars[vi]));
             double maxref = 0, maxdiff = 0;
             for (int64_t i = 0; i < b * out; i++) {
                 maxref = fmax(maxref, fabs(want[i]));
@@ -130,8 +133,8 @@ static void test_linear_plan_matches_oneshot(void **state)
             }
             assert_true(maxdiff <= 1e-4 * maxref);
             const tc_variant chosen = tc_linear_plan_variant(plan, b);
-            if (cl_variants[vi] != TC_VARIANT_AUTO) assert_int_equal(chosen, cl_variants[vi]);
-            else assert_int_equal(chosen, tc_ctx_is_ref(ctx) ? TC_VARIANT_REF : tc_matmul_auto_variant(ctx, b, out, in, 0, 1));
+            if (vars[vi] != TC_VARIANT_AUTO) assert_int_equal(chosen, vars[vi]);
+            else assert_int_equal(chosen, tc_matmul_auto_variant(ctx, b, out, in, 0, 1));
             tc_linear_plan_free(plan);
         }
         tc_tensor *all[] = {x, w, bias, y, y1, xb, wb, bb, yb, yb1};
@@ -210,8 +213,7 @@ static void test_linear_plan_holds_weights(void **state)
     assert_int_equal(tc_linear_plan_run(plan, x, y), TC_OK);
     read_all(y, got);
     assert_memory_equal(got, want, 30 * 50 * sizeof *got);
-    assert_int_equal(tc_linear_plan_variant(plan, 30), tc_ctx_is_ref(ctx) ? TC_VARIANT_REF
-                                                                            : tc_matmul_auto_variant(ctx, 30, 50, 33, 0, 1));
+    assert_int_equal(tc_linear_plan_variant(plan, 30), tc_matmul_auto_variant(ctx, 30, 50, 33, 0, 1));
     assert_int_equal(tc_linear_plan_variant(plan, 0), TC_VARIANT_AUTO);
     assert_int_equal(tc_linear_plan_variant(NULL, 1), TC_VARIANT_AUTO);
     tc_linear_plan_free(plan);
@@ -256,6 +258,12 @@ static void test_linear_plan_bad_input(void **state)
     assert_null(plan);
     th_expect(ctx, tc_linear_plan_validate(ctx, w, bias, -1, NULL), TC_ERR_INVALID_ARG, "max_batch is -1");
     th_expect(ctx, tc_linear_plan_validate(ctx, w3, bias, 1, NULL), TC_ERR_SHAPE, "w has 3 dimensions");
+    if (!tc_ctx_host_blas(ctx)) {
+        th_expect(ctx, tc_linear_plan_create(ctx, w, bias, &(tc_linear_params){0, TC_VARIANT_OPENBLAS}, &plan),
+                  TC_ERR_UNSUPPORTED, "needs a context made with \"openblas\"");
+        th_expect(ctx, tc_linear(ctx, x, w, bias, y, &(tc_linear_params){0, TC_VARIANT_OPENBLAS}),
+                  TC_ERR_UNSUPPORTED, "openblas");
+    }
     if (tc_ctx_is_ref(ctx)) {
         th_expect(ctx, tc_linear_plan_create(ctx, w, bias, &(tc_linear_params){0, TC_VARIANT_CPU}, &plan),
                   TC_ERR_UNSUPPORTED, "needs an OpenCL device");

@@ -1,7 +1,10 @@
 /* matmul: every variant on the device under test against ref, and bad input. */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
+#include "ref/ref.h"
 
 static void test_matmul_all_variants(void **state)
 {
@@ -46,6 +49,10 @@ static void test_matmul_bad_input(void **state)
     th_expect(ctx, tc_matmul(ctx, a, b, c, &p), TC_ERR_INVALID_ARG, "variant");
     p.variant = TC_VARIANT_IM2COL;
     th_expect(ctx, tc_matmul(ctx, a, b, c, &p), TC_ERR_UNSUPPORTED, "im2col");
+    if (!tc_ctx_host_blas(ctx)) {
+        p.variant = TC_VARIANT_OPENBLAS;
+        th_expect(ctx, tc_matmul(ctx, a, b, c, &p), TC_ERR_UNSUPPORTED, "\"openblas\"");
+    }
     if (tc_ctx_is_ref(ctx)) {
         p.variant = TC_VARIANT_CPU;
         th_expect(ctx, tc_matmul(ctx, a, b, c, &p), TC_ERR_UNSUPPORTED, "OpenCL");
@@ -91,7 +98,12 @@ static void test_matmul_auto_choice(void **state)
 {
     (void)state;
     tc_ctx *ctx = th_ctx();
-    if (tc_ctx_is_ref(ctx)) {
+    if (tc_ctx_host_blas(ctx)) {
+        assert_int_equal(tc_matmul_auto_variant(ctx, 1, 4096, 4096, 0, 0), TC_VARIANT_OPENBLAS);
+        assert_int_equal(tc_matmul_auto_variant(ctx, 512, 512, 512, 1, 1), TC_VARIANT_OPENBLAS);
+        /* beyond OpenBLAS's 32-bit extents the reference takes the call */
+        assert_int_equal(tc_matmul_auto_variant(ctx, 2, INT64_C(1) << 31, 3, 0, 0), TC_VARIANT_REF);
+    } else if (tc_ctx_is_ref(ctx)) {
         assert_int_equal(tc_matmul_auto_variant(ctx, 1, 4096, 4096, 0, 0), TC_VARIANT_REF);
     } else {
         assert_int_equal(tc_matmul_auto_variant(ctx, 1, 4096, 4096, 0, 0), TC_VARIANT_GEMV);
@@ -138,12 +150,64 @@ static void test_matmul_profile(void **state)
     tc_ctx_free(ctx);
 }
 
+/* Host contexts: the variants there are (ref, and openblas on "openblas") on the
+ * GEMV shapes OpenBLAS takes by cblas_sgemv (M or N of 1) and a GEMM, in every
+ * transpose, with bias and ReLU, against the plain loops; with beta 0 C is not
+ * read (it holds NaN), with beta 0.5 it is. */
+static void test_matmul_host_shapes(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    if (!tc_ctx_is_ref(ctx)) {
+        tc_ctx_free(ctx);
+        skip();
+    }
+    static const int64_t shapes[][3] = {{1, 37, 50}, {37, 1, 50}, {1, 1, 9}, {20, 30, 17}};
+    const int nvars = tc_ctx_host_blas(ctx) ? 2 : 1;
+    const tc_variant vars[2] = {TC_VARIANT_REF, TC_VARIANT_OPENBLAS};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (int t = 0; t < 8; t++) {
+            const int64_t m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+            const int ta = t & 1, tb = (t >> 1) & 1, beta_on = t >> 2;
+            float *ha, *hb, *hbias, *hc;
+            tc_tensor *a = th_tensor(ctx, 2, ta ? TH_DIMS(k, m) : TH_DIMS(m, k), &ha);
+            tc_tensor *b = th_tensor(ctx, 2, tb ? TH_DIMS(n, k) : TH_DIMS(k, n), &hb);
+            tc_tensor *bias = th_tensor(ctx, 1, TH_DIMS(n), &hbias), *c = th_tensor(ctx, 2, TH_DIMS(m, n), &hc);
+            if (!beta_on)
+                for (int64_t i = 0; i < m * n; i++) hc[i] = NAN;
+            float *want = malloc((size_t)(m * n) * sizeof *want);
+            assert_non_null(want);
+            memcpy(want, hc, (size_t)(m * n) * sizeof *want);
+            const float beta = beta_on ? 0.5f : 0.0f;
+            assert_int_equal(tc_ref_matmul(ha, hb, want, hbias, m, n, k, ta, tb, 1.5f, beta, 1), 0);
+            for (int v = 0; v < nvars; v++) {
+                assert_int_equal(tc_tensor_write(c, hc, (size_t)(m * n) * sizeof *hc), TC_OK);
+                const tc_matmul_params p = {ta, tb, 1.5f, beta, bias, 1, vars[v]};
+                if (tc_matmul(ctx, a, b, c, &p) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+                float *got = th_read(c);
+                double maxref = 0, maxdiff = 0;
+                for (int64_t i = 0; i < m * n; i++) {
+                    maxref = fmax(maxref, fabs(want[i]));
+                    maxdiff = isfinite(got[i]) ? fmax(maxdiff, fabs((double)got[i] - want[i])) : INFINITY;
+                }
+                if (!(maxdiff <= 1e-5 * maxref))
+                    fail_msg("%s %lldx%lldx%lld ta %d tb %d beta %g: error %g of %g", tc_variant_name(vars[v]),
+                             (long long)m, (long long)n, (long long)k, ta, tb, beta, maxdiff, maxref);
+                free(got);
+            }
+            free(want), free(ha), free(hb), free(hbias), free(hc);
+            tc_tensor_free(a), tc_tensor_free(b), tc_tensor_free(bias), tc_tensor_free(c);
+        }
+    tc_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul_all_variants),
         cmocka_unit_test(test_matmul_bad_input),
         cmocka_unit_test(test_matmul_auto_choice),
+        cmocka_unit_test(test_matmul_host_shapes),
         cmocka_unit_test(test_matmul_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

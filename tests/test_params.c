@@ -38,7 +38,7 @@ static void test_override_all(void **state)
                                                "attention.cpu_wg=2,attention.gpu_wq=8,attention.gpu_tk=4,attention.dec_wg=8,"
                                                "attention.dec_tk=32,attention.split_keys=64,attention.split_groups=3,"
                                                "sparse.cpu_vw=4,sparse.cpu_rows=3,sparse.gpu_wg=32,"
-                                               "sparse.breakeven_b1=10,sparse.breakeven_b32=20"),
+                                               "sparse.breakeven_b1=10,sparse.breakeven_b32=20,sparse.conv_breakeven=30"),
                      TC_OK);
     assert_int_equal(tc_kernel_params_set(ctx, table.attention.dec_vec ? "attention.dec_vec=0" : "attention.dec_vec=1"),
                      TC_OK);

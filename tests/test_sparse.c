@@ -99,6 +99,90 @@ static void test_sparse_formats_memory(void **state)
     tc_ctx_free(ctx);
 }
 
+/* CSR arrays of `known` written by hand: from them, tc_sparse_from_csr gives the same
+ * matrix as tc_sparse_from_dense (products and memory), on the device under test. */
+static const int32_t known_rp[6] = {0, 2, 2, 3, 5, 6}, known_ci[6] = {0, 7, 1, 4, 5, 7};
+static const float known_v[6] = {1, 2, 3, 4, 5, 6};
+
+static void test_sparse_from_csr(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    const size_t mem0 = th_tensor_mem(ctx);
+    tc_sparse *a = NULL, *b = NULL;
+    tc_tensor *w = NULL, *x = NULL, *ya = NULL, *yb = NULL;
+    assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 2, TH_DIMS(5, 8), known, &w), TC_OK);
+    if (tc_sparse_from_csr(ctx, 5, 8, 6, known_rp, known_ci, known_v, &a) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    assert_int_equal(tc_sparse_from_dense(ctx, w, TC_SPARSE_CSR, &b), TC_OK);
+    tc_sparse_info ia, ib;
+    assert_int_equal(tc_sparse_info_get(a, &ia), TC_OK);
+    assert_int_equal(tc_sparse_info_get(b, &ib), TC_OK);
+    assert_int_equal(ia.format, ib.format);
+    assert_int_equal(ia.nnz, ib.nnz);
+    assert_int_equal(ia.stored, ib.stored);
+    assert_int_equal(ia.rows * 100 + ia.cols, ib.rows * 100 + ib.cols);
+    assert_int_equal(ia.total_bytes, ib.total_bytes);
+    assert_int_equal(ia.index_bytes + ia.rowptr_bytes, ib.index_bytes + ib.rowptr_bytes);
+    x = th_tensor(ctx, 2, TH_DIMS(3, 8), NULL);
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 2, TH_DIMS(3, 5), &ya), TC_OK);
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 2, TH_DIMS(3, 5), &yb), TC_OK);
+    assert_int_equal(tc_spmm(ctx, a, x, ya, NULL), TC_OK);
+    assert_int_equal(tc_spmm(ctx, b, x, yb, NULL), TC_OK);
+    float *ha = th_read(ya), *hb = th_read(yb);
+    assert_memory_equal(ha, hb, 15 * sizeof *ha);
+    free(ha), free(hb);
+    tc_sparse_free(a), tc_sparse_free(b);
+    /* an empty matrix: no column indices or values needed */
+    const int32_t zero_rp[3] = {0, 0, 0};
+    assert_int_equal(tc_sparse_from_csr(ctx, 2, 3, 0, zero_rp, NULL, NULL, &a), TC_OK);
+    assert_int_equal(tc_sparse_info_get(a, &ia), TC_OK);
+    assert_int_equal(ia.nnz, 0);
+    tc_sparse_free(a);
+
+    /* bad arrays: refused before anything is allocated, *out NULL */
+    const int32_t rp_down[6] = {0, 2, 1, 3, 5, 6}, rp_first[6] = {1, 2, 2, 3, 5, 6}, rp_short[6] = {0, 2, 2, 3, 5, 5};
+    const int32_t rp_over[6] = {0, 2, 2, 3, 5, 7};
+    const int32_t ci_out[6] = {0, 8, 1, 4, 5, 7}, ci_neg[6] = {0, 7, -1, 4, 5, 7}, ci_dup[6] = {0, 7, 1, 5, 5, 7};
+    const int32_t ci_down[6] = {7, 0, 1, 4, 5, 7};
+    const struct {
+        int64_t rows, cols, nnz;
+        const int32_t *rp, *ci;
+        const float *v;
+        const char *needle;
+    } bad[] = {
+        {5, 8, 6, known_rp, ci_out, known_v, "column index 1 (row 0) is 8, outside 0..7"},
+        {5, 8, 6, known_rp, ci_neg, known_v, "column index 2 (row 2) is -1, outside 0..7"},
+        {5, 8, 6, known_rp, ci_dup, known_v, "column index 4 (row 3) is 5 after 5: a row's columns must increase"},
+        {5, 8, 6, known_rp, ci_down, known_v, "column index 1 (row 0) is 0 after 7"},
+        {5, 8, 6, rp_down, known_ci, known_v, "row pointer 2 is 1 after 2: row pointers must not decrease"},
+        {5, 8, 6, rp_first, known_ci, known_v, "row pointer 0 is 1, must be 0"},
+        {5, 8, 6, rp_short, known_ci, known_v, "nnz mismatch: the last row pointer is 5, the arrays hold 6 values"},
+        {5, 8, 6, rp_over, known_ci, known_v, "row pointer 5 is 7 after 5: row pointers must not decrease and stay within nnz 6"},
+        {5, 8, 5, known_rp, known_ci, known_v, "row pointer 5 is 6 after 5"},
+        {5, 8, 41, known_rp, known_ci, known_v, "nnz 41 outside 0..40"},
+        {5, 8, -1, known_rp, known_ci, known_v, "nnz -1 outside"},
+        {0, 8, 0, known_rp, known_ci, known_v, "0 x 8: rows and columns must be in 1.."},
+        {5, (int64_t)INT32_MAX + 1, 6, known_rp, known_ci, known_v, "rows and columns must be in 1..2147483647"},
+        {5, 8, 6, NULL, known_ci, known_v, "rowptr is NULL"},
+        {5, 8, 6, known_rp, NULL, known_v, "rowptr, colidx or values is NULL"},
+        {5, 8, 6, known_rp, known_ci, NULL, "rowptr, colidx or values is NULL"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        a = (tc_sparse *)ctx;
+        th_expect(ctx, tc_sparse_from_csr(ctx, bad[i].rows, bad[i].cols, bad[i].nnz, bad[i].rp, bad[i].ci, bad[i].v, &a),
+                  TC_ERR_INVALID_ARG, bad[i].needle);
+        assert_null(a);
+    }
+    th_expect(ctx, tc_sparse_from_csr(ctx, 5, 8, 6, known_rp, known_ci, known_v, NULL), TC_ERR_INVALID_ARG,
+              "out is NULL");
+    a = (tc_sparse *)ctx;
+    assert_int_equal(tc_sparse_from_csr(NULL, 5, 8, 6, known_rp, known_ci, known_v, &a), TC_ERR_INVALID_ARG);
+    assert_null(a);
+    tc_tensor_free(w), tc_tensor_free(x), tc_tensor_free(ya), tc_tensor_free(yb);
+    assert_int_equal(th_tensor_mem(ctx), mem0);
+    tc_ctx_free(ctx);
+}
+
 static float *read_all(const tc_tensor *t)
 {
     float *h = malloc(tc_tensor_bytes(t));
@@ -290,7 +374,7 @@ int main(void)
         cmocka_unit_test(test_spmv_all_variants),          cmocka_unit_test(test_spmm_all_variants),
         cmocka_unit_test(test_sparse_linear_all_variants), cmocka_unit_test(test_sparse_conv2d_all_variants),
         cmocka_unit_test(test_sparse_formats_memory),      cmocka_unit_test(test_sparse_linear_auto_breakeven),
-        cmocka_unit_test(test_sparse_bad_input),
+        cmocka_unit_test(test_sparse_bad_input),           cmocka_unit_test(test_sparse_from_csr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

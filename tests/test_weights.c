@@ -262,7 +262,7 @@ static void test_tables_complete(void **state)
         assert_non_null(k);
         assert_string_equal(tc_layer_name((tc_layer_type)t), k->name);
         assert_true(k->nparams <= TC_W_MAX_PARAMS);
-        assert_true(k->decoder || k->run || (k->shape && !k->prepare)); /* computes, or is a view */
+        assert_true(k->decoder || k->meta || k->run || (k->shape && !k->prepare)); /* computes, or is a view */
     }
     assert_null(tc_layer_kind_of(0));
     assert_null(tc_layer_kind_of(TC_LAYER_END));
@@ -677,6 +677,253 @@ static void test_int8_records_damaged(void **state)
 
 /* ------------------------------------------------------------ writer errors */
 
+/* ------------------------------------------------------------ weights in CSR, the pruning record */
+
+/* linear(4->3): the dense weight and its CSR arrays, written by hand */
+static const float csr_dense[12] = {1, 0, 0, 2, /**/ 0, 0, 0, 0, /**/ 0, 3, 4, 0};
+static const float csr_v[4] = {1, 2, 3, 4}, csr_b[3] = {0.5f, -1, 2};
+static const int32_t csr_rp[4] = {0, 2, 2, 4}, csr_ci[4] = {0, 3, 1, 2};
+
+/* One CSR linear(4->3) layer record (type, flags, params, then the 4 tensors given). */
+typedef struct {
+    uint32_t vdims, cdims, rdims;    /* element counts of values, col_idx, row_ptr */
+    const float *v;
+    const int32_t *ci, *rp;
+    uint32_t rp_dtype, ci_qmode;
+    int skip;                        /* 1: no col_idx tensor */
+} csr_spec;
+
+static void csr_layer(fbuf *f, const csr_spec *c)
+{
+    w2_layer(f, TC_LAYER_LINEAR, 1, 2, U(4, 3), c->skip ? 3 : 4);
+    w2_tensor(f, TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, 1, U(c->vdims, 0, 0, 0), 0, NULL, NULL, c->v);
+    w2_tensor(f, TC_ROLE_BIAS, TC_DTYPE_F32, 0, 0, 1, U(3, 0, 0, 0), 0, NULL, NULL, csr_b);
+    w2_tensor(f, TC_ROLE_ROW_PTR, c->rp_dtype, 0, 0, 1, U(c->rdims, 0, 0, 0), 0, NULL, NULL, c->rp);
+    const float one = 1;
+    const int32_t zero = 0;
+    if (!c->skip)
+        w2_tensor(f, TC_ROLE_COL_IDX, TC_DTYPE_S32, c->ci_qmode, 0, 1, U(c->cdims, 0, 0, 0), c->ci_qmode ? 1 : 0, &one,
+                  &zero, c->ci);
+}
+
+static void csr_file(fbuf *f, const csr_spec *c, const uint32_t *prune)
+{
+    w_header(f, 2, prune ? 2 : 1, 1, U(4, 0, 0));
+    if (prune) w2_layer(f, TC_LAYER_PRUNING, 0, 3, prune, 0);
+    csr_layer(f, c);
+    seal(f);
+}
+
+/* y [2, 3] of the model in path on x (two samples of 4) */
+static void forward_tiny(tc_ctx *ctx, const char *path, float *y)
+{
+    static const float hx[8] = {1, -2, 3, 0.5f, -1, 4, 0.25f, 2};
+    tc_model *m = NULL;
+    tc_tensor *x = NULL, *out = NULL;
+    if (tc_model_load(ctx, path, &m) != TC_OK) fail_msg("%s", tc_last_error(ctx));
+    assert_int_equal(tc_tensor_from_host(ctx, TC_DTYPE_F32, 2, TH_DIMS(2, 4), hx, &x), TC_OK);
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 2, TH_DIMS(2, 3), &out), TC_OK);
+    assert_int_equal(tc_model_forward(m, x, out), TC_OK);
+    assert_int_equal(tc_tensor_read(out, y, 6 * sizeof *y), TC_OK);
+    tc_tensor_free(x), tc_tensor_free(out);
+    tc_model_free(m);
+}
+
+static const csr_spec csr_ok = {4, 4, 4, csr_v, csr_ci, csr_rp, TC_DTYPE_S32, 0, 0};
+
+/* A CSR record computes what its dense weight computes; every field is checked. */
+static void test_csr_records(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    static fbuf f;
+    float want[6], got[6];
+    w_header(&f, 2, 1, 1, U(4, 0, 0));
+    w2_layer(&f, TC_LAYER_LINEAR, 1, 2, U(4, 3), 2);
+    w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, 2, U(3, 4, 0, 0), 0, NULL, NULL, csr_dense);
+    w2_tensor(&f, TC_ROLE_BIAS, TC_DTYPE_F32, 0, 0, 1, U(3, 0, 0, 0), 0, NULL, NULL, csr_b);
+    seal(&f);
+    write_file(tmp_path("dense.tcw"), f.b, f.n);
+    forward_tiny(ctx, tmp_path("dense.tcw"), want);
+    csr_file(&f, &csr_ok, NULL);
+    write_file(tmp_path("csr.tcw"), f.b, f.n);
+    forward_tiny(ctx, tmp_path("csr.tcw"), got);
+    for (int i = 0; i < 6; i++) assert_float_equal(got[i], want[i], 1e-6f * (1 + fabsf(want[i])));
+    tc_model *m = NULL;
+    tc_model_layer_info info;
+    assert_int_equal(tc_model_load(ctx, tmp_path("csr.tcw"), &m), TC_OK);
+    assert_int_equal(tc_model_layer_info_get(m, 0, &info), TC_OK);
+    assert_int_equal(info.type, TC_LAYER_LINEAR);
+    assert_int_equal(info.weights, 12);
+    assert_int_equal(info.nonzero, 4);
+    assert_int_equal(info.csr, 1);
+    assert_int_equal(tc_model_bytes(m), 4 * (4 + 3 + 4 + 4));
+    th_expect(ctx, tc_model_layer_info_get(m, 1, &info), TC_ERR_INVALID_ARG, "layer 1 of a model of 1 layers");
+    tc_model_free(m);
+
+    const int32_t ci_out[4] = {0, 4, 1, 2}, rp_down[4] = {0, 2, 1, 4}, rp_last[4] = {0, 2, 2, 3};
+    const float v13[13] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+    const int32_t ci13[13] = {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 3}, rp13[4] = {0, 4, 8, 13};
+    const struct {
+        csr_spec c;
+        const char *needle;
+    } bad[] = {
+        {{4, 4, 4, csr_v, ci_out, csr_rp, TC_DTYPE_S32, 0, 0}, "layer 0 (linear): column index 1 (row 0) is 4, outside 0..3"},
+        {{4, 4, 4, csr_v, csr_ci, rp_down, TC_DTYPE_S32, 0, 0}, "row pointer 2 is 1 after 2: row pointers must not decrease"},
+        {{4, 4, 4, csr_v, csr_ci, rp_last, TC_DTYPE_S32, 0, 0}, "nnz mismatch: the last row pointer is 3, the arrays hold 4"},
+        {{4, 3, 4, csr_v, csr_ci, csr_rp, TC_DTYPE_S32, 0, 0}, "nnz mismatch: a weight in CSR is [nnz] values and col_idx "
+                                                              "[nnz] indices; they are [4] and [3]"},
+        {{4, 4, 3, csr_v, csr_ci, csr_rp, TC_DTYPE_S32, 0, 0}, "row_ptr is [3]; 3 rows need [4]"},
+        {{4, 4, 4, csr_v, csr_ci, csr_rp, TC_DTYPE_S32, 0, 1}, "needs both row_ptr and col_idx (col_idx is missing)"},
+        {{13, 13, 4, v13, ci13, rp13, TC_DTYPE_S32, 0, 0}, "nnz 13 outside 0..12"},
+        {{4, 4, 4, csr_v, csr_ci, csr_rp, TC_DTYPE_F32, 0, 0}, "row_ptr is f32, which the kind does not take"},
+        {{4, 4, 4, csr_v, csr_ci, csr_rp, TC_DTYPE_S32, 1, 0}, "carry no quantization"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        csr_file(&f, &bad[i].c, NULL);
+        expect_load(ctx, &f, TC_ERR_CORRUPT, bad[i].needle);
+    }
+    /* a dense 2-D weight beside row pointers is no CSR */
+    w_header(&f, 2, 1, 1, U(4, 0, 0));
+    w2_layer(&f, TC_LAYER_LINEAR, 0, 2, U(4, 3), 3);
+    w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, 2, U(3, 4, 0, 0), 0, NULL, NULL, csr_dense);
+    w2_tensor(&f, TC_ROLE_ROW_PTR, TC_DTYPE_S32, 0, 0, 1, U(4, 0, 0, 0), 0, NULL, NULL, csr_rp);
+    w2_tensor(&f, TC_ROLE_COL_IDX, TC_DTYPE_S32, 0, 0, 1, U(4, 0, 0, 0), 0, NULL, NULL, csr_ci);
+    seal(&f);
+    expect_load(ctx, &f, TC_ERR_CORRUPT, "they are [3, 4] and [4]");
+
+    /* conv2d: rows are filters, columns C * R * S */
+    const float cv[3] = {1, -1, 2};
+    const int32_t crp[3] = {0, 2, 3}, cci[3] = {0, 7, 3}, cci_bad[3] = {0, 8, 3};
+    for (int k = 0; k < 2; k++) {
+        w_header(&f, 2, 2, 3, U(2, 4, 4));
+        w2_layer(&f, TC_LAYER_CONV2D, 1, 6, U(2, 2, 2, 2, 1, 0), 3);
+        w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, 1, U(3, 0, 0, 0), 0, NULL, NULL, cv);
+        w2_tensor(&f, TC_ROLE_COL_IDX, TC_DTYPE_S32, 0, 0, 1, U(3, 0, 0, 0), 0, NULL, NULL, k ? cci_bad : cci);
+        w2_tensor(&f, TC_ROLE_ROW_PTR, TC_DTYPE_S32, 0, 0, 1, U(3, 0, 0, 0), 0, NULL, NULL, crp);
+        w2_layer(&f, TC_LAYER_GLOBAL_AVGPOOL, 0, 0, NULL, 0);
+        seal(&f);
+        expect_load(ctx, &f, k ? TC_ERR_CORRUPT : TC_OK, k ? "layer 0 (conv2d): column index 1 (row 0) is 8, outside 0..7" : NULL);
+    }
+    tc_ctx_free(ctx);
+}
+
+/* The pruning record: checked, kept by the model, written back first; tc_model_save
+ * writes each weight dense or in CSR, whichever is smaller. */
+static void test_pruning_record(void **state)
+{
+    (void)state;
+    tc_ctx *ctx = th_ctx();
+    static fbuf f;
+    csr_file(&f, &csr_ok, U(0, 12, 0));
+    expect_load(ctx, &f, TC_OK, NULL);
+    write_file(tmp_path("p.tcw"), f.b, f.n);
+    tc_model *m = NULL, *back = NULL;
+    double sp = -1;
+    int st = -1;
+    assert_int_equal(tc_model_load(ctx, tmp_path("p.tcw"), &m), TC_OK);
+    assert_int_equal(tc_model_layer_count(m), 1);
+    assert_int_equal(tc_model_sparsity(m, &sp, &st), TC_OK);
+    assert_float_equal(sp, 1.0 - 4.0 / 12.0, 1e-12);
+    assert_int_equal(st, 0);
+    /* 4 of 12 weights: CSR (3 records, 32 + 16 bytes) is larger than dense, so it is saved dense */
+    assert_int_equal(tc_model_save(m, tmp_path("q.tcw")), TC_OK);
+    assert_int_equal(tc_model_load(ctx, tmp_path("q.tcw"), &back), TC_OK);
+    tc_model_layer_info info;
+    assert_int_equal(tc_model_layer_info_get(back, 0, &info), TC_OK);
+    assert_int_equal(info.csr, 0);
+    assert_int_equal(info.nonzero, 4);
+    assert_int_equal(tc_model_sparsity(back, &sp, &st), TC_OK);
+    assert_float_equal(sp, 1.0 - 4.0 / 12.0, 1e-12);
+    tc_model_free(back);
+    size_t n = 0;
+    unsigned char *b = slurp(tmp_path("q.tcw"), &n);
+    assert_int_equal(b[8], 2); /* the pruning record and the layer */
+    assert_memory_equal(b + 60, U(TC_LAYER_PRUNING, 0, 3, 0, 0, 12, 0), 28);
+    free(b);
+    float want[6], got[6];
+    forward_tiny(ctx, tmp_path("p.tcw"), want);
+    forward_tiny(ctx, tmp_path("q.tcw"), got);
+    for (int i = 0; i < 6; i++) assert_float_equal(got[i], want[i], 1e-6f * (1 + fabsf(want[i])));
+    th_expect(NULL, tc_model_sparsity(NULL, &sp, &st), TC_ERR_INVALID_ARG, "model is NULL");
+    assert_int_equal(tc_model_sparsity(m, NULL, NULL), TC_OK);
+    tc_model_free(m);
+
+    const struct {
+        const uint32_t *p;
+        uint32_t np, nt;
+        const char *needle;
+    } bad[] = {
+        {U(2, 12, 0), 3, 0, "layer 0 (pruning): structured is 2, must be 0 or 1"},
+        {U(0, 0, 0), 3, 0, "layer 0 (pruning): 0 original weights"},
+        {U(0, 13, 0), 3, 0, "pruning record: 13 original weights; the model has 12 (unstructured pruning keeps the shapes)"},
+        {U(1, 11, 0), 3, 0, "pruning record: 11 original weights; the model has 12, more than before pruning"},
+        {U(0, 12, 1), 3, 0, "pruning record: 2147483660 original weights"},
+        {U(0, 12), 2, 0, "layer 0 (pruning): 2 parameters; the kind has 3"},
+        {U(0, 12, 0), 3, 1, "layer 0 (pruning): tensor 0 is a weight; the kind takes none"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        w_header(&f, 2, 2, 1, U(4, 0, 0));
+        w2_layer(&f, TC_LAYER_PRUNING, 0, bad[i].np, bad[i].p, bad[i].nt);
+        if (bad[i].nt) w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, 1, U(4, 0, 0, 0), 0, NULL, NULL, csr_v);
+        csr_layer(&f, &csr_ok);
+        seal(&f);
+        expect_load(ctx, &f, TC_ERR_CORRUPT, bad[i].needle);
+    }
+    /* structured: more weights before than now */
+    csr_file(&f, &csr_ok, U(1, 40, 0));
+    expect_load(ctx, &f, TC_OK, NULL);
+    /* not first; alone */
+    w_header(&f, 2, 2, 1, U(4, 0, 0));
+    csr_layer(&f, &csr_ok);
+    w2_layer(&f, TC_LAYER_PRUNING, 0, 3, U(0, 12, 0), 0);
+    seal(&f);
+    expect_load(ctx, &f, TC_ERR_CORRUPT, "layer 1 (pruning): a model-level record, allowed first only");
+    w_header(&f, 2, 1, 1, U(4, 0, 0));
+    w2_layer(&f, TC_LAYER_PRUNING, 0, 3, U(0, 12, 0), 0);
+    seal(&f);
+    expect_load(ctx, &f, TC_ERR_CORRUPT, "a pruning record and no layers");
+
+    /* a dense 64 x 64 weight with 5 non-zeros saves in CSR (smaller) and computes the same */
+    static float w64[64 * 64];
+    memset(w64, 0, sizeof w64);
+    w64[3] = 1, w64[64 + 63] = -2, w64[64 * 20 + 5] = 0.5f, w64[64 * 20 + 6] = 4, w64[64 * 63] = 3;
+    w_header(&f, 2, 1, 1, U(64, 0, 0));
+    w2_layer(&f, TC_LAYER_LINEAR, 0, 2, U(64, 64), 1);
+    w2_tensor(&f, TC_ROLE_WEIGHT, TC_DTYPE_F32, 0, 0, 2, U(64, 64, 0, 0), 0, NULL, NULL, w64);
+    seal(&f);
+    write_file(tmp_path("d64.tcw"), f.b, f.n);
+    assert_int_equal(tc_model_load(ctx, tmp_path("d64.tcw"), &m), TC_OK);
+    assert_int_equal(tc_model_layer_info_get(m, 0, &info), TC_OK);
+    assert_int_equal(info.csr, 0);
+    assert_int_equal(info.nonzero, 5);
+    assert_int_equal(tc_model_save(m, tmp_path("s64.tcw")), TC_OK);
+    tc_model_free(m);
+    b = slurp(tmp_path("s64.tcw"), &n);
+    assert_int_equal(n, 60 + 16 + 8 + (36 + 20) + (36 + 65 * 4) + (36 + 20) + 4);
+    free(b);
+    assert_int_equal(tc_model_load(ctx, tmp_path("s64.tcw"), &m), TC_OK);
+    assert_int_equal(tc_model_layer_info_get(m, 0, &info), TC_OK);
+    assert_int_equal(info.csr, 1);
+    assert_int_equal(info.nonzero, 5);
+    assert_int_equal(tc_model_sparsity(m, &sp, &st), TC_OK);
+    assert_float_equal(sp, 1.0 - 5.0 / 4096.0, 1e-12);
+    tc_tensor *x = th_tensor(ctx, 2, TH_DIMS(3, 64), NULL), *y = NULL;
+    assert_int_equal(tc_tensor_create(ctx, TC_DTYPE_F32, 2, TH_DIMS(3, 64), &y), TC_OK);
+    assert_int_equal(tc_model_forward(m, x, y), TC_OK);
+    float *hx = th_read(x), *hy = th_read(y);
+    for (int r = 0; r < 3; r++)
+        for (int o = 0; o < 64; o++) {
+            double acc = 0;
+            for (int i = 0; i < 64; i++) acc += (double)w64[o * 64 + i] * hx[r * 64 + i];
+            assert_float_equal(hy[r * 64 + o], acc, 1e-5 * (1 + fabs(acc)));
+        }
+    free(hx), free(hy);
+    tc_tensor_free(x), tc_tensor_free(y);
+    tc_model_free(m);
+    tc_ctx_free(ctx);
+}
+
 static int count_entries(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -731,7 +978,7 @@ static void test_writer_errors(void **state)
     assert_int_equal(tc_model_load(ctx, path, &m), TC_OK);
     th_expect(ctx, tc_model_save(m, NULL), TC_ERR_INVALID_ARG, "path is NULL");
     tc_model_free(m);
-    th_expect(ctx, tc_model_load_flags(ctx, path, 2, &m), TC_ERR_INVALID_ARG, "unknown flags 0x2");
+    th_expect(ctx, tc_model_load_flags(ctx, path, 4, &m), TC_ERR_INVALID_ARG, "unknown flags 0x4");
     assert_null(m);
     free(f);
     tc_ctx_free(ctx);
@@ -766,6 +1013,8 @@ int main(void)
         cmocka_unit_test(test_int8_records),
         cmocka_unit_test(test_int8_records_damaged),
         cmocka_unit_test(test_writer_errors),
+        cmocka_unit_test(test_csr_records),
+        cmocka_unit_test(test_pruning_record),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

@@ -33,7 +33,14 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out);
 void tc_ctx_free(tc_ctx *ctx);
 
 const tc_device_info *tc_ctx_device(const tc_ctx *ctx);
+/* 1 on a host context: `ref`, and `openblas` (which is ref with its device named
+ * "openblas"). */
 int tc_ctx_is_ref(const tc_ctx *ctx);
+/* 1 on a context made with "openblas": a host context whose f32 GEMM-shaped ops
+ * (matmul, linear and its plans, conv2d and its plans) run through the host's
+ * OpenBLAS (variant TC_VARIANT_OPENBLAS) by default; everything else runs the
+ * plain-C reference. 0 otherwise (and for NULL). */
+int tc_ctx_host_blas(const tc_ctx *ctx);
 
 /* Waits for all queued work. */
 tc_status tc_ctx_finish(tc_ctx *ctx);

@@ -1,5 +1,7 @@
 /* Devices: the CPU reference `ref` (index 0, always present), then every OpenCL
- * device of every platform, in platform order. */
+ * device of every platform, in platform order. The host baseline "openblas" is
+ * ref too (index 0) with the GEMM-shaped ops on OpenBLAS: a context made with that
+ * selection says so (tc_ctx_host_blas); it adds no index. */
 #ifndef TINYCL_DEVICE_H
 #define TINYCL_DEVICE_H
 
@@ -46,7 +48,8 @@ int tc_device_count(void);
 /* Fills *info for device `index` (0 .. tc_device_count()-1). */
 tc_status tc_device_get(int index, tc_device_info *info);
 
-/* Resolves a selection to a device index. `spec` is one of: "ref"; "cl:N" (the
+/* Resolves a selection to a device index. `spec` is one of: "ref"; "openblas"
+ * (index 0, see above); "cl:N" (the
  * N-th OpenCL device); a plain index "N"; a type "cpu", "gpu", "accel" (first of
  * that type); or a case-insensitive substring of the device name ("pthread").
  * NULL or "" reads TINYCL_DEVICE, and without it picks the first GPU, else the

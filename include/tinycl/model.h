@@ -30,6 +30,9 @@ typedef enum {
     TC_LAYER_LAYERNORM,
     TC_LAYER_ATTENTION,
     TC_LAYER_GELU,
+    /* a model-level record, first in a file: the pruning the model went through
+     * (tinycl/compress.h, docs/weights.md); not a layer of the loaded model */
+    TC_LAYER_PRUNING,
     TC_LAYER_END
 } tc_layer_type;
 
@@ -41,6 +44,8 @@ typedef enum {
     TC_ROLE_BETA,
     TC_ROLE_SCALE,
     TC_ROLE_ZERO_POINT,
+    TC_ROLE_ROW_PTR, /* a linear or conv2d weight in CSR: s32 row pointers, s32 column indices, */
+    TC_ROLE_COL_IDX, /* and the non-zero values as its `weight` (docs/weights.md) */
     TC_ROLE_END
 } tc_tensor_role;
 
@@ -62,7 +67,8 @@ tc_status tc_model_load(tc_ctx *ctx, const char *path, tc_model **out);
 #define TC_MODEL_CLBLAST 2u
 tc_status tc_model_load_flags(tc_ctx *ctx, const char *path, unsigned flags, tc_model **out);
 /* Writes the model as a version-2 weight file (written to a temporary file in the
- * same directory, then renamed over path). */
+ * same directory, then renamed over path). Each f32 linear and conv2d weight is
+ * written dense or in CSR, whichever takes fewer bytes. */
 tc_status tc_model_save(const tc_model *m, const char *path);
 void tc_model_free(tc_model *m);
 
@@ -70,9 +76,10 @@ const char *tc_model_name(const tc_model *m);
 /* Elements of one input sample and number of outputs (classes). */
 int64_t tc_model_input_numel(const tc_model *m);
 int64_t tc_model_classes(const tc_model *m);
-/* Bytes of the model's parameters: every tensor of every layer (weights, biases,
- * activation scales) and its quantization parameters (a 4-byte scale and zero point
- * each). */
+/* Bytes of the model's parameters as it holds them: every tensor of every layer
+ * (weights, biases, activation scales; a weight held in CSR counts its values,
+ * column indices and row pointers) and its quantization parameters (a 4-byte scale
+ * and zero point each). */
 int64_t tc_model_bytes(const tc_model *m);
 /* One line: "linear(64->128)+relu > ... > softmax". */
 void tc_model_summary(const tc_model *m, char *buf, size_t n);

@@ -82,6 +82,15 @@ typedef struct {
 /* Builds the format from dense weights w [rows, cols] (2-D f32; AUTO chooses).
  * The matrix keeps no reference to w. */
 tc_status tc_sparse_from_dense(tc_ctx *ctx, const tc_tensor *w, tc_sparse_format format, tc_sparse **out);
+/* A CSR matrix [rows, cols] from host arrays: rowptr [rows + 1] (rowptr[0] = 0,
+ * non-decreasing, rowptr[rows] = nnz), colidx [nnz] (each in 0 .. cols - 1,
+ * strictly increasing within a row) and values [nnz] (colidx and values may be
+ * NULL when nnz is 0). Every array is checked before anything is allocated:
+ * anything else is TC_ERR_INVALID_ARG naming the first offending entry. rows and
+ * cols are 1 .. 2^31 - 1, nnz 0 .. min(rows * cols, 2^31 - 1). The arrays are
+ * copied. */
+tc_status tc_sparse_from_csr(tc_ctx *ctx, int64_t rows, int64_t cols, int64_t nnz, const int32_t *rowptr,
+                             const int32_t *colidx, const float *values, tc_sparse **out);
 tc_status tc_sparse_info_get(const tc_sparse *a, tc_sparse_info *out);
 void tc_sparse_free(tc_sparse *a);
 

@@ -19,6 +19,7 @@
 #include "tinycl/sparse.h"
 #include "tinycl/qlayers.h"
 #include "tinycl/model.h"
+#include "tinycl/compress.h"
 #include "tinycl/decoder.h"
 #include "tinycl/profile.h"
 #include "tinycl/peak.h"

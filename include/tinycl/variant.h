@@ -22,6 +22,7 @@ typedef enum {
     TC_VARIANT_VNNI,     /* PoCL on an x86 host with AVX512-VNNI: vpdpbusd on 512-bit vectors */
     TC_VARIANT_VNNI256,  /* PoCL on an x86 host with AVX-VNNI (or AVX512-VNNI + VL): 256-bit vpdpbusd */
     TC_VARIANT_SPLIT,    /* a long reduction split across work-groups, partial results merged (flash-decoding) */
+    TC_VARIANT_OPENBLAS, /* the host's OpenBLAS (cblas_sgemm / cblas_sgemv) on a context made with "openblas" */
     TC_VARIANT_COUNT
 } tc_variant;
 

@@ -14,7 +14,11 @@ tc_status tc_ctx_create(const char *spec, unsigned flags, tc_ctx **out)
     if (s != TC_OK) return s;
     tc_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return tc_fail(NULL, TC_ERR_OUT_OF_MEMORY, "tc_ctx_create: out of host memory");
-    s = tc_device_get(index, &ctx->info);
+    ctx->host_blas = tc_device_spec_openblas(spec);
+    if (ctx->host_blas)
+        tc_device_fill_openblas(&ctx->info);
+    else
+        s = tc_device_get(index, &ctx->info);
     if (s != TC_OK) {
         free(ctx);
         return s;
@@ -87,6 +91,7 @@ void tc_ctx_free(tc_ctx *ctx)
 
 const tc_device_info *tc_ctx_device(const tc_ctx *ctx) { return ctx ? &ctx->info : NULL; }
 int tc_ctx_is_ref(const tc_ctx *ctx) { return ctx ? ctx->is_ref : 0; }
+int tc_ctx_host_blas(const tc_ctx *ctx) { return ctx ? ctx->host_blas : 0; }
 
 tc_status tc_ctx_finish(tc_ctx *ctx)
 {

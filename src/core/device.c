@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cblas.h>
+
 #include "core/internal.h"
 
 #define MAX_CL_DEVICES 64
@@ -147,6 +149,23 @@ static void fill_ref(tc_device_info *info)
     info->compute_units = 1;
 }
 
+void tc_device_fill_openblas(tc_device_info *info)
+{
+    fill_ref(info);
+    snprintf(info->name, sizeof info->name, "openblas");
+    snprintf(info->vendor, sizeof info->vendor, "OpenBLAS");
+    /* "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64": version and kernels */
+    snprintf(info->version, sizeof info->version, "%s", openblas_get_config());
+    const int threads = openblas_get_num_threads();
+    info->compute_units = threads > 0 ? (uint32_t)threads : 1;
+}
+
+int tc_device_spec_openblas(const char *spec)
+{
+    if (!spec || !*spec) spec = getenv("TINYCL_DEVICE");
+    return spec && strcasecmp(spec, "openblas") == 0;
+}
+
 tc_status tc_device_get(int index, tc_device_info *info)
 {
     if (!info) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_device_get: info is NULL");
@@ -204,7 +223,7 @@ tc_status tc_device_find(const char *spec, int *index)
 {
     if (!index) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_device_find: index is NULL");
     if (!spec || !*spec) spec = getenv("TINYCL_DEVICE");
-    if (spec && strcasecmp(spec, "ref") == 0) {
+    if (spec && (strcasecmp(spec, "ref") == 0 || tc_device_spec_openblas(spec))) {
         *index = 0;
         return TC_OK;
     }

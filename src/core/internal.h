@@ -36,6 +36,7 @@ struct tc_ctx {
     int refs; /* the creator's, and one per object made in it (tc_ctx_retain) */
     tc_device_info info;
     int is_ref;
+    int host_blas; /* made with "openblas": a host context whose GEMM-shaped ops default to OpenBLAS */
     int pocl; /* on PoCL: launches follow src/core/pocl.c */
     cl_platform_id platform;
     cl_device_id dev;
@@ -142,6 +143,10 @@ tc_status tc_scratch_get(tc_ctx *ctx, int slot, size_t bytes, cl_mem *out);
 /* kernels */
 const char *tc_kernel_source(const char *program); /* embedded kernels/<program>.cl */
 int tc_device_handles(int index, cl_platform_id *plat, cl_device_id *dev);
+/* 1 when spec (NULL or "": TINYCL_DEVICE) selects "openblas"; its device
+ * information (ref's, named "openblas", with OpenBLAS's build in `version`). */
+int tc_device_spec_openblas(const char *spec);
+void tc_device_fill_openblas(tc_device_info *info);
 /* Fills *info from OpenCL handles; `index` is stored as given. */
 void tc_device_fill_cl(int index, cl_platform_id platform, cl_device_id dev, tc_device_info *info);
 /* tinycl's index of an OpenCL device (>= 1), or -1 when it is not listed (a sub-device). */

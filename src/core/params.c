@@ -205,16 +205,23 @@ static const field_desc sparse_fields[] = {
     FIELD(sparse, gpu_wg, 1, 1024, 1, "spmm_gpu / spmv_gpu work-items per group"),
     FIELD(sparse, breakeven_b1, 0, 100, 0, "sparse linear AUTO: sparse from this % at batch <= 8"),
     FIELD(sparse, breakeven_b32, 0, 100, 0, "sparse linear AUTO: sparse from this % at batch > 8"),
+    FIELD(sparse, conv_breakeven, 0, 100, 0, "models: a pruned conv2d runs sparse from this % (100: never)"),
 };
 /* Breakevens measured by `tinycl bench sparse` (docs/performance.md, Sparse layers);
- * devices not measured stay dense until 90% sparsity. */
+ * devices not measured stay dense until 90% sparsity. The sparse convolution (im2col,
+ * then the sparse product) was slower than the dense conv2d plan at every size and
+ * sparsity up to 99% measured on PoCL (docs/performance.md, Pruned models), so models
+ * keep pruned convolutions dense until a device's measurements say otherwise. */
 static const row_desc sparse_rows[] = {
     {"pthread", TC_DEVICE_CPU,
-     &(const tc_par_sparse){.cpu_vw = 16, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 70, .breakeven_b32 = 70}},
+     &(const tc_par_sparse){.cpu_vw = 16, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 70, .breakeven_b32 = 70,
+                            .conv_breakeven = 100}},
     {NULL, TC_DEVICE_CPU,
-     &(const tc_par_sparse){.cpu_vw = 8, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 90, .breakeven_b32 = 90}},
+     &(const tc_par_sparse){.cpu_vw = 8, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 90, .breakeven_b32 = 90,
+                            .conv_breakeven = 100}},
     {NULL, TC_DEVICE_OTHER,
-     &(const tc_par_sparse){.cpu_vw = 4, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 90, .breakeven_b32 = 90}},
+     &(const tc_par_sparse){.cpu_vw = 4, .cpu_rows = 8, .gpu_wg = 64, .breakeven_b1 = 90, .breakeven_b32 = 90,
+                            .conv_breakeven = 100}},
 };
 
 DESCRIBED(gemm);

@@ -66,6 +66,7 @@ typedef struct {
     int gpu_wg;        /* spmm_gpu, spmv_gpu: work-items per group, a power of two */
     int breakeven_b1;  /* sparse linear plan, AUTO: sparse from this sparsity (percent) at batch <= 8 */
     int breakeven_b32; /* ... and at larger batches; 100 = always dense */
+    int conv_breakeven; /* models: a pruned conv2d runs a sparse conv2d plan from this sparsity (percent); 100 = never */
 } tc_par_sparse;
 
 typedef struct {
@@ -81,7 +82,7 @@ typedef struct {
     tc_par_sparse sparse;
 } tc_params;
 
-#define TC_PARAM_FIELDS_MAX   32
+#define TC_PARAM_FIELDS_MAX   40
 #define TC_PARAM_FAMILIES_MAX 16
 #define TC_PARAM_NOTE_LEN     128
 

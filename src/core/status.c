@@ -93,7 +93,7 @@ static const char *const variant_names[] = {
     [TC_VARIANT_GPU] = "gpu",         [TC_VARIANT_GEMV] = "gemv",     [TC_VARIANT_CLBLAST] = "clblast",
     [TC_VARIANT_IM2COL] = "im2col",   [TC_VARIANT_OPENCL] = "opencl", [TC_VARIANT_VNNI] = "vnni",
     [TC_VARIANT_VNNI256] = "vnni256",
-    [TC_VARIANT_SPLIT] = "split",
+    [TC_VARIANT_SPLIT] = "split",     [TC_VARIANT_OPENBLAS] = "openblas",
 };
 _Static_assert(sizeof variant_names / sizeof variant_names[0] == TC_VARIANT_COUNT, "a name for every tc_variant");
 

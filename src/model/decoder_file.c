@@ -33,9 +33,10 @@ static tc_status record(reader *r, int i, tc_layer_type type, const tc_wlayer **
         return tc_wfail(r->ctx, r->path, "layer %d is a %s; a decoder file has a %s there", i,
                         tc_layer_name((tc_layer_type)l->type), tc_layer_name(type));
     for (int t = 0; t < l->ntensors; t++)
-        if (l->t[t].q.count)
-            return tc_wfail(r->ctx, r->path, "layer %d (%s): %s is quantized; decoder tensors are plain f32", i,
-                            tc_layer_name(type), tc_role_name((tc_tensor_role)l->t[t].role));
+        if (l->t[t].q.count || l->t[t].role == TC_ROLE_ROW_PTR || l->t[t].role == TC_ROLE_COL_IDX)
+            return tc_wfail(r->ctx, r->path, "layer %d (%s): %s %s; decoder tensors are plain dense f32", i,
+                            tc_layer_name(type), tc_role_name((tc_tensor_role)l->t[t].role),
+                            l->t[t].q.count ? "is quantized" : "makes a weight in CSR");
     *out = l;
     return TC_OK;
 }

@@ -35,6 +35,7 @@ const char *tc_role_name(tc_tensor_role r)
     static const char *const names[TC_ROLE_END] = {
         [TC_ROLE_WEIGHT] = "weight", [TC_ROLE_BIAS] = "bias",   [TC_ROLE_GAMMA] = "gamma",
         [TC_ROLE_BETA] = "beta",     [TC_ROLE_SCALE] = "scale", [TC_ROLE_ZERO_POINT] = "zero_point",
+        [TC_ROLE_ROW_PTR] = "row_ptr", [TC_ROLE_COL_IDX] = "col_idx",
     };
     return r > 0 && r < TC_ROLE_END ? names[r] : "invalid";
 }
@@ -388,10 +389,13 @@ static tc_status tensor_size(tc_ctx *ctx, int i, int t, const tc_wtensor *x, uin
 
 static tc_status file_size(tc_ctx *ctx, const tc_wfile *f, uint64_t *size)
 {
-    uint64_t n = 60 + 4; /* header and checksum */
-    if (f->nlayers < 1 || f->nlayers > TC_W_MAX_LAYERS || f->in.ndim < 1 || f->in.ndim > TC_SAMPLE_DIMS ||
+    const int pr = f->prune.present != 0;
+    uint64_t n = 60 + 4 + (pr ? 16 + 4 * TC_W_PRUNE_PARAMS : 0); /* header, checksum, pruning record */
+    if (f->nlayers < 1 || f->nlayers + pr > TC_W_MAX_LAYERS || f->in.ndim < 1 || f->in.ndim > TC_SAMPLE_DIMS ||
         !memchr(f->name, 0, 32))
         return bad_arg(ctx, "%d layers, input rank %d or a name of 32 or more characters", f->nlayers, f->in.ndim);
+    if (pr && (f->prune.original < 1 || f->prune.original >= INT64_C(1) << 62))
+        return bad_arg(ctx, "pruning record: %lld original weights", (long long)f->prune.original);
     for (int i = 0; i < f->nlayers; i++) {
         const tc_wlayer *l = &f->layers[i];
         if (l->nparams < 0 || l->nparams > TC_W_MAX_PARAMS || l->ntensors < 0 || l->ntensors > TC_W_MAX_TENSORS)
@@ -465,13 +469,21 @@ tc_status tc_wfile_write(tc_ctx *ctx, const tc_wfile *f, const char *path)
     if (s != TC_OK) return s;
     if (!buf) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "tc_wfile_write: cannot allocate %llu bytes",
                              (unsigned long long)size);
+    const int pr = f->prune.present != 0;
     unsigned char *p = put(buf, "TCLW", 4);
-    const uint32_t h[3] = {2, (uint32_t)f->nlayers, (uint32_t)f->in.ndim};
+    const uint32_t h[3] = {2, (uint32_t)(f->nlayers + pr), (uint32_t)f->in.ndim};
     for (int k = 0; k < 3; k++) p = put32(p, h[k]);
     for (int d = 0; d < TC_SAMPLE_DIMS; d++) p = put32(p, d < f->in.ndim ? (uint32_t)f->in.d[d] : 0);
     memset(p, 0, 32);
     memcpy(p, f->name, strlen(f->name));
     p += 32;
+    if (pr) {
+        const uint64_t o = (uint64_t)f->prune.original;
+        const uint32_t r[4 + TC_W_PRUNE_PARAMS] = {TC_LAYER_PRUNING, 0, TC_W_PRUNE_PARAMS, 0,
+                                                   f->prune.structured != 0, (uint32_t)(o & INT32_MAX),
+                                                   (uint32_t)(o >> 31)};
+        for (int k = 0; k < 4 + TC_W_PRUNE_PARAMS; k++) p = put32(p, r[k]);
+    }
     for (int i = 0; i < f->nlayers; i++) {
         const tc_wlayer *l = &f->layers[i];
         const uint32_t r[4] = {l->type, l->flags, (uint32_t)l->nparams, (uint32_t)l->ntensors};

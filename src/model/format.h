@@ -14,6 +14,7 @@
 #define TC_W_MAX_TENSORS 16
 #define TC_W_V1_PARAMS 6
 #define TC_W_FLAG_RELU 1u
+#define TC_W_PRUNE_PARAMS 3 /* structured, original weights: bits 0..30, bits 31..61 */
 #define TC_SAMPLE_DIMS 3
 
 /* A shape of one sample (no batch dimension) and its element type: f32, or s8/u8
@@ -48,13 +49,21 @@ typedef struct {
     tc_shape in, out; /* set by tc_wfile_check */
 } tc_wlayer;
 
+/* The model-level pruning record (layer type TC_LAYER_PRUNING, first in a file). */
+typedef struct {
+    int present;
+    int structured;   /* structured pruning made the model */
+    int64_t original; /* prunable weights before any structured pruning */
+} tc_wprune;
+
 typedef struct {
     unsigned char *buf; /* a read file's bytes, which data pointers point into; owned */
     int version;
     char name[33];
     tc_shape in;
-    int nlayers;
+    int nlayers;        /* the layers; a pruning record is taken out of them by tc_wfile_check */
     tc_wlayer layers[TC_W_MAX_LAYERS];
+    tc_wprune prune;    /* written as the first record when present */
 } tc_wfile;
 
 typedef struct {
@@ -80,7 +89,8 @@ const char *tc_refusal(tc_status s);
  * (tensor roles, dtypes, quantization, the name, the input shape). On failure
  * nothing is left allocated (f->buf is NULL). */
 tc_status tc_wfile_read(tc_ctx *ctx, const char *path, tc_wfile *f);
-/* Writes f as version 2; TC_ERR_INVALID_ARG when f does not describe a file. */
+/* Writes f as version 2 (f->prune, when present, as the first record);
+ * TC_ERR_INVALID_ARG when f does not describe a file. */
 tc_status tc_wfile_write(tc_ctx *ctx, const tc_wfile *f, const char *path);
 tc_status tc_dfile_read(tc_ctx *ctx, const char *path, tc_dfile *f);
 

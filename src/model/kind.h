@@ -25,6 +25,8 @@ typedef struct {
     tc_variant variant;             /* f32 linear and conv2d: their plans' variant (AUTO, or CLBLAST) */
     tc_tensor *out;                 /* [batch, d.out]; NULL for the last layer (it writes y) and views */
     tc_tensor *view;                /* views: the reshaped input of the last forward */
+    int64_t weights, nonzero;       /* weight layers: the dense shape's weight count, and the non-zero ones */
+    int csr;                        /* the weight is held in CSR: values, row_ptr and col_idx tensors */
 } tc_mlayer;
 
 struct tc_layer_kind {
@@ -45,6 +47,8 @@ struct tc_layer_kind {
     int (*summary)(const tc_wlayer *l, char *buf, size_t n);
     /* 1: a record of decoder files only (model/decoder_file.h), which checks its shapes */
     int decoder;
+    /* 1: a model-level record (pruning), first in a file and not a layer of the model */
+    int meta;
 };
 
 struct tc_model {
@@ -56,6 +60,7 @@ struct tc_model {
     tc_mlayer *layers;
     int64_t batch;     /* batch size the activations are allocated for; 0: none */
     tc_tensor *logits; /* predict's [batch, classes] */
+    tc_wprune prune;   /* the file's pruning record */
 };
 
 /* A model from a read (or built) file: the kinds' checks, then the tensors uploaded
@@ -79,5 +84,33 @@ tc_status tc_wlayer_check(tc_ctx *ctx, const char *path, int version, int i, tc_
  * computes a [classes] vector. Parameters are left in the kind's count (a
  * version-1 record's unused zeros dropped). */
 tc_status tc_wfile_check(tc_ctx *ctx, const char *path, tc_wfile *f);
+
+/* ---- weights in CSR (model/sparse.c) ---- */
+
+/* The dense weight count of a linear, conv2d, qlinear or qconv2d layer from its
+ * parameters (0 for other kinds), and its non-zero weights (host values, dense or CSR). */
+int64_t tc_wlayer_weights(const tc_wlayer *l);
+int64_t tc_wlayer_nonzero(const tc_wlayer *l);
+/* The checks of a weight held in CSR for a rows x cols matrix: row_ptr and col_idx
+ * both present, no quantization, row_ptr [rows + 1], weight and col_idx [nnz], and
+ * the arrays (tc_csr_check). 0, or -1 with the reason in why. */
+int tc_wlayer_check_csr(const tc_wlayer *l, int64_t rows, int64_t cols, char *why, size_t n);
+/* Conversions of a checked description whose tensor data is the caller's (malloc'd,
+ * as tc_model_to_wfile makes it): the weight dense (row_ptr and col_idx dropped), or
+ * an f32 unquantized weight in CSR (row_ptr and col_idx appended; nothing when it
+ * has no non-zero). Either is a no-op when the weight already is so. */
+tc_status tc_wlayer_to_dense(tc_ctx *ctx, tc_wlayer *l);
+tc_status tc_wlayer_to_csr(tc_ctx *ctx, tc_wlayer *l);
+/* Each f32 linear and conv2d weight of f dense or in CSR, whichever file record is
+ * smaller (dense on a tie). */
+tc_status tc_wfile_compact(tc_ctx *ctx, tc_wfile *f);
+/* A loaded layer's tensor of `role`, or NULL. */
+const tc_tensor *tc_mlayer_tensor(const tc_mlayer *l, tc_tensor_role role);
+/* Whether a linear or conv2d layer's plan runs the sparse kernels: [0] for batches
+ * up to TC_GEMV_MAX_M, [1] above (0 without a plan). */
+void tc_mlayer_runs_sparse(const tc_mlayer *l, int sparse[2]);
+/* The layer's weight as a dense f32 tensor on ctx ([out, in] or [K, C, R, S]): a
+ * view of the held weight, or made from its CSR. The caller frees it. */
+tc_status tc_mlayer_weight(tc_ctx *ctx, const tc_mlayer *l, tc_tensor **out);
 
 #endif

@@ -3,9 +3,12 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/checked.h"
 #include "model/kind.h"
+#include "ops/gemm.h"
 
 #define DIM_MAX INT32_MAX
 #define F32 (1u << TC_DTYPE_F32)
@@ -60,13 +63,86 @@ static const tc_tensor *tensor(const tc_mlayer *l, tc_tensor_role role)
     return NULL;
 }
 
+/* ------------------------------------------------------------ weights: dense or CSR */
+
+/* The weight of a linear or conv2d layer: dense (dims) or, with row_ptr and col_idx,
+ * CSR of dims[0] rows of the other dims' product columns, checked completely. */
+static int weight_shape(tc_wlayer *l, int ndim, const int64_t *dims, char *why, size_t n)
+{
+    if (!find(l, TC_ROLE_ROW_PTR) && !find(l, TC_ROLE_COL_IDX)) return want_tensor(l, TC_ROLE_WEIGHT, ndim, dims, why, n);
+    int64_t cols = 1;
+    for (int d = 1; d < ndim; d++) cols = tc_sat_mul(cols, dims[d]);
+    return tc_wlayer_check_csr(l, dims[0], cols, why, n);
+}
+
+/* The plans of a weight layer: dense, or sparse for pruned weights. */
+typedef struct {
+    tc_linear_plan *lin;
+    tc_sparse_linear_plan *slin; /* sparse from the device's breakeven, dense below it */
+    tc_conv2d_plan *conv;
+    tc_sparse_conv2d_plan *sconv;
+} wplan;
+
+static void wplan_free(void *plan)
+{
+    wplan *p = plan;
+    if (!p) return;
+    tc_linear_plan_free(p->lin);
+    tc_sparse_linear_plan_free(p->slin);
+    tc_conv2d_plan_free(p->conv);
+    tc_sparse_conv2d_plan_free(p->sconv);
+    free(p);
+}
+
+static tc_status wplan_run(wplan *p, const tc_tensor *x, tc_tensor *y)
+{
+    if (p->lin) return tc_linear_plan_run(p->lin, x, y);
+    if (p->slin) return tc_sparse_linear_plan_run(p->slin, x, y);
+    if (p->conv) return tc_conv2d_plan_run(p->conv, x, y);
+    return tc_sparse_conv2d_plan_run(p->sconv, x, y);
+}
+
+/* Makes the plan of layer l with make (its dense weight given), into *out. */
+static tc_status wplan_make(tc_ctx *ctx, const tc_mlayer *l, tc_status (*make)(tc_ctx *, const tc_mlayer *,
+                                                                                const tc_tensor *, wplan *),
+                            wplan **out)
+{
+    wplan *p = calloc(1, sizeof *p);
+    tc_tensor *w = NULL;
+    tc_status s = p ? tc_mlayer_weight(ctx, l, &w) : tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
+    if (s == TC_OK) s = make(ctx, l, w, p);
+    tc_tensor_free(w); /* plans keep their own references */
+    if (s != TC_OK) {
+        wplan_free(p);
+        p = NULL;
+    }
+    *out = p;
+    return s;
+}
+
+/* Without a plan made at load (TC_MODEL_ONESHOT), a layer held in CSR makes one per call. */
+static tc_status wplan_once(tc_ctx *ctx, const tc_mlayer *l,
+                            tc_status (*make)(tc_ctx *, const tc_mlayer *, const tc_tensor *, wplan *),
+                            const tc_tensor *x, tc_tensor *y)
+{
+    wplan *p = NULL;
+    tc_status s = wplan_make(ctx, l, make, &p);
+    if (s == TC_OK) s = wplan_run(p, x, y);
+    wplan_free(p);
+    return s;
+}
+
+/* Pruned weights, which run the sparse plans unless the model was loaded for another
+ * dense variant (TC_MODEL_CLBLAST). */
+static int pruned(const tc_mlayer *l) { return l->nonzero < l->weights && l->variant == TC_VARIANT_AUTO; }
+
 /* ------------------------------------------------------------ linear: in, out */
 
 static int linear_shape(tc_wlayer *l, char *why, size_t n)
 {
     const int64_t in = l->p[0], out = l->p[1];
     if (in < 1 || out < 1) return fail(why, n, "in %lld, out %lld must be >= 1", (long long)in, (long long)out);
-    if (want_input(l, 1, in, why, n) || want_tensor(l, TC_ROLE_WEIGHT, 2, (const int64_t[]){out, in}, why, n) ||
+    if (want_input(l, 1, in, why, n) || weight_shape(l, 2, (const int64_t[]){out, in}, why, n) ||
         want_tensor(l, TC_ROLE_BIAS, 1, &out, why, n))
         return -1;
     l->out = (tc_shape){.ndim = 1, .d = {out}};
@@ -81,23 +157,31 @@ static tc_linear_params linear_params(const tc_mlayer *l)
     return p;
 }
 
+/* Pruned weights: a sparse linear plan (AUTO: sparse from the device's breakeven). */
+static tc_status linear_make(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *w, wplan *p)
+{
+    const tc_linear_params lp = linear_params(l);
+    if (!pruned(l)) return tc_linear_plan_create(ctx, w, tensor(l, TC_ROLE_BIAS), &lp, &p->lin);
+    tc_sparse_linear_params sp = tc_sparse_linear_defaults();
+    sp.relu = lp.relu;
+    return tc_sparse_linear_plan_create(ctx, w, tensor(l, TC_ROLE_BIAS), &sp, &p->slin);
+}
+
 static tc_status linear_prepare(tc_ctx *ctx, tc_mlayer *l)
 {
-    const tc_linear_params p = linear_params(l);
-    tc_linear_plan *plan = NULL;
-    tc_status s = tc_linear_plan_create(ctx, tensor(l, TC_ROLE_WEIGHT), tensor(l, TC_ROLE_BIAS), &p, &plan);
-    l->plan = plan;
+    wplan *p = NULL;
+    tc_status s = wplan_make(ctx, l, linear_make, &p);
+    l->plan = p;
     return s;
 }
 
 static tc_status linear_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
 {
-    if (l->plan) return tc_linear_plan_run(l->plan, x, y);
+    if (l->plan) return wplan_run(l->plan, x, y);
+    if (l->csr) return wplan_once(ctx, l, linear_make, x, y);
     const tc_linear_params p = linear_params(l);
     return tc_linear(ctx, x, tensor(l, TC_ROLE_WEIGHT), tensor(l, TC_ROLE_BIAS), y, &p);
 }
-
-static void linear_release(void *plan) { tc_linear_plan_free(plan); }
 
 static int linear_summary(const tc_wlayer *l, char *buf, size_t n)
 {
@@ -116,7 +200,7 @@ static int conv2d_shape(tc_wlayer *l, char *why, size_t n)
     tc_status s = tc_conv2d_out_size(l->in.d[1], p[2], (int)p[4], (int)p[5], 1, &oh);
     if (s == TC_OK) s = tc_conv2d_out_size(l->in.d[2], p[3], (int)p[4], (int)p[5], 1, &ow);
     if (s != TC_OK) return op_refused(why, n, s);
-    if (want_tensor(l, TC_ROLE_WEIGHT, 4, (const int64_t[]){p[1], p[0], p[2], p[3]}, why, n) ||
+    if (weight_shape(l, 4, (const int64_t[]){p[1], p[0], p[2], p[3]}, why, n) ||
         want_tensor(l, TC_ROLE_BIAS, 1, &p[1], why, n))
         return -1;
     l->out = (tc_shape){.ndim = 3, .d = {p[1], oh, ow}};
@@ -134,29 +218,49 @@ static tc_conv2d_params conv2d_params(const tc_mlayer *l)
     return cp;
 }
 
-static tc_status conv2d_prepare(tc_ctx *ctx, tc_mlayer *l)
+/* A pruned convolution runs sparse from the device's measured breakeven (the
+ * `sparse.conv_breakeven` kernel parameter; 100: never). */
+static int conv2d_sparse(const tc_ctx *ctx, const tc_mlayer *l)
+{
+    const int b = ctx->params.sparse.conv_breakeven;
+    return pruned(l) && b < 100 && 100.0 * (1.0 - (double)l->nonzero / (double)l->weights) >= b;
+}
+
+static tc_status conv2d_make(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *w, wplan *p)
 {
     const tc_conv2d_params cp = conv2d_params(l);
-    tc_conv2d_plan *plan = NULL;
-    tc_status s = tc_conv2d_plan_create(ctx, tensor(l, TC_ROLE_WEIGHT), l->d.in.d, &cp, &plan);
-    l->plan = plan;
+    if (conv2d_sparse(ctx, l)) return tc_sparse_conv2d_plan_create(ctx, w, l->d.in.d, &cp, TC_SPARSE_AUTO, &p->sconv);
+    return tc_conv2d_plan_create(ctx, w, l->d.in.d, &cp, &p->conv);
+}
+
+static tc_status conv2d_prepare(tc_ctx *ctx, tc_mlayer *l)
+{
+    wplan *p = NULL;
+    tc_status s = wplan_make(ctx, l, conv2d_make, &p);
+    l->plan = p;
     return s;
 }
 
 static tc_status conv2d_run(tc_ctx *ctx, const tc_mlayer *l, const tc_tensor *x, tc_tensor *y)
 {
-    if (l->plan) return tc_conv2d_plan_run(l->plan, x, y);
+    if (l->plan) return wplan_run(l->plan, x, y);
+    if (l->csr) return wplan_once(ctx, l, conv2d_make, x, y);
     const tc_conv2d_params cp = conv2d_params(l);
     return tc_conv2d(ctx, x, tensor(l, TC_ROLE_WEIGHT), y, &cp);
 }
-
-static void conv2d_release(void *plan) { tc_conv2d_plan_free(plan); }
 
 static int conv2d_summary(const tc_wlayer *l, char *buf, size_t n)
 {
     const int64_t *p = l->p;
     return snprintf(buf, n, "(%lld->%lld, %lldx%lld, stride %lld, pad %lld)", (long long)p[0], (long long)p[1],
                     (long long)p[2], (long long)p[3], (long long)p[4], (long long)p[5]);
+}
+
+void tc_mlayer_runs_sparse(const tc_mlayer *l, int sparse[2])
+{
+    const wplan *p = l->d.type == TC_LAYER_LINEAR || l->d.type == TC_LAYER_CONV2D ? l->plan : NULL;
+    sparse[0] = p && (p->sconv || (p->slin && tc_sparse_linear_plan_is_sparse(p->slin, 1)));
+    sparse[1] = p && (p->sconv || (p->slin && tc_sparse_linear_plan_is_sparse(p->slin, TC_GEMV_MAX_M + 1)));
 }
 
 /* ------------------------------------------------------------ pooling: kernel_h, kernel_w, stride, pad */
@@ -407,15 +511,17 @@ static int q_summary(const tc_wlayer *l, char *buf, size_t n)
 /* ------------------------------------------------------------ the table */
 
 #define WEIGHT_BIAS {{TC_ROLE_WEIGHT, F32, 1}, {TC_ROLE_BIAS, F32, 0}}
+#define S32 (1u << TC_DTYPE_S32)
+#define WEIGHT_BIAS_CSR {{TC_ROLE_WEIGHT, F32, 1}, {TC_ROLE_BIAS, F32, 0}, {TC_ROLE_ROW_PTR, S32, 0}, {TC_ROLE_COL_IDX, S32, 0}}
 #define Q_TENSORS                                                                                                \
     {{TC_ROLE_WEIGHT, 1u << TC_DTYPE_S8, 1}, {TC_ROLE_BIAS, 1u << TC_DTYPE_S32, 0}, {TC_ROLE_SCALE, F32, 1},          \
      {TC_ROLE_ZERO_POINT, 1u << TC_DTYPE_S32, 1}}
 
 static const tc_layer_kind kinds[TC_LAYER_END] = {
-    [TC_LAYER_LINEAR] = {"linear", 2, TC_W_FLAG_RELU, 0, WEIGHT_BIAS, linear_shape, linear_run, linear_prepare,
-                         linear_release, linear_summary},
-    [TC_LAYER_CONV2D] = {"conv2d", 6, TC_W_FLAG_RELU, 0, WEIGHT_BIAS, conv2d_shape, conv2d_run, conv2d_prepare,
-                         conv2d_release, conv2d_summary},
+    [TC_LAYER_LINEAR] = {"linear", 2, TC_W_FLAG_RELU, 0, WEIGHT_BIAS_CSR, linear_shape, linear_run, linear_prepare,
+                         wplan_free, linear_summary},
+    [TC_LAYER_CONV2D] = {"conv2d", 6, TC_W_FLAG_RELU, 0, WEIGHT_BIAS_CSR, conv2d_shape, conv2d_run, conv2d_prepare,
+                         wplan_free, conv2d_summary},
     [TC_LAYER_RELU] = {"relu", 0, 0, 0, {{0}}, NULL, relu_run, NULL, NULL, NULL},
     [TC_LAYER_SOFTMAX] = {"softmax", 0, 0, 0, {{0}}, NULL, softmax_run, NULL, NULL, NULL},
     [TC_LAYER_FLATTEN] = {"flatten", 0, 0, 1, {{0}}, flatten_shape, NULL, NULL, NULL, NULL},
@@ -433,6 +539,8 @@ static const tc_layer_kind kinds[TC_LAYER_END] = {
     [TC_LAYER_LAYERNORM] = {"layernorm", 1, 0, 0, {{TC_ROLE_GAMMA, F32, 1}, {TC_ROLE_BETA, F32, 1}}, .decoder = 1},
     [TC_LAYER_ATTENTION] = {"attention", 2, 0, 0, WEIGHT_BIAS, .decoder = 1},
     [TC_LAYER_GELU] = {"gelu", 1, 0, 0, {{0}}, .decoder = 1},
+    /* structured, original weights (bits 0..30, 31..61); taken out of the layers by tc_wfile_check */
+    [TC_LAYER_PRUNING] = {"pruning", TC_W_PRUNE_PARAMS, 0, 0, {{0}}, .meta = 1},
 };
 
 const tc_layer_kind *tc_layer_kind_of(uint32_t type)
@@ -512,6 +620,7 @@ static tc_status check_layer(tc_ctx *ctx, const char *path, int version, int i, 
     if (k->decoder)
         return tc_wfail(ctx, path, "layer %d (%s): a record of decoder files (tc_decoder_load), not of sequential "
                         "models", i, k->name);
+    if (k->meta) return tc_wfail(ctx, path, "layer %d (%s): a model-level record, allowed first only", i, k->name);
     char why[256];
     if (l->in.dtype != TC_DTYPE_F32 && !k->int8_in)
         return tc_wfail(ctx, path, "layer %d (%s): takes f32 samples; the layer before gives %s", i, k->name,
@@ -528,15 +637,47 @@ static tc_status check_layer(tc_ctx *ctx, const char *path, int version, int i, 
     return TC_OK;
 }
 
+/* Record 0 as the pruning record, into f->prune. */
+static tc_status check_pruning(tc_ctx *ctx, const char *path, tc_wfile *f)
+{
+    tc_wlayer *l = &f->layers[0];
+    tc_status s = tc_wlayer_check(ctx, path, f->version, 0, l);
+    if (s != TC_OK) return s;
+    if (l->p[0] > 1) return tc_wfail(ctx, path, "layer 0 (pruning): structured is %lld, must be 0 or 1", (long long)l->p[0]);
+    const int64_t original = l->p[1] | l->p[2] << 31;
+    if (original < 1) return tc_wfail(ctx, path, "layer 0 (pruning): 0 original weights");
+    f->prune = (tc_wprune){1, (int)l->p[0], original};
+    return TC_OK;
+}
+
+/* The weights the pruning record counts from: at least the model's, exactly them
+ * when no structured pruning changed the shapes. */
+static tc_status check_original(tc_ctx *ctx, const char *path, const tc_wfile *f)
+{
+    int64_t w = 0;
+    for (int i = 0; i < f->nlayers; i++) w = tc_sat_add(w, tc_wlayer_weights(&f->layers[i]));
+    if (f->prune.structured ? f->prune.original >= w : f->prune.original == w) return TC_OK;
+    return tc_wfail(ctx, path, "pruning record: %lld original weights; the model has %lld%s",
+                    (long long)f->prune.original, (long long)w,
+                    f->prune.structured ? ", more than before pruning" : " (unstructured pruning keeps the shapes)");
+}
+
 tc_status tc_wfile_check(tc_ctx *ctx, const char *path, tc_wfile *f)
 {
+    const int pr = f->nlayers > 0 && f->layers[0].type == TC_LAYER_PRUNING;
+    tc_status s = pr ? check_pruning(ctx, path, f) : TC_OK;
     tc_shape cur = f->in;
-    for (int i = 0; i < f->nlayers; i++) {
+    for (int i = pr; s == TC_OK && i < f->nlayers; i++) {
         f->layers[i].in = cur;
-        tc_status s = check_layer(ctx, path, f->version, i, &f->layers[i]);
-        if (s != TC_OK) return s;
+        s = check_layer(ctx, path, f->version, i, &f->layers[i]);
         cur = f->layers[i].out;
     }
+    if (s != TC_OK) return s;
+    if (pr) {
+        memmove(f->layers, f->layers + 1, (size_t)(f->nlayers - 1) * sizeof f->layers[0]);
+        if (--f->nlayers == 0) return tc_wfail(ctx, path, "a pruning record and no layers");
+    }
+    if (f->prune.present && (s = check_original(ctx, path, f)) != TC_OK) return s;
     if (cur.ndim != 1 || cur.dtype != TC_DTYPE_F32)
         return tc_wfail(ctx, path, "the last layer gives %d-D %s samples; a model ends with [classes] in f32", cur.ndim,
                         tc_dtype_name(cur.dtype));

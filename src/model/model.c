@@ -36,6 +36,9 @@ static tc_status upload(tc_model *m, const tc_wlayer *d, tc_mlayer *l)
 {
     l->kind = tc_layer_kind_of(d->type);
     l->d = *d;
+    l->weights = tc_wlayer_weights(d);
+    l->nonzero = tc_wlayer_nonzero(d);
+    for (int t = 0; t < d->ntensors; t++) l->csr |= d->t[t].role == TC_ROLE_ROW_PTR;
     for (int t = 0; t < d->ntensors; t++) {
         const tc_wtensor *x = &d->t[t];
         l->d.t[t].data = NULL; /* the tensor holds the values and the quantization */
@@ -58,6 +61,7 @@ tc_status tc_model_from_wfile(tc_ctx *ctx, const char *path, tc_wfile *f, unsign
         tc_ctx_retain(ctx);
         memcpy(m->name, f->name, sizeof m->name);
         m->in = f->in;
+        m->prune = f->prune;
         m->classes = f->layers[f->nlayers - 1].out.d[0];
         m->n = f->nlayers;
         for (int i = 0; s == TC_OK && i < m->n; i++) s = upload(m, &f->layers[i], &m->layers[i]);
@@ -106,6 +110,7 @@ tc_status tc_model_to_wfile(const tc_model *m, tc_wfile *f)
     memcpy(f->name, m->name, sizeof f->name);
     f->in = m->in;
     f->nlayers = m->n;
+    f->prune = m->prune;
     tc_status s = TC_OK;
     for (int i = 0; i < m->n; i++) {
         f->layers[i] = m->layers[i].d;
@@ -139,8 +144,10 @@ tc_status tc_model_save(const tc_model *m, const char *path)
     tc_wfile *f = malloc(sizeof *f);
     if (!f) return tc_fail(m->ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");
     tc_status s = tc_model_to_wfile(m, f);
+    const int built = s == TC_OK;
+    if (s == TC_OK) s = tc_wfile_compact(m->ctx, f);
     if (s == TC_OK) s = tc_wfile_write(m->ctx, f, path);
-    tc_wfile_free_data(f);
+    if (built) tc_wfile_free_data(f);
     free(f);
     return s;
 }
@@ -159,6 +166,30 @@ int64_t tc_model_bytes(const tc_model *m)
             n += (int64_t)tc_tensor_bytes(m->layers[i].t[t]) + 8 * q.count;
         }
     return n;
+}
+
+tc_status tc_model_sparsity(const tc_model *m, double *sparsity, int *structured)
+{
+    if (!m) return tc_fail(NULL, TC_ERR_INVALID_ARG, "tc_model_sparsity: model is NULL");
+    int64_t weights = 0, nonzero = 0;
+    for (int i = 0; i < m->n; i++) weights += m->layers[i].weights, nonzero += m->layers[i].nonzero;
+    const int64_t before = m->prune.present ? m->prune.original : weights;
+    if (sparsity) *sparsity = before > 0 ? 1.0 - (double)nonzero / (double)before : 0.0;
+    if (structured) *structured = m->prune.present && m->prune.structured;
+    return TC_OK;
+}
+
+int tc_model_layer_count(const tc_model *m) { return m ? m->n : 0; }
+
+tc_status tc_model_layer_info_get(const tc_model *m, int i, tc_model_layer_info *out)
+{
+    if (!m || !out) return tc_fail(m ? m->ctx : NULL, TC_ERR_INVALID_ARG, "tc_model_layer_info_get: NULL argument");
+    if (i < 0 || i >= m->n)
+        return tc_fail(m->ctx, TC_ERR_INVALID_ARG, "tc_model_layer_info_get: layer %d of a model of %d layers", i, m->n);
+    const tc_mlayer *l = &m->layers[i];
+    *out = (tc_model_layer_info){(tc_layer_type)l->d.type, l->weights, l->nonzero, l->csr, {0, 0}};
+    tc_mlayer_runs_sparse(l, out->sparse);
+    return TC_OK;
 }
 
 void tc_model_summary(const tc_model *m, char *buf, size_t n)

@@ -81,14 +81,19 @@ static tc_status quantize_layer(const tc_model *m, tc_wfile *f, int i, const tc_
     const tc_dtype out = j >= 0 ? o->act_dtype : TC_DTYPE_F32;
     const float sc[2] = {q->scale[i], j >= 0 ? q->scale[j] : 1.0f};
     const int32_t zp[2] = {q->zero[i], j >= 0 ? q->zero[j] : 0};
-    tc_tensor *bq = NULL;
+    tc_tensor *bq = NULL, *wd = NULL;
+    const tc_tensor *bias = tc_mlayer_tensor(ml, TC_ROLE_BIAS);
+    /* a weight held in CSR becomes a dense int8 weight (its zeros quantize to 0) */
+    tc_status s = tc_wlayer_to_dense(ctx, l);
     int wt = -1, bt = -1;
     for (int t = 0; t < l->ntensors; t++) {
         if (l->t[t].role == TC_ROLE_WEIGHT) wt = t;
         if (l->t[t].role == TC_ROLE_BIAS) bt = t;
     }
-    tc_status s = tc_qweights(ctx, ml->t[wt], o->per_channel, &q->wq[i]);
-    if (s == TC_OK && bt >= 0) s = tc_qbias(ctx, ml->t[bt], sc[0], q->wq[i], &bq);
+    if (s == TC_OK) s = tc_mlayer_weight(ctx, ml, &wd);
+    if (s == TC_OK) s = tc_qweights(ctx, wd, o->per_channel, &q->wq[i]);
+    tc_tensor_free(wd);
+    if (s == TC_OK && bias) s = tc_qbias(ctx, bias, sc[0], q->wq[i], &bq);
     void *wh = s == TC_OK ? malloc(q->wq[i]->bytes) : NULL, *bh = bq ? malloc(bq->bytes) : NULL;
     void *sh = copy_of(sc, sizeof sc), *zh = copy_of(zp, sizeof zp);
     if (s == TC_OK && (!wh || (bq && !bh) || !sh || !zh)) s = tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "out of host memory");

@@ -9,6 +9,7 @@
 
 #include "iface.h"
 #include "ops/attention.h"
+#include "ops/blas.h"
 #include "ops/layer.h"
 #include "ops/qlayer.h"
 #include "ref/ref.h"
@@ -29,6 +30,7 @@ typedef struct {
     float *kvq;    /* s8 keys and values: scales and zero points per channel (kernels/attention.cl); else NULL */
     int64_t kmax;  /* the most keys one query sees */
     double pairs;  /* visible (query, key) pairs over every head */
+    int blas;      /* host code: OpenBLAS's GEMMs (TC_VARIANT_OPENBLAS), else the reference */
 } attn_call;
 
 static tc_status check_range(tc_ctx *ctx, const char *what, int64_t at, int64_t x, int64_t hi)
@@ -156,7 +158,7 @@ static tc_status choose_variant(tc_ctx *ctx, const attn_call *c, tc_variant v, t
         const tc_par_attention *pa = &ctx->params.attention;
         const double rows = (double)(c->g.b * c->g.h * c->g.lq);
         if (ctx->is_ref)
-            v = TC_VARIANT_REF;
+            v = ctx->host_blas && tc_blas_attn_fits(&c->g) ? TC_VARIANT_OPENBLAS : TC_VARIANT_REF;
         else if (c->g.lq <= DEC_MAX_Q)
             v = rows < (double)pa->split_groups * ctx->info.compute_units && c->kmax >= 2 * (int64_t)pa->split_keys
                     ? TC_VARIANT_SPLIT
@@ -165,10 +167,12 @@ static tc_status choose_variant(tc_ctx *ctx, const attn_call *c, tc_variant v, t
             v = ctx->info.type == TC_DEVICE_CPU ? TC_VARIANT_CPU : TC_VARIANT_GPU;
     }
     if (v != TC_VARIANT_REF && v != TC_VARIANT_CPU && v != TC_VARIANT_GPU && v != TC_VARIANT_OPENCL &&
-        v != TC_VARIANT_SPLIT)
+        v != TC_VARIANT_SPLIT && v != TC_VARIANT_OPENBLAS)
         return tc_fail(ctx, TC_ERR_UNSUPPORTED, "attention has no variant '%s'", tc_variant_name(v));
-    if (ctx->is_ref && v != TC_VARIANT_REF)
-        return tc_fail(ctx, TC_ERR_UNSUPPORTED, "attention: variant '%s' needs an OpenCL device", tc_variant_name(v));
+    tc_status st;
+    if ((ctx->is_ref || v == TC_VARIANT_OPENBLAS) &&
+        (st = tc_blas_variant_ok(ctx, "attention", v, tc_blas_attn_fits(&c->g))) != TC_OK)
+        return st;
     *out = v;
     return TC_OK;
 }
@@ -309,11 +313,17 @@ static tc_status run_cl(tc_ctx *ctx, const tc_tensor *q, const tc_tensor *k, con
     return st;
 }
 
-/* s8 keys and values are dequantized first (as the kernels do on load) */
+/* REF, or OPENBLAS when c->blas; s8 keys and values are dequantized first (as the
+ * kernels do on load) */
+static int host_attention(const attn_call *c, const float *q, const float *k, const float *v, float *out)
+{
+    return c->blas ? tc_blas_attention(q, k, v, out, &c->g) : tc_ref_attention(q, k, v, out, &c->g);
+}
+
 static int host_fn(void *const *in, void *out, const void *args)
 {
     const attn_call *c = args;
-    if (!c->kvq) return tc_ref_attention(in[0], in[1], in[2], out, &c->g);
+    if (!c->kvq) return host_attention(c, in[0], in[1], in[2], out);
     const int64_t dh = c->g.dh, n = c->g.b * c->g.hkv * c->g.lk * dh;
     float *k = malloc((size_t)n * sizeof *k), *v = malloc((size_t)n * sizeof *v);
     int32_t *zp = malloc((size_t)dh * 2 * sizeof *zp);
@@ -322,7 +332,7 @@ static int host_fn(void *const *in, void *out, const void *args)
         for (int64_t d = 0; d < 2 * dh; d++) zp[d] = (int32_t)c->kvq[(d / dh) * 2 * dh + dh + d % dh];
         tc_ref_dequantize(in[1], TC_DTYPE_S8, k, n, 1, dh, c->kvq, zp);
         tc_ref_dequantize(in[2], TC_DTYPE_S8, v, n, 1, dh, c->kvq + 2 * dh, zp + dh);
-        r = tc_ref_attention(in[0], k, v, out, &c->g);
+        r = host_attention(c, in[0], k, v, out);
     }
     free(k), free(v), free(zp);
     return r;
@@ -343,8 +353,9 @@ tc_status tc_attention(tc_ctx *ctx, const tc_tensor *q, const tc_tensor *k, cons
     }
     const double kv = 2.0 * (double)(c.g.b * c.g.hkv) * (double)c.kmax * (double)c.g.dh * (c.kvq ? 0.25 : 1.0);
     tc_op_begin(ctx, "attention", var, 4.0 * (double)c.g.dh * c.pairs, 4.0 * (2.0 * (double)q->numel + kv));
-    if (var == TC_VARIANT_REF) {
+    if (var == TC_VARIANT_REF || var == TC_VARIANT_OPENBLAS) {
         const tc_tensor *in[3] = {q, k, v};
+        c.blas = var == TC_VARIANT_OPENBLAS;
         st = tc_host_run(ctx, 3, in, out, host_fn, &c);
     } else {
         st = run_cl(ctx, q, k, v, out, &c, var);

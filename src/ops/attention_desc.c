@@ -11,8 +11,8 @@
 #include "ref/ref.h"
 #include "tinycl/quantize.h"
 
-static const tc_variant attention_variants[] = {TC_VARIANT_REF, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_OPENCL,
-                                                TC_VARIANT_SPLIT};
+static const tc_variant attention_variants[] = {TC_VARIANT_REF,   TC_VARIANT_CPU,  TC_VARIANT_GPU,
+                                                TC_VARIANT_OPENCL, TC_VARIANT_SPLIT, TC_VARIANT_OPENBLAS};
 
 /* ---- attention ----------------------------------------------------------------
  * case keys: b, h, hkv, lq, lk, dh; causal; qpos (position of the first query);

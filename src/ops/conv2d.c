@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "iface.h"
+#include "ops/blas.h"
 #include "ops/conv2d.h"
 #include "ops/gemm.h"
 #include "ops/host.h"
@@ -88,8 +89,9 @@ static int pointwise(const tc_conv_dims *d)
  * for the device type (measured in docs/performance.md (Convolution)). */
 static tc_variant choose(const tc_ctx *ctx, const tc_conv_dims *d)
 {
-    if (ctx->is_ref) return TC_VARIANT_REF;
     const int64_t kg = d->k / d->groups;
+    /* OpenBLAS: im2col + a GEMM per group, except where groups leave GEMMs of few rows */
+    if (ctx->is_ref) return ctx->host_blas && kg >= 4 && tc_blas_conv_fits(d) ? TC_VARIANT_OPENBLAS : TC_VARIANT_REF;
     if (ctx->info.type == TC_DEVICE_CPU || kg < 4) return TC_VARIANT_CPU;
     return pointwise(d) ? TC_VARIANT_IM2COL : TC_VARIANT_GPU;
 }
@@ -166,10 +168,7 @@ tc_status tc_conv_setup(tc_ctx *ctx, const tc_tensor *w, const int64_t x_chw[3],
     }
     if ((st = in_storage(ctx, w, "w")) != TC_OK || (st = in_storage(ctx, p->bias, "bias")) != TC_OK) return st;
     c->v = p->variant == TC_VARIANT_AUTO ? choose(ctx, d) : p->variant;
-    if (ctx->is_ref)
-        return c->v == TC_VARIANT_REF ? TC_OK
-                                      : tc_fail(ctx, TC_ERR_UNSUPPORTED, "conv2d: variant '%s' needs an OpenCL device",
-                                                tc_variant_name(c->v));
+    if (ctx->is_ref || c->v == TC_VARIANT_OPENBLAS) return tc_blas_variant_ok(ctx, "conv2d", c->v, tc_blas_conv_fits(d));
     /* kernels index with 32-bit ints; padded extents and one image's output must fit too */
     const int64_t kpq = prod3(d->k, d->p, d->q);
     if (w->numel >= CL_LIM || chw >= CL_LIM || d->h + 2 * d->pad_h >= CL_LIM || d->w + 2 * d->pad_w >= CL_LIM ||
@@ -246,7 +245,8 @@ _Static_assert(0 TC_CONV_GEOMETRY(GEO_COUNT) == 16, "TC_CONV_GEOMETRY fills one 
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
-static tc_status run_ref(tc_conv *c, const tc_tensor *x, tc_tensor *y)
+/* REF (direct loops) and OPENBLAS (im2col + sgemm) on host copies (ref: the tensors' own memory). */
+static tc_status run_host(tc_conv *c, const tc_tensor *x, tc_tensor *y)
 {
     const int prepared = c->hw != NULL;
     void *hx = NULL, *hw = c->hw, *hb = c->hb, *hy = NULL;
@@ -254,8 +254,11 @@ static tc_status run_ref(tc_conv *c, const tc_tensor *x, tc_tensor *y)
     if (st == TC_OK && !prepared) st = tc_host_get(c->w, &hw);
     if (st == TC_OK && !prepared) st = tc_host_get(c->bias, &hb);
     if (st == TC_OK) st = tc_host_out(y, 0, &hy);
-    if (st == TC_OK) {
-        tc_ref_conv2d(hx, hw, hb, hy, &c->d, c->relu);
+    if (st == TC_OK && c->v == TC_VARIANT_OPENBLAS && tc_blas_conv2d(hx, hw, hb, hy, &c->d, c->relu) != 0) {
+        st = tc_fail(c->ctx, TC_ERR_OUT_OF_MEMORY, "conv2d: out of host memory for the im2col columns");
+        tc_host_put(y, hy);
+    } else if (st == TC_OK) {
+        if (c->v == TC_VARIANT_REF) tc_ref_conv2d(hx, hw, hb, hy, &c->d, c->relu);
         st = tc_host_commit(y, hy);
     } else {
         tc_host_put(y, hy);
@@ -433,7 +436,7 @@ tc_status tc_conv_prepare(tc_conv *c)
                                            [TC_VARIANT_IM2COL] = {"im2col", "conv_epilogue"},
                                            [TC_VARIANT_CLBLAST] = {"conv_epilogue"}};
     tc_status st = TC_OK;
-    if (c->v == TC_VARIANT_REF) {
+    if (c->v == TC_VARIANT_REF || c->v == TC_VARIANT_OPENBLAS) {
         st = tc_host_get(c->w, &c->hw);
         if (st == TC_OK) st = tc_host_get(c->bias, &c->hb);
         return st;
@@ -472,7 +475,8 @@ tc_status tc_conv_run(tc_conv *c, const tc_tensor *x, tc_tensor *y)
     const double bytes = 4.0 * ((double)x->numel + (double)c->w->numel + (double)y->numel + (c->bias ? (double)d->k : 0));
     tc_op_begin(c->ctx, "conv2d", c->v, 2.0 * macs, bytes);
     switch (c->v) {
-    case TC_VARIANT_REF: st = run_ref(c, x, y); break;
+    case TC_VARIANT_REF:
+    case TC_VARIANT_OPENBLAS: st = run_host(c, x, y); break;
     case TC_VARIANT_CPU: st = run_cpu(c, x, y); break;
     case TC_VARIANT_GPU: st = run_gpu(c, x, y); break;
     case TC_VARIANT_IM2COL: st = run_im2col(c, x, y); break;

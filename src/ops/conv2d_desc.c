@@ -12,8 +12,8 @@
  * n1c64h56w56k64r3s3pad1: n (default 1) c h w k r s (required), st (stride), pad,
  * dil, g (groups), and the words bias and relu. */
 
-static const tc_variant conv2d_variants[] = {TC_VARIANT_REF, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_IM2COL,
-                                             TC_VARIANT_CLBLAST};
+static const tc_variant conv2d_variants[] = {TC_VARIANT_REF,    TC_VARIANT_CPU,     TC_VARIANT_GPU,
+                                             TC_VARIANT_IM2COL, TC_VARIANT_CLBLAST, TC_VARIANT_OPENBLAS};
 
 #define CV(n_, c_, h_, w_, k_, r_, s_, sth, stw, ph, pw, dh, dw, g_, bias_, relu_)                                \
     TC_CASE({"n", n_}, {"c", c_}, {"h", h_}, {"w", w_}, {"k", k_}, {"r", r_}, {"s", s_}, {"stride_h", sth},        \

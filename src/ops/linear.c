@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ops/blas.h"
 #include "ops/gemm.h"
 #include "ops/layer.h"
 #include "ops/linear.h"
@@ -58,9 +59,18 @@ tc_status tc_linear_check_io(tc_ctx *ctx, const char *op, const tc_tensor *x, co
 tc_status tc_linear_variant(tc_ctx *ctx, const char *op, tc_variant v, int64_t b, const tc_linear_shape *s,
                             tc_variant *out)
 {
-    if (v == TC_VARIANT_AUTO) v = ctx->is_ref ? TC_VARIANT_REF : tc_gemm_auto(ctx, b, s->out, s->in);
+    const int fits = tc_blas_fits(b, s->out, s->in);
+    if (v == TC_VARIANT_AUTO)
+        v = ctx->host_blas && fits ? TC_VARIANT_OPENBLAS
+            : ctx->is_ref          ? TC_VARIANT_REF
+                                   : tc_gemm_auto(ctx, b, s->out, s->in);
     switch (v) {
     case TC_VARIANT_REF: break;
+    case TC_VARIANT_OPENBLAS: {
+        tc_status st = tc_blas_variant_ok(ctx, op, v, fits);
+        if (st != TC_OK) return st;
+        break;
+    }
     case TC_VARIANT_CPU:
     case TC_VARIANT_GPU:
     case TC_VARIANT_GEMV:
@@ -83,6 +93,8 @@ tc_status tc_linear_launch(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, 
     if (v == TC_VARIANT_GEMV && s->b > TC_GEMV_MAX_M)
         return tc_fail(ctx, TC_ERR_UNSUPPORTED, "linear: the gemv variant needs batch <= %d (batch %lld)",
                        TC_GEMV_MAX_M, (long long)s->b);
+    /* a plan chose OpenBLAS for batches whose x and y fit its ints; a larger one runs the reference */
+    if (v == TC_VARIANT_OPENBLAS && !tc_blas_fits(s->b, s->out, s->in)) v = TC_VARIANT_REF;
     const double flops = 2.0 * (double)s->b * (double)s->out * (double)s->in;
     const double bytes = 4.0 * ((double)x->numel + (double)w->numel + (double)y->numel);
     tc_status st;
@@ -90,6 +102,12 @@ tc_status tc_linear_launch(tc_ctx *ctx, const tc_tensor *x, const tc_tensor *w, 
     if (v == TC_VARIANT_REF) {
         const tc_tensor *in[3] = {x, w, bias};
         st = tc_host_run(ctx, 3, in, y, host_fn, s);
+    } else if (v == TC_VARIANT_OPENBLAS) {
+        const tc_blas_gemm_desc g = {.m = s->b, .n = s->out, .k = s->in, .trans_b = 1, .alpha = 1.0f, .a = tc_host(x),
+                                     .b = tc_host(w), .c = tc_host(y), .bias = bias ? tc_host(bias) : NULL,
+                                     .lda = s->in, .ldb = s->in, .ldc = s->out, .relu = s->relu};
+        tc_blas_gemm(&g);
+        st = TC_OK;
     } else {
         const int packed = v == TC_VARIANT_CPU && w_packed;
         const tc_gemm_desc g = {.m = s->b, .n = s->out, .k = s->in, .trans_b = 1, .alpha = 1.0f, .a = tc_buf(x),
@@ -132,7 +150,8 @@ tc_status tc_flatten(tc_tensor *x, tc_tensor **out)
 /* CLBLAST runs too (`tinycl bench linear --variants clblast`) but is left out here:
  * matmul's transposed-B cases check the same call, and building CLBlast's kernels
  * on a cold PoCL cache costs ~40 s under ASan. */
-static const tc_variant linear_variants[] = {TC_VARIANT_REF, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_GEMV};
+static const tc_variant linear_variants[] = {TC_VARIANT_REF, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_GEMV,
+                                             TC_VARIANT_OPENBLAS};
 
 #define LC(b, i, o, bias_, relu_) TC_CASE({"batch", b}, {"in", i}, {"out", o}, {"bias", bias_}, {"relu", relu_})
 #define LP(b, i, o, bias_, relu_) \

@@ -7,6 +7,7 @@
 
 #include "core/internal.h"
 #include "iface.h"
+#include "ops/blas.h"
 #include "ops/gemm.h"
 #include "ops/host.h"
 #include "ref/ref.h"
@@ -66,9 +67,21 @@ static tc_status validate(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, c
     return TC_OK;
 }
 
+static tc_status run_blas(const tc_tensor *a, const tc_tensor *b, tc_tensor *c, const tc_matmul_params *p,
+                          const shape *s)
+{
+    const tc_blas_gemm_desc g = {.m = s->m, .n = s->n, .k = s->k, .trans_a = p->trans_a, .trans_b = p->trans_b,
+                                 .alpha = p->alpha, .beta = p->beta, .a = tc_host(a), .b = tc_host(b), .c = tc_host(c),
+                                 .bias = p->bias ? tc_host(p->bias) : NULL, .lda = p->trans_a ? s->m : s->k,
+                                 .ldb = p->trans_b ? s->k : s->n, .ldc = s->n, .relu = p->relu};
+    tc_blas_gemm(&g);
+    return TC_OK;
+}
+
 tc_variant tc_matmul_auto_variant(const tc_ctx *ctx, int64_t m, int64_t n, int64_t k, int trans_a, int trans_b)
 {
     (void)trans_a, (void)trans_b;
+    if (ctx && ctx->host_blas && tc_blas_fits(m, n, k)) return TC_VARIANT_OPENBLAS;
     if (!ctx || ctx->is_ref) return TC_VARIANT_REF;
     return tc_gemm_auto(ctx, m, n, k);
 }
@@ -319,14 +332,17 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
     if (st != TC_OK) return st;
     tc_variant v = p->variant == TC_VARIANT_AUTO ? tc_matmul_auto_variant(ctx, s.m, s.n, s.k, p->trans_a, p->trans_b)
                                                  : p->variant;
-    if (ctx->is_ref && v != TC_VARIANT_REF)
-        return tc_fail(ctx, TC_ERR_UNSUPPORTED, "matmul: variant '%s' needs an OpenCL device", tc_variant_name(v));
+    if ((ctx->is_ref || v == TC_VARIANT_OPENBLAS) &&
+        (st = tc_blas_variant_ok(ctx, "matmul", v, tc_blas_fits(s.m, s.n, s.k))) != TC_OK)
+        return st;
     double flops = 2.0 * (double)s.m * (double)s.n * (double)s.k;
     double bytes = 4.0 * ((double)s.m * (double)s.k + (double)s.k * (double)s.n +
                           (double)s.m * (double)s.n * ((s.flags & EPI_BETA) ? 2 : 1));
     tc_op_begin(ctx, "matmul", v, flops, bytes);
     if (v == TC_VARIANT_REF) {
         st = run_ref(ctx, a, b, c, p, &s);
+    } else if (v == TC_VARIANT_OPENBLAS) {
+        st = run_blas(a, b, c, p, &s);
     } else {
         const tc_gemm_desc g = {.m = s.m, .n = s.n, .k = s.k, .trans_a = p->trans_a, .trans_b = p->trans_b,
                                 .alpha = p->alpha, .beta = p->beta, .a = tc_buf(a), .b = tc_buf(b), .c = tc_buf(c),
@@ -343,8 +359,8 @@ tc_status tc_matmul(tc_ctx *ctx, const tc_tensor *a, const tc_tensor *b, tc_tens
  * case keys: m, n, k, trans_a, trans_b, alpha, beta, bias, relu */
 #include "check/opdesc.h"
 
-static const tc_variant matmul_variants[] = {TC_VARIANT_REF, TC_VARIANT_CPU, TC_VARIANT_GPU, TC_VARIANT_GEMV,
-                                             TC_VARIANT_CLBLAST};
+static const tc_variant matmul_variants[] = {TC_VARIANT_REF,  TC_VARIANT_CPU,     TC_VARIANT_GPU,
+                                             TC_VARIANT_GEMV, TC_VARIANT_CLBLAST, TC_VARIANT_OPENBLAS};
 
 #define MM(m_, n_, k_, ta, tb, beta_, bias_, relu_, alpha_)                                                      \
     TC_CASE({"m", m_}, {"n", n_}, {"k", k_}, {"trans_a", ta}, {"trans_b", tb}, {"alpha", alpha_}, {"beta", beta_}, \

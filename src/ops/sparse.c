@@ -186,6 +186,85 @@ tc_status tc_sparse_from_dense(tc_ctx *ctx, const tc_tensor *w, tc_sparse_format
     return tc_sparse_build(ctx, "sparse", w, 1, format, out);
 }
 
+int tc_csr_check_sizes(int64_t rows, int64_t cols, int64_t nnz, char *why, size_t n)
+{
+    if (rows < 1 || rows > INT32_MAX || cols < 1 || cols > INT32_MAX) {
+        snprintf(why, n, "%lld x %lld: rows and columns must be in 1..%d", (long long)rows, (long long)cols, INT32_MAX);
+        return -1;
+    }
+    const int64_t cells = rows * cols; /* both below 2^31: no overflow */
+    if (nnz < 0 || nnz > cells || nnz > INT32_MAX) {
+        snprintf(why, n, "nnz %lld outside 0..%lld (a %lld x %lld matrix, int32 indices)", (long long)nnz,
+                 (long long)(cells < INT32_MAX ? cells : INT32_MAX), (long long)rows, (long long)cols);
+        return -1;
+    }
+    return 0;
+}
+
+int tc_csr_check(int64_t rows, int64_t cols, int64_t nnz, const int32_t *rowptr, const int32_t *colidx, char *why,
+                 size_t n)
+{
+    if (rowptr[0] != 0) {
+        snprintf(why, n, "row pointer 0 is %d, must be 0", (int)rowptr[0]);
+        return -1;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        const int64_t a = rowptr[r], b = rowptr[r + 1];
+        if (b < a || b > nnz) {
+            snprintf(why, n, "row pointer %lld is %lld after %lld: row pointers must not decrease and stay within "
+                     "nnz %lld", (long long)(r + 1), (long long)b, (long long)a, (long long)nnz);
+            return -1;
+        }
+        for (int64_t j = a; j < b; j++) {
+            if (colidx[j] < 0 || colidx[j] >= cols) {
+                snprintf(why, n, "column index %lld (row %lld) is %d, outside 0..%lld", (long long)j, (long long)r,
+                         (int)colidx[j], (long long)(cols - 1));
+                return -1;
+            }
+            if (j > a && colidx[j] <= colidx[j - 1]) {
+                snprintf(why, n, "column index %lld (row %lld) is %d after %d: a row's columns must increase",
+                         (long long)j, (long long)r, (int)colidx[j], (int)colidx[j - 1]);
+                return -1;
+            }
+        }
+    }
+    if (rowptr[rows] != nnz) {
+        snprintf(why, n, "nnz mismatch: the last row pointer is %d, the arrays hold %lld values", (int)rowptr[rows],
+                 (long long)nnz);
+        return -1;
+    }
+    return 0;
+}
+
+tc_status tc_sparse_from_csr(tc_ctx *ctx, int64_t rows, int64_t cols, int64_t nnz, const int32_t *rowptr,
+                             const int32_t *colidx, const float *values, tc_sparse **out)
+{
+    static const char op[] = "tc_sparse_from_csr";
+    if (!out) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: out is NULL", op);
+    *out = NULL;
+    if (!ctx) return tc_fail(NULL, TC_ERR_INVALID_ARG, "%s: ctx is NULL", op);
+    char why[200];
+    if (tc_csr_check_sizes(rows, cols, nnz, why, sizeof why)) return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: %s", op, why);
+    if (!rowptr || (nnz > 0 && (!colidx || !values)))
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: rowptr%s is NULL", op, rowptr ? ", colidx or values" : "");
+    if (tc_csr_check(rows, cols, nnz, rowptr, colidx, why, sizeof why))
+        return tc_fail(ctx, TC_ERR_INVALID_ARG, "%s: %s", op, why);
+    tc_sparse *a = calloc(1, sizeof *a);
+    if (!a) return tc_fail(ctx, TC_ERR_OUT_OF_MEMORY, "%s: out of host memory", op);
+    *a = (tc_sparse){.ctx = ctx, .format = TC_SPARSE_CSR, .br = 1, .bc = 1, .rows = rows, .cols = cols, .mb = rows,
+                     .nnzb = nnz};
+    for (int64_t j = 0; j < nnz; j++) a->nnz += values[j] != 0.0f;
+    tc_status st = upload(ctx, TC_DTYPE_S32, rows + 1, rowptr, &a->rowptr);
+    if (st == TC_OK) st = upload(ctx, TC_DTYPE_S32, nnz, colidx, &a->colidx);
+    if (st == TC_OK) st = upload(ctx, TC_DTYPE_F32, nnz, values, &a->values);
+    if (st != TC_OK) {
+        tc_sparse_free(a);
+        return st;
+    }
+    *out = a;
+    return TC_OK;
+}
+
 tc_status tc_sparse_info_get(const tc_sparse *a, tc_sparse_info *out)
 {
     if (!a || !out) return tc_fail(a ? a->ctx : NULL, TC_ERR_INVALID_ARG, "tc_sparse_info_get: NULL argument");

@@ -21,6 +21,15 @@ struct tc_sparse {
 tc_status tc_sparse_build(tc_ctx *ctx, const char *op, const tc_tensor *w, int64_t groups, tc_sparse_format format,
                           tc_sparse **out);
 
+/* The checks of CSR arrays for a rows x cols matrix of nnz stored values: rowptr
+ * [rows + 1] from 0, non-decreasing, ending at nnz; colidx [nnz] in 0 .. cols - 1,
+ * strictly increasing within each row. 0, or -1 with the first offending entry in
+ * why. rows, cols and nnz must be in range already (tc_csr_check_sizes). */
+int tc_csr_check(int64_t rows, int64_t cols, int64_t nnz, const int32_t *rowptr, const int32_t *colidx, char *why,
+                 size_t n);
+/* rows and cols in 1 .. 2^31 - 1, nnz in 0 .. min(rows * cols, 2^31 - 1); 0 or -1 with why. */
+int tc_csr_check_sizes(int64_t rows, int64_t cols, int64_t nnz, char *why, size_t n);
+
 /* A product on checked arguments: y[row * ys_row + col * ys_col] for the N batch
  * columns of xt (X^T, row k at k * ld), + bias[row], ReLU. */
 typedef struct {

@@ -1,6 +1,8 @@
 /* Reference conv2d: direct loops, one output plane at a time, accumulating
  * w[k,c,r,s] * x[c, p*stride + r*dil - pad, q*stride + s*dil - pad] over the
  * input channels of the output channel's group; taps outside x count as zero. */
+#include <string.h>
+
 #include "ref/ref.h"
 
 void tc_ref_conv_tap(float *yp, const float *xp, float wv, int64_t r, int64_t s, const tc_conv_dims *d)
@@ -39,4 +41,38 @@ void tc_ref_conv2d(const float *x, const float *w, const float *bias, float *y, 
             }
             tc_ref_conv_finish(yp, plane, bias, k, relu);
         }
+}
+
+/* The output columns [lo, hi) of one row whose input column q * stride + off lies in
+ * [0, w): lo = ceil(-off / stride), hi = ceil((w - off) / stride), both within [0, q). */
+static void in_bounds(int64_t q, int64_t stride, int64_t off, int64_t w, int64_t *lo, int64_t *hi)
+{
+    int64_t a = off >= 0 ? 0 : (-off + stride - 1) / stride, b = w - off <= 0 ? 0 : (w - off + stride - 1) / stride;
+    *lo = a < q ? a : q;
+    *hi = b < *lo ? *lo : b < q ? b : q;
+}
+
+void tc_ref_im2col(const float *x, float *cols, int64_t ld, const tc_conv_dims *d)
+{
+    for (int64_t c = 0; c < d->c; c++)
+        for (int64_t r = 0; r < d->r; r++)
+            for (int64_t s = 0; s < d->s; s++) {
+                const float *xp = x + c * d->h * d->w;
+                float *row = cols + ((c * d->r + r) * d->s + s) * ld;
+                const int64_t off = s * d->dil_w - d->pad_w;
+                int64_t lo, hi;
+                in_bounds(d->q, d->stride_w, off, d->w, &lo, &hi);
+                for (int64_t p = 0; p < d->p; p++) {
+                    const int64_t ih = p * d->stride_h + r * d->dil_h - d->pad_h;
+                    float *out = row + p * d->q;
+                    if (ih < 0 || ih >= d->h) {
+                        memset(out, 0, (size_t)d->q * sizeof *out);
+                        continue;
+                    }
+                    const int64_t at = ih * d->w + off; /* + q * stride_w: the input column of q */
+                    for (int64_t q = 0; q < lo; q++) out[q] = 0.0f;
+                    for (int64_t q = lo; q < hi; q++) out[q] = xp[at + q * d->stride_w];
+                    for (int64_t q = hi; q < d->q; q++) out[q] = 0.0f;
+                }
+            }
 }

@@ -82,6 +82,10 @@ void tc_ref_conv2d(const float *x, const float *w, const float *bias, float *y, 
  * then adds bias[k] (bias may be NULL) and applies ReLU over the plane. */
 void tc_ref_conv_tap(float *yp, const float *xp, float wv, int64_t r, int64_t s, const tc_conv_dims *d);
 void tc_ref_conv_finish(float *yp, int64_t plane, const float *bias, int64_t k, int relu);
+/* The [C*R*S, P*Q] column matrix of one image x (C x H x W), rows ld floats apart:
+ * cols[((c*R + r)*S + s) * ld + p*Q + q] is x's element under tap (r, s) of output
+ * pixel (p, q), zero in the padding. */
+void tc_ref_im2col(const float *x, float *cols, int64_t ld, const tc_conv_dims *d);
 
 /* A block-sparse row matrix on the host (include/tinycl/sparse.h): br x bc blocks,
  * rowptr[mb + 1] into the blocks, one block-column index per block, each block's

@@ -16,12 +16,13 @@ int fz_contexts(tc_ctx **out)
     static int n;
     if (!n) {
         if (tc_ctx_create("ref", 0, &ctx[0]) != TC_OK) fz_fail("ref: %s", tc_last_error(NULL));
-        n = 1;
-        if (tc_ctx_create(NULL, 0, &ctx[1]) == TC_OK && !tc_ctx_is_ref(ctx[1]))
-            n = 2;
+        if (tc_ctx_create("openblas", 0, &ctx[1]) != TC_OK) fz_fail("openblas: %s", tc_last_error(NULL));
+        n = 2;
+        if (tc_ctx_create(NULL, 0, &ctx[2]) == TC_OK && !tc_ctx_is_ref(ctx[2]))
+            n = 3;
         else
-            tc_ctx_free(ctx[1]);
-        fprintf(stderr, "fuzzing on ref%s%s\n", n > 1 ? " and " : "", n > 1 ? tc_ctx_device(ctx[1])->name : "");
+            tc_ctx_free(ctx[2]);
+        fprintf(stderr, "fuzzing on ref, openblas%s%s\n", n > 2 ? " and " : "", n > 2 ? tc_ctx_device(ctx[2])->name : "");
     }
     memcpy(out, ctx, sizeof ctx);
     return n;

@@ -8,10 +8,10 @@
 
 #include "core/internal.h"
 
-#define FZ_CTX_MAX 2
+#define FZ_CTX_MAX 3
 
-/* ref, then the default OpenCL device when there is one (TINYCL_DEVICE picks
- * another); created on the first call and kept. Returns how many. */
+/* ref, openblas, then the default OpenCL device when there is one (TINYCL_DEVICE
+ * picks another); created on the first call and kept. Returns how many. */
 int fz_contexts(tc_ctx **ctx);
 /* The file targets' loop. For the input as given, then, when its last 4 bytes
  * are not the CRC-32 of the rest, for a copy with the checksum rewritten (so

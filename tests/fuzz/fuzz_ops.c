@@ -1,13 +1,14 @@
 /* libFuzzer target: every public op with shapes and parameters read from the
  * input: small, zero, negative and huge extents, strides, pads, windows,
  * dilations and groups, every variant (and invalid ones), NULL tensors, tensors
- * of another context, outputs that alias an input. Each call runs on ref and on
- * the OpenCL device with the same data. Invariants (a violation aborts, so
- * libFuzzer keeps the input):
+ * of another context, outputs that alias an input. Each call runs on ref, on
+ * openblas and on the OpenCL device with the same data. Invariants (a violation
+ * aborts, so libFuzzer keeps the input):
  * - a call fails with a status and leaves its output exactly as it was, or succeeds;
  * - no guard byte around any tensor changes;
- * - validation does not depend on the device: OpenCL may refuse more (extents
- *   its kernels cannot index, variants) but accepts nothing ref refuses;
+ * - validation does not depend on the device: openblas and OpenCL may refuse more
+ *   (extents their GEMMs or kernels cannot index, variants) but accept nothing ref
+ *   refuses;
  * - when both succeed, their outputs agree within a tolerance;
  * - nothing stays allocated.
  * Tensors it allocates hold at most MAX_NUMEL elements and calls whose work is
@@ -35,27 +36,51 @@ enum {
     OP_CONV2D_OUT_SIZE, OP_QUANT_PARAMS,
     OP_DEVICE_FIND, OP_KERNEL_PARAMS, OP_COUNT
 };
-static const char *const names[OP_COUNT][2] = {
-    {"matmul ref", "matmul cl"},       {"conv2d ref", "conv2d cl"},
-    {"linear ref", "linear cl"},       {"add ref", "add cl"},
-    {"mul ref", "mul cl"},             {"relu ref", "relu cl"},
-    {"gelu ref", "gelu cl"},           {"softmax ref", "softmax cl"},
-    {"layernorm ref", "layernorm cl"}, {"maxpool2d ref", "maxpool2d cl"},
-    {"avgpool2d ref", "avgpool2d cl"}, {"global_avgpool ref", "global_avgpool cl"},
-    {"embedding ref", "embedding cl"}, {"argmax ref", "argmax cl"},
-    {"flatten ref", "flatten cl"},     {"reshape ref", "reshape cl"},
-    {"view ref", "view cl"},           {"set_quant ref", "set_quant cl"},
-    {"linear_plan ref", "linear_plan cl"}, {"conv2d_plan ref", "conv2d_plan cl"},
-    {"quantize ref", "quantize cl"},   {"dequantize ref", "dequantize cl"},
-    {"observer ref", "observer cl"},   {"igemm ref", "igemm cl"},
-    {"igemm_plan ref", "igemm_plan cl"}, {"prune ref", "prune cl"},
-    {"spmm ref", "spmm cl"},           {"sparse_linear_plan ref", "sparse_linear_plan cl"},
-    {"sparse_conv2d_plan ref", "sparse_conv2d_plan cl"}, {"attention ref", "attention cl"},
-    {"kv_cache ref", "kv_cache cl"},   {"qlinear_plan ref", "qlinear_plan cl"},
-    {"qconv2d_plan ref", "qconv2d_plan cl"}, {"conv2d_out_size", ""},
-    {"quant_params", ""},              {"device_find", ""},
-    {"kernel_params_set", ""},
+/* per context (fz_contexts): ref, openblas, the OpenCL device */
+#define N3(op) {op " ref", op " openblas", op " cl"}
+static const char *const names[OP_COUNT][FZ_CTX_MAX] = {
+    N3("matmul"), N3("conv2d"), N3("linear"), N3("add"), N3("mul"), N3("relu"), N3("gelu"), N3("softmax"),
+    N3("layernorm"), N3("maxpool2d"), N3("avgpool2d"), N3("global_avgpool"), N3("embedding"), N3("argmax"),
+    N3("flatten"), N3("reshape"), N3("view"), N3("set_quant"), N3("linear_plan"), N3("conv2d_plan"), N3("quantize"),
+    N3("dequantize"), N3("observer"), N3("igemm"), N3("igemm_plan"), N3("prune"), N3("spmm"),
+    N3("sparse_linear_plan"), N3("sparse_conv2d_plan"), N3("attention"), N3("kv_cache"), N3("qlinear_plan"),
+    N3("qconv2d_plan"), {"conv2d_out_size", "", ""}, {"quant_params", "", ""}, {"device_find", "", ""},
+    {"kernel_params_set", "", ""},
 };
+#undef N3
+
+/* The CSR of w (2-D f32, read here) through tc_sparse_from_csr: intact (damage 0), with
+ * a column index out of range (1) or the last row pointer off by one (2), which must be
+ * refused (TC_ERR_INVALID_ARG, *out NULL). Other w go to tc_sparse_from_dense. */
+static tc_status sparse_from_arrays(tc_ctx *ctx, const tc_tensor *w, int damage, tc_sparse **out)
+{
+    if (!w || w->dtype != TC_DTYPE_F32 || w->ndim != 2 || w->numel < 1 || w->numel > MAX_NUMEL)
+        return tc_sparse_from_dense(ctx, w, TC_SPARSE_CSR, out);
+    const int64_t rows = w->dims[0], cols = w->dims[1];
+    float *d = malloc((size_t)w->numel * sizeof *d), *v = malloc((size_t)w->numel * sizeof *v + 4);
+    int32_t *rp = malloc((size_t)(rows + 1) * sizeof *rp), *ci = malloc((size_t)w->numel * sizeof *ci + 4);
+    if (!d || !v || !rp || !ci) fz_fail("out of host memory");
+    if (tc_tensor_read(w, d, (size_t)w->numel * sizeof *d) != TC_OK) fz_fail("reading w: %s", tc_last_error(ctx));
+    int64_t nnz = 0;
+    rp[0] = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t k = 0; k < cols; k++)
+            if (d[r * cols + k] != 0.0f) ci[nnz] = (int32_t)k, v[nnz++] = d[r * cols + k];
+        rp[r + 1] = (int32_t)nnz;
+    }
+    if (damage == 1 && nnz) ci[nnz / 2] = (int32_t)cols;
+    if (damage == 2) rp[rows] = (int32_t)nnz + 1;
+    const int broken = damage == 2 || (damage == 1 && nnz);
+    *out = (tc_sparse *)w;
+    const tc_status st = tc_sparse_from_csr(ctx, rows, cols, nnz, rp, ci, v, out);
+    fz_count(broken ? "sparse_from_csr damaged" : "sparse_from_csr", st);
+    if (broken && (st != TC_ERR_INVALID_ARG || *out))
+        fz_fail("tc_sparse_from_csr took damaged arrays (damage %d): %s", damage, tc_status_name(st));
+    if (!broken && st != TC_OK && st != TC_ERR_OUT_OF_MEMORY)
+        fz_fail("tc_sparse_from_csr refused w's own CSR: %s", tc_last_error(ctx));
+    free(d), free(v), free(rp), free(ci);
+    return st;
+}
 
 /* ------------------------------------------------------------ reading the input */
 
@@ -95,7 +120,7 @@ static float scalar(src *s) { return edge_floats[byte(s) % 8]; }
 
 static tc_variant variant(src *s)
 {
-    static const int v[16] = {TC_VARIANT_AUTO,   TC_VARIANT_AUTO,    TC_VARIANT_AUTO,    TC_VARIANT_SPLIT,
+    static const int v[16] = {TC_VARIANT_AUTO,   TC_VARIANT_AUTO,    TC_VARIANT_OPENBLAS, TC_VARIANT_SPLIT,
                               TC_VARIANT_AUTO,   TC_VARIANT_VNNI,    TC_VARIANT_REF,     TC_VARIANT_CPU,
                               TC_VARIANT_GPU,    TC_VARIANT_GEMV,    TC_VARIANT_CLBLAST, TC_VARIANT_IM2COL,
                               TC_VARIANT_OPENCL, TC_VARIANT_VNNI256, 99,                 -1};
@@ -652,9 +677,11 @@ static tc_status invoke(tc_ctx *ctx, const call *c, tc_tensor *const *t)
     case OP_SPMM: {
         tc_sparse *a = NULL;
         tc_sparse_info info;
-        tc_status st = tc_sparse_from_dense(ctx, t[1], (tc_sparse_format)ip[1], &a);
+        const int csr = (int)((c->ext[5] >> 1) & 3); /* 1: w's CSR from host arrays, 2, 3: those damaged */
+        tc_status st = csr ? sparse_from_arrays(ctx, t[1], csr - 1, &a)
+                           : tc_sparse_from_dense(ctx, t[1], (tc_sparse_format)ip[1], &a);
         if ((st == TC_OK) != (a != NULL) || (a && (tc_sparse_info_get(a, &info) != TC_OK || info.nnz > info.stored)))
-            fz_fail("tc_sparse_from_dense: status %s", tc_status_name(st));
+            fz_fail("tc_sparse_from_%s: status %s", csr ? "csr" : "dense", tc_status_name(st));
         const tc_spmm_params p = {.bias = t[2], .relu = ip[0], .variant = c->v};
         tc_tensor *x1 = NULL, *y1 = NULL; /* SpMV on a batch of one, as vectors */
         if (st == TC_OK && c->ext[5] & 1 && t[0] && t[3] && t[0]->dims[0] == 1 && t[3]->ndim == 2 &&
@@ -808,8 +835,8 @@ static int agree(const void *a, const void *b, const tc_tensor *t)
     return diff <= 1e-3 * big + 1e-6;
 }
 
-/* Statuses OpenCL may return where ref succeeds: kernels index with ints, some
- * variants lack a shape, CLBlast has its own limits. */
+/* Statuses openblas or OpenCL may return where ref succeeds: OpenBLAS and the
+ * kernels index with ints, some variants lack a shape, CLBlast has its own limits. */
 static int cl_may_refuse(tc_status s, tc_variant v)
 {
     return s == TC_ERR_OVERFLOW || s == TC_ERR_UNSUPPORTED || s == TC_ERR_OUT_OF_MEMORY ||
@@ -880,13 +907,13 @@ static void run(const call *c, uint64_t seed)
             }
         }
         if (k > 0 && st[k] == TC_OK && st[0] != TC_OK && st[0] != TC_ERR_UNSUPPORTED)
-            fz_fail("%s: OpenCL accepts what ref refuses: %s", names[c->op][0], tc_last_error(ctx[0]));
+            fz_fail("%s accepts what ref refuses: %s", names[c->op][k], tc_last_error(ctx[0]));
         if (k > 0 && st[0] == TC_OK && st[k] != TC_OK && !cl_may_refuse(st[k], c->v))
-            fz_fail("%s: ref accepts what OpenCL refuses: %s", names[c->op][k], tc_last_error(ctx[k]));
+            fz_fail("%s: ref accepts what it refuses: %s", names[c->op][k], tc_last_error(ctx[k]));
         const int tolerant = c->op == OP_LAYERNORM && !(c->fp[0] >= 1e-5f); /* eps 0 divides by ~0 */
         for (int i = 0; k > 0 && !tolerant && i < c->nt; i++)
             if (result[0][i] && result[k][i] && !agree(result[k][i], result[0][i], ts.t[i]))
-                fz_fail("%s: OpenCL and ref disagree on output %d", names[c->op][k], i);
+                fz_fail("%s: it and ref disagree on output %d", names[c->op][k], i);
         release(&ts);
         fz_check_empty(ctx[k], names[c->op][k]);
     }
