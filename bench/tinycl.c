@@ -98,16 +98,18 @@ const cli_cmd cli_commands[] = {
       {"--sparse-format", "F", CLI_TEXT, "storage: csr, bsr1x4, bsr1x8, bsr4x4 or auto (default csr)", 0, 0, NULL},
       {"--reps", "N", CLI_INT, "rounds (default 20)", 1, 10000, NULL},
       F_JSON, F_FORMAT, F_OUT, F_SAMPLES}},
-    {"bench kvcache", "", 0, "generation with the KV cache against recomputing every step, 16 to 1024 tokens",
+    {"bench kvcache", "", 0, "generation with the KV cache (f32, int8) against recomputing every step, 16 to 1024 tokens",
      "The fortunes transformer continues the prompt 'The ' by each length of --lengths,\n"
-     "with its KV cache (cached) and by running the whole sequence at every step\n"
-     "(uncached), the two alternating, after an untimed warm-up of each. Records: the\n"
-     "times of whole generations, tokens/s, the speedup, the fraction of equal tokens\n"
-     "(agree), the cache's bytes and the launches per generated token. Per device it\n"
-     "prints the breakeven length and fits of a step's time against its context (a line\n"
-     "with the cache, a parabola without; JSON: \"generation\" beside the records). A\n"
-     "variant slower than --max-ms at one length is skipped at the longer ones. Every\n"
-     "OpenCL device unless --device; exit 1 when the variants' tokens differ.",
+     "with its KV cache (cached), with an int8 cache (cached-int8) and by running the\n"
+     "whole sequence at every step (uncached), in rotating order, after an untimed\n"
+     "warm-up of each. Records: the times of whole generations, tokens/s, the speedup\n"
+     "over uncached, the fraction of tokens equal to the uncached ones (agree; for the\n"
+     "int8 cache also the first that differs), the cache's bytes and the launches per\n"
+     "generated token. Per device it prints the breakeven length and fits of a step's\n"
+     "time against its context (a line with a cache, a parabola without; JSON:\n"
+     "\"generation\" beside the records). A variant slower than --max-ms at one length\n"
+     "is skipped at the longer ones. Every OpenCL device unless --device; exit 1 when\n"
+     "the f32 cache's tokens differ from the uncached ones.",
      cli_bench_kvcache,
      {F_DEVICE,
       {"--lengths", "N[,N...]", CLI_TEXT, "generated tokens, increasing (default 16,32,64,128,256,512,1024)", 0, 0,
@@ -198,7 +200,7 @@ const cli_cmd cli_commands[] = {
      "the share/tinycl folder beside an installed tinycl, or the install prefix.",
      cli_eval_decoder,
      {F_DEVICE,
-      {"--windows", "N", CLI_INT, "the first N windows (default 16; 0: all 262,672 bytes, minutes on ref)", 0, 1 << 30,
+      {"--windows", "N", CLI_INT, "the first N windows (default 16; 0: all 262,672 bytes, long on ref)", 0, 1 << 30,
        NULL},
       {"--kv-int8", "", CLI_BOOL, "also the bits per byte through the int8 KV cache, and the difference", 0, 0, NULL},
       {"--gen-tokens", "N", CLI_INT, "with --kv-int8: greedy agreement of the two caches over N tokens (16 prompts)", 1,
