@@ -439,8 +439,8 @@ typedef struct {
     double f32_ref_accuracy;
     long long f32_bytes;
 } cls_task;
+static cls_task g_cls; /* the classifier task being run */
 
-static cls_task *cls_of(task *t);
 
 static const char *cls_file(const char *entry, const char *model, char *buf, size_t n)
 {
@@ -453,7 +453,7 @@ static const char *cls_file(const char *entry, const char *model, char *buf, siz
 
 static tc_status cls_setup(task *t, ent *e, tc_ctx *ctx, int profiling)
 {
-    cls_task *c = cls_of(t);
+    const cls_task *c = &g_cls;
     const digits *dg = c->dg;
     tm_run *r = t->r;
     const char *entry = e->res->entry;
@@ -505,12 +505,6 @@ static double cls_accuracy(ent *e, const digits *dg)
     return 100.0 * (double)correct / (double)dg->ntest;
 }
 
-static cls_task g_cls;
-static cls_task *cls_of(task *t)
-{
-    (void)t;
-    return &g_cls;
-}
 
 static void gate_accuracy(tm_result *x, double drop_points)
 {
@@ -623,7 +617,7 @@ static void sparsity_sweep(tm_run *r, const digits *dg)
                 o.structured = structured;
                 ent *e = task_add(t, "pruned", d);
                 if (!e) break;
-                tc_tensor *xb = NULL, *yb = NULL, *x1 = NULL, *y1 = NULL;
+                tc_tensor *xb = NULL, *yb = NULL;
                 e->ctx = r->ctx[d];
                 if (tc_model_prune(dense->m, &o, &e->m) != TC_OK ||
                     tc_tensor_from_host(e->ctx, TC_DTYPE_F32, 2, (const int64_t[]){dg->ntest, dg->sample}, dg->test,
@@ -636,7 +630,6 @@ static void sparsity_sweep(tm_run *r, const digits *dg)
                     t->n--;
                     continue;
                 }
-                (void)x1, (void)y1;
                 e->xb = xb, e->yb = yb;
                 e->tp.query = cls_batch;
                 const double acc = cls_accuracy(e, dg);
